@@ -1,0 +1,72 @@
+"""The Flask application factory: builds each layer once and wires them together, nothing else."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from mockserver.config import MockConfig
+from mockserver.contract import Contract
+from mockserver.control import Seeder, control_blueprint
+from mockserver.errors import ApiError, PayloadTooLarge, envelope
+from mockserver.http import api_blueprint
+from mockserver.store import MemoryStore, Store
+from mockserver.validation import RequestValidator
+from mockserver.virtual_keys import VirtualKeys
+from mockserver.workspaces import AccessPolicy
+
+log = logging.getLogger("mockserver")
+
+
+def create_app(config: MockConfig | None = None, *, store: Store | None = None) -> Flask:
+    """A mock of the virtual-keys API; with no arguments, the project's contract and an empty store."""
+    config = config or MockConfig()
+    contract = Contract(config.contract_path)
+    store = store if store is not None else MemoryStore()
+    validator = RequestValidator(contract, config.max_body_bytes)
+    policy = AccessPolicy.from_file(config.keys_path) if config.keys_path else AccessPolicy()
+    keys = VirtualKeys(store, contract.secret_fields, config.not_found_status)
+    seeder = Seeder(contract, validator, policy, keys)
+
+    app = Flask("mockserver")
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    app.json.sort_keys = False  # keep the real service's field order
+    app.extensions["mockserver"] = {"contract": contract, "store": store, "keys": keys, "seeder": seeder}
+    app.register_blueprint(api_blueprint(contract, validator, policy, keys))
+    app.register_blueprint(control_blueprint(seeder, [store.clear]))
+    _register_error_handlers(app, config)
+    if config.seed_path:
+        seeder.seed_file(config.seed_path)
+    return app
+
+
+def _register_error_handlers(app: Flask, config: MockConfig) -> None:
+    """Every error, expected or not, leaves as Portkey's JSON envelope."""
+
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError) -> tuple[Response, int, dict[str, str]]:
+        return jsonify(envelope(error)), error.status, error.headers
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[Response, int, dict[str, str]]:
+        status = error.code or 500
+        headers = {}
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            headers["Allow"] = ", ".join(error.valid_methods)
+        if status == 413:
+            mapped = PayloadTooLarge(config.max_body_bytes)
+        elif status == 404:
+            mapped = ApiError("No such endpoint", 404, "AB08")
+        elif status == 405:
+            mapped = ApiError("Method not allowed on this endpoint", 405, "AB01")
+        else:
+            mapped = ApiError(error.name, status, "AB01" if status < 500 else "AB04")
+        return jsonify(envelope(mapped)), status, headers
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> tuple[Response, int]:
+        # The exception type only: its text or traceback may quote a request value.
+        log.error("internal error: %s", type(error).__name__)
+        return jsonify(envelope(ApiError("Internal error"))), 500

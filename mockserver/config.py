@@ -1,0 +1,28 @@
+"""The mock's configuration: one typed object, built by the CLI or the pytest fixture."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    """Everything that changes how the mock behaves. Defaults give the plain in-memory mock."""
+
+    contract_path: Path | None = None
+    """The contract to serve; `None` means the project's own `openapi.yaml`."""
+    seed_path: Path | None = None
+    """A YAML or JSON file of virtual keys to preload (see README, "Seeding")."""
+    keys_path: Path | None = None
+    """A YAML or JSON file mapping API keys to workspaces and scopes; `None` accepts any key."""
+    not_found_status: int = 404
+    """404 (AB08) as the virtual-keys endpoints answer, or 403 (AB03) as some Portkey endpoints do."""
+    max_body_bytes: int = 1024 * 1024
+    """Bodies above this size answer 413."""
+
+    def __post_init__(self) -> None:
+        if self.not_found_status not in (403, 404):
+            raise ValueError("not_found_status must be 403 or 404")
+        if self.max_body_bytes < 1:
+            raise ValueError("max_body_bytes must be positive")

@@ -1,0 +1,132 @@
+"""The contract (`openapi.yaml`) loaded once: the single source every layer derives from."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from openapi_core import OpenAPI
+
+ALIAS_EXTENSION = "x-portkey-snake-case-aliases"
+
+
+def default_contract_path() -> Path:
+    """Where the project's contract is: package data in a wheel, the repository root in a checkout."""
+    packaged = resources.files("mockserver") / "openapi.yaml"
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "openapi.yaml"
+
+
+def snake_case(name: str) -> str:
+    """`resourceName` -> `resource_name`, the spelling Portkey's Node SDK sends."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the contract, with what the mock needs to serve and validate it."""
+
+    operation_id: str
+    method: str
+    path: str
+    body_schema: dict[str, Any] | None
+    aliases: dict[str, str]  # snake_case spelling -> contract field
+    scope: str | None  # the API-key scope it needs (`x-portkey-scope`)
+
+    @property
+    def has_body(self) -> bool:
+        return self.body_schema is not None
+
+
+class Contract:
+    """The parsed contract: raw document, resolved operations, and openapi-core's view of it."""
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path else default_contract_path()
+        with self.path.open(encoding="utf-8") as handle:
+            self.document: dict[str, Any] = yaml.safe_load(handle)
+        self.operations = {op.operation_id: op for op in self._read_operations()}
+
+    @cached_property
+    def openapi(self) -> OpenAPI:
+        return OpenAPI.from_dict(self.document)
+
+    def resolve(self, node: Any) -> Any:
+        """Follow a local `$ref` (one level) to the node it names."""
+        while isinstance(node, dict) and "$ref" in node:
+            target: Any = self.document
+            for part in node["$ref"].removeprefix("#/").split("/"):
+                target = target[part]
+            node = target
+        return node
+
+    @cached_property
+    def secret_fields(self) -> frozenset[str]:
+        """Top-level request fields marked `writeOnly`: provider secrets, never to be returned."""
+        return frozenset(
+            name
+            for op in self.operations.values()
+            for name, prop in (op.body_schema or {}).get("properties", {}).items()
+            if self.resolve(prop).get("writeOnly")
+        )
+
+    def operation_for(self, method: str, path: str) -> Operation | None:
+        """The operation a request targets, from its method and concrete path."""
+        for op in self.operations.values():
+            if op.method == method.lower() and _template_regex(op.path).fullmatch(path):
+                return op
+        return None
+
+    def nearest_operation(self, method: str, path: str) -> Operation | None:
+        """The operation a non-matching request most likely meant: same path, else same method."""
+        same_path = [op for op in self.operations.values() if _template_regex(op.path).fullmatch(path)]
+        if same_path:
+            return same_path[0]
+        same_method = [op for op in self.operations.values() if op.method == method.lower()]
+        return same_method[0] if same_method else None
+
+    def _read_operations(self) -> list[Operation]:
+        base = self._base_path()
+        found = []
+        for template, item in self.document.get("paths", {}).items():
+            for method, spec in item.items():
+                if method not in {"get", "put", "post", "delete", "patch"}:
+                    continue
+                body = self.resolve(spec.get("requestBody"))
+                schema = None
+                if body:
+                    schema = self.resolve(body["content"]["application/json"]["schema"])
+                found.append(
+                    Operation(
+                        operation_id=spec["operationId"],
+                        method=method,
+                        path=base + template,
+                        body_schema=schema,
+                        aliases=_aliases(schema),
+                        scope=spec.get("x-portkey-scope"),
+                    )
+                )
+        return found
+
+    def _base_path(self) -> str:
+        for server in self.document.get("servers", []):
+            if server["url"].startswith("/"):
+                return server["url"].rstrip("/")
+        return ""
+
+
+def _aliases(schema: dict[str, Any] | None) -> dict[str, str]:
+    if not schema or not schema.get(ALIAS_EXTENSION):
+        return {}
+    return {snake_case(name): name for name in schema.get("properties", {}) if snake_case(name) != name}
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+    return re.compile(pattern)

@@ -1,0 +1,82 @@
+"""The mock's own control plane under `/__mock/`, outside `/v1` so it never collides with the API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from flask import Blueprint, jsonify, request
+
+from mockserver.contract import Contract
+from mockserver.errors import ValidationFailed
+from mockserver.validation import IncomingRequest, RequestValidator, decode_json_object
+from mockserver.violations import Violation
+from mockserver.virtual_keys import VirtualKeys
+from mockserver.workspaces import AccessPolicy
+
+
+class Seeder:
+    """Preloads virtual keys, each validated as a create request of the API key that owns it."""
+
+    def __init__(
+        self, contract: Contract, validator: RequestValidator, policy: AccessPolicy, keys: VirtualKeys
+    ) -> None:
+        self.operation = contract.operations["createVirtualKey"]
+        self.validator, self.policy, self.keys = validator, policy, keys
+
+    def seed(self, document: dict[str, Any]) -> list[str]:
+        """Load `{"workspaces": [{"api_key", "workspace_id"?, "virtual_keys": [...]}]}`; the slugs."""
+        slugs = []
+        for w_index, entry in enumerate(document.get("workspaces", [])):
+            principal = self.policy.authenticate(entry.get("api_key"))
+            workspace = self.policy.workspace_for(
+                principal, entry.get("workspace_id"), f"workspaces[{w_index}]"
+            )
+            for k_index, fields in enumerate(entry.get("virtual_keys", [])):
+                slugs.append(
+                    self._seed_one(workspace, dict(fields), f"workspaces[{w_index}].virtual_keys[{k_index}]")
+                )
+        return slugs
+
+    def seed_file(self, path: Path) -> list[str]:
+        text = path.read_text(encoding="utf-8")
+        return self.seed(json.loads(text) if path.suffix == ".json" else yaml.safe_load(text) or {})
+
+    def _seed_one(self, workspace: Any, fields: dict[str, Any], where: str) -> str:
+        slug = fields.pop("slug", None)
+        body = json.dumps(fields).encode()
+        checked = self.validator.check(
+            self.operation,
+            IncomingRequest("POST", self.operation.path, body=body, content_type="application/json"),
+        )
+        if checked.violations:
+            raise ValidationFailed(
+                [Violation(v.location.replace("body", where, 1), v.rule) for v in checked.violations]
+            )
+        fields = {k: v for k, v in (checked.request.body or {}).items() if k != "workspace_id"}
+        return self.keys.create(workspace, fields, slug=slug)["slug"]
+
+
+def control_blueprint(seeder: Seeder, resets: Iterable[Callable[[], None]]) -> Blueprint:
+    blueprint = Blueprint("control", __name__, url_prefix="/__mock")
+    reset_all = list(resets)
+
+    @blueprint.get("/health")
+    def health() -> Any:
+        return jsonify({"status": "ok"})
+
+    @blueprint.post("/reset")
+    def reset() -> Any:
+        for clear in reset_all:
+            clear()
+        return jsonify({"reset": True})
+
+    @blueprint.post("/seed")
+    def seed() -> Any:
+        slugs = seeder.seed(decode_json_object(request.get_data()))
+        return jsonify({"slugs": slugs})
+
+    return blueprint

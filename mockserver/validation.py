@@ -1,0 +1,223 @@
+"""The contract at the door: a request is decoded, normalised and validated before the domain sees it.
+
+Decoding (size, media type, UTF-8, JSON, object) is done here so each failure gets its own clear
+answer; the contract check itself is openapi-core's, run on the decoded, normalised request.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from openapi_core.casting.schemas.exceptions import CastError
+from openapi_core.datatypes import RequestParameters
+from openapi_core.validation.request.exceptions import (
+    InvalidRequestBody,
+    MissingParameterError,
+    MissingRequestBodyError,
+    ParameterValidationError,
+    SecurityValidationError,
+)
+from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from mockserver.contract import Contract, Operation
+from mockserver.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from mockserver.violations import Violation, from_schema_errors
+
+
+@dataclass(frozen=True)
+class IncomingRequest:
+    """An HTTP request as the validator needs it, independent of the web framework."""
+
+    method: str
+    path: str
+    query: Mapping[str, list[str]] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    content_type: str | None = None
+    path_params: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ValidRequest:
+    """A request that keeps to the contract, with its body decoded and field spellings normalised."""
+
+    operation: Operation
+    path_params: Mapping[str, str]
+    query: Mapping[str, Any]
+    body: dict[str, Any] | None
+    aliases_used: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The verdict on one request: what was decoded and every violation found (none means valid)."""
+
+    request: ValidRequest
+    violations: tuple[Violation, ...]
+
+
+class RequestValidator:
+    """Validates requests for one contract; built once, used for every request."""
+
+    def __init__(self, contract: Contract, max_body_bytes: int = 1024 * 1024) -> None:
+        self.contract = contract
+        self.max_body_bytes = max_body_bytes
+
+    def validate(self, operation: Operation, request: IncomingRequest) -> ValidRequest:
+        """The validated request, or `ValidationFailed` naming every broken rule."""
+        checked = self.check(operation, request)
+        if checked.violations:
+            raise ValidationFailed(list(checked.violations))
+        return checked.request
+
+    def check(self, operation: Operation, request: IncomingRequest) -> Checked:
+        """Decode and judge `request`; decoding failures raise, contract violations are returned."""
+        body = self._decode_body(operation, request) if operation.has_body else None
+        violations: list[Violation] = []
+        aliases: list[tuple[str, str]] = []
+        if body is not None:
+            body, aliases, alias_violations = normalise_spellings(operation, body)
+            violations.extend(alias_violations)
+        result = self.contract.openapi.unmarshal_request(CoreRequest(request, body))
+        violations.extend(v for error in result.errors for v in _violations_of(error))
+        query = dict(result.parameters.query) if result.parameters else {}
+        valid = ValidRequest(operation, dict(request.path_params), query, body, tuple(aliases))
+        return Checked(valid, tuple(violations))
+
+    def _decode_body(self, operation: Operation, request: IncomingRequest) -> dict[str, Any]:
+        if len(request.body) > self.max_body_bytes:
+            raise PayloadTooLarge(self.max_body_bytes)
+        if not request.body:
+            raise ValidationFailed(
+                [Violation("body", f"is required: {operation.operation_id} takes a JSON object")]
+            )
+        _require_json_media_type(request.content_type)
+        return decode_json_object(request.body)
+
+
+def _require_json_media_type(content_type: str | None) -> None:
+    if not content_type:
+        raise UnsupportedMediaType("header.Content-Type: is required and must be application/json")
+    media_type, _, params = content_type.partition(";")
+    if media_type.strip().lower() != "application/json":
+        raise UnsupportedMediaType("header.Content-Type: must be application/json")
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in {"utf-8", "utf8"}:
+            raise UnsupportedMediaType("header.Content-Type: charset must be utf-8")
+
+
+def decode_json_object(raw: bytes) -> dict[str, Any]:
+    """Strict JSON decoding: UTF-8 (a leading BOM is tolerated), no duplicate keys, an object."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed([Violation("body", f"is not valid UTF-8 (byte {exc.start})")]) from None
+    text = text.removeprefix("\ufeff")
+    try:
+        value = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+    except _DuplicateKey as exc:
+        raise ValidationFailed([Violation(f"body.{exc.name}", "appears more than once")]) from None
+    except json.JSONDecodeError as exc:
+        rule = f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        raise ValidationFailed([Violation("body", rule)]) from None
+    except RecursionError:
+        raise ValidationFailed([Violation("body", "is nested too deeply")]) from None
+    except ValueError:
+        raise ValidationFailed([Violation("body", "holds a number too large to read")]) from None
+    if not isinstance(value, dict):
+        raise ValidationFailed([Violation("body", "must be a JSON object")])
+    return value
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in result:
+            raise _DuplicateKey(name)
+        result[name] = value
+    return result
+
+
+def normalise_spellings(
+    operation: Operation, body: dict[str, Any]
+) -> tuple[dict[str, Any], list[tuple[str, str]], list[Violation]]:
+    """Rename snake_case top-level fields to the contract's camelCase (Node SDK spelling)."""
+    if not operation.aliases or not any(name in operation.aliases for name in body):
+        return body, [], []
+    normalised: dict[str, Any] = {}
+    used: list[tuple[str, str]] = []
+    violations: list[Violation] = []
+    for name, value in body.items():
+        canonical = operation.aliases.get(name)
+        if canonical is None:
+            normalised[name] = value
+        elif canonical in body:
+            violations.append(Violation(f"body.{name}", f"is sent together with body.{canonical}; send one"))
+        else:
+            normalised[canonical] = value
+            used.append((name, canonical))
+    return normalised, used, violations
+
+
+def _violations_of(error: Exception) -> list[Violation]:
+    if isinstance(error, SecurityValidationError):
+        return []  # authentication is the HTTP layer's job, before validation
+    if isinstance(error, InvalidRequestBody):
+        cause = error.__cause__
+        if isinstance(cause, InvalidSchemaValue):
+            return from_schema_errors(cause.schema_errors, "body")
+        return [Violation("body", "does not match the contract")]
+    if isinstance(error, MissingRequestBodyError):
+        return [Violation("body", "is required")]
+    if isinstance(error, ParameterValidationError):
+        where = f"{error.location}.{error.name}"
+        if isinstance(error, MissingParameterError):
+            return [Violation(where, "is required")]
+        cause = error.__cause__
+        if isinstance(cause, InvalidSchemaValue):
+            return from_schema_errors(cause.schema_errors, where)
+        if isinstance(cause, CastError):
+            return [Violation(where, f"must be of type {cause.type}")]
+        return [Violation(where, "does not match the contract")]
+    return [Violation("request", "does not match the contract")]
+
+
+class CoreRequest:
+    """openapi-core's request protocol over an `IncomingRequest` and its normalised body."""
+
+    def __init__(self, request: IncomingRequest, body: dict[str, Any] | None) -> None:
+        self._request = request
+        self._body = json.dumps(body).encode() if body is not None else None
+        self.parameters = RequestParameters(
+            path=dict(request.path_params),
+            query=ImmutableMultiDict([(k, v) for k, vs in request.query.items() for v in vs]),
+            header=Headers(list(request.headers.items())),
+        )
+
+    host_url = "http://localhost"
+
+    @property
+    def path(self) -> str:
+        return self._request.path
+
+    @property
+    def method(self) -> str:
+        return self._request.method.lower()
+
+    @property
+    def body(self) -> bytes | None:
+        return self._body
+
+    @property
+    def content_type(self) -> str:
+        return "application/json" if self._body is not None else ""

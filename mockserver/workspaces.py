@@ -1,0 +1,115 @@
+"""Who is calling and where their keys live: API keys, workspaces and scopes.
+
+By default any non-empty API key is accepted and is its own organisation, whose default workspace
+holds its keys, so two API keys never see each other's keys. A keys file replaces that with fixed
+API keys, each bound to a workspace (workspace key) or free to name one (organisation admin key),
+with the scopes it holds.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mockserver.errors import Forbidden, Unauthorised, ValidationFailed
+from mockserver.violations import Violation
+
+SCOPES = frozenset(f"virtual_keys.{action}" for action in ("create", "read", "update", "delete", "list"))
+_IDS = uuid.UUID("6f0c8a52-58a5-4c9e-9a53-3c2f1f3a7b10")  # namespace of the mock's derived ids
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A workspace of an organisation: the namespace virtual keys are stored in."""
+
+    organisation_id: str
+    workspace_id: str
+    workspace_name: str
+
+    @property
+    def namespace(self) -> str:
+        return f"{self.organisation_id}/{self.workspace_id}"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated API key: its organisation, its own workspace if bound to one, its scopes."""
+
+    organisation_id: str
+    workspace: Workspace | None
+    scopes: frozenset[str]
+    may_choose_workspace: bool
+
+
+def derived_id(kind: str, text: str) -> str:
+    """A stable UUID for `text` that does not reveal it (UUID5 is a one-way hash)."""
+    return str(uuid.uuid5(_IDS, f"{kind}:{text}"))
+
+
+class AccessPolicy:
+    """Answers who an API key is (401), what it may do (403) and which workspace a call is for."""
+
+    def __init__(self, principals: dict[str, Principal] | None = None) -> None:
+        self._principals = principals
+
+    @classmethod
+    def from_file(cls, path: Path) -> AccessPolicy:
+        """Read a keys file (YAML or JSON): `{"api_keys": [{"key", "workspace_id"?, ...}]}`."""
+        text = path.read_text(encoding="utf-8")
+        document = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        return cls(dict(_principals_from(document.get("api_keys", []))))
+
+    def authenticate(self, api_key: str | None) -> Principal:
+        if not api_key or not api_key.strip():
+            raise Unauthorised()
+        if self._principals is None:
+            organisation = derived_id("organisation", api_key)
+            workspace = Workspace(organisation, derived_id("workspace", api_key), "Default")
+            return Principal(organisation, workspace, SCOPES, may_choose_workspace=True)
+        principal = self._principals.get(api_key)
+        if principal is None:
+            raise Unauthorised()
+        return principal
+
+    @staticmethod
+    def require(principal: Principal, scope: str) -> None:
+        if scope not in principal.scopes:
+            raise Forbidden(f"API key lacks the scope {scope}")
+
+    @staticmethod
+    def workspace_for(principal: Principal, requested: str | None, where: str) -> Workspace:
+        """The workspace a call acts on: the key's own, or the one it names if it may choose."""
+        own = principal.workspace
+        if requested is None or (own is not None and requested == own.workspace_id):
+            if own is None:
+                rule = "is required for organisation admin API keys"
+                raise ValidationFailed([Violation(f"{where}.workspace_id", rule)])
+            return own
+        if not principal.may_choose_workspace:
+            raise Forbidden("API key is not allowed in the requested workspace")
+        return Workspace(principal.organisation_id, requested, requested)
+
+
+def _principals_from(entries: Iterable[dict[str, Any]]) -> Iterable[tuple[str, Principal]]:
+    for entry in entries:
+        organisation = str(entry.get("organisation_id") or derived_id("organisation", "keys-file"))
+        scopes = frozenset(entry.get("scopes", SCOPES))
+        unknown = scopes - SCOPES
+        if unknown:
+            raise ValueError(f"keys file: unknown scopes {sorted(unknown)}")
+        workspace_id = entry.get("workspace_id")
+        workspace = None
+        if workspace_id:
+            workspace = Workspace(
+                organisation, str(workspace_id), str(entry.get("workspace_name", workspace_id))
+            )
+        yield (
+            str(entry["key"]),
+            Principal(organisation, workspace, scopes, may_choose_workspace=workspace is None),
+        )
