@@ -23,7 +23,7 @@ log = logging.getLogger("mockserver")
 def create_app(config: MockConfig | None = None, *, store: Store | None = None) -> Flask:
     """A mock of the virtual-keys API; with no arguments, the project's contract and an empty store."""
     config = config or MockConfig()
-    contract = Contract(config.contract_path)
+    contract = Contract.load(config.contract_path)
     store = store if store is not None else MemoryStore()
     validator = RequestValidator(contract, config.max_body_bytes)
     policy = AccessPolicy.from_file(config.keys_path) if config.keys_path else AccessPolicy()

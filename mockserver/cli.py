@@ -9,6 +9,7 @@ from pathlib import Path
 
 from mockserver.app import create_app
 from mockserver.config import MockConfig
+from mockserver.errors import ApiError
 from mockserver.server import MockServer
 
 
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         server = MockServer(create_app(config), host=args.host, port=args.port, threads=args.threads)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, ApiError) as exc:
         print(f"mockserver: cannot start: {exc}", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))

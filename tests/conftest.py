@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 
-from contracts.conformance import ContractChecker
+from contracts.conformance import ContractChecker, Exchange
 from mockserver import Contract, MockServer, create_app
 from mockserver.config import MockConfig
 
@@ -21,20 +22,24 @@ settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 API_KEY = "pk-test-key"
+CHECKER = ContractChecker(Contract.load())
 
 
 @pytest.fixture(scope="session")
 def contract() -> Contract:
-    return Contract()
+    return Contract.load()
 
 
 @pytest.fixture(scope="session")
-def checker(contract: Contract) -> ContractChecker:
-    return ContractChecker(contract)
+def checker() -> ContractChecker:
+    return CHECKER
 
 
 class Api:
-    """The in-process app with the API key header filled in, for concise behaviour tests."""
+    """The in-process app with the API key header filled in, for concise behaviour tests.
+
+    Every answer is also judged against the contract: a test passes only if the mock kept to it.
+    """
 
     def __init__(self, client: FlaskClient, api_key: str = API_KEY) -> None:
         self.client, self.api_key = client, api_key
@@ -45,8 +50,24 @@ class Api:
     def _headers(self) -> dict[str, str]:
         return {"x-portkey-api-key": self.api_key}
 
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("headers", self._headers())
+        response = self.client.open(path, method=method, **kwargs)
+        url = urlsplit(path)
+        exchange = Exchange(
+            method,
+            url.path,
+            query=parse_qs(url.query),
+            status=response.status_code,
+            response_headers=dict(response.headers),
+            response_body=response.get_data(),
+        )
+        violations = CHECKER.check_response(exchange)
+        assert violations == [], f"the mock broke the contract: {exchange.describe()}: {violations}"
+        return response
+
     def create(self, **body: Any) -> Any:
-        return self.client.post("/v1/virtual-keys", json=body, headers=self._headers())
+        return self.call("POST", "/v1/virtual-keys", json=body)
 
     def create_slug(self, **body: Any) -> str:
         response = self.create(**body)
@@ -54,16 +75,16 @@ class Api:
         return response.json["data"]["slug"]
 
     def list(self, query: str = "") -> Any:
-        return self.client.get(f"/v1/virtual-keys{query}", headers=self._headers())
+        return self.call("GET", f"/v1/virtual-keys{query}")
 
     def retrieve(self, slug: str) -> Any:
-        return self.client.get(f"/v1/virtual-keys/{slug}", headers=self._headers())
+        return self.call("GET", f"/v1/virtual-keys/{slug}")
 
     def update(self, slug: str, **body: Any) -> Any:
-        return self.client.put(f"/v1/virtual-keys/{slug}", json=body, headers=self._headers())
+        return self.call("PUT", f"/v1/virtual-keys/{slug}", json=body)
 
     def delete(self, slug: str) -> Any:
-        return self.client.delete(f"/v1/virtual-keys/{slug}", headers=self._headers())
+        return self.call("DELETE", f"/v1/virtual-keys/{slug}")
 
 
 @pytest.fixture

@@ -1,0 +1,104 @@
+"""The `mockserver serve` command as a user runs it: a real process, a real port, Ctrl-C to stop."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mockserver.server import wait_until_healthy
+
+MOCKSERVER = str(Path(sys.executable).with_name("mockserver"))
+FIRST_SEED_EXAMPLE = """
+from portkey_ai import Portkey
+portkey = Portkey(api_key="PORTKEY_API_KEY", base_url=BASE_URL)
+new_virtual_key = portkey.virtual_keys.create(name="openaiVKey", provider="openai", key="PROVIDER_API_KEY")
+print(new_virtual_key)
+"""
+
+
+class Served:
+    def __init__(self, process: subprocess.Popen[str], base_url: str) -> None:
+        self.process, self.base_url = process, base_url
+        self.root_url = base_url.removesuffix("/v1")
+
+
+def serve(*options: str) -> Iterator[Served]:
+    process = subprocess.Popen(
+        [MOCKSERVER, "serve", "--port", "0", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first_line = process.stdout.readline()  # printed once the socket is bound
+        assert first_line.startswith("mockserver listening on http://127.0.0.1:"), first_line
+        served = Served(process, first_line.split()[-1])
+        wait_until_healthy(served.root_url, timeout=15)
+        yield served
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture
+def served() -> Iterator[Served]:
+    yield from serve()
+
+
+def test_serve_prints_its_url_and_answers_health(served: Served):
+    with urllib.request.urlopen(f"{served.root_url}/__mock/health") as response:
+        assert response.status == 200 and json.load(response) == {"status": "ok"}
+
+
+def test_the_first_seed_example_prints_a_body_with_a_slug(served: Served):
+    script = f"BASE_URL = {served.base_url!r}\n" + textwrap.dedent(FIRST_SEED_EXAMPLE)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert printed["success"] is True and printed["data"]["slug"].startswith("openaivkey-")
+
+
+def test_ctrl_c_stops_the_server_cleanly(served: Served):
+    served.process.send_signal(signal.SIGINT)
+    out, err = served.process.communicate(timeout=15)
+    assert served.process.returncode == 0, err
+    assert out.strip().endswith("mockserver stopped")
+    assert "Traceback" not in err
+
+
+def test_serve_preloads_a_seed_file_and_honours_options(tmp_path: Path):
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(
+        "workspaces:\n"
+        "  - api_key: pk-seeded\n"
+        "    virtual_keys:\n"
+        "      - {slug: seeded-000001, name: seeded, provider: openai, key: sk-seeded-0123456789}\n"
+    )
+    for served in serve("--seed", str(seed), "--not-found-status", "403"):
+        request = urllib.request.Request(
+            f"{served.base_url}/virtual-keys/seeded-000001", headers={"x-portkey-api-key": "pk-seeded"}
+        )
+        with urllib.request.urlopen(request) as response:
+            assert json.load(response)["masked_api_key"] == "sk*****789"
+        missing = urllib.request.Request(
+            f"{served.base_url}/virtual-keys/none-000000", headers={"x-portkey-api-key": "pk-seeded"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as raised:
+            urllib.request.urlopen(missing)
+        assert raised.value.code == 403
+
+
+def test_a_port_in_use_is_a_clear_error(served: Served):
+    port = served.base_url.rsplit(":", 1)[1].split("/")[0]
+    result = subprocess.run([MOCKSERVER, "serve", "--port", port], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "cannot start" in result.stderr and "Traceback" not in result.stderr

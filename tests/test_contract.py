@@ -1,0 +1,181 @@
+"""The contract itself: valid OpenAPI, complete, and accepting what the real service sends."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from openapi_spec_validator import validate
+from openapi_spec_validator.readers import read_from_filename
+
+from contracts.conformance import Exchange
+from mockserver.contract import default_contract_path
+
+EXPECTED_OPERATIONS = {
+    ("get", "/v1/virtual-keys"): "listVirtualKeys",
+    ("post", "/v1/virtual-keys"): "createVirtualKey",
+    ("get", "/v1/virtual-keys/{slug}"): "retrieveVirtualKey",
+    ("put", "/v1/virtual-keys/{slug}"): "updateVirtualKey",
+    ("delete", "/v1/virtual-keys/{slug}"): "deleteVirtualKey",
+}
+ERROR_STATUSES = {"400", "401", "403", "429", "500"}
+
+# Field sets of recorded live responses (PORTKEY-API.md), with values of our own.
+LIVE_RETRIEVE = {
+    "id": "2b1f7c0e-8d7a-4c55-9d3e-4f1a2b3c4d5e",
+    "ai_provider_name": "google",
+    "model_config": {},
+    "key": "",
+    "masked_api_key": "AI*****0Pw",
+    "slug": "google-api-key-1a2b3c",
+    "name": "GOOGLE_API_KEY",
+    "usage_limits": None,
+    "status": "active",
+    "note": None,
+    "created_at": "2026-05-02T12:31:48.000Z",
+    "expires_at": None,
+    "last_reset_at": None,
+    "rate_limits": [],
+    "integration_id": None,
+    "tags": None,
+    "object": "virtual-key",
+}
+LIVE_LIST_ITEM = {
+    "id": "2b1f7c0e-8d7a-4c55-9d3e-4f1a2b3c4d5e",
+    "organisation_id": "9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+    "workspace_id": "ws-default-1a2b",
+    "workspace_name": "Shared Team Workspace",
+    "name": "GOOGLE_API_KEY",
+    "note": None,
+    "status": "active",
+    "usage_limits": None,
+    "reset_usage": None,
+    "created_at": "2026-05-02T12:31:48.000Z",
+    "slug": "google-api-key-1a2b3c",
+    "model_config": None,
+    "rate_limits": None,
+    "expires_at": None,
+    "last_reset_at": None,
+    "integration_id": None,
+    "tags": None,
+    "provider": "google",
+    "object": "virtual-key",
+}
+
+
+def _response(method: str, path: str, status: int, body: bytes) -> Exchange:
+    return Exchange(
+        method, path, status=status, response_headers={"Content-Type": "application/json"}, response_body=body
+    )
+
+
+def test_contract_is_valid_openapi():
+    document, _ = read_from_filename(str(default_contract_path()))
+    validate(document)
+    assert document["openapi"].startswith("3.1")
+
+
+def test_every_operation_is_declared_with_its_operation_id(contract):
+    found = {(op.method, op.path): op.operation_id for op in contract.operations.values()}
+    assert found == EXPECTED_OPERATIONS
+
+
+def test_api_key_header_secures_every_operation(contract):
+    scheme = contract.document["components"]["securitySchemes"]["PortkeyApiKey"]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "x-portkey-api-key")
+    assert contract.document["security"] == [{"PortkeyApiKey": []}]
+    for item in contract.document["paths"].values():
+        for method, operation in item.items():
+            if method != "parameters":
+                assert operation.get("security", contract.document["security"]) == [{"PortkeyApiKey": []}]
+
+
+def test_every_operation_declares_the_error_envelope(contract):
+    for template, item in contract.document["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            statuses = set(operation["responses"])
+            assert statuses >= ERROR_STATUSES, (method, template)
+            if "{slug}" in template:
+                assert "404" in statuses
+            if "requestBody" in operation:
+                assert {"413", "415"} <= statuses
+            for status in statuses - {"200"}:
+                response = contract.resolve(operation["responses"][status])
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorEnvelope"}
+
+
+def test_create_links_to_retrieve_update_and_delete(contract):
+    create = contract.document["paths"]["/virtual-keys"]["post"]["responses"]["200"]["links"]
+    assert {link["operationId"] for link in create.values()} == {
+        "retrieveVirtualKey",
+        "updateVirtualKey",
+        "deleteVirtualKey",
+    }
+    assert all(link["parameters"] == {"slug": "$response.body#/data/slug"} for link in create.values())
+    update = contract.document["paths"]["/virtual-keys/{slug}"]["put"]["responses"]["200"]["links"]
+    assert [link["operationId"] for link in update.values()] == ["retrieveVirtualKey"]
+
+
+def test_every_create_example_is_a_valid_request(contract, checker):
+    examples = contract.document["paths"]["/virtual-keys"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]["examples"]
+    assert {
+        "openai",
+        "azureDefault",
+        "azureEntra",
+        "azureManaged",
+        "bedrockAssumedRole",
+        "vertexServiceAccount",
+    } <= set(examples)
+    for name, ref in examples.items():
+        body = contract.resolve(ref)["value"]
+        exchange = Exchange(
+            "POST",
+            "/v1/virtual-keys",
+            request_headers={"content-type": "application/json"},
+            request_body=json.dumps(body).encode(),
+        )
+        assert checker.check_request(exchange) == [], name
+
+
+def test_a_live_retrieve_body_validates(checker):
+    body = json.dumps(LIVE_RETRIEVE).encode()
+    assert checker.check_response(_response("GET", "/v1/virtual-keys/google-api-key-1a2b3c", 200, body)) == []
+
+
+def test_a_live_list_page_validates(checker):
+    page = {"object": "list", "total": 1, "data": [LIVE_LIST_ITEM]}
+    body = json.dumps(page).encode()
+    assert checker.check_response(_response("GET", "/v1/virtual-keys", 200, body)) == []
+
+
+def test_create_answer_with_sdk_model_fields_still_validates(checker):
+    answer = {"success": True, "data": {"slug": "a-1"}, "id": "x", "slug": "a-1", "object": "virtual-key"}
+    body = json.dumps(answer).encode()
+    assert checker.check_response(_response("POST", "/v1/virtual-keys", 200, body)) == []
+
+
+def test_portkeys_own_401_example_without_error_code_validates(checker):
+    body = b'{"success": false, "data": {"message": "Unauthorised Request"}}'
+    assert checker.check_response(_response("GET", "/v1/virtual-keys", 401, body)) == []
+
+
+@pytest.mark.parametrize("missing", ["masked_api_key", "ai_provider_name", "object", "key"])
+def test_a_retrieve_body_missing_a_live_field_is_rejected(checker, missing):
+    body = copy.deepcopy(LIVE_RETRIEVE)
+    del body[missing]
+    violations = checker.check_response(
+        _response("GET", "/v1/virtual-keys/x", 200, json.dumps(body).encode())
+    )
+    assert [str(v) for v in violations] == [f"response.body.{missing}: is required"]
+
+
+def test_a_list_item_carrying_a_key_is_rejected(checker):
+    page = {"object": "list", "total": 1, "data": [{**LIVE_LIST_ITEM, "key": "sk-leaked"}]}
+    violations = checker.check_response(_response("GET", "/v1/virtual-keys", 200, json.dumps(page).encode()))
+    assert [v.location for v in violations] == ["response.body.data[0]"]
