@@ -70,7 +70,7 @@ def api_blueprint(
         principal = policy.authenticate(request.headers.get(API_KEY_HEADER))
         if operation.scope:
             policy.require(principal, operation.scope)
-        valid = validator.validate(operation, incoming(path_params))
+        valid = validator.validate(operation, incoming(operation, path_params))
         g.operation = operation.operation_id
         requested = (valid.body or {}).get("workspace_id") or valid.query.get("workspace_id")
         where = "body" if valid.body and "workspace_id" in valid.body else "query"
@@ -87,14 +87,14 @@ def api_blueprint(
     return blueprint
 
 
-def incoming(path_params: dict[str, str]) -> IncomingRequest:
-    """The current Flask request as the validator sees it."""
+def incoming(operation: Operation, path_params: dict[str, str]) -> IncomingRequest:
+    """The current Flask request as the validator sees it (a body is read only where one is taken)."""
     return IncomingRequest(
         method=request.method,
         path=request.path,
         query=request.args.to_dict(flat=False),
         headers=dict(request.headers),
-        body=request.get_data(cache=True),
+        body=request.get_data(cache=True) if operation.has_body else b"",
         content_type=request.headers.get("Content-Type"),
         path_params=path_params,
     )
