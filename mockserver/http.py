@@ -83,6 +83,7 @@ def api_blueprint(
             endpoint=operation.operation_id,
             view_func=_bind(serve, operation),
             methods=[operation.method.upper()],
+            provide_automatic_options=False,  # an OPTIONS answer would not be JSON: 405 instead
         )
     return blueprint
 
@@ -90,7 +91,7 @@ def api_blueprint(
 def incoming(operation: Operation, path_params: dict[str, str]) -> IncomingRequest:
     """The current Flask request as the validator sees it (a body is read only where one is taken)."""
     return IncomingRequest(
-        method=request.method,
+        method="GET" if request.method == "HEAD" else request.method,  # HEAD is GET without a body
         path=request.path,
         query=request.args.to_dict(flat=False),
         headers=dict(request.headers),

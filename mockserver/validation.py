@@ -123,7 +123,7 @@ def decode_json_object(raw: bytes) -> dict[str, Any]:
     except _DuplicateKey as exc:
         raise ValidationFailed([Violation(f"body.{exc.name}", "appears more than once")]) from None
     except json.JSONDecodeError as exc:
-        rule = f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        rule = f"is not valid JSON ({exc.msg.removesuffix(' at')} at line {exc.lineno} column {exc.colno})"
         raise ValidationFailed([Violation("body", rule)]) from None
     except RecursionError:
         raise ValidationFailed([Violation("body", "is nested too deeply")]) from None
@@ -208,7 +208,9 @@ class CoreRequest:
 
     @property
     def path(self) -> str:
-        return self._request.path
+        # openapi-core resolves `..` segments like a URL, which would move a `..` slug off its path.
+        segments = self._request.path.split("/")
+        return "/".join(s.replace(".", "%2E") if s and not s.strip(".") else s for s in segments)
 
     @property
     def method(self) -> str:

@@ -118,9 +118,6 @@ class VirtualKeys:
         if "key" in fields:
             changes["masked_api_key"] = mask_secret(fields["key"])
         if "deploymentConfig" in fields:
-            if current["provider"] != "azure-openai":
-                rule = f"only azure-openai keys have deployments (this key is {current['provider']})"
-                raise ValidationFailed([Violation("body.deploymentConfig", rule)])
             changes["model_config"] = {
                 **current["model_config"],
                 "deploymentConfig": fields["deploymentConfig"],
@@ -154,22 +151,32 @@ class VirtualKeys:
         return config
 
     def _not_found(self, slug: str) -> NotFound:
-        return NotFound(f"Virtual key not found: {slug}", self.not_found_status)
+        shown = slug if len(slug) <= 100 else slug[:100] + "..."
+        return NotFound(f"Virtual key not found: {shown}", self.not_found_status)
 
 
 def _check_rules(fields: dict[str, Any]) -> None:
-    """The rules the contract states in prose only; every broken one is reported."""
-    violations = list(_usage_limit_violations(fields.get("usage_limits")))
-    violations += _secret_mapping_violations(fields.get("secret_mappings") or [])
+    violations = rule_violations(fields)
     if violations:
         raise ValidationFailed(violations)
 
 
-def _usage_limit_violations(limits: dict[str, Any] | None) -> Iterable[Violation]:
-    if not limits:
-        return
+def rule_violations(fields: dict[str, Any]) -> list[Violation]:
+    """The rules the contract states in prose only, on a create or update body; all broken ones.
+
+    Safe on any JSON value (generators call it on bodies that break the schema too).
+    """
+    limits, mappings = fields.get("usage_limits"), fields.get("secret_mappings")
+    violations = list(_usage_limit_violations(limits)) if isinstance(limits, dict) else []
+    if isinstance(mappings, list):
+        violations += _secret_mapping_violations([m for m in mappings if isinstance(m, dict)])
+    return violations
+
+
+def _usage_limit_violations(limits: dict[str, Any]) -> Iterable[Violation]:
     limit, threshold = limits.get("credit_limit"), limits.get("alert_threshold")
-    if limit is not None and threshold is not None and threshold > limit:
+    numbers = (int, float)
+    if isinstance(limit, numbers) and isinstance(threshold, numbers) and threshold > limit:
         yield Violation("body.usage_limits.alert_threshold", "must not be above usage_limits.credit_limit")
     if limits.get("periodic_reset") is not None and limits.get("periodic_reset_days") is not None:
         yield Violation(
@@ -180,7 +187,9 @@ def _usage_limit_violations(limits: dict[str, Any] | None) -> Iterable[Violation
 def _secret_mapping_violations(mappings: list[dict[str, Any]]) -> Iterable[Violation]:
     seen: set[str] = set()
     for index, mapping in enumerate(mappings):
-        target = mapping["target_field"]
+        target = mapping.get("target_field")
+        if not isinstance(target, str):
+            continue
         if target in seen:
             yield Violation(
                 f"body.secret_mappings[{index}].target_field", f"repeats {target}; each must be unique"

@@ -21,6 +21,7 @@ from mockserver.errors import Forbidden, Unauthorised, ValidationFailed
 from mockserver.violations import Violation
 
 SCOPES = frozenset(f"virtual_keys.{action}" for action in ("create", "read", "update", "delete", "list"))
+MAX_API_KEY_LENGTH = 1024
 _IDS = uuid.UUID("6f0c8a52-58a5-4c9e-9a53-3c2f1f3a7b10")  # namespace of the mock's derived ids
 
 
@@ -68,6 +69,7 @@ class AccessPolicy:
     def authenticate(self, api_key: str | None) -> Principal:
         if not api_key or not api_key.strip():
             raise Unauthorised()
+        _check_header_form(api_key)
         if self._principals is None:
             organisation = derived_id("organisation", api_key)
             workspace = Workspace(organisation, derived_id("workspace", api_key), "Default")
@@ -94,6 +96,15 @@ class AccessPolicy:
         if not principal.may_choose_workspace:
             raise Forbidden("API key is not allowed in the requested workspace")
         return Workspace(principal.organisation_id, requested, requested)
+
+
+def _check_header_form(api_key: str) -> None:
+    """Reject header values no API key can have: the server joins repeated headers with a comma."""
+    where = "header.x-portkey-api-key"
+    if "," in api_key:
+        raise ValidationFailed([Violation(where, "is sent more than once; send one API key")])
+    if len(api_key) > MAX_API_KEY_LENGTH:
+        raise ValidationFailed([Violation(where, f"is longer than {MAX_API_KEY_LENGTH} characters")])
 
 
 def _principals_from(entries: Iterable[dict[str, Any]]) -> Iterable[tuple[str, Principal]]:

@@ -322,14 +322,11 @@ def test_provider_and_slug_cannot_change(api: Api, field):
     assert api.retrieve(slug).json["ai_provider_name"] == "openai"
 
 
-def test_deployments_can_only_be_updated_on_azure_keys(api: Api):
-    azure, openai = api.create_slug(**AZURE), api.create_slug(**OPENAI)
+def test_an_update_replaces_the_deployments_and_keeps_other_provider_fields(api: Api):
+    azure = api.create_slug(**AZURE)
     new = [{**DEPLOYMENT, "deploymentName": "other"}]
     assert api.update(azure, deploymentConfig=new).status_code == 200
-    assert api.retrieve(azure).json["model_config"]["deploymentConfig"] == new
-    assert "only azure-openai keys have deployments" in error_of(
-        api.update(openai, deploymentConfig=new), 400, "AB01"
-    )
+    assert api.retrieve(azure).json["model_config"] == {"resourceName": "res", "deploymentConfig": new}
 
 
 def test_a_failed_update_changes_nothing(api: Api):

@@ -32,8 +32,9 @@ class MemoryStore:
     def page(self, namespace: str, offset: int, limit: int) -> tuple[int, list[Record]]:
         with self._lock:
             records = self._namespaces.get(namespace, {})
-            chosen = islice(reversed(records.values()), offset, offset + limit)
-            return len(records), [copy.deepcopy(r) for r in chosen]
+            total = len(records)
+            chosen = islice(reversed(records.values()), min(offset, total), min(offset + limit, total))
+            return total, [copy.deepcopy(r) for r in chosen]
 
     def update(self, namespace: str, slug: str, changes: Record) -> Record | None:
         with self._lock:

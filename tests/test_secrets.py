@@ -1,0 +1,178 @@
+"""Canary secrets: sent through every endpoint and error path, they must surface nowhere but masked."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import httpx
+import pytest
+
+from mockserver import MockServer, create_app
+
+
+def canary(label: str) -> str:
+    return f"CANARY-{label}-{uuid.uuid4().hex}"
+
+
+def middle(secret: str) -> str:
+    """What a mask never shows: all but the first 2 and last 3 characters."""
+    return secret[2:-3]
+
+
+@pytest.fixture
+def server():
+    running = MockServer(create_app()).start()
+    yield running
+    running.stop()
+
+
+def provider_bodies(secrets: dict[str, str]) -> list[dict]:
+    deployment = [{"apiVersion": "2024-08-01-preview", "deploymentName": "d"}]
+    service_account = {"type": "service_account", "private_key": secrets["sa"], "client_email": "x@y.z"}
+    return [
+        {"name": "openai", "provider": "openai", "key": secrets["openai"]},
+        {
+            "name": "azure",
+            "provider": "azure-openai",
+            "key": secrets["azure"],
+            "resourceName": "r",
+            "deploymentConfig": deployment,
+        },
+        {
+            "name": "entra",
+            "provider": "azure-openai",
+            "azureAuthMode": "entra",
+            "resourceName": "r",
+            "deploymentConfig": deployment,
+            "azureEntraClientId": "c",
+            "azureEntraTenantId": "t",
+            "azureEntraClientSecret": secrets["entra"],
+        },
+        {
+            "name": "entra-node",
+            "provider": "azure-openai",
+            "azure_auth_mode": "entra",
+            "resource_name": "r",
+            "deployment_config": deployment,
+            "azure_entra_client_id": "c",
+            "azure_entra_tenant_id": "t",
+            "azure_entra_client_secret": secrets["entra_snake"],
+        },
+        {
+            "name": "bedrock",
+            "provider": "bedrock",
+            "awsAccessKeyId": "AKIA",
+            "awsRegion": "us-east-1",
+            "awsSecretAccessKey": secrets["aws"],
+        },
+        {
+            "name": "vertex",
+            "provider": "vertex-ai",
+            "vertexProjectId": "p",
+            "vertexRegion": "r",
+            "vertexServiceAccountJson": service_account,
+        },
+        {"name": "workers", "provider": "workers-ai", "workersAiAccountId": "a", "key": secrets["workers"]},
+    ]
+
+
+def test_canary_secrets_appear_nowhere_but_masked(server, caplog):
+    caplog.set_level(logging.DEBUG)
+    secrets = {
+        label: canary(label)
+        for label in (
+            "openai",
+            "azure",
+            "entra",
+            "entra_snake",
+            "aws",
+            "sa",
+            "workers",
+            "rotated",
+            "invalid",
+            "seed",
+        )
+    }
+    seen: list[str] = []
+    with httpx.Client(base_url=server.base_url, headers={"x-portkey-api-key": "pk-canary"}) as http:
+
+        def call(method: str, path: str, **kwargs) -> httpx.Response:
+            response = http.request(method, path, **kwargs)
+            seen.append(f"{response.status_code} {dict(response.headers)} {response.text}")
+            return response
+
+        slugs = [
+            call("POST", "/virtual-keys", json=b).json()["data"]["slug"] for b in provider_bodies(secrets)
+        ]
+        for slug in slugs:
+            call("GET", f"/virtual-keys/{slug}")
+        call("GET", "/virtual-keys")
+        call("PUT", f"/virtual-keys/{slugs[0]}", json={"key": secrets["rotated"]})
+        call("GET", f"/virtual-keys/{slugs[0]}")
+        # error paths with a secret in every position a validator might quote it
+        bad = secrets["invalid"]
+        assert (
+            call("POST", "/virtual-keys", json={"name": "x", "provider": bad, "key": bad}).status_code == 400
+        )
+        assert (
+            call(
+                "POST",
+                "/virtual-keys",
+                json={"name": "x", "provider": "openai", "key": bad, "usage_limits": {"credit_limit": bad}},
+            ).status_code
+            == 400
+        )
+        assert (
+            call(
+                "POST",
+                "/virtual-keys",
+                json={
+                    "name": "x",
+                    "provider": "openai",
+                    "key": bad,
+                    "awsSecretAccessKey": {"nested": bad},
+                    "unknown": bad,
+                },
+            ).status_code
+            == 400
+        )
+        assert call("PUT", f"/virtual-keys/{slugs[0]}", json={"key": 42, "name": bad * 10}).status_code == 400
+        assert (
+            call(
+                "PUT",
+                f"/virtual-keys/{slugs[0]}",
+                content=f'{{"key": "{bad}"'.encode(),
+                headers={"content-type": "application/json"},
+            ).status_code
+            == 400
+        )
+        assert (
+            call(
+                "PUT",
+                f"/virtual-keys/{slugs[0]}",
+                content=f'{{"key": "{bad}"}}'.encode(),
+                headers={"content-type": "text/plain"},
+            ).status_code
+            == 415
+        )
+        assert call("PUT", "/virtual-keys/missing-000000", json={"key": bad}).status_code == 404
+        seed = {
+            "workspaces": [
+                {
+                    "api_key": "pk-canary",
+                    "virtual_keys": [
+                        {"name": "seeded", "provider": "openai", "key": secrets["seed"]},
+                        {"name": "bad", "provider": "openai", "key": bad, "rate_limits": bad},
+                    ],
+                }
+            ]
+        }
+        seed_response = httpx.post(f"{server.root_url}/__mock/seed", json=seed)
+        seen.append(seed_response.text)
+        call("GET", "/virtual-keys")
+
+    everything = "\n".join(seen) + "\n" + caplog.text
+    for label, secret in secrets.items():
+        assert middle(secret) not in everything, f"the {label} secret leaked"
+    assert "CA*****" in everything  # and the masks are there
