@@ -8,6 +8,7 @@ bounded: past its limit the oldest entries are dropped, so a long-running mock c
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -21,8 +22,8 @@ from mockserver.virtual_keys import MASK, mask_secret, timestamp
 
 Entry = dict[str, Any]
 
-SECRET_HEADER_WORDS = ("key", "secret", "token", "authorization", "cookie", "password")
-"""A header whose name holds one of these words is masked (`x-portkey-api-key`, `Authorization`)."""
+SECRET_HEADER_WORDS = frozenset({"key", "secret", "token", "authorization", "cookie", "password"})
+"""A header with one of these words in its name is masked (`x-portkey-api-key`, `Authorization`)."""
 
 
 class Journal(Protocol):
@@ -146,5 +147,4 @@ def _masked(value: Any) -> Any:
 
 
 def _is_secret_header(name: str) -> bool:
-    lowered = name.lower()
-    return any(word in lowered for word in SECRET_HEADER_WORDS)
+    return not SECRET_HEADER_WORDS.isdisjoint(re.split(r"[-_]", name.lower()))
