@@ -39,7 +39,9 @@ class Journal(Protocol):
         """Every kept entry, oldest first."""
         ...
 
-    def clear(self) -> None: ...
+    def clear(self) -> None:
+        """Forget every entry; numbering starts again at 1."""
+        ...
 
     def dropped(self) -> int:
         """How many entries were dropped for lack of room since the last clear."""
@@ -72,6 +74,7 @@ class MemoryJournal:
         with self._lock:
             self._entries.clear()
             self._dropped = 0
+            self._sequence = itertools.count(1)
 
     def dropped(self) -> int:
         with self._lock:

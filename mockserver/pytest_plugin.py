@@ -78,6 +78,17 @@ class PortkeyMock:
                 pytrace=False,
             )
 
+    def assert_all_responses_conform(self) -> None:
+        """Behind the validating proxy: fail if the real service answered any request off-contract."""
+        entries = self.journal
+        failing = [e for e in entries if e.get("response_violations")]
+        if failing:
+            pytest.fail(
+                f"{len(failing)} of {len(entries)} responses break the contract:\n"
+                + "\n".join(describe(e, "response_violations") for e in failing),
+                pytrace=False,
+            )
+
     def verify(self, operation: str, times: int = 1, *, status: int | None = None) -> list[dict[str, Any]]:
         """Fail unless `operation` was requested exactly `times` times (answered `status`, if given)."""
         entries = self.journal
@@ -112,8 +123,8 @@ class PortkeyMock:
         return response.json()
 
 
-def describe(entry: dict[str, Any]) -> str:
-    """A journal entry as a failure message line: which request, then each violation on its own line."""
+def describe(entry: dict[str, Any], violations: str = "violations") -> str:
+    """A journal entry as a failure message: which request, then each violation on its own line."""
     query = "?" if entry.get("bare_query") else ""
     if entry.get("query"):
         query = "?" + "&".join(f"{name}=..." for name in entry["query"])
@@ -125,7 +136,7 @@ def describe(entry: dict[str, Any]) -> str:
     lines = [
         f"  request #{entry['seq']} {entry['method']} {entry['path']}{query} {target} -> {entry['status']}"
     ]
-    lines += [f"      {v['location']}: {v['rule']}" for v in entry["violations"]]
+    lines += [f"      {v['location']}: {v['rule']}" for v in entry.get(violations) or []]
     return "\n".join(lines)
 
 
