@@ -172,7 +172,8 @@ def load_contract(path: Path | None) -> Contract:
 def for_recorded_traffic(document: dict[str, Any]) -> dict[str, Any]:
     """A copy of `document` whose servers are path prefixes and whose operations all have ids."""
     document = copy.deepcopy(document)
-    document["servers"] = _relative(document.get("servers"))
+    path_servers = [s for item in document.get("paths", {}).values() for s in item.get("servers", [])]
+    document["servers"] = _relative([*(document.get("servers") or []), *path_servers])
     for template, item in list(document.get("paths", {}).items()):
         if "servers" in item:
             item["servers"] = _relative(item["servers"])
