@@ -45,7 +45,7 @@ class Recorded:
     request: IncomingRequest
     bare_query: bool = False
     unreadable_body: bool = False
-    """A body was sent but the journal could not keep it (it was not JSON)."""
+    """A body was sent but the journal did not keep it (it was not JSON, or over the size limit)."""
     response: Exchange | None = None
 
 
@@ -220,8 +220,11 @@ def judge_traffic(traffic: list[Recorded], contract: Contract) -> list[Judged]:
     for recorded in traffic:
         verdict = judge.judge(recorded.request, bare_query=recorded.bare_query)
         violations = list(verdict.violations)
-        if recorded.unreadable_body and not violations:
-            violations.append(Violation("body", "was not a JSON document when it was recorded"))
+        if recorded.unreadable_body:  # judged without its body, so what was said of the body is moot
+            violations = [v for v in violations if v.location != "body"]
+            violations.append(
+                Violation("body", "was not kept by the journal (not JSON, or over the size limit)")
+            )
         response_violations = []
         if recorded.response is not None and verdict.operation is not None:
             response_violations = responses.check_response(recorded.response)

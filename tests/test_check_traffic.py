@@ -69,7 +69,7 @@ def test_a_journal_entry_that_broke_the_contract_fails_the_check(portkey_mock, t
     assert main(["check-traffic", str(path)]) == 1
     out = capsys.readouterr().out
     assert "body.key: is required (for a provider with an API key)" in out
-    assert "#2 POST /v1/virtual-keys (createVirtualKey)" in out
+    assert "#2 POST /v1/virtual-keys (createVirtualKey)\n      body: was not kept by the journal" in out
     assert "2 of 2 requests break the contract." in out
 
 

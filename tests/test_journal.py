@@ -180,3 +180,13 @@ def test_concurrent_appends_keep_every_entry_in_bounds():
     entries = journal_.entries()
     assert len(entries) == 100 and journal_.dropped() == 300
     assert [e["seq"] for e in entries] == list(range(301, 401))
+
+
+def test_a_body_over_the_limit_is_a_violation_and_is_not_kept():
+    api = make_api(max_body_bytes=200)
+    response = api.create(name="x" * 300, provider="openai", key="sk-live-0000000000abcd")
+    assert response.status_code == 413
+    [entry] = api.client.get("/__mock/journal").json["entries"]
+    assert entry["operation"] == "createVirtualKey" and entry["status"] == 413
+    assert entry["violations"] == [{"location": "body", "rule": "larger than the limit of 200 bytes"}]
+    assert entry["body"] is None and "sk-live" not in json.dumps(entry)
