@@ -190,3 +190,10 @@ def test_a_body_over_the_limit_is_a_violation_and_is_not_kept():
     assert entry["operation"] == "createVirtualKey" and entry["status"] == 413
     assert entry["violations"] == [{"location": "body", "rule": "larger than the limit of 200 bytes"}]
     assert entry["body"] is None and "sk-live" not in json.dumps(entry)
+
+
+def test_the_serve_command_refuses_a_journal_limit_below_one(capsys):
+    from mockserver.cli import main
+
+    assert main(["serve", "--port", "0", "--journal-limit", "0"]) == 2
+    assert "journal_limit must be positive" in capsys.readouterr().err
