@@ -23,6 +23,18 @@ EXAMPLES_PER_CASE = max(3, settings.default.max_examples // 5)
 """A fifth of the profile's examples for each of the ten cases (5 under the `ci` profile)."""
 
 
+SHOWN = (
+    "name",
+    "ai_provider_name",
+    "note",
+    "usage_limits",
+    "rate_limits",
+    "expires_at",
+    "masked_api_key",
+    "model_config",
+)
+
+
 class ClientChangedThePayload(AssertionError):
     """The key stored differs from what the caller passed to the SDK."""
 
@@ -59,8 +71,9 @@ def updated(before: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 
 
 def shown(client: Portkey, slug: str) -> dict[str, Any]:
+    """The fields of `stored`, as the SDK's retrieve shows them."""
     retrieved = client.virtual_keys.retrieve(slug=slug).model_dump()
-    return {name: retrieved.get(name) for name in stored({"name": "", "provider": ""})}
+    return {name: retrieved.get(name) for name in SHOWN}
 
 
 def create_then_update(mock, data: st.DataObject, case: dict[str, Any], *, empty_strings: bool) -> None:
