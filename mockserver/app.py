@@ -9,9 +9,10 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from mockserver.config import MockConfig
 from mockserver.contract import Contract
-from mockserver.control import Seeder, control_blueprint
+from mockserver.control import Seeder, control_blueprint, journal_blueprint
 from mockserver.errors import ApiError, PayloadTooLarge, envelope
 from mockserver.http import api_blueprint
+from mockserver.journal import MemoryJournal
 from mockserver.store import MemoryStore, Store
 from mockserver.validation import RequestValidator
 from mockserver.virtual_keys import VirtualKeys
@@ -29,13 +30,21 @@ def create_app(config: MockConfig | None = None, *, store: Store | None = None) 
     policy = AccessPolicy.from_file(config.keys_path) if config.keys_path else AccessPolicy()
     keys = VirtualKeys(store, contract.secret_fields, config.not_found_status)
     seeder = Seeder(contract, validator, policy, keys)
+    journal = MemoryJournal(config.journal_limit)
 
     app = Flask("mockserver")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False  # keep the real service's field order
-    app.extensions["mockserver"] = {"contract": contract, "store": store, "keys": keys, "seeder": seeder}
-    app.register_blueprint(api_blueprint(contract, validator, policy, keys))
-    app.register_blueprint(control_blueprint(seeder, [store.clear]))
+    app.extensions["mockserver"] = {
+        "contract": contract,
+        "store": store,
+        "keys": keys,
+        "seeder": seeder,
+        "journal": journal,
+    }
+    app.register_blueprint(api_blueprint(contract, validator, policy, keys, journal))
+    app.register_blueprint(control_blueprint(seeder, [store.clear, journal.clear]))
+    app.register_blueprint(journal_blueprint(journal))
     _register_error_handlers(app, config)
     if config.seed_path:
         seeder.seed_file(config.seed_path)

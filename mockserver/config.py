@@ -20,9 +20,13 @@ class MockConfig:
     """404 (AB08) as the virtual-keys endpoints answer, or 403 (AB03) as some Portkey endpoints do."""
     max_body_bytes: int = 1024 * 1024
     """Bodies above this size answer 413."""
+    journal_limit: int = 1000
+    """The request journal keeps this many entries; older ones are dropped."""
 
     def __post_init__(self) -> None:
         if self.not_found_status not in (403, 404):
             raise ValueError("not_found_status must be 403 or 404")
         if self.max_body_bytes < 1:
             raise ValueError("max_body_bytes must be positive")
+        if self.journal_limit < 1:
+            raise ValueError("journal_limit must be positive")

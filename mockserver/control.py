@@ -12,6 +12,7 @@ from flask import Blueprint, jsonify, request
 
 from mockserver.contract import Contract
 from mockserver.errors import ValidationFailed
+from mockserver.journal import Journal
 from mockserver.validation import IncomingRequest, RequestValidator, decode_json_object
 from mockserver.violations import Violation
 from mockserver.virtual_keys import VirtualKeys
@@ -78,5 +79,21 @@ def control_blueprint(seeder: Seeder, resets: Iterable[Callable[[], None]]) -> B
     def seed() -> Any:
         slugs = seeder.seed(decode_json_object(request.get_data()))
         return jsonify({"slugs": slugs})
+
+    return blueprint
+
+
+def journal_blueprint(journal: Journal) -> Blueprint:
+    """`GET /__mock/journal` reads the request journal, `DELETE /__mock/journal` empties it."""
+    blueprint = Blueprint("journal", __name__, url_prefix="/__mock")
+
+    @blueprint.get("/journal")
+    def read() -> Any:
+        return jsonify({"limit": journal.limit, "dropped": journal.dropped(), "entries": journal.entries()})
+
+    @blueprint.delete("/journal")
+    def clear() -> Any:
+        journal.clear()
+        return jsonify({"cleared": True})
 
     return blueprint

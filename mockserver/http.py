@@ -10,10 +10,15 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from mockserver import wire
 from mockserver.contract import Contract, Operation
+from mockserver.errors import PayloadTooLarge, ValidationFailed
+from mockserver.journal import Journal, entry_for
 from mockserver.validation import IncomingRequest, RequestValidator, ValidRequest
+from mockserver.verdict import RequestJudge, RequestVerdict
+from mockserver.violations import Violation
 from mockserver.virtual_keys import VirtualKeys
 from mockserver.workspaces import AccessPolicy, Workspace
 
@@ -58,19 +63,30 @@ HANDLERS: dict[str, Handler] = {
 
 
 def api_blueprint(
-    contract: Contract, validator: RequestValidator, policy: AccessPolicy, keys: VirtualKeys
+    contract: Contract,
+    validator: RequestValidator,
+    policy: AccessPolicy,
+    keys: VirtualKeys,
+    journal: Journal | None = None,
 ) -> Blueprint:
-    """A blueprint serving every operation of `contract` that has a handler."""
+    """A blueprint serving every operation of `contract` that has a handler, journaling each request."""
     missing = set(contract.operations) - set(HANDLERS)
     if missing:
         raise ValueError(f"the contract has operations the mock cannot serve: {sorted(missing)}")
     blueprint = Blueprint("api", __name__)
+    judge = RequestJudge(contract, validator)
 
     def serve(operation: Operation, **path_params: str) -> Response:
+        verdict = g.verdict = judge.judge(incoming(path_params), bare_query=bare_query())
         principal = policy.authenticate(request.headers.get(API_KEY_HEADER))
         if operation.scope:
             policy.require(principal, operation.scope)
-        valid = validator.validate(operation, incoming(operation, path_params))
+        if verdict.error is not None:
+            raise verdict.error
+        assert verdict.checked is not None  # no decoding error, so the validator judged it
+        if verdict.checked.violations:
+            raise ValidationFailed(list(verdict.checked.violations))
+        valid = verdict.checked.request
         g.operation = operation.operation_id
         requested = (valid.body or {}).get("workspace_id") or valid.query.get("workspace_id")
         where = "body" if valid.body and "workspace_id" in valid.body else "query"
@@ -85,20 +101,85 @@ def api_blueprint(
             methods=[operation.method.upper()],
             provide_automatic_options=False,  # an OPTIONS answer would not be JSON: 405 instead
         )
+
+    if journal is not None:
+
+        @blueprint.after_app_request
+        def record(response: Response) -> Response:
+            """Journal every API request, answered or not; the control plane is not journaled."""
+            if request.path.startswith(CONTROL_PREFIX):
+                return response
+            verdict: RequestVerdict | None = g.get("verdict")
+            if verdict is None:  # no route matched, or the body was too large to read
+                verdict = _judge_unserved(judge)
+            journal.append(journal_entry(verdict, response.status_code, contract.secret_fields))
+            return response
+
     return blueprint
 
 
-def incoming(operation: Operation, path_params: dict[str, str]) -> IncomingRequest:
-    """The current Flask request as the validator sees it (a body is read only where one is taken)."""
+CONTROL_PREFIX = "/__mock"
+
+
+def incoming(path_params: dict[str, str]) -> IncomingRequest:
+    """The current Flask request as the validator sees it."""
+    try:
+        body = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise PayloadTooLarge(request.max_content_length or 0) from None
     return IncomingRequest(
         method="GET" if request.method == "HEAD" else request.method,  # HEAD is GET without a body
         path=request.path,
         query=request.args.to_dict(flat=False),
         headers=dict(request.headers),
-        body=request.get_data(cache=True) if operation.has_body else b"",
+        body=body,
         content_type=request.headers.get("Content-Type"),
         path_params=path_params,
     )
+
+
+def bare_query() -> bool:
+    """Whether the request's URL ended in a `?` with nothing after it (the Python SDK's `list()`)."""
+    raw_uri = request.environ.get("REQUEST_URI") or request.environ.get("RAW_URI") or ""
+    return raw_uri.endswith("?") and raw_uri.count("?") == 1
+
+
+def journal_entry(
+    verdict: RequestVerdict,
+    status: int,
+    secret_fields: frozenset[str],
+    source: str = "mock",
+    response_violations: list[Violation] | None = None,
+) -> dict[str, Any]:
+    """The journal entry for the current request, answered with `status`."""
+    return entry_for(
+        verdict,
+        method=request.method,
+        path=request.path,
+        query=request.args.to_dict(flat=False),
+        headers=dict(request.headers),
+        body_size=request.content_length or 0,
+        status=status,
+        secret_fields=secret_fields,
+        source=source,
+        response_violations=response_violations,
+    )
+
+
+def _judge_unserved(judge: RequestJudge) -> RequestVerdict:
+    try:
+        return judge.judge(incoming({}), bare_query=bare_query())
+    except PayloadTooLarge as error:
+        operation = judge.contract.operation_for(request.method, request.path)
+        where, _, rule = error.message.partition(": ")
+        return RequestVerdict(
+            operation.operation_id if operation else None,
+            None,
+            (Violation(where, rule),),
+            (),
+            None,
+            bare_query(),
+        )
 
 
 def _bind(serve: Callable[..., Response], operation: Operation) -> Callable[..., Response]:

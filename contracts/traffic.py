@@ -1,0 +1,313 @@
+"""`contracts check-traffic`: judge recorded traffic against a contract, ours or anyone's.
+
+Traffic comes from a mock's or proxy's journal (a JSON file, or the running mock's URL) or from a
+HAR file recorded by any other tool. Every request is judged by the mock's own `RequestJudge`; HAR
+responses, which carry their bodies, are judged too. A foreign contract (Portkey's published spec,
+say) is read as recorded traffic needs it: server URLs become path prefixes, operations without an
+`operationId` are named `METHOD /path`, and operations without a JSON body are left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import yaml
+from openapi_core import Config, OpenAPI
+
+from contracts.conformance import ContractChecker, Exchange
+from mockserver.contract import Contract
+from mockserver.validation import IncomingRequest
+from mockserver.verdict import RequestJudge, RequestVerdict
+from mockserver.violations import Violation
+
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+class UsageError(Exception):
+    """The command cannot run: an unreadable source or contract (exit status 2)."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One recorded request (and, from a HAR file, its response)."""
+
+    label: str
+    request: IncomingRequest
+    bare_query: bool = False
+    unreadable_body: bool = False
+    """A body was sent but the journal did not keep it (it was not JSON, or over the size limit)."""
+    response: Exchange | None = None
+
+
+@dataclass
+class Judged:
+    recorded: Recorded
+    verdict: RequestVerdict
+    violations: list[Violation]
+    response_violations: list[Violation] = field(default_factory=list)
+
+    @property
+    def operation(self) -> str:
+        return self.verdict.operation or "(no operation)"
+
+    @property
+    def conforms(self) -> bool:
+        return not self.violations and not self.response_violations
+
+
+# -- reading traffic -----------------------------------------------------------------------------
+
+
+def load_traffic(source: str) -> list[Recorded]:
+    """Requests from a journal file, a HAR file, or a running mock's URL (its journal)."""
+    if source.startswith(("http://", "https://")):
+        root = source.rstrip("/").removesuffix("/v1").removesuffix("/__mock/journal")
+        try:
+            response = httpx.get(f"{root}/__mock/journal", timeout=30)
+            response.raise_for_status()
+            document = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise UsageError(f"cannot read the journal at {root}/__mock/journal: {exc}") from None
+    else:
+        try:
+            document = json.loads(Path(source).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot read {source}: {exc}") from None
+    if isinstance(document, dict) and isinstance(document.get("log"), dict):
+        return from_har(document)
+    if isinstance(document, dict) and isinstance(document.get("entries"), list):
+        return from_journal(document["entries"])
+    if isinstance(document, list):
+        return from_journal(document)
+    raise UsageError(f"{source} is neither a journal (GET /__mock/journal) nor a HAR file")
+
+
+def from_journal(entries: list[dict[str, Any]]) -> list[Recorded]:
+    recorded = []
+    for index, entry in enumerate(entries, 1):
+        headers = dict(entry.get("headers") or {})
+        body = entry.get("body")
+        request = IncomingRequest(
+            method=entry["method"],
+            path=entry["path"],
+            query=entry.get("query") or {},
+            headers=headers,
+            body=json.dumps(body).encode() if body is not None else b"",
+            content_type=headers.get("content-type"),
+        )
+        unreadable = body is None and (entry.get("body_bytes") or 0) > 0
+        label = f"#{entry.get('seq', index)}"
+        recorded.append(Recorded(label, request, bool(entry.get("bare_query")), unreadable))
+    return recorded
+
+
+def from_har(document: dict[str, Any]) -> list[Recorded]:
+    recorded = []
+    for index, entry in enumerate(document["log"].get("entries", []), 1):
+        har_request, har_response = entry["request"], entry.get("response") or {}
+        url = urlsplit(har_request["url"])
+        headers = {h["name"].lower(): h["value"] for h in har_request.get("headers", [])}
+        body = (har_request.get("postData") or {}).get("text", "").encode()
+        request = IncomingRequest(
+            method=har_request["method"],
+            path=url.path,
+            query=parse_qs(url.query, keep_blank_values=True),
+            headers=headers,
+            body=body,
+            content_type=headers.get("content-type") or (har_request.get("postData") or {}).get("mimeType"),
+        )
+        response = None
+        content = har_response.get("content") or {}
+        if har_response.get("status") and "text" in content:
+            response = Exchange(
+                method=request.method,
+                path=request.path,
+                query=request.query,
+                status=har_response["status"],
+                response_headers={h["name"]: h["value"] for h in har_response.get("headers", [])},
+                response_body=content["text"].encode(),
+            )
+        bare = har_request["url"].endswith("?") and not url.query
+        recorded.append(Recorded(f"#{index}", request, bare, response=response))
+    return recorded
+
+
+# -- reading a contract --------------------------------------------------------------------------
+
+
+def load_contract(path: Path | None) -> Contract:
+    """The contract at `path` (ours if None), read as recorded traffic needs it (see module doc)."""
+    if path is None:
+        return Contract()
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise UsageError(f"cannot read the contract {path}: {exc}") from None
+    if not isinstance(document, dict) or "paths" not in document:
+        raise UsageError(f"{path} is not an OpenAPI document")
+    with tempfile.TemporaryDirectory() as folder:
+        adapted = Path(folder) / path.name
+        adapted.write_text(json.dumps(for_recorded_traffic(document), default=str), encoding="utf-8")
+        try:
+            contract = Contract(adapted)
+            # Judge the traffic even if the document breaks an OpenAPI rule (Portkey's published
+            # spec gives non-nullable fields a null default): it is the traffic that is on trial.
+            contract.openapi = OpenAPI.from_dict(contract.document, config=Config(spec_validator_cls=None))
+        except Exception as exc:
+            raise UsageError(f"cannot use the contract {path}: {type(exc).__name__}") from None
+    contract.path = path
+    return contract
+
+
+def for_recorded_traffic(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `document` whose servers are path prefixes and whose operations all have ids."""
+    document = copy.deepcopy(document)
+    path_servers = [s for item in document.get("paths", {}).values() for s in item.get("servers", [])]
+    document["servers"] = _relative([*(document.get("servers") or []), *path_servers])
+    for template, item in list(document.get("paths", {}).items()):
+        if "servers" in item:
+            item["servers"] = _relative(item["servers"])
+        for method in _METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            if not _has_json_body_or_none(operation, document):
+                del item[method]
+                continue
+            operation.setdefault("operationId", f"{method.upper()} {template}")
+            if "servers" in operation:
+                operation["servers"] = _relative(operation["servers"])
+    return document
+
+
+def _relative(servers: list[dict[str, Any]] | None) -> list[dict[str, str]]:
+    """Each server as the path it serves under: `https://api.portkey.ai/v1` -> `/v1`."""
+    paths = []
+    for server in servers or []:
+        path = urlsplit(str(server.get("url", ""))).path.rstrip("/")
+        if path.startswith("/") and path not in paths:
+            paths.append(path)
+    return [{"url": path} for path in paths] or [{"url": "/"}]
+
+
+def _has_json_body_or_none(operation: dict[str, Any], document: dict[str, Any]) -> bool:
+    body = operation.get("requestBody")
+    while isinstance(body, dict) and "$ref" in body:
+        target: Any = document
+        for part in body["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        body = target
+    return body is None or "application/json" in body.get("content", {})
+
+
+# -- judging and reporting -----------------------------------------------------------------------
+
+
+def judge_traffic(traffic: list[Recorded], contract: Contract) -> list[Judged]:
+    judge = RequestJudge(contract)
+    responses = ContractChecker(contract)
+    judged = []
+    for recorded in traffic:
+        verdict = judge.judge(recorded.request, bare_query=recorded.bare_query)
+        violations = list(verdict.violations)
+        if recorded.unreadable_body:  # judged without its body, so what was said of the body is moot
+            violations = [v for v in violations if v.location != "body"]
+            violations.append(
+                Violation("body", "was not kept by the journal (not JSON, or over the size limit)")
+            )
+        response_violations = []
+        if recorded.response is not None and verdict.operation is not None:
+            response_violations = responses.check_response(recorded.response)
+        judged.append(Judged(recorded, verdict, violations, response_violations))
+    return judged
+
+
+def report(judged: list[Judged], source: str, contract: Contract) -> str:
+    """A summary per operation, then every violation and warning, naming request, field and rule."""
+    lines = [f"{len(judged)} requests from {source}, judged against {contract.path}", ""]
+    width = max([len(j.operation) for j in judged] + [len("operation")])
+    lines.append(f"{'operation':<{width}}  requests  conform  violate  warnings")
+    totals: dict[str, Counter[str]] = {}
+    for j in judged:
+        counts = totals.setdefault(j.operation, Counter())
+        counts["requests"] += 1
+        counts["conform" if j.conforms else "violate"] += 1
+        counts["warnings"] += len(j.verdict.warnings)
+    for operation, counts in sorted(totals.items()):
+        lines.append(
+            f"{operation:<{width}}  {counts['requests']:>8}  {counts['conform']:>7}"
+            f"  {counts['violate']:>7}  {counts['warnings']:>8}"
+        )
+    failing = [j for j in judged if not j.conforms]
+    if failing:
+        lines += ["", "Violations:"]
+        for j in failing:
+            lines.append(f"  {_describe(j)}")
+            lines += [f"      {v}" for v in j.violations]
+            lines += [f"      response {v}" for v in j.response_violations]
+    warned = [j for j in judged if j.verdict.warnings]
+    if warned:
+        lines += ["", "Warnings (the contract allows these):"]
+        for j in warned:
+            lines.append(f"  {_describe(j)}")
+            lines += [f"      {w}" for w in j.verdict.warnings]
+    lines += ["", f"{len(failing)} of {len(judged)} requests break the contract."]
+    return "\n".join(lines)
+
+
+def _describe(judged: Judged) -> str:
+    request = judged.recorded.request
+    query = "?" if judged.recorded.bare_query else ""
+    if request.query:
+        query = "?" + "&".join(request.query)
+    target = judged.verdict.operation
+    if target is None:
+        nearest = judged.verdict.nearest_operation
+        target = f"no operation; nearest: {nearest}" if nearest else "no operation"
+    return f"{judged.recorded.label} {request.method.upper()} {request.path}{query} ({target})"
+
+
+# -- command line --------------------------------------------------------------------------------
+
+
+def add_check_traffic_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add `check-traffic` to a command's subparsers; `args.run(args)` runs it."""
+    parser = subparsers.add_parser(
+        "check-traffic",
+        help="judge recorded requests against a contract",
+        description="Judge every request of a journal or HAR file against a contract. "
+        "Exit status: 0 all conform, 1 some break the contract, 2 bad usage.",
+    )
+    parser.add_argument(
+        "source",
+        help="a journal JSON file (GET /__mock/journal), a HAR file, or a running mock's or proxy's URL",
+    )
+    parser.add_argument(
+        "--contract",
+        type=Path,
+        help="OpenAPI contract to judge against (default: the project's openapi.yaml)",
+    )
+    parser.set_defaults(run=run_check_traffic)
+    return parser
+
+
+def run_check_traffic(args: argparse.Namespace) -> int:
+    try:
+        contract = load_contract(args.contract)
+        traffic = load_traffic(args.source)
+    except UsageError as error:
+        print(f"contracts check-traffic: {error}", file=sys.stderr)
+        return 2
+    judged = judge_traffic(traffic, contract)
+    print(report(judged, args.source, contract))
+    return 0 if all(j.conforms for j in judged) else 1

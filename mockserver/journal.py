@@ -1,0 +1,153 @@
+"""The request journal: what clients sent to `/v1`, with the contract's verdict on each request.
+
+Entries are plain JSON-able dicts, built by `entry_for` with every secret already masked, so any
+backend (memory here, a shared one elsewhere) stores and returns them as they are. The journal is
+bounded: past its limit the oldest entries are dropped, so a long-running mock cannot grow forever.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+from collections import deque
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from mockserver.contract import snake_case
+from mockserver.verdict import RequestVerdict
+from mockserver.violations import Violation
+from mockserver.virtual_keys import MASK, mask_secret, timestamp
+
+Entry = dict[str, Any]
+
+SECRET_HEADER_WORDS = frozenset({"key", "secret", "token", "authorization", "cookie", "password"})
+"""A header with one of these words in its name is masked (`x-portkey-api-key`, `Authorization`)."""
+
+
+class Journal(Protocol):
+    """Where journal entries are kept; every method is safe to call from many threads."""
+
+    limit: int
+
+    def append(self, entry: Entry) -> None:
+        """Keep `entry`, dropping the oldest one if the journal is full."""
+        ...
+
+    def entries(self) -> list[Entry]:
+        """Every kept entry, oldest first."""
+        ...
+
+    def clear(self) -> None:
+        """Forget every entry; numbering starts again at 1."""
+        ...
+
+    def dropped(self) -> int:
+        """How many entries were dropped for lack of room since the last clear."""
+        ...
+
+
+class MemoryJournal:
+    """A journal in process memory: a bounded deque under one lock."""
+
+    def __init__(self, limit: int = 1000) -> None:
+        if limit < 1:
+            raise ValueError("the journal limit must be positive")
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._entries: deque[Entry] = deque(maxlen=limit)
+        self._dropped = 0
+        self._sequence = itertools.count(1)
+
+    def append(self, entry: Entry) -> None:
+        with self._lock:
+            if len(self._entries) == self.limit:
+                self._dropped += 1
+            self._entries.append({"seq": next(self._sequence), **entry})
+
+    def entries(self) -> list[Entry]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._dropped = 0
+            self._sequence = itertools.count(1)
+
+    def dropped(self) -> int:
+        with self._lock:
+            return self._dropped
+
+
+def entry_for(
+    verdict: RequestVerdict,
+    *,
+    method: str,
+    path: str,
+    query: Mapping[str, list[str]],
+    headers: Mapping[str, str],
+    body_size: int,
+    status: int,
+    secret_fields: Iterable[str],
+    source: str = "mock",
+    response_violations: list[Violation] | None = None,
+    now: datetime | None = None,
+) -> Entry:
+    """One journal entry; headers and body are masked here, before anything keeps them."""
+    return {
+        "time": timestamp(now or datetime.now(UTC)),
+        "source": source,
+        "method": method.upper(),
+        "path": path,
+        "query": {name: list(values) for name, values in query.items()},
+        "bare_query": verdict.bare_query,
+        "headers": mask_headers(headers),
+        "body": mask_body(verdict.body, secret_fields),
+        "body_bytes": body_size,
+        "operation": verdict.operation,
+        "nearest_operation": verdict.nearest_operation,
+        "status": status,
+        "valid": not verdict.violations,
+        "violations": [v.as_dict() for v in verdict.violations],
+        "warnings": [w.as_dict() for w in verdict.warnings],
+        "response_violations": (
+            None if response_violations is None else [v.as_dict() for v in response_violations]
+        ),
+    }
+
+
+def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers with every credential masked; names are kept lower-case."""
+    return {
+        name.lower(): mask_secret(value) if _is_secret_header(name) else value
+        for name, value in headers.items()
+    }
+
+
+def mask_body(body: Any, secret_fields: Iterable[str]) -> Any:
+    """The body with each secret field masked in place, in both spellings, keeping its JSON type.
+
+    A masked string stays a string and a masked document stays an object with the same keys, so a
+    journaled body can be judged against the contract again (`contracts check-traffic`).
+    """
+    if not isinstance(body, dict):
+        return body
+    secrets = set(secret_fields)
+    secrets |= {snake_case(name) for name in secrets}
+    return {name: _masked(value) if name in secrets else value for name, value in body.items()}
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_secret(value) if value else value
+    if isinstance(value, dict):
+        return {name: _masked(inner) for name, inner in value.items()}
+    if isinstance(value, list):
+        return [_masked(inner) for inner in value]
+    return MASK if value is not None else None
+
+
+def _is_secret_header(name: str) -> bool:
+    return not SECRET_HEADER_WORDS.isdisjoint(re.split(r"[-_]", name.lower()))

@@ -1,0 +1,149 @@
+"""The contract's verdict on one request: its operation, its violations, and warnings for the careful.
+
+The mock, its journal, the validating proxy and `contracts check-traffic` all judge requests here,
+with the mock's own `RequestValidator`, so none of them can disagree on what the contract allows.
+Warnings name what the contract accepts but a careful client should know about.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from mockserver.contract import Contract, Operation
+from mockserver.errors import ApiError, ValidationFailed
+from mockserver.validation import Checked, IncomingRequest, RequestValidator
+from mockserver.violations import Violation, location
+
+
+@dataclass(frozen=True)
+class RequestVerdict:
+    """What the contract says about one request; `checked` and `error` let the mock carry on."""
+
+    operation: str | None
+    nearest_operation: str | None
+    violations: tuple[Violation, ...]
+    warnings: tuple[Violation, ...]
+    body: Any
+    """The JSON body as the client sent it (spelling not normalised), or None if none could be read."""
+    bare_query: bool
+    checked: Checked | None = None
+    error: ApiError | None = None
+    """A decoding failure (bad JSON, media type, size): the mock answers with it."""
+
+    @property
+    def conforms(self) -> bool:
+        return not self.violations
+
+
+class RequestJudge:
+    """Judges requests against one contract; built once, used for every request."""
+
+    def __init__(self, contract: Contract, validator: RequestValidator | None = None) -> None:
+        self.contract = contract
+        self.validator = validator or RequestValidator(contract, max_body_bytes=2**62)
+        self.api_key_headers = _required_api_key_headers(contract.document)
+
+    def judge(self, request: IncomingRequest, *, bare_query: bool = False) -> RequestVerdict:
+        """The verdict on `request`; `bare_query` says the URL ended in a `?` with nothing after it."""
+        body = sent_body(request.body)
+        operation = self.contract.operation_for(request.method, request.path)
+        if operation is None:
+            nearest = self.contract.nearest_operation(request.method, request.path)
+            unknown = f"{request.method.upper()} {request.path} is not an operation of the contract"
+            return RequestVerdict(
+                None,
+                nearest.operation_id if nearest else None,
+                (Violation("request", unknown),),
+                (),
+                body,
+                bare_query,
+            )
+        if not request.path_params:
+            request = replace(request, path_params=path_params(operation, request.path))
+        violations = self._missing_api_key(request)
+        checked, error = None, None
+        try:
+            checked = self.validator.check(operation, request)
+            violations += checked.violations
+        except ValidationFailed as failed:
+            error = failed
+            violations += failed.violations
+        except ApiError as failed:
+            error = failed
+            where, _, rule = failed.message.partition(": ")
+            violations.append(Violation(where, rule) if rule else Violation("request", failed.message))
+        warnings = _warnings(checked, body, bare_query, violations)
+        return RequestVerdict(
+            operation.operation_id, None, tuple(violations), tuple(warnings), body, bare_query, checked, error
+        )
+
+    def _missing_api_key(self, request: IncomingRequest) -> list[Violation]:
+        sent = {name.lower() for name, value in request.headers.items() if value}
+        return [
+            Violation(f"header.{name}", "is required") for name in self.api_key_headers if name not in sent
+        ]
+
+
+def sent_body(raw: bytes) -> Any:
+    """The body as JSON if it is JSON, else None (undecodable bodies are never kept or echoed)."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw.decode("utf-8").removeprefix("\ufeff"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+
+
+def path_params(operation: Operation, path: str) -> dict[str, str]:
+    """`/v1/virtual-keys/{slug}` and `/v1/virtual-keys/openai-1a2b3c` -> `{"slug": "openai-1a2b3c"}`."""
+    pattern = re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(operation.path))
+    match = re.fullmatch(pattern, path)
+    return match.groupdict() if match else {}
+
+
+def _warnings(
+    checked: Checked | None, body: Any, bare_query: bool, violations: list[Violation]
+) -> list[Violation]:
+    warnings = []
+    if checked is not None:
+        for spelled, canonical in checked.request.aliases_used:
+            rule = f"is spelled in snake_case; the contract names it {canonical} (accepted as an alias)"
+            warnings.append(Violation(f"body.{spelled}", rule))
+    if bare_query:
+        warnings.append(Violation("query", "is a bare '?' with no parameters after it"))
+    violated = {v.location for v in violations}
+    for where in _null_fields(body, "body"):
+        if where not in violated:
+            rule = "is null: allowed here, but an optional field can be left out unless you mean to clear it"
+            warnings.append(Violation(where, rule))
+    return warnings
+
+
+def _null_fields(value: Any, where: str) -> Iterable[str]:
+    if isinstance(value, dict):
+        for name, inner in value.items():
+            if inner is None:
+                yield location(where, [name])
+            else:
+                yield from _null_fields(inner, location(where, [name]))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _null_fields(inner, location(where, [index]))
+
+
+def _required_api_key_headers(document: dict[str, Any]) -> list[str]:
+    """Header names of the API-key schemes every request needs (none if security is optional)."""
+    requirements = document.get("security") or []
+    if not requirements or any(not requirement for requirement in requirements):
+        return []
+    schemes = document.get("components", {}).get("securitySchemes", {})
+    names = []
+    for name in requirements[0]:
+        scheme = schemes.get(name, {})
+        if scheme.get("type") == "apiKey" and scheme.get("in") == "header":
+            names.append(scheme["name"].lower())
+    return names
