@@ -8,11 +8,16 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from mockserver.config import MockConfig
+from mockserver.connection_faults import ConnectionFaults
 from mockserver.contract import Contract
 from mockserver.control import Seeder, control_blueprint
 from mockserver.errors import ApiError, PayloadTooLarge, envelope
+from mockserver.fault_state import FaultState, MemoryFaultState, RedisFaultState
+from mockserver.faults import Faults
 from mockserver.http import api_blueprint
+from mockserver.redis_namespace import RedisNamespace, connect
 from mockserver.store import MemoryStore, Store
+from mockserver.store.redis import RedisStore
 from mockserver.validation import RequestValidator
 from mockserver.virtual_keys import VirtualKeys
 from mockserver.workspaces import AccessPolicy
@@ -21,10 +26,18 @@ log = logging.getLogger("mockserver")
 
 
 def create_app(config: MockConfig | None = None, *, store: Store | None = None) -> Flask:
-    """A mock of the virtual-keys API; with no arguments, the project's contract and an empty store."""
+    """A mock of the virtual-keys API; with no arguments, the project's contract and an empty store.
+
+    With `config.store_url` set, records and faults live in Redis under `config.redis_prefix`;
+    a `store` passed in replaces the records store either way.
+    """
     config = config or MockConfig()
     contract = Contract(config.contract_path)
-    store = store if store is not None else MemoryStore()
+    shared = RedisNamespace(connect(config.store_url), config.redis_prefix) if config.store_url else None
+    if store is None:
+        store = RedisStore(shared) if shared else MemoryStore()
+    fault_state: FaultState = RedisFaultState(shared) if shared else MemoryFaultState()
+    faults = Faults(contract, fault_state)
     validator = RequestValidator(contract, config.max_body_bytes)
     policy = AccessPolicy.from_file(config.keys_path) if config.keys_path else AccessPolicy()
     keys = VirtualKeys(store, contract.secret_fields, config.not_found_status)
@@ -33,12 +46,21 @@ def create_app(config: MockConfig | None = None, *, store: Store | None = None) 
     app = Flask("mockserver")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False  # keep the real service's field order
-    app.extensions["mockserver"] = {"contract": contract, "store": store, "keys": keys, "seeder": seeder}
-    app.register_blueprint(api_blueprint(contract, validator, policy, keys))
-    app.register_blueprint(control_blueprint(seeder, [store.clear]))
+    app.extensions["mockserver"] = {
+        "contract": contract,
+        "store": store,
+        "keys": keys,
+        "seeder": seeder,
+        "faults": faults,
+    }
+    app.register_blueprint(api_blueprint(contract, validator, policy, keys, faults))
+    app.register_blueprint(control_blueprint(seeder, [store.clear, faults.clear], faults))
+    app.wsgi_app = ConnectionFaults(app.wsgi_app)  # type: ignore[method-assign]
     _register_error_handlers(app, config)
     if config.seed_path:
         seeder.seed_file(config.seed_path)
+    if config.fault_plan is not None:
+        faults.set_plan(config.fault_plan)
     return app
 
 

@@ -6,13 +6,16 @@ Routes are derived from the contract's operations; each operationId has one hand
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
 from mockserver import wire
+from mockserver.connection_faults import CONNECTION_FAULT
 from mockserver.contract import Contract, Operation
+from mockserver.faults import FAULT_HEADER, Fault, Faults
 from mockserver.validation import IncomingRequest, RequestValidator, ValidRequest
 from mockserver.virtual_keys import VirtualKeys
 from mockserver.workspaces import AccessPolicy, Workspace
@@ -58,16 +61,33 @@ HANDLERS: dict[str, Handler] = {
 
 
 def api_blueprint(
-    contract: Contract, validator: RequestValidator, policy: AccessPolicy, keys: VirtualKeys
+    contract: Contract,
+    validator: RequestValidator,
+    policy: AccessPolicy,
+    keys: VirtualKeys,
+    faults: Faults | None = None,
 ) -> Blueprint:
-    """A blueprint serving every operation of `contract` that has a handler."""
+    """A blueprint serving every operation of `contract` that has a handler, faults first."""
     missing = set(contract.operations) - set(HANDLERS)
     if missing:
         raise ValueError(f"the contract has operations the mock cannot serve: {sorted(missing)}")
     blueprint = Blueprint("api", __name__)
 
     def serve(operation: Operation, **path_params: str) -> Response:
-        principal = policy.authenticate(request.headers.get(API_KEY_HEADER))
+        fault = Fault()
+        if faults is not None:
+            fault = faults.for_request(operation.operation_id, request.headers.get(FAULT_HEADER))
+        if fault.delay_ms:
+            time.sleep(fault.delay_ms / 1000)  # the injected latency itself
+        if fault.connection:
+            request.environ[CONNECTION_FAULT] = fault.connection  # broken on the way out
+            return jsonify({"success": True, "data": {"fault": fault.connection}})
+        if fault.status:
+            raise fault.error()
+        api_key = request.headers.get(API_KEY_HEADER)
+        principal = policy.authenticate(api_key)
+        if faults is not None and api_key:
+            faults.check_rate_limit(api_key)
         if operation.scope:
             policy.require(principal, operation.scope)
         valid = validator.validate(operation, incoming(path_params))
