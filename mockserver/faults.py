@@ -38,8 +38,19 @@ MAX_LATENCY_MS = 60_000
 CONNECTION_FAULTS = ("reset", "empty", "truncated")
 LATENCIES = ("fixed", "uniform", "lognormal")
 WINDOW_SECONDS = {"rpm": 60, "rph": 3600, "rpd": 86400}
-ERROR_CODES = {400: "AB01", 401: "AB05", 403: "AB03", 404: "AB08", 409: "AB07", 413: "AB01", 415: "AB01"}
-ERROR_CODES |= {429: "AB06", 500: "AB04", 503: "AB04"}
+ERROR_CODES = {
+    400: "AB01",
+    401: "AB05",
+    403: "AB03",
+    404: "AB08",
+    409: "AB07",
+    413: "AB01",
+    415: "AB01",
+    429: "AB06",
+    500: "AB04",
+    503: "AB04",
+}
+"""Portkey's error code for each status a fault may answer with (503 has none: AB04, as for 500)."""
 _LATENCY_PARAMETERS = {
     "fixed": ("latency_ms",),
     "uniform": ("latency_min_ms", "latency_max_ms"),
