@@ -137,8 +137,8 @@ def parse_rule_text(text: str, where: str) -> dict[str, Any]:
             raise ValidationFailed([Violation(where, "must be key=value pairs separated by ';'")])
         try:
             rule[name] = json.loads(value.strip())
-        except ValueError:
-            rule[name] = value.strip()
+        except (ValueError, RecursionError):
+            rule[name] = value.strip()  # a word such as `reset`; the schema judges it
     return rule
 
 

@@ -133,6 +133,7 @@ def test_the_fault_header_fails_one_request(app):
         ("times=2", "header.x-mock-fault.times: is not a field"),
         ("connection=explode", "header.x-mock-fault.connection: must be one of: reset, empty, truncated"),
         ("503", "header.x-mock-fault: must be key=value pairs separated by ';'"),
+        ("status=" + "[" * 5000, "header.x-mock-fault.status: must be of type integer"),
     ],
 )
 def test_a_bad_fault_header_is_refused_naming_the_header_and_the_rule(app, header, message):
