@@ -1,22 +1,28 @@
-"""Connection faults on waitress: a reset, an empty response, a body cut short.
+"""Connection faults: a reset, an empty response, a body cut short.
 
 Flask cannot break a connection, so the HTTP layer only marks the request (`CONNECTION_FAULT` in
-the WSGI environ) and this WSGI wrapper, outside Flask, does the breaking. What works on waitress,
-as measured (tests/test_faults_sdk.py drives the real SDK through each):
+the WSGI environ) and this WSGI wrapper, outside Flask, does the breaking, by raising
+`DroppedConnection` where the server reads the app's answer. On waitress, as measured
+(tests/test_faults_sdk.py drives the real SDK through each):
 
-- empty: raising waitress's `ClientDisconnected` before any byte is written makes waitress close
-  the connection without an answer (raising anything else sends a 500 page instead);
+- empty: `DroppedConnection` is waitress's `ClientDisconnected`, so raised before any byte is
+  written, waitress closes the connection without an answer (anything else would send a 500);
 - reset: the same, after setting `SO_LINGER` to zero on the socket, so the close sends a TCP RST;
   waitress does not put the socket in the environ, so `FaultableChannel` adds it;
-- truncated: sending fewer bytes than the `Content-Length` the response announced; waitress then
-  closes the connection itself (and logs a warning saying so).
+- truncated: the headers (with the full `Content-Length`) and half the body go out, then the
+  exception, on which waitress closes the connection.
+
+`DroppedConnection` is also a `ConnectionResetError`, on which gunicorn (gthread workers, as
+tried by hand) closes the connection too: empty and truncated behave as on waitress, but a reset
+arrives as a plain close, since gunicorn shuts the socket down before closing it.
 """
 
 from __future__ import annotations
 
+import errno
 import socket
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from waitress.channel import ClientDisconnected, HTTPChannel
@@ -24,8 +30,16 @@ from waitress.task import WSGITask
 
 CONNECTION_FAULT = "mockserver.connection_fault"
 SOCKET = "mockserver.socket"
+_SOCKET_KEYS = (SOCKET, "gunicorn.socket")
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class DroppedConnection(ClientDisconnected, ConnectionResetError):
+    """Raised to make the WSGI server drop the connection instead of answering."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(errno.ECONNRESET, f"injected connection fault: {kind}")
 
 
 class ConnectionFaults:
@@ -43,11 +57,16 @@ class ConnectionFaults:
         if hasattr(body, "close"):
             body.close()
         if kind == "truncated":
-            return [data[: len(data) // 2]]
-        connection = environ.get(SOCKET)
+            return _cut_short(data)
+        connection = next((environ[key] for key in _SOCKET_KEYS if key in environ), None)
         if kind == "reset" and connection is not None:
             connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        raise ClientDisconnected(f"injected connection fault: {kind}")
+        raise DroppedConnection(kind)
+
+
+def _cut_short(data: bytes) -> Iterator[bytes]:
+    yield data[: len(data) // 2]
+    raise DroppedConnection("truncated")
 
 
 class _SocketTask(WSGITask):
