@@ -30,7 +30,6 @@ from waitress.task import WSGITask
 
 CONNECTION_FAULT = "mockserver.connection_fault"
 SOCKET = "mockserver.socket"
-_SOCKET_KEYS = (SOCKET, "gunicorn.socket")
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -58,7 +57,7 @@ class ConnectionFaults:
             body.close()
         if kind == "truncated":
             return _cut_short(data)
-        connection = next((environ[key] for key in _SOCKET_KEYS if key in environ), None)
+        connection = environ.get(SOCKET)
         if kind == "reset" and connection is not None:
             connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         raise DroppedConnection(kind)
