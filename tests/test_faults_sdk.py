@@ -123,3 +123,17 @@ def test_the_rate_limiter_stops_the_sdk_after_its_allowance(live, sdk):
         sdk.portkey.virtual_keys.list()
     assert sdk.sent == 3
     assert int(limited.value.response.headers["Retry-After"]) >= 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "error", "detail"),
+    [
+        ("reset", httpx.ReadError, "reset by peer"),
+        ("empty", httpx.RemoteProtocolError, "without sending a response"),
+        ("truncated", httpx.RemoteProtocolError, "without sending complete message body"),
+    ],
+)
+def test_each_connection_fault_breaks_the_connection_its_own_way(live, kind, error, detail):
+    headers = {"x-portkey-api-key": "pk-faults", "x-mock-fault": f"connection={kind}"}
+    with pytest.raises(error, match=detail):
+        httpx.get(f"{live.base_url}/virtual-keys", headers=headers)
