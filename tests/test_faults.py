@@ -225,3 +225,13 @@ def test_two_mocks_on_one_redis_prefix_share_the_plan_and_its_counters(redis_url
 def test_the_command_line_refuses_a_fault_the_contract_does_not_declare(capsys):
     assert main(["serve", "--port", "0", "--fault", "operation=listVirtualKeys; status=418"]) == 2
     assert "faults.rules[0].status: must be an error status the contract declares" in capsys.readouterr().err
+
+
+def test_the_command_line_reads_a_fault_plan_file_and_adds_its_own_rules(tmp_path, capsys):
+    plan = tmp_path / "faults.yaml"
+    plan.write_text("seed: 3\nrules:\n  - {operation: listVirtualKeys, latency_ms: 10}\n")
+    arguments = ["serve", "--port", "0", "--faults", str(plan), "--fault", "connection=explode"]
+    assert main(arguments) == 2
+    assert "faults.rules[1].connection: must be one of: reset, empty, truncated" in capsys.readouterr().err
+    assert main(["serve", "--port", "0", "--rate-limit", "many/rpm"]) == 2
+    assert "--rate-limit must look like 100/rpm" in capsys.readouterr().err
