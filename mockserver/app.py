@@ -8,12 +8,17 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from mockserver.config import MockConfig
+from mockserver.connection_faults import ConnectionFaults
 from mockserver.contract import Contract
 from mockserver.control import Seeder, control_blueprint, journal_blueprint
 from mockserver.errors import ApiError, PayloadTooLarge, envelope
+from mockserver.fault_state import FaultState, MemoryFaultState, RedisFaultState
+from mockserver.faults import Faults
 from mockserver.http import api_blueprint
-from mockserver.journal import MemoryJournal
+from mockserver.journal import MemoryJournal, RedisJournal
+from mockserver.redis_namespace import RedisNamespace, connect
 from mockserver.store import MemoryStore, Store
+from mockserver.store.redis import RedisStore
 from mockserver.validation import RequestValidator
 from mockserver.virtual_keys import VirtualKeys
 from mockserver.workspaces import AccessPolicy
@@ -22,15 +27,23 @@ log = logging.getLogger("mockserver")
 
 
 def create_app(config: MockConfig | None = None, *, store: Store | None = None) -> Flask:
-    """A mock of the virtual-keys API; with no arguments, the project's contract and an empty store."""
+    """A mock of the virtual-keys API; with no arguments, the project's contract and an empty store.
+
+    With `config.store_url` set, records and faults live in Redis under `config.redis_prefix`;
+    a `store` passed in replaces the records store either way.
+    """
     config = config or MockConfig()
     contract = Contract.load(config.contract_path)
-    store = store if store is not None else MemoryStore()
+    shared = RedisNamespace(connect(config.store_url), config.redis_prefix) if config.store_url else None
+    if store is None:
+        store = RedisStore(shared) if shared else MemoryStore()
+    fault_state: FaultState = RedisFaultState(shared) if shared else MemoryFaultState()
+    faults = Faults(contract, fault_state)
     validator = RequestValidator(contract, config.max_body_bytes)
     policy = AccessPolicy.from_file(config.keys_path) if config.keys_path else AccessPolicy()
     keys = VirtualKeys(store, contract.secret_fields, config.not_found_status)
     seeder = Seeder(contract, validator, policy, keys)
-    journal = MemoryJournal(config.journal_limit)
+    journal = RedisJournal(shared, config.journal_limit) if shared else MemoryJournal(config.journal_limit)
 
     app = Flask("mockserver")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
@@ -40,14 +53,18 @@ def create_app(config: MockConfig | None = None, *, store: Store | None = None) 
         "store": store,
         "keys": keys,
         "seeder": seeder,
+        "faults": faults,
         "journal": journal,
     }
-    app.register_blueprint(api_blueprint(contract, validator, policy, keys, journal))
-    app.register_blueprint(control_blueprint(seeder, [store.clear, journal.clear]))
+    app.register_blueprint(api_blueprint(contract, validator, policy, keys, journal, faults))
+    app.register_blueprint(control_blueprint(seeder, [store.clear, journal.clear, faults.clear], faults))
     app.register_blueprint(journal_blueprint(journal))
+    app.wsgi_app = ConnectionFaults(app.wsgi_app)  # type: ignore[method-assign]
     _register_error_handlers(app, config)
     if config.seed_path:
         seeder.seed_file(config.seed_path)
+    if config.fault_plan is not None:
+        faults.set_plan(config.fault_plan)
     return app
 
 

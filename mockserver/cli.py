@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
+import redis
+import yaml
 from flask import Flask
 
 from mockserver.app import create_app
 from mockserver.config import MockConfig
 from mockserver.errors import ApiError
+from mockserver.faults import parse_rule_text
 from mockserver.server import MockServer
+from mockserver.workers import serve_workers
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,6 +50,35 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--journal-limit", type=int, default=1000, help="requests the journal keeps (default 1000)"
     )
+    shared = serve.add_argument_group("shared state")
+    shared.add_argument(
+        "--store", metavar="URL", help="keep state in Redis, e.g. redis://127.0.0.1:6379/0 (default: memory)"
+    )
+    shared.add_argument(
+        "--redis-prefix",
+        default="portkey-mock",
+        help="key prefix of this mock in Redis; mocks with one prefix share state (default portkey-mock)",
+    )
+    shared.add_argument(
+        "--workers", type=int, default=1, help="worker processes on the port; above 1 needs --store"
+    )
+    faults = serve.add_argument_group("faults (see README, Faults on demand)")
+    faults.add_argument("--faults", type=Path, help="YAML or JSON fault plan to start with")
+    faults.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="add a fault rule, e.g. 'operation=createVirtualKey; status=503; rate=0.2' (repeatable)",
+    )
+    faults.add_argument("--fault-seed", type=int, help="seed making the fault sequence repeat exactly")
+    faults.add_argument(
+        "--rate-limit",
+        action="append",
+        default=[],
+        metavar="N/UNIT",
+        help="allow N requests per API key per minute, hour or day, e.g. 100/rpm (repeatable)",
+    )
     proxy = commands.add_parser(
         "proxy", help="forward /v1 to a real service, judging requests and responses against the contract"
     )
@@ -61,15 +96,50 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _fault_plan(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The fault plan the options describe, or None when they describe none."""
+    if not (args.faults or args.fault or args.fault_seed is not None or args.rate_limit):
+        return None
+    plan: dict[str, Any] = {}
+    if args.faults:
+        text = args.faults.read_text(encoding="utf-8")
+        plan = json.loads(text) if args.faults.suffix == ".json" else yaml.safe_load(text) or {}
+    plan.setdefault("rules", []).extend(parse_rule_text(rule, "--fault") for rule in args.fault)
+    for limit in args.rate_limit:
+        value, _, unit = limit.partition("/")
+        if not value.isdigit():
+            raise ValueError(f"--rate-limit must look like 100/rpm, not {limit!r}")
+        plan.setdefault("rate_limits", []).append({"type": "requests", "unit": unit, "value": int(value)})
+    if args.fault_seed is not None:
+        plan["seed"] = args.fault_seed
+    return plan
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:
-        app = _proxy_app(args) if args.command == "proxy" else create_app(_config(args))
-        server = MockServer(app, host=args.host, port=args.port, threads=args.threads)
-    except (OSError, ValueError, ApiError) as exc:
+        if args.command == "proxy":
+            server = MockServer(_proxy_app(args), host=args.host, port=args.port, threads=args.threads)
+        else:
+            config = _config(args)
+            if args.workers < 1:
+                raise ValueError("--workers must be at least 1")
+            if args.workers != 1:
+                return serve_workers(
+                    config,
+                    args.host,
+                    args.port,
+                    args.workers,
+                    args.threads,
+                    lambda url: print(
+                        f"mockserver listening on {url} with {args.workers} workers", flush=True
+                    ),
+                )
+            server = MockServer(create_app(config), host=args.host, port=args.port, threads=args.threads)
+    except (OSError, ValueError, ApiError, redis.RedisError) as exc:
         print(f"mockserver: cannot start: {exc}", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     if args.command == "proxy":
         print(f"mockserver proxy listening on {server.base_url}, forwarding to {args.upstream}", flush=True)
     else:
@@ -92,6 +162,9 @@ def _config(args: argparse.Namespace) -> MockConfig:
         not_found_status=args.not_found_status,
         max_body_bytes=args.max_body_bytes,
         journal_limit=args.journal_limit,
+        store_url=args.store,
+        redis_prefix=args.redis_prefix,
+        fault_plan=_fault_plan(args),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,12 @@ class MockConfig:
     """Bodies above this size answer 413."""
     journal_limit: int = 1000
     """The request journal keeps this many entries; older ones are dropped."""
+    store_url: str | None = None
+    """`None` keeps state in process memory; `redis://host:port/db` shares it through Redis."""
+    redis_prefix: str = "portkey-mock"
+    """The key prefix of this mock in Redis: mocks with different prefixes never see each other."""
+    fault_plan: dict[str, Any] | None = None
+    """A fault plan to start with (see README, "Faults on demand"); `None` starts without faults."""
 
     def __post_init__(self) -> None:
         if self.not_found_status not in (403, 404):
@@ -30,3 +37,7 @@ class MockConfig:
             raise ValueError("max_body_bytes must be positive")
         if self.journal_limit < 1:
             raise ValueError("journal_limit must be positive")
+        if self.store_url is not None and not self.store_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("store_url must be a redis://, rediss:// or unix:// URL")
+        if not self.redis_prefix:
+            raise ValueError("redis_prefix must not be empty")

@@ -84,6 +84,14 @@ class Contract:
             if self.resolve(prop).get("writeOnly")
         )
 
+    def declared_statuses(self, operation_id: str) -> frozenset[int]:
+        """The HTTP statuses the contract declares `operation_id` may answer with."""
+        for item in self.document.get("paths", {}).values():
+            for spec in item.values():
+                if isinstance(spec, dict) and spec.get("operationId") == operation_id:
+                    return frozenset(int(s) for s in spec.get("responses", {}) if str(s).isdigit())
+        raise KeyError(operation_id)
+
     def operation_for(self, method: str, path: str) -> Operation | None:
         """The operation a request targets, from its method and concrete path."""
         for op in self.operations.values():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from flask import Blueprint, jsonify, request
 
 from mockserver.contract import Contract
 from mockserver.errors import ValidationFailed
+from mockserver.faults import Faults
 from mockserver.journal import Journal
 from mockserver.validation import IncomingRequest, RequestValidator, decode_json_object
 from mockserver.violations import Violation
@@ -61,13 +63,16 @@ class Seeder:
         return self.keys.create(workspace, fields, slug=slug)["slug"]
 
 
-def control_blueprint(seeder: Seeder, resets: Iterable[Callable[[], None]]) -> Blueprint:
+def control_blueprint(
+    seeder: Seeder, resets: Iterable[Callable[[], None]], faults: Faults | None = None
+) -> Blueprint:
     blueprint = Blueprint("control", __name__, url_prefix="/__mock")
     reset_all = list(resets)
 
     @blueprint.get("/health")
     def health() -> Any:
-        return jsonify({"status": "ok"})
+        # The process id tells the workers of `serve --workers N` apart.
+        return jsonify({"status": "ok", "pid": os.getpid()})
 
     @blueprint.post("/reset")
     def reset() -> Any:
@@ -80,6 +85,8 @@ def control_blueprint(seeder: Seeder, resets: Iterable[Callable[[], None]]) -> B
         slugs = seeder.seed(decode_json_object(request.get_data()))
         return jsonify({"slugs": slugs})
 
+    if faults is not None:
+        _add_fault_routes(blueprint, faults)
     return blueprint
 
 
@@ -97,3 +104,18 @@ def journal_blueprint(journal: Journal) -> Blueprint:
         return jsonify({"cleared": True})
 
     return blueprint
+
+
+def _add_fault_routes(blueprint: Blueprint, faults: Faults) -> None:
+    @blueprint.get("/faults")
+    def fault_plan() -> Any:
+        return jsonify(faults.plan())
+
+    @blueprint.put("/faults")
+    def set_fault_plan() -> Any:
+        return jsonify(faults.set_plan(decode_json_object(request.get_data())))
+
+    @blueprint.delete("/faults")
+    def clear_faults() -> Any:
+        faults.clear()
+        return jsonify(faults.plan())

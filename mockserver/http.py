@@ -6,6 +6,7 @@ Routes are derived from the contract's operations; each operationId has one hand
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -13,8 +14,10 @@ from flask import Blueprint, Response, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from mockserver import wire
+from mockserver.connection_faults import CONNECTION_FAULT
 from mockserver.contract import Contract, Operation
 from mockserver.errors import PayloadTooLarge, ValidationFailed
+from mockserver.faults import FAULT_HEADER, Fault, Faults
 from mockserver.journal import Journal, entry_for
 from mockserver.validation import IncomingRequest, RequestValidator, ValidRequest
 from mockserver.verdict import RequestJudge, RequestVerdict
@@ -68,8 +71,10 @@ def api_blueprint(
     policy: AccessPolicy,
     keys: VirtualKeys,
     journal: Journal | None = None,
+    faults: Faults | None = None,
 ) -> Blueprint:
-    """A blueprint serving every operation of `contract` that has a handler, journaling each request."""
+    """A blueprint serving every operation of `contract` that has a handler: each request is judged
+    and journaled, then any fault applies, then auth, validation and the domain."""
     missing = set(contract.operations) - set(HANDLERS)
     if missing:
         raise ValueError(f"the contract has operations the mock cannot serve: {sorted(missing)}")
@@ -78,7 +83,20 @@ def api_blueprint(
 
     def serve(operation: Operation, **path_params: str) -> Response:
         verdict = g.verdict = judge.judge(incoming(path_params), bare_query=bare_query())
-        principal = policy.authenticate(request.headers.get(API_KEY_HEADER))
+        fault = Fault()
+        if faults is not None:
+            fault = faults.for_request(operation.operation_id, request.headers.get(FAULT_HEADER))
+        if fault.delay_ms:
+            time.sleep(fault.delay_ms / 1000)  # the injected latency itself
+        if fault.connection:
+            request.environ[CONNECTION_FAULT] = fault.connection  # broken on the way out
+            return jsonify({"success": True, "data": {"fault": fault.connection}})
+        if fault.status:
+            raise fault.error()
+        api_key = request.headers.get(API_KEY_HEADER)
+        principal = policy.authenticate(api_key)
+        if faults is not None and api_key:
+            faults.check_rate_limit(api_key)
         if operation.scope:
             policy.require(principal, operation.scope)
         if verdict.error is not None:

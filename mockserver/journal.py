@@ -8,6 +8,7 @@ bounded: past its limit the oldest entries are dropped, so a long-running mock c
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import threading
 from collections import deque
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from mockserver.contract import snake_case
+from mockserver.redis_namespace import RedisNamespace
 from mockserver.verdict import RequestVerdict
 from mockserver.violations import Violation
 from mockserver.virtual_keys import MASK, mask_secret, timestamp
@@ -79,6 +81,44 @@ class MemoryJournal:
     def dropped(self) -> int:
         with self._lock:
             return self._dropped
+
+
+class RedisJournal:
+    """A journal shared by every process of one mock instance (its Redis key prefix).
+
+    Entries are JSON in a list trimmed to the limit on every append; `seq` comes from one counter,
+    so numbering and the dropped count hold across processes.
+    """
+
+    def __init__(self, keys: RedisNamespace, limit: int = 1000) -> None:
+        if limit < 1:
+            raise ValueError("the journal limit must be positive")
+        self.limit = limit
+        self._keys = keys
+        self._entries_key = keys.key("journal", "entries")
+        self._sequence_key = keys.key("journal", "seq")
+
+    def append(self, entry: Entry) -> None:
+        client = self._keys.client
+        sequence = int(client.incr(self._sequence_key))
+        with client.pipeline(transaction=True) as pipe:
+            pipe.rpush(self._entries_key, json.dumps({"seq": sequence, **entry}))
+            pipe.ltrim(self._entries_key, -self.limit, -1)
+            pipe.execute()
+
+    def entries(self) -> list[Entry]:
+        raw = self._keys.client.lrange(self._entries_key, 0, -1)
+        return sorted((json.loads(item) for item in raw), key=lambda entry: entry["seq"])
+
+    def clear(self) -> None:
+        self._keys.clear("journal")
+
+    def dropped(self) -> int:
+        with self._keys.client.pipeline(transaction=True) as pipe:
+            pipe.get(self._sequence_key)
+            pipe.llen(self._entries_key)
+            appended, kept = pipe.execute()
+        return max(0, int(appended or 0) - int(kept))
 
 
 def entry_for(

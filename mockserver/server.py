@@ -10,6 +10,8 @@ from flask import Flask
 from waitress import wasyncore
 from waitress.server import create_server
 
+from mockserver.connection_faults import allow_connection_faults
+
 
 class MockServer:
     """A bound server: `base_url` is known as soon as it is built (port 0 picks a free port)."""
@@ -17,6 +19,7 @@ class MockServer:
     def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> None:
         self.app = app
         self._server = create_server(app, host=host, port=port, threads=threads, ident="mockserver")
+        allow_connection_faults(self._server)
         bound_host, bound_port = self._server.socket.getsockname()[:2]
         self.root_url = f"http://{bound_host}:{bound_port}"
         self.base_url = f"{self.root_url}/v1"

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -87,9 +91,77 @@ class Api:
         return self.call("DELETE", f"/v1/virtual-keys/{slug}")
 
 
+STORES = ["memory", "redis"]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`MOCK_REDIS_URL` (set by .ci/run), else a redis-server of the session's own, else skip."""
+    url = os.environ.get("MOCK_REDIS_URL")
+    if url:
+        yield url
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip(
+            "Redis tests need MOCK_REDIS_URL or the redis-server binary (apt-get install redis-server)"
+        )
+    socket_path = tmp_path_factory.mktemp("redis") / "redis.sock"
+    server = subprocess.Popen(
+        [binary, "--port", "0", "--unixsocket", str(socket_path), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        url = f"unix://{socket_path}"
+        _wait_for_redis(url)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _wait_for_redis(url: str, timeout: float = 10.0) -> None:
+    import redis
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            redis.Redis.from_url(url).ping()
+            return
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)  # a poll interval, bounded by the deadline above
+
+
+def unique_prefix() -> str:
+    """A Redis key prefix no other test (nor another run on the same Redis) uses."""
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+def store_config(request: pytest.FixtureRequest, kind: str, **config: Any) -> MockConfig:
+    """A config for the in-memory store, or for Redis under a prefix of the test's own."""
+    if kind == "redis":
+        config |= {"store_url": request.getfixturevalue("redis_url"), "redis_prefix": unique_prefix()}
+    return MockConfig(**config)
+
+
+def reset(app: Any) -> None:
+    """Clear everything the mock holds (its Redis prefix only, with Redis), as a client would."""
+    assert app.test_client().post("/__mock/reset").status_code == 200
+
+
+@pytest.fixture(params=STORES)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Runs a test once per store: in memory and in Redis."""
+    return request.param
+
+
 @pytest.fixture
-def api() -> Api:
-    return Api(create_app().test_client())
+def api(request: pytest.FixtureRequest, store_kind: str) -> Iterator[Api]:
+    app = create_app(store_config(request, store_kind))
+    yield Api(app.test_client())
+    reset(app)
 
 
 def make_api(**config: Any) -> Api:
@@ -103,8 +175,18 @@ def mock_server() -> Iterator[MockServer]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def redis_mock_server(redis_url: str) -> Iterator[MockServer]:
+    app = create_app(MockConfig(store_url=redis_url, redis_prefix=unique_prefix()))
+    server = MockServer(app).start()
+    yield server
+    reset(app)
+    server.stop()
+
+
 @pytest.fixture
-def live(mock_server: MockServer) -> MockServer:
-    """The session's real server, emptied for this test."""
-    mock_server.app.extensions["mockserver"]["store"].clear()
-    return mock_server
+def live(request: pytest.FixtureRequest, store_kind: str) -> MockServer:
+    """The session's real server for the store under test, emptied (faults too) for this test."""
+    server = request.getfixturevalue("redis_mock_server" if store_kind == "redis" else "mock_server")
+    reset(server.app)
+    return server

@@ -1,0 +1,70 @@
+"""One mock instance's share of a Redis server: a key prefix, key naming, and clearing it.
+
+Every key a mock writes starts with `<prefix>:`, so several mocks (or several test runs) can share
+one Redis without seeing each other, and a reset deletes one mock's keys only. Key layout:
+
+    <prefix>:vk:seq                      counter giving every insert its place in list order
+    <prefix>:vk:<namespace>:order        sorted set: slug -> insert sequence (newest = highest)
+    <prefix>:vk:<namespace>:key:<slug>   hash: record field -> JSON value
+    <prefix>:faults:plan                 the fault plan, as JSON
+    <prefix>:faults:count                hash: rule index -> matching requests so far
+    <prefix>:ratelimit:<key>:<unit>:<n>  requests of one API key in window n (expires)
+    <prefix>:journal:entries             list of journal entries (JSON), trimmed to the limit
+    <prefix>:journal:seq                 counter numbering journal entries since the last clear
+
+Parts that come from requests (workspace namespaces, slugs) are percent-encoded, so a `:` in them
+can never make two different keys collide.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import redis
+
+DEFAULT_PREFIX = "portkey-mock"
+_GLOB_SPECIALS = "\\*?[]"
+
+
+def connect(url: str) -> redis.Redis:
+    """A client for `redis://host:port/db` or `unix:///path/to/socket`; fails fast if unreachable."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=5)
+    client.ping()
+    return client
+
+
+class RedisNamespace:
+    """The keys of one mock instance in one Redis database."""
+
+    def __init__(self, client: redis.Redis, prefix: str = DEFAULT_PREFIX) -> None:
+        if not prefix:
+            raise ValueError("the Redis key prefix must not be empty")
+        self.client = client
+        self.prefix = prefix
+
+    def key(self, *parts: str) -> str:
+        """`key("vk", "seq")` -> `<prefix>:vk:seq`; request-derived parts must go through `part`."""
+        return ":".join((self.prefix, *parts))
+
+    @staticmethod
+    def part(text: str) -> str:
+        """A request-derived key part, encoded so it holds no `:` (nor any other separator)."""
+        return quote(text, safe="")
+
+    def clear(self, *sections: str) -> None:
+        """Delete this instance's keys: every key, or only those under the given sections."""
+        patterns = [self.key(s, "*") for s in sections] if sections else [self.key("*")]
+        for pattern in patterns:
+            batch = []
+            for name in self.client.scan_iter(match=_escape_glob(pattern[:-1]) + "*", count=500):
+                batch.append(name)
+                if len(batch) >= 500:
+                    self.client.unlink(*batch)
+                    batch = []
+            if batch:
+                self.client.unlink(*batch)
+
+
+def _escape_glob(text: str) -> str:
+    """SCAN's MATCH is a glob: escape its special characters so a prefix matches only itself."""
+    return "".join(f"\\{c}" if c in _GLOB_SPECIALS else c for c in text)

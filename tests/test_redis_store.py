@@ -1,0 +1,133 @@
+"""The Redis store keeps the Store contract exactly as the memory store does, across clients."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import redis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mockserver.redis_namespace import RedisNamespace
+from mockserver.store import MemoryStore
+from mockserver.store.redis import RedisStore
+from tests.conftest import unique_prefix
+
+# Workspace namespaces and slugs as requests can make them, `:` and `*` included.
+NAMESPACES = st.sampled_from(["org/ws", "org/ws:key:x"])
+SLUGS = st.sampled_from(["a", "b", "c:key:d", "*", "%3A"])
+VALUES = st.none() | st.integers() | st.text(max_size=5) | st.lists(st.integers(), max_size=2)
+VALUES |= st.dictionaries(st.text(max_size=3), st.integers(), max_size=2)
+OPERATIONS = st.lists(
+    st.one_of(
+        st.tuples(st.just("insert"), NAMESPACES, SLUGS, VALUES),
+        st.tuples(st.just("insert"), NAMESPACES, SLUGS, VALUES),
+        st.tuples(st.just("get"), NAMESPACES, SLUGS),
+        st.tuples(st.just("page"), NAMESPACES, st.integers(0, 2), st.integers(0, 4)),
+        st.tuples(st.just("update"), NAMESPACES, SLUGS, VALUES),
+        st.tuples(st.just("delete"), NAMESPACES, SLUGS),
+        st.tuples(st.just("clear")),
+    ),
+    min_size=8,
+    max_size=30,
+)
+
+
+@pytest.fixture
+def keys(redis_url: str):
+    namespace = RedisNamespace(redis.Redis.from_url(redis_url), unique_prefix())
+    yield namespace
+    namespace.clear()
+
+
+def apply(store, operation):
+    name, *args = operation
+    if name == "insert":
+        namespace, slug, value = args
+        return store.insert(namespace, {"slug": slug, "value": value, "model_config": {}, "rate_limits": []})
+    if name == "update":
+        namespace, slug, value = args
+        return store.update(namespace, slug, {"value": value, "note": None})
+    return getattr(store, name)(*args)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # each example clears the prefix
+@given(operations=OPERATIONS)
+def test_redis_store_answers_every_operation_sequence_as_the_memory_store_does(keys, operations):
+    keys.clear()
+    memory, shared = MemoryStore(), RedisStore(keys)
+    for operation in operations:
+        assert apply(shared, operation) == apply(memory, operation), operation
+    for namespace in NAMESPACES.elements:
+        assert shared.page(namespace, 0, 100) == memory.page(namespace, 0, 100)
+
+
+def test_a_record_written_by_one_client_is_read_updated_and_deleted_by_another(keys):
+    first, other = RedisStore(keys), another_client(keys)
+    assert first.insert("ns", {"slug": "a-1", "name": "a"})
+    assert other.get("ns", "a-1") == {"slug": "a-1", "name": "a"}
+    assert other.update("ns", "a-1", {"name": "b"}) == {"slug": "a-1", "name": "b"}
+    assert first.get("ns", "a-1")["name"] == "b"
+    assert other.delete("ns", "a-1") and first.get("ns", "a-1") is None
+
+
+def another_client(keys: RedisNamespace) -> RedisStore:
+    """A store on the same prefix through connections of its own, as another process would have."""
+    pool = keys.client.connection_pool
+    fresh = redis.ConnectionPool(connection_class=pool.connection_class, **pool.connection_kwargs)
+    return RedisStore(RedisNamespace(redis.Redis(connection_pool=fresh), keys.prefix))
+
+
+def test_a_slug_is_inserted_once_when_many_clients_race_for_it(keys):
+    stores = [another_client(keys) for _ in range(8)]
+    results: list[bool] = []
+    threads = [
+        threading.Thread(target=lambda s=s, n=n: results.append(s.insert("ns", {"slug": "same", "n": n})))
+        for n, s in enumerate(stores)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 7 + [True]
+    assert stores[0].page("ns", 0, 10)[0] == 1
+
+
+def test_concurrent_updates_of_different_fields_never_lose_one(keys):
+    store = RedisStore(keys)
+    store.insert("ns", {"slug": "k", **{f"field{n}": 0 for n in range(6)}})
+    rounds = 30
+
+    def writer(n: int) -> None:
+        mine = another_client(keys)
+        for value in range(1, rounds + 1):
+            mine.update("ns", "k", {f"field{n}": value})
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.get("ns", "k") == {"slug": "k", **{f"field{n}": rounds for n in range(6)}}
+
+
+def test_list_order_is_insertion_order_whichever_client_inserted(keys):
+    clients = [RedisStore(keys), another_client(keys)]
+    for n in range(6):
+        assert clients[n % 2].insert("ns", {"slug": f"k{n}"})
+    total, records = clients[1].page("ns", 1, 3)
+    assert total == 6 and [r["slug"] for r in records] == ["k4", "k3", "k2"]
+
+
+def test_clearing_one_prefix_leaves_another_mocks_keys_alone(keys):
+    neighbour = RedisNamespace(keys.client, keys.prefix + "-neighbour")
+    mine, theirs = RedisStore(keys), RedisStore(neighbour)
+    try:
+        mine.insert("ns", {"slug": "a"})
+        theirs.insert("ns", {"slug": "a"})
+        mine.clear()
+        assert mine.get("ns", "a") is None
+        assert theirs.get("ns", "a") == {"slug": "a"}
+    finally:
+        neighbour.clear()
