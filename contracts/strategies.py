@@ -61,7 +61,14 @@ PROVIDER_CASES: dict[str, ProviderCase] = {
 
 INVALID_CREATE_KINDS = ("missing-required", "wrong-type", "provider-rule", "limits-inconsistent")
 INVALID_UPDATE_KINDS = ("wrong-type", "limits-inconsistent")
-_WRONG_VALUES = {"string": 12345, "integer": "12", "number": "1.5", "array": {}, "object": [], "boolean": "yes"}
+_WRONG_VALUES = {
+    "string": 12345,
+    "integer": "12",
+    "number": "1.5",
+    "array": {},
+    "object": [],
+    "boolean": "yes",
+}
 
 
 def create_bodies(case: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
@@ -88,7 +95,9 @@ def invalid_create_bodies(kind: str | None = None) -> st.SearchStrategy[dict[str
         return st.tuples(create_bodies(), _inconsistent_limits()).map(lambda pair: {**pair[0], **pair[1]})
     if kind == "missing-required":
         required = _contract().document["components"]["schemas"][CREATE_SCHEMA]["required"]
-        broken = create_bodies().flatmap(lambda body: st.sampled_from(required).map(lambda f: _without(body, f)))
+        broken = create_bodies().flatmap(
+            lambda body: st.sampled_from(required).map(lambda f: _without(body, f))
+        )
     elif kind == "wrong-type":
         broken = create_bodies().flatmap(lambda body: _with_wrong_type(CREATE_SCHEMA, body))
     elif kind == "provider-rule":
@@ -153,7 +162,9 @@ def _validator() -> RequestValidator:
 
 
 @cache
-def _body_strategy(schema_name: str, path: str, method: str, variant: Any) -> st.SearchStrategy[dict[str, Any]]:
+def _body_strategy(
+    schema_name: str, path: str, method: str, variant: Any
+) -> st.SearchStrategy[dict[str, Any]]:
     """Schemathesis's positive generation for one operation whose body schema is narrowed."""
     document = copy.deepcopy(_contract().document)
     schemas = document["components"]["schemas"]
