@@ -131,8 +131,16 @@ def keep_service_rules(body: dict[str, Any]) -> dict[str, Any]:
             limits.pop("periodic_reset_days", None)
     mappings = body.get("secret_mappings")
     if isinstance(mappings, list):
-        unique = {m.get("target_field"): m for m in reversed(mappings) if isinstance(m, dict)}
-        body["secret_mappings"] = list(reversed(unique.values()))
+        seen: set[str] = set()
+        kept = []
+        for mapping in mappings:
+            target = mapping.get("target_field") if isinstance(mapping, dict) else None
+            if isinstance(target, str):
+                if target in seen:
+                    continue
+                seen.add(target)
+            kept.append(mapping)
+        body["secret_mappings"] = kept
     return body
 
 
