@@ -24,9 +24,6 @@ ERROR_CODES = {400: "AB01", 401: "AB05", 402: "AB09", 403: "AB03", 404: "AB08", 
 ERROR_CODES |= {413: "AB01", 415: "AB01", 429: "AB06"}
 """Portkey's error code for each status; every 5xx is AB04."""
 
-NOT_FOUND = {404: "AB08", 403: "AB03"}
-"""How a missing slug may answer: 404 AB08, or 403 AB03 as some Portkey endpoints do."""
-
 _MASK_FORM = re.compile(r"^(?:.{2}\*{5}.{3}|\*{5})$", re.DOTALL)
 
 
@@ -226,10 +223,12 @@ def _differences(key: OwnKey, body: dict[str, Any]) -> Iterable[str]:
 
 
 def _is_not_found(seen: Observation) -> bool:
+    """404, or 403 AB03 as some Portkey endpoints answer for a missing resource."""
+    if seen.exchange.status != 403:
+        return seen.exchange.status == 404
     body = seen.json()
     data = body.get("data") if isinstance(body, dict) else None
-    code = data.get("errorCode") if isinstance(data, dict) else None
-    return NOT_FOUND.get(seen.exchange.status) == code
+    return isinstance(data, dict) and data.get("errorCode") == "AB03"
 
 
 @cache

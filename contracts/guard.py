@@ -22,6 +22,12 @@ from contracts.strategies import keep_service_rules
 _RUNS: dict[int, VerifyRun] = {}
 _LOCK = threading.Lock()
 _NAME_LIMIT = 255
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "QUERY"})
+"""Methods that do not change anything on the server (RFC 9110, section 9.2.1)."""
+
+
+class ReadOnlyViolation(Exception):
+    """A read-only run was about to send a request that may write."""
 
 
 def attach(schema: Any, run: VerifyRun) -> None:
@@ -74,14 +80,19 @@ def _after_call(context: Any, case: Any, response: Any) -> None:
 def make_safe(run: VerifyRun, case: Any) -> None:
     """Count `case` against the budget and rewrite it so it cannot touch what the run does not own."""
     run.budget.take()
+    run.sent_case_ids.add(case.id)
     ledger = run.ledger
     contract_path = run.contract.operations["listVirtualKeys"].path.removesuffix("/virtual-keys")
-    operation, _ = ledger.classify(case.method, contract_path + case.operation.path)
-    if operation in ("updateVirtualKey", "deleteVirtualKey"):
-        parameters = case.path_parameters if case.path_parameters is not None else {}
-        if not ledger.owns(parameters.get("slug")):
-            parameters["slug"] = ledger.absent_slug
-            case.path_parameters = parameters
+    method = case.method.upper()
+    if run.read_only and method not in SAFE_METHODS:
+        raise ReadOnlyViolation(f"{method} {case.operation.path} refused: the run is read-only")
+    operation, _ = ledger.classify(method, contract_path + case.operation.path)
+    parameters = case.path_parameters if case.path_parameters is not None else {}
+    # Any write to a slug, in the contract or not (PATCH probes), reaches only keys the run created.
+    if method not in SAFE_METHODS and "slug" in parameters and not ledger.owns(parameters["slug"]):
+        parameters["slug"] = ledger.absent_slug
+        case.path_parameters = parameters
+        run.redirected_case_ids.add(case.id)
     if operation in ("createVirtualKey", "updateVirtualKey") and isinstance(case.body, dict):
         own = ledger.own_key((case.path_parameters or {}).get("slug"))
         kept = safe_body(run, operation, case.body, own.provider if own else None)

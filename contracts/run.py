@@ -23,22 +23,38 @@ class BudgetExhausted(Exception):
 
 
 class Budget:
-    """A hard cap on requests; `None` means no cap. Thread-safe."""
+    """A hard cap on requests; `None` means no cap. Thread-safe.
+
+    `headroom` requests are kept back while schemathesis runs: its checks send a few probes of
+    their own alongside a request, which are `charge`d once their scenario ends.
+    """
 
     def __init__(self, limit: int | None) -> None:
-        self.limit, self.used = limit, 0
+        self.limit, self.used, self.headroom = limit, 0, 0
         self._lock = threading.Lock()
 
     def take(self) -> None:
         with self._lock:
-            if self.limit is not None and self.used >= self.limit:
+            if self.limit is not None and self.used + self.headroom >= self.limit:
                 raise BudgetExhausted(f"the request budget of {self.limit} is spent")
             self.used += 1
 
+    @property
+    def exhausted(self) -> bool:
+        with self._lock:
+            return self.limit is not None and self.used + self.headroom >= self.limit
+
+    def charge(self, count: int) -> None:
+        with self._lock:
+            self.used += count
+
 
 class VerifyRun:
-    def __init__(self, base_url: str, contract: Contract, budget: Budget, seed: int | None) -> None:
+    def __init__(
+        self, base_url: str, contract: Contract, budget: Budget, seed: int | None, read_only: bool = False
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.read_only = read_only
         self.contract = contract
         self.ledger = Ledger(contract)
         self.budget = budget
@@ -46,6 +62,10 @@ class VerifyRun:
         self._base_path = urlsplit(self.base_url).path.rstrip("/")
         list_path = contract.operations["listVirtualKeys"].path
         self._contract_base = list_path[: list_path.rindex("/virtual-keys")]
+        self.sent_case_ids: set[str] = set()
+        """Schemathesis cases that went through the guard; any other recorded request is a probe."""
+        self.redirected_case_ids: set[str] = set()
+        """Writes the guard sent to `ledger.absent_slug` instead of a key the run does not own."""
         self._lock = threading.Lock()
 
     def observe(

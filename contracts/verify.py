@@ -30,6 +30,10 @@ from mockserver.contract import Contract
 
 SCHEMATHESIS_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 PHASES = (*SCHEMATHESIS_PHASES, "lifecycle")
+PROBES_PER_SCENARIO = 3
+"""Requests schemathesis's checks may add to one of its own (auth probes, a control request)."""
+RESOURCE_CHECKS = frozenset({"ensure_resource_availability", "use_after_free"})
+"""Schemathesis checks that judge which slug a write reached; moot for writes the guard redirected."""
 _PROGRESS = {Status.SUCCESS: ".", Status.FAILURE: "F", Status.ERROR: "E", Status.SKIP: "s"}
 
 
@@ -59,7 +63,7 @@ def verify(options: VerifyOptions, out: TextIO = sys.stdout) -> VerifyResult:
     """Run every enabled phase against `options.base_url`; raises `ServiceUnreachable` before any write."""
     contract = Contract(options.contract_path)
     seed = options.seed if options.seed is not None else random.randrange(2**32)
-    run = VerifyRun(options.base_url, contract, Budget(options.max_requests), seed)
+    run = VerifyRun(options.base_url, contract, Budget(options.max_requests), seed, options.read_only)
     client = Client(run, options.request_timeout)
     print(f"contracts verify {run.base_url} (run {run.ledger.run_id}, seed {seed})", file=out, flush=True)
     try:
@@ -111,6 +115,12 @@ def _preflight(client: Client, options: VerifyOptions) -> None:
 
 
 def _schemathesis_phases(run: VerifyRun, options: VerifyOptions, out: TextIO) -> None:
+    phases: dict[str, Any] = {name: {"enabled": name in options.phases} for name in SCHEMATHESIS_PHASES}
+    checks: dict[str, Any] = {}
+    if options.read_only:
+        # Sending a read endpoint another method (PUT, DELETE, PATCH) could write: safe methods only.
+        phases["coverage"]["unexpected-methods"] = ["options", "query", "trace"]
+        checks["unsupported_method"] = {"enabled": False}
     config = schemathesis.Config.from_dict(
         {
             "seed": run.result.seed,
@@ -120,13 +130,15 @@ def _schemathesis_phases(run: VerifyRun, options: VerifyOptions, out: TextIO) ->
             "rate-limit": "auto",  # on a 429, wait as long as Retry-After says, then retry
             "request-timeout": options.request_timeout,
             "generation": {"max-examples": options.max_examples, "mode": "all"},
-            "phases": {name: {"enabled": name in options.phases} for name in SCHEMATHESIS_PHASES},
+            "phases": phases,
+            "checks": checks,
         }
     )
     schema = schemathesis.openapi.from_dict(run.contract.document, config=config)
     if options.read_only:
         schema = schema.include(method="GET")
     guard.attach(schema, run)
+    run.budget.headroom = PROBES_PER_SCENARIO * options.workers
     stream = engine_for(schema).execute()
     try:
         for event in stream:
@@ -136,6 +148,7 @@ def _schemathesis_phases(run: VerifyRun, options: VerifyOptions, out: TextIO) ->
         run.result.interrupted = True
     finally:
         guard.detach(schema)
+        run.budget.headroom = 0
 
 
 def _on_event(event: Any, run: VerifyRun, out: TextIO, stream: Any) -> None:
@@ -143,28 +156,47 @@ def _on_event(event: Any, run: VerifyRun, out: TextIO, stream: Any) -> None:
         print(f"phase {event.phase.name.value} ", end="", file=out, flush=True)
     elif isinstance(event, events.PhaseFinished) and event.phase.is_enabled:
         print(file=out, flush=True)
+        _charge_probes(event, run)
     elif isinstance(event, events.ScenarioFinished):
         print(_PROGRESS.get(event.status, "?"), end="", file=out, flush=True)
         _record_checks(event, run)
     elif isinstance(event, events.NonFatalError):
-        if isinstance(event.value, BudgetExhausted):
-            _note_once(run, f"stopped early: {event.value}")
+        spent = event.value if isinstance(event.value, BudgetExhausted) else event.value.__cause__
+        if isinstance(spent, BudgetExhausted):  # raised in the guard, wrapped by schemathesis
+            _note_once(run, f"stopped early: {spent}")
             stream.stop()
         else:
             run.result.errors.append(run.ledger.redact(f"{event.label}: {event.info.title}"))
     elif isinstance(event, events.FatalError):
         run.result.errors.append(run.ledger.redact(f"schemathesis stopped: {type(event.exception).__name__}"))
-    elif isinstance(event, events.Interrupted):
-        run.result.interrupted = True
+    elif isinstance(event, events.Interrupted) and not run.budget.exhausted:
+        run.result.interrupted = True  # by the user, not by the budget
+
+
+def _charge_probes(event: Any, run: VerifyRun) -> None:
+    """The probing phase's requests (what the server supports) count against the budget too."""
+    payload = event.payload.ok() if hasattr(event.payload, "ok") else None
+    sent = [probe for probe in getattr(payload, "probes", []) if probe.request is not None]
+    run.budget.charge(len(sent))
+    for _ in sent:
+        run.result.requests["(schemathesis probing)"] += 1
 
 
 def _record_checks(event: Any, run: VerifyRun) -> None:
     """Schemathesis's own check verdicts of one scenario, as passes and findings of the run."""
     recorder = event.recorder
+    probes = [i for case_id, i in recorder.interactions.items() if case_id not in run.sent_case_ids]
+    run.budget.charge(len(probes))
+    for interaction in probes:
+        if interaction.response is not None:
+            run.observe(guard.exchange_of(interaction.response), event.phase.value)
     for case_id, nodes in recorder.checks.items():
         case_node = recorder.cases.get(case_id)
         label = case_node.value.operation.label if case_node else "unknown operation"
+        redirected = case_id in run.redirected_case_ids
         for node in nodes:
+            if redirected and node.name in RESOURCE_CHECKS:
+                continue  # the guard chose the slug: its 404 says nothing about the created resource
             if node.status == Status.SUCCESS:
                 run.record_pass(node.name)
             elif node.status == Status.FAILURE and node.failure_info is not None:
