@@ -85,7 +85,13 @@ def draw(strategy: st.SearchStrategy[Any], seed: int | None) -> Any:
     """One value from `strategy`, the same for the same seed (hypothesis's own generation)."""
     drawn: list[Any] = []
 
-    @settings(max_examples=1, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=1,
+        database=None,
+        derandomize=False,  # the run's seed decides, whatever profile is loaded
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(strategy)
     def take(value: Any) -> None:
         drawn.append(value)
@@ -137,7 +143,7 @@ def run_lifecycle(
         return
     bodies = copy.deepcopy(plan(run.result.seed, cases))
     for case in cases:
-        _progress(out, f"lifecycle of a {case} key")
+        _progress(out, f"lifecycle: {case}")
         create, update, invalid_update = bodies[case]
         provider = create.get("provider")
         create = safe_body(run, "createVirtualKey", create)
@@ -169,7 +175,7 @@ def run_lifecycle(
         client.send("DELETE", path, api_key)
         client.send("GET", "/virtual-keys", api_key)
     for kind in strategies.INVALID_CREATE_KINDS:
-        _progress(out, f"create with an invalid body: {kind}")
+        _progress(out, f"invalid create: {kind}")
         body = safe_body(run, "createVirtualKey", bodies[kind], keep_rules=False)
         client.send("POST", "/virtual-keys", api_key, body, intent="invalid")
 

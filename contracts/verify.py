@@ -158,8 +158,9 @@ def _on_event(event: Any, run: VerifyRun, out: TextIO, stream: Any) -> None:
         print(file=out, flush=True)
         _charge_probes(event, run)
     elif isinstance(event, events.ScenarioFinished):
-        print(_PROGRESS.get(event.status, "?"), end="", file=out, flush=True)
-        _record_checks(event, run)
+        failed = _record_checks(event, run)  # a failure of schemathesis's may have been set aside
+        mark = "F" if failed else "." if event.status == Status.FAILURE else _PROGRESS.get(event.status, "?")
+        print(mark, end="", file=out, flush=True)
     elif isinstance(event, events.NonFatalError):
         spent = event.value if isinstance(event.value, BudgetExhausted) else event.value.__cause__
         if isinstance(spent, BudgetExhausted):  # raised in the guard, wrapped by schemathesis
@@ -182,9 +183,10 @@ def _charge_probes(event: Any, run: VerifyRun) -> None:
         run.result.requests["(schemathesis probing)"] += 1
 
 
-def _record_checks(event: Any, run: VerifyRun) -> None:
-    """Schemathesis's own check verdicts of one scenario, as passes and findings of the run."""
+def _record_checks(event: Any, run: VerifyRun) -> bool:
+    """Schemathesis's own check verdicts of one scenario, as passes and findings; any failure?"""
     recorder = event.recorder
+    failed = False
     probes = [i for case_id, i in recorder.interactions.items() if case_id not in run.sent_case_ids]
     run.budget.charge(len(probes))
     for interaction in probes:
@@ -204,6 +206,8 @@ def _record_checks(event: Any, run: VerifyRun) -> None:
                 message = f"{failure.title}: {failure.message}".strip().rstrip(":")
                 curl = _curl_of(run, recorder.interactions.get(case_id))
                 run.record_failure(node.name, label, " ".join(message.split()), event.phase.value, curl)
+                failed = True
+    return failed
 
 
 def _curl_of(run: VerifyRun, interaction: Any) -> str:

@@ -88,7 +88,7 @@ def test_the_mock_conforms_in_every_phase_and_ci_can_read_the_report(config, tmp
     junit, report = tmp_path / "verify.junit.xml", tmp_path / "verify.json"
     with serving(create_app(config)) as server:
         result, output = run_verify(
-            server.base_url, max_examples=3, seed=1, junit_xml=junit, json_report=report
+            server.base_url, max_examples=2, seed=1, junit_xml=junit, json_report=report
         )
         assert listed_slugs(server.base_url) == []  # every key the run created was deleted
     assert result.exit_code == 0, output
@@ -220,3 +220,22 @@ def test_command_exits_2_on_bad_usage(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["verify", "--base-url", "http://127.0.0.1:9/v1", "--api-key", "k", "--phases", "smoke"])
     assert exit_info.value.code == 2
+
+
+def test_ctrl_c_mid_run_still_deletes_every_key_created(config, monkeypatch):
+    from contracts.lifecycle import Client
+
+    send, calls = Client.send, {"n": 0}
+
+    def interrupted_on_the_tenth(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 10:
+            raise KeyboardInterrupt
+        return send(self, *args, **kwargs)
+
+    monkeypatch.setattr(Client, "send", interrupted_on_the_tenth)
+    with serving(create_app(config)) as server:
+        result, output = run_verify(server.base_url, provider_cases=FEW_CASES, **FAST)
+        assert listed_slugs(server.base_url) == []
+    assert result.interrupted and result.exit_code == 1
+    assert "clean-up: deleted" in output and "interrupted" in output
