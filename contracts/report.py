@@ -82,7 +82,8 @@ def write_terminal(result: VerifyResult, out: TextIO) -> None:
     if result.interrupted:
         verdict = "was interrupted before the run finished"
     total = sum(result.requests.values())
-    print(f"\n{result.base_url} {verdict}: {len(result.findings)} failure(s), {total} requests", file=out)
+    failures = len(_distinct(result.findings))
+    print(f"\n{result.base_url} {verdict}: {failures} distinct failure(s), {total} requests", file=out)
     if result.seed is not None:
         print(f"reproduce this run with --seed {result.seed}", file=out)
 
