@@ -82,11 +82,10 @@ def make_safe(run: VerifyRun, case: Any) -> None:
     run.budget.take()
     run.sent_case_ids.add(case.id)
     ledger = run.ledger
-    contract_path = run.contract.operations["listVirtualKeys"].path.removesuffix("/virtual-keys")
     method = case.method.upper()
     if run.read_only and method not in SAFE_METHODS:
         raise ReadOnlyViolation(f"{method} {case.operation.path} refused: the run is read-only")
-    operation, _ = ledger.classify(method, contract_path + case.operation.path)
+    operation, _ = ledger.classify(method, run.contract_base + case.operation.path)
     parameters = case.path_parameters if case.path_parameters is not None else {}
     # Any write to a slug, in the contract or not (PATCH probes), reaches only keys the run created.
     if method not in SAFE_METHODS and "slug" in parameters and not ledger.owns(parameters["slug"]):

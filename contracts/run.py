@@ -61,7 +61,7 @@ class VerifyRun:
         self.result = VerifyResult(self.base_url, self.ledger.run_id, seed)
         self._base_path = urlsplit(self.base_url).path.rstrip("/")
         list_path = contract.operations["listVirtualKeys"].path
-        self._contract_base = list_path[: list_path.rindex("/virtual-keys")]
+        self.contract_base = list_path[: list_path.rindex("/virtual-keys")]
         self.sent_case_ids: set[str] = set()
         """Schemathesis cases that went through the guard; any other recorded request is a probe."""
         self.redirected_case_ids: set[str] = set()
@@ -92,7 +92,7 @@ class VerifyRun:
         """`exchange` with its path under the contract's base (`/v1`) instead of the service's."""
         if not exchange.path.startswith(self._base_path):
             return exchange
-        return replace(exchange, path=self._contract_base + exchange.path[len(self._base_path) :])
+        return replace(exchange, path=self.contract_base + exchange.path[len(self._base_path) :])
 
     def record_failure(self, check: str, label: str, message: str, phase: str, curl: str) -> None:
         """A failure schemathesis's own checks found."""
@@ -113,11 +113,11 @@ class VerifyRun:
             if operation and operation.path.count("/") == contract_path.count("/")
             else contract_path
         )
-        return f"{method.upper()} {path.removeprefix(self._contract_base)}"
+        return f"{method.upper()} {path.removeprefix(self.contract_base)}"
 
     def curl(self, exchange: Exchange) -> str:
         """The request as a curl command against the service, secrets and API key left out."""
-        url = self.base_url + exchange.path.removeprefix(self._contract_base)
+        url = self.base_url + exchange.path.removeprefix(self.contract_base)
         if exchange.query:
             url += "?" + urlencode(exchange.query, doseq=True)
         body = None

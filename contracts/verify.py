@@ -83,6 +83,8 @@ def verify(options: VerifyOptions, out: TextIO = sys.stdout) -> VerifyResult:
             )
     except BudgetExhausted as spent:
         run.result.notes.append(f"stopped early: {spent}")
+    except httpx.TransportError as error:
+        run.result.errors.append(f"the service stopped answering ({type(error).__name__})")
     except KeyboardInterrupt:
         run.result.interrupted = True
     finally:
