@@ -114,8 +114,9 @@ def safe_body(
             body[name] = ledger.canary()
         elif isinstance(body[name], dict):
             body[name] = {"type": "service_account", "private_key": ledger.canary()}
-    if operation == "createVirtualKey" and isinstance(body.get("name"), str):
-        body["name"] = (ledger.name_prefix + body["name"])[:_NAME_LIMIT]
+    name = body.get("name")
+    if operation == "createVirtualKey" and isinstance(name, str) and not name.startswith(ledger.name_prefix):
+        body["name"] = (ledger.name_prefix + name)[:_NAME_LIMIT]  # a retried request keeps one prefix
     if operation == "updateVirtualKey" and provider != "azure-openai":
         body.pop("deploymentConfig", None)
     return keep_service_rules(body) if keep_rules else body
