@@ -1,25 +1,103 @@
-"""The `contracts` command: checks of clients and services against the contract, one subcommand each."""
+"""The `contracts` command. Each subcommand lives in its own module; this file only parses arguments."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from contracts.strategies import PROVIDER_CASES
 from contracts.traffic import add_check_traffic_parser
+from contracts.verify import PHASES, ServiceUnreachable, VerifyOptions, verify
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="contracts", description="Check clients and services against the virtual-keys contract."
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _phases(text: str) -> tuple[str, ...]:
+    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [name for name in chosen if name not in PHASES]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(PHASES)}")
+    return chosen
+
+
+def _provider_cases(text: str) -> tuple[str, ...]:
+    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [name for name in chosen if name not in PROVIDER_CASES]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(PROVIDER_CASES)}")
+    return chosen
+
+
+def _add_verify(commands: argparse._SubParsersAction) -> None:
+    verify_parser = commands.add_parser(
+        "verify",
+        help="check that a running service keeps to the contract",
+        description="Generate requests from the contract (schemathesis), send them to BASE_URL and judge "
+        "every answer. Exit 0: conforms; 1: a check failed; 2: bad usage or the service is unreachable.",
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-    add_check_traffic_parser(commands)
-    return parser
+    add = verify_parser.add_argument
+    add("--base-url", required=True, help="the API root, e.g. http://127.0.0.1:8787/v1")
+    add("--api-key", required=True, help="sent as x-portkey-api-key")
+    add("--second-api-key", help="another workspace's API key: keys must be invisible across the two")
+    add("--max-examples", type=_positive, default=20, help="examples per operation and phase (default 20)")
+    add("--seed", type=int, help="fix the generation so a run can be repeated exactly")
+    add("--workers", type=_positive, default=1, help="concurrent schemathesis workers (default 1)")
+    add("--read-only", action="store_true", help="only GET requests: nothing is created, changed or deleted")
+    add("--max-requests", type=_positive, help="stop once this many requests were sent (clean-up excepted)")
+    add("--phases", type=_phases, default=PHASES, help=f"comma-separated subset of {','.join(PHASES)}")
+    add(
+        "--provider-cases",
+        type=_provider_cases,
+        default=tuple(PROVIDER_CASES),
+        help="comma-separated provider cases the lifecycle phase creates (default: all)",
+    )
+    add("--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report")
+    add("--json", type=Path, metavar="PATH", dest="json_report", help="write a JSON report")
+    add("--contract", type=Path, help="the OpenAPI contract (default: the project's openapi.yaml)")
+    add("--request-timeout", type=float, default=30.0, help="seconds per request (default 30)")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = argparse.ArgumentParser(
+        prog="contracts", description="Contract tests for Portkey's virtual-keys API."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_verify(commands)
+    add_check_traffic_parser(commands)
+    args = parser.parse_args(argv)
+    if args.command == "verify":
+        return _verify(args)
     return args.run(args)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    options = VerifyOptions(
+        base_url=args.base_url,
+        api_key=args.api_key,
+        second_api_key=args.second_api_key,
+        max_examples=args.max_examples,
+        seed=args.seed,
+        workers=args.workers,
+        read_only=args.read_only,
+        max_requests=args.max_requests,
+        phases=args.phases,
+        provider_cases=args.provider_cases,
+        junit_xml=args.junit_xml,
+        json_report=args.json_report,
+        contract_path=args.contract,
+        request_timeout=args.request_timeout,
+    )
+    try:
+        return verify(options).exit_code
+    except ServiceUnreachable as error:
+        print(f"contracts verify: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 Without them, schemathesis generates schema-valid bodies such as `alert_threshold` above
 `credit_limit`, which the service rightly rejects, and reports them as "valid data rejected".
+The repair is `contracts.strategies.keep_service_rules`, driven by the service's own rule check.
 Use with the stock command line: `SCHEMATHESIS_HOOKS=contracts.schemathesis_hooks schemathesis run ...`.
 """
 
@@ -11,10 +12,10 @@ from typing import Any
 
 import schemathesis
 
-from mockserver.virtual_keys import rule_violations
+from contracts.strategies import keep_service_rules
 
 
 @schemathesis.hook
-def filter_body(context: Any, body: Any) -> bool:
-    """Keep a generated body unless it breaks a prose rule of the contract."""
-    return not (isinstance(body, dict) and rule_violations(body))
+def map_body(context: Any, body: Any) -> Any:
+    """A generated body repaired to keep the contract's prose rules (filtering would waste examples)."""
+    return keep_service_rules(body) if isinstance(body, dict) else body

@@ -57,7 +57,9 @@ def create_app(config: MockConfig | None = None, *, store: Store | None = None) 
         "journal": journal,
     }
     app.register_blueprint(api_blueprint(contract, validator, policy, keys, journal, faults))
-    app.register_blueprint(control_blueprint(seeder, [store.clear, journal.clear, faults.clear], faults))
+    resets = [store.clear, journal.clear, faults.clear]
+    any_key = config.keys_path is None
+    app.register_blueprint(control_blueprint(seeder, resets, faults, accepts_any_key=any_key))
     app.register_blueprint(journal_blueprint(journal))
     app.wsgi_app = ConnectionFaults(app.wsgi_app)  # type: ignore[method-assign]
     _register_error_handlers(app, config)

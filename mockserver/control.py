@@ -64,15 +64,20 @@ class Seeder:
 
 
 def control_blueprint(
-    seeder: Seeder, resets: Iterable[Callable[[], None]], faults: Faults | None = None
+    seeder: Seeder,
+    resets: Iterable[Callable[[], None]],
+    faults: Faults | None = None,
+    accepts_any_key: bool = False,
 ) -> Blueprint:
     blueprint = Blueprint("control", __name__, url_prefix="/__mock")
     reset_all = list(resets)
+    auth = "any-key" if accepts_any_key else "keys-file"
 
     @blueprint.get("/health")
     def health() -> Any:
-        # The process id tells the workers of `serve --workers N` apart.
-        return jsonify({"status": "ok", "pid": os.getpid()})
+        # The process id tells the workers of `serve --workers N` apart; `auth` tells a contract
+        # checker that an unknown API key is accepted here by design (no keys file).
+        return jsonify({"status": "ok", "pid": os.getpid(), "auth": auth})
 
     @blueprint.post("/reset")
     def reset() -> Any:

@@ -169,7 +169,7 @@ def rule_violations(fields: dict[str, Any]) -> list[Violation]:
     limits, mappings = fields.get("usage_limits"), fields.get("secret_mappings")
     violations = list(_usage_limit_violations(limits)) if isinstance(limits, dict) else []
     if isinstance(mappings, list):
-        violations += _secret_mapping_violations([m for m in mappings if isinstance(m, dict)])
+        violations += _secret_mapping_violations(mappings)
     return violations
 
 
@@ -184,10 +184,10 @@ def _usage_limit_violations(limits: dict[str, Any]) -> Iterable[Violation]:
         )
 
 
-def _secret_mapping_violations(mappings: list[dict[str, Any]]) -> Iterable[Violation]:
+def _secret_mapping_violations(mappings: list[Any]) -> Iterable[Violation]:
     seen: set[str] = set()
     for index, mapping in enumerate(mappings):
-        target = mapping.get("target_field")
+        target = mapping.get("target_field") if isinstance(mapping, dict) else None
         if not isinstance(target, str):
             continue
         if target in seen:

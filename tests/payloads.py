@@ -148,7 +148,7 @@ def update_payloads(draw: Draw, provider: str) -> dict[str, Any]:
         name for name, rule in UPDATE["properties"].items() if "not" not in rule and name not in NOT_GENERATED
     ]
     if provider != "azure-openai":
-        names.remove("deploymentConfig")  # only Azure keys have deployments (a rule of the service)
+        names.remove("deploymentConfig")  # deployments are an Azure notion
     chosen = draw(st.lists(st.sampled_from(names), unique=True))
     return {name: draw(_field(name, UPDATE)) for name in chosen}
 

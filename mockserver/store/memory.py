@@ -32,9 +32,10 @@ class MemoryStore:
     def page(self, namespace: str, offset: int, limit: int) -> tuple[int, list[Record]]:
         with self._lock:
             records = self._namespaces.get(namespace, {})
-            total = len(records)
-            chosen = islice(reversed(records.values()), min(offset, total), min(offset + limit, total))
-            return total, [copy.deepcopy(r) for r in chosen]
+            # islice takes indexes up to sys.maxsize only; any larger page reads past the end anyway.
+            start, stop = min(offset, len(records)), min(offset + limit, len(records))
+            chosen = islice(reversed(records.values()), start, stop)
+            return len(records), [copy.deepcopy(r) for r in chosen]
 
     def update(self, namespace: str, slug: str, changes: Record) -> Record | None:
         with self._lock:

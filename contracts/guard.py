@@ -1,0 +1,122 @@
+"""Keeps schemathesis safe to point at staging, and shows the run every exchange it makes.
+
+Schemathesis calls `before_call` before each request it sends: there the request is counted
+against the budget, a write aimed at a key the run does not own is sent to a slug nobody has,
+created keys get the run's name prefix, secrets are replaced by canaries and bodies keep the
+rules the contract states in prose. `after_call` hands each answered exchange to the run's checks.
+Both hooks are registered once per process and act only for schemas attached to a run.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import schemathesis
+
+from contracts.conformance import Exchange
+from contracts.run import VerifyRun
+from contracts.strategies import keep_service_rules
+
+_RUNS: dict[int, VerifyRun] = {}
+_LOCK = threading.Lock()
+_NAME_LIMIT = 255
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "QUERY"})
+"""Methods that do not change anything on the server (RFC 9110, section 9.2.1)."""
+
+
+class ReadOnlyViolation(Exception):
+    """A read-only run was about to send a request that may write."""
+
+
+def attach(schema: Any, run: VerifyRun) -> None:
+    with _LOCK:
+        _RUNS[id(schema)] = run
+
+
+def detach(schema: Any) -> None:
+    with _LOCK:
+        _RUNS.pop(id(schema), None)
+
+
+def exchange_of(response: Any) -> Exchange:
+    """A schemathesis response (over `requests`) as a plain `Exchange`."""
+    request = response.request
+    url = urlsplit(request.url)
+    body = request.body or b""
+    return Exchange(
+        method=request.method,
+        path=url.path,
+        query=parse_qs(url.query, keep_blank_values=True),
+        request_headers=dict(request.headers),
+        request_body=body.encode() if isinstance(body, str) else body,
+        status=response.status_code,
+        response_headers={name: ", ".join(values) for name, values in response.headers.items()},
+        response_body=response.content,
+    )
+
+
+def _run_for(case: Any) -> VerifyRun | None:
+    with _LOCK:
+        return _RUNS.get(id(case.operation.schema))
+
+
+@schemathesis.hook("before_call")
+def _before_call(context: Any, case: Any, kwargs: Any) -> None:
+    run = _run_for(case)
+    if run is not None:
+        make_safe(run, case)
+
+
+@schemathesis.hook("after_call")
+def _after_call(context: Any, case: Any, response: Any) -> None:
+    run = _run_for(case)
+    if run is not None:
+        phase = case.meta.phase.name.value if case.meta is not None else "schemathesis"
+        run.observe(exchange_of(response), phase)
+
+
+def make_safe(run: VerifyRun, case: Any) -> None:
+    """Count `case` against the budget and rewrite it so it cannot touch what the run does not own."""
+    run.budget.take()
+    run.sent_case_ids.add(case.id)
+    ledger = run.ledger
+    method = case.method.upper()
+    if run.read_only and method not in SAFE_METHODS:
+        raise ReadOnlyViolation(f"{method} {case.operation.path} refused: the run is read-only")
+    operation, _ = ledger.classify(method, run.contract_base + case.operation.path)
+    parameters = case.path_parameters if case.path_parameters is not None else {}
+    # Any write to a slug, in the contract or not (PATCH probes), reaches only keys the run created.
+    if method not in SAFE_METHODS and "slug" in parameters and not ledger.owns(parameters["slug"]):
+        parameters["slug"] = ledger.absent_slug
+        case.path_parameters = parameters
+        run.redirected_case_ids.add(case.id)
+    if operation in ("createVirtualKey", "updateVirtualKey") and isinstance(case.body, dict):
+        own = ledger.own_key((case.path_parameters or {}).get("slug"))
+        kept = safe_body(run, operation, case.body, own.provider if own else None)
+        case.body.clear()
+        case.body.update(kept)
+
+
+def safe_body(
+    run: VerifyRun, operation: str, body: dict[str, Any], provider: Any = None, *, keep_rules: bool = True
+) -> dict[str, Any]:
+    """A create or update body made safe to send: prefixed name, canary secrets, prose rules kept.
+
+    `provider` is that of the key an update is for: deployments, an Azure notion, go to Azure keys only.
+    `keep_rules=False` leaves a body that deliberately breaks a prose rule broken.
+    """
+    ledger = run.ledger
+    body = {name: value for name, value in body.items() if name != "workspace_id"}  # stay in own workspace
+    for name in run.contract.secret_fields & set(body):
+        if isinstance(body[name], str) and body[name]:
+            body[name] = ledger.canary()
+        elif isinstance(body[name], dict):
+            body[name] = {"type": "service_account", "private_key": ledger.canary()}
+    name = body.get("name")
+    if operation == "createVirtualKey" and isinstance(name, str) and not name.startswith(ledger.name_prefix):
+        body["name"] = (ledger.name_prefix + name)[:_NAME_LIMIT]  # a retried request keeps one prefix
+    if operation == "updateVirtualKey" and provider != "azure-openai":
+        body.pop("deploymentConfig", None)
+    return keep_service_rules(body) if keep_rules else body

@@ -1,0 +1,191 @@
+"""What one verify run has done to the service: the keys it owns, their expected state, its secrets.
+
+Every exchange the run makes is observed here, in the order it was answered. The ordered checks
+compare a response with what the ledger expects; cleanup deletes every key still alive.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from contracts.conformance import Exchange
+from mockserver.contract import Contract
+from mockserver.virtual_keys import mask_secret
+
+API_KEY_HEADER = "x-portkey-api-key"
+_REDACTED = "<secret>"
+
+
+@dataclass(frozen=True)
+class Observation:
+    """An exchange and what the run meant by it."""
+
+    exchange: Exchange
+    operation: str | None
+    """The contract's operationId, or None for a path outside the contract."""
+    slug: str | None = None
+    intent: str | None = None
+    """`valid` or `invalid` when the run knows whether the request keeps to the contract."""
+    phase: str = "lifecycle"
+
+    @property
+    def api_key(self) -> str | None:
+        return header(self.exchange.request_headers, API_KEY_HEADER)
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.exchange.response_body)
+        except ValueError:
+            return None
+
+
+@dataclass
+class OwnKey:
+    """A key this run created, and the state the service should now report for it."""
+
+    slug: str
+    api_key: str | None
+    provider: Any
+    name: Any
+    note: Any
+    masked_api_key: str | None
+    deleted: bool = False
+    last_write: str = "create"
+    """`create`, `update` or `failed update`: what the next retrieve should reflect."""
+
+
+@dataclass
+class Ledger:
+    contract: Contract
+    run_id: str = field(default_factory=lambda: secrets.token_hex(3))
+    keys: dict[str, OwnKey] = field(default_factory=dict)
+    canaries: set[str] = field(default_factory=set)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    @property
+    def name_prefix(self) -> str:
+        """Every key the run creates is named with this, so a person can tell it apart on staging."""
+        return f"contracts-verify-{self.run_id} "
+
+    @property
+    def invalid_api_key(self) -> str:
+        """An API key the service cannot know: requests with it must answer 401."""
+        return f"contracts-verify-{self.run_id}-not-a-key"
+
+    @property
+    def absent_slug(self) -> str:
+        """A slug no key has: where writes aimed at keys the run does not own are sent instead."""
+        return f"contracts-verify-{self.run_id}-absent"
+
+    def canary(self) -> str:
+        """A fresh secret that can only come back if the service echoes what it was sent."""
+        value = f"cvk{self.run_id}{secrets.token_hex(12)}"
+        with self._lock:
+            self.canaries.add(value)
+        return value
+
+    def owns(self, slug: Any) -> bool:
+        with self._lock:
+            return isinstance(slug, str) and slug in self.keys
+
+    def own_key(self, slug: Any) -> OwnKey | None:
+        with self._lock:
+            return self.keys.get(slug) if isinstance(slug, str) else None
+
+    def alive(self) -> list[OwnKey]:
+        with self._lock:
+            return [key for key in self.keys.values() if not key.deleted]
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret the run sent replaced, so reports never carry one."""
+        with self._lock:
+            for value in self.canaries:
+                text = text.replace(value, _REDACTED)
+        return text
+
+    def observe(self, seen: Observation) -> None:
+        """Update what the service should now hold after `seen` was answered."""
+        exchange, status = seen.exchange, seen.exchange.status
+        body = _json_object(exchange.request_body)
+        with self._lock:
+            if seen.operation == "createVirtualKey" and 200 <= status < 300:
+                slug = _created_slug(seen.json())
+                if slug:
+                    self.keys[slug] = OwnKey(
+                        slug=slug,
+                        api_key=seen.api_key,
+                        provider=body.get("provider"),
+                        name=body.get("name"),
+                        note=body.get("note"),
+                        masked_api_key=_masked(body.get("key")),
+                    )
+                return
+            key = self.keys.get(seen.slug or "")
+            if key is None or key.deleted or seen.api_key != key.api_key:
+                return
+            if seen.operation == "updateVirtualKey":
+                if 200 <= status < 300:
+                    key.last_write = "update"
+                    key.name = body.get("name", key.name)
+                    key.note = body.get("note", key.note)
+                    if "key" in body:
+                        key.masked_api_key = _masked(body["key"])
+                elif 400 <= status < 500 and status != 404:
+                    key.last_write = "failed update"
+            elif seen.operation == "deleteVirtualKey" and 200 <= status < 300:
+                key.deleted = True
+
+    def classify(self, method: str, path: str) -> tuple[str | None, str | None]:
+        """The operationId and slug of a request to a contract path (already under the contract base)."""
+        operation = self.contract.operation_for(method, path)
+        if operation is None:
+            return None, None
+        slug = None
+        if "{slug}" in operation.path:
+            slug = path.rsplit("/", 1)[-1]
+        return operation.operation_id, slug
+
+
+def header(headers: Any, name: str) -> str | None:
+    for key, value in dict(headers).items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def secret_paths(body: Any, secret_fields: frozenset[str]) -> Any:
+    """`body` with the values of secret fields replaced, for reproductions that are safe to share."""
+    if isinstance(body, dict):
+        return {
+            name: _REDACTED if name in secret_fields else secret_paths(value, secret_fields)
+            for name, value in body.items()
+        }
+    if isinstance(body, list):
+        return [secret_paths(item, secret_fields) for item in body]
+    return body
+
+
+def _masked(secret: Any) -> str | None:
+    return mask_secret(secret) if isinstance(secret, str) and secret else None
+
+
+def _created_slug(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return None
+    data = body.get("data")
+    slug = data.get("slug") if isinstance(data, dict) else None
+    slug = slug or body.get("slug")
+    return slug if isinstance(slug, str) and re.fullmatch(r"[^/?#\s]+", slug) else None
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,201 @@
+"""The run's own phase: each provider case through its whole life, in order, so that the ordered
+checks (retrievable, update visible, failed update harmless, delete final, list and total, isolation)
+see exactly the sequence they judge. Bodies come from `contracts.strategies` under the run's seed.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from email.utils import parsedate_to_datetime
+from functools import cache
+from typing import Any, TextIO
+
+import httpx
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as fixed_seed
+from hypothesis import strategies as st
+
+from contracts import strategies
+from contracts.conformance import Exchange
+from contracts.guard import safe_body
+from contracts.ledger import API_KEY_HEADER, Observation
+from contracts.run import VerifyRun
+
+MAX_RATE_LIMIT_WAITS = 5
+MAX_RETRY_AFTER_SECONDS = 120.0
+
+
+class Client:
+    """The service over httpx: each request counted, 429s waited out, each answer judged in order."""
+
+    def __init__(self, run: VerifyRun, timeout: float = 30.0, sleep: Callable[[float], None] = time.sleep):
+        self.run = run
+        self.http = httpx.Client(timeout=timeout)
+        self.sleep = sleep
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        api_key: str | None,
+        body: Any = None,
+        intent: str | None = None,
+    ) -> Observation:
+        headers = {API_KEY_HEADER: api_key} if api_key is not None else {}
+        for _ in range(MAX_RATE_LIMIT_WAITS + 1):
+            self.run.budget.take()
+            response = self.http.request(method, self.run.base_url + path, json=body, headers=headers)
+            delay = retry_after(response)
+            if response.status_code != 429 or delay is None:
+                break
+            self.sleep(min(delay, MAX_RETRY_AFTER_SECONDS))
+        return self.run.observe(Exchange.from_httpx(response), "lifecycle", intent=intent, ordered=True)
+
+    def raw(self, method: str, path: str, api_key: str | None) -> httpx.Response:
+        """A request outside the test (clean-up): not counted, not judged, 429s still waited out."""
+        headers = {API_KEY_HEADER: api_key} if api_key is not None else {}
+        for _ in range(MAX_RATE_LIMIT_WAITS + 1):
+            response = self.http.request(method, self.run.base_url + path, headers=headers)
+            delay = retry_after(response)
+            if delay is None:
+                break
+            self.sleep(min(delay, MAX_RETRY_AFTER_SECONDS))
+        return response
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds a 429 asks to wait (`Retry-After` as seconds or an HTTP date); None if it does not say."""
+    value = response.headers.get("retry-after")
+    if response.status_code != 429 or not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def draw(strategy: st.SearchStrategy[Any], seed: int | None) -> Any:
+    """One value from `strategy`, the same for the same seed (hypothesis's own generation)."""
+    drawn: list[Any] = []
+
+    @settings(
+        max_examples=1,
+        database=None,
+        derandomize=False,  # the run's seed decides, whatever profile is loaded
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def take(value: Any) -> None:
+        drawn.append(value)
+
+    (fixed_seed(seed)(take) if seed is not None else take)()
+    return drawn[0]
+
+
+@cache
+def plan(seed: int | None, cases: tuple[str, ...]) -> dict[str, Any]:
+    """Every body the lifecycle sends, drawn in one go under the run's seed.
+
+    Per provider case: a create body, an update for its provider and an invalid update; then one
+    invalid create body per kind. Cached: the same seed draws the same bodies (callers copy them).
+    """
+
+    def case_bodies(case: str) -> st.SearchStrategy[tuple[Any, ...]]:
+        return strategies.create_bodies(case).flatmap(
+            lambda body: st.tuples(
+                st.just(body),
+                strategies.update_bodies(body.get("provider")),
+                strategies.invalid_update_bodies(),
+            )
+        )
+
+    parts = {case: case_bodies(case) for case in cases}
+    parts |= {kind: strategies.invalid_create_bodies(kind) for kind in strategies.INVALID_CREATE_KINDS}
+    return draw(st.fixed_dictionaries(parts), seed)
+
+
+def run_lifecycle(
+    run: VerifyRun,
+    client: Client,
+    api_key: str,
+    second_api_key: str | None,
+    read_only: bool,
+    out: TextIO,
+    cases: tuple[str, ...] = tuple(strategies.PROVIDER_CASES),
+) -> None:
+    """Every ordered scenario once; progress on `out`, one line per scenario."""
+    ledger = run.ledger
+    _progress(out, "authentication")
+    client.send("GET", "/virtual-keys", None)
+    if not run.accepts_any_key:
+        client.send("GET", "/virtual-keys", ledger.invalid_api_key)
+    if read_only:
+        _progress(out, "read-only listing")
+        client.send("GET", "/virtual-keys", api_key)
+        client.send("GET", f"/virtual-keys/{ledger.absent_slug}", api_key)
+        return
+    bodies = copy.deepcopy(plan(run.result.seed, cases))
+    for case in cases:
+        _progress(out, f"lifecycle: {case}")
+        create, update, invalid_update = bodies[case]
+        provider = create.get("provider")
+        create = safe_body(run, "createVirtualKey", create)
+        slug = _created_slug(client.send("POST", "/virtual-keys", api_key, create, intent="valid"))
+        if slug is None:
+            continue
+        path = f"/virtual-keys/{slug}"
+        client.send("GET", path, api_key)
+        client.send("GET", "/virtual-keys", api_key)
+        update |= {
+            "name": "updated",
+            "note": "updated by contracts verify",
+            "key": "rotated",
+        }  # key: a canary
+        update = safe_body(run, "updateVirtualKey", update, provider)
+        update["name"] = f"{ledger.name_prefix}updated"
+        client.send("PUT", path, api_key, update, intent="valid")
+        client.send("GET", path, api_key)
+        invalid_update = safe_body(run, "updateVirtualKey", invalid_update, provider, keep_rules=False)
+        client.send("PUT", path, api_key, invalid_update, intent="invalid")
+        client.send("GET", path, api_key)
+        if second_api_key is not None:
+            _progress(out, "isolation between API keys")
+            _isolation(client, path, api_key, second_api_key)
+            second_api_key = None  # shown once, on the first key
+        client.send("DELETE", path, api_key, intent="valid")
+        client.send("GET", path, api_key)
+        client.send("PUT", path, api_key, {"note": "after delete"})
+        client.send("DELETE", path, api_key)
+        client.send("GET", "/virtual-keys", api_key)
+    for kind in strategies.INVALID_CREATE_KINDS:
+        _progress(out, f"invalid create: {kind}")
+        body = safe_body(run, "createVirtualKey", bodies[kind], keep_rules=False)
+        client.send("POST", "/virtual-keys", api_key, body, intent="invalid")
+
+
+def _isolation(client: Client, path: str, api_key: str, second_api_key: str) -> None:
+    client.send("GET", path, second_api_key)
+    client.send("GET", "/virtual-keys", second_api_key)
+    client.send("PUT", path, second_api_key, {"note": "written with another API key"})
+    client.send("DELETE", path, second_api_key)
+    client.send("GET", path, api_key)
+
+
+def _created_slug(seen: Observation) -> str | None:
+    body = seen.json()
+    if seen.exchange.status != 200 or not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+        return None
+    slug = body["data"].get("slug")
+    return slug if isinstance(slug, str) and slug else None
+
+
+def _progress(out: TextIO, text: str) -> None:
+    print(f"  {text}", file=out, flush=True)

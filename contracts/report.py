@@ -1,0 +1,142 @@
+"""What a verify run found, and the writers that show it: terminal, JUnit XML, JSON.
+
+The writers know nothing of each other or of how the run was made; each takes a `VerifyResult`.
+Every text here was redacted by the run: no secret it sent can appear in a report.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TextIO
+from xml.etree import ElementTree
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One failed check on one request, with a curl command that repeats the request."""
+
+    check: str
+    operation: str
+    message: str
+    phase: str
+    curl: str
+
+
+@dataclass
+class VerifyResult:
+    base_url: str
+    run_id: str
+    seed: int | None
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    checks_passed: Counter[str] = field(default_factory=Counter)
+    checks_failed: Counter[str] = field(default_factory=Counter)
+    requests: Counter[str] = field(default_factory=Counter)
+    """Requests sent, per operation label."""
+    interrupted: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.findings or self.errors or self.interrupted else 0
+
+    def failures_by_operation(self) -> Counter[str]:
+        return Counter(finding.operation for finding in self.findings)
+
+
+def curl_command(method: str, url: str, body: str | None) -> str:
+    """A shell-safe curl command; the API key is read from $PORTKEY_API_KEY, never printed."""
+    parts = ["curl", "-X", method.upper(), shlex.quote(url), "-H", '"x-portkey-api-key: $PORTKEY_API_KEY"']
+    if body is not None:
+        parts += ["-H", shlex.quote("Content-Type: application/json"), "--data", shlex.quote(body)]
+    return " ".join(parts)
+
+
+def write_terminal(result: VerifyResult, out: TextIO) -> None:
+    """The summary per operation and per check, then every failure with its reproduction."""
+    print("\nOperations:", file=out)
+    failures = result.failures_by_operation()
+    for operation in sorted(set(result.requests) | set(failures)):
+        print(
+            f"  {operation:<32} {result.requests[operation]:>6} requests {failures[operation]:>4} failed",
+            file=out,
+        )
+    print("\nChecks:", file=out)
+    for name in sorted(set(result.checks_passed) | set(result.checks_failed)):
+        state = "FAILED" if result.checks_failed[name] else "ok"
+        passed, failed = result.checks_passed[name], result.checks_failed[name]
+        print(f"  {name:<36} {state:<7} {passed:>6} passed {failed:>4} failed", file=out)
+    for number, finding in enumerate(_distinct(result.findings), start=1):
+        print(f"\n{number}. [{finding.check}] {finding.operation} ({finding.phase})", file=out)
+        print(f"   {finding.message}", file=out)
+        print(f"   reproduce: {finding.curl}", file=out)
+    for error in result.errors:
+        print(f"\nerror: {error}", file=out)
+    for note in result.notes:
+        print(f"note: {note}", file=out)
+    verdict = "conforms" if result.exit_code == 0 else "does NOT conform"
+    if result.interrupted:
+        verdict = "was interrupted before the run finished"
+    total = sum(result.requests.values())
+    failures = len(_distinct(result.findings))
+    print(f"\n{result.base_url} {verdict}: {failures} distinct failure(s), {total} requests", file=out)
+    if result.seed is not None:
+        print(f"reproduce this run with --seed {result.seed}", file=out)
+
+
+def write_junit(result: VerifyResult, path: Path) -> None:
+    """One test case per (operation, check) that was judged; failures carry the reproduction."""
+    by_case: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for finding in result.findings:
+        by_case[(finding.operation, finding.check)].append(finding)
+    checks = sorted(set(result.checks_passed) | set(result.checks_failed))
+    suite = ElementTree.Element(
+        "testsuite",
+        name="contracts verify",
+        tests=str(len(checks) + len(by_case)),
+        failures=str(len(by_case)),
+        errors=str(len(result.errors)),
+    )
+    for name in checks:
+        if not result.checks_failed[name]:
+            ElementTree.SubElement(suite, "testcase", classname="checks", name=name)
+    for (operation, check), findings in sorted(by_case.items()):
+        case = ElementTree.SubElement(suite, "testcase", classname=operation, name=check)
+        failure = ElementTree.SubElement(case, "failure", message=findings[0].message, type=check)
+        failure.text = "\n\n".join(f"{f.message}\n{f.curl}" for f in _distinct(findings))
+    for error in result.errors:
+        case = ElementTree.SubElement(suite, "testcase", classname="run", name="error")
+        ElementTree.SubElement(case, "error", message=error)
+    ElementTree.indent(suite)
+    ElementTree.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def write_json(result: VerifyResult, path: Path) -> None:
+    document = {
+        "base_url": result.base_url,
+        "run_id": result.run_id,
+        "seed": result.seed,
+        "exit_code": result.exit_code,
+        "interrupted": result.interrupted,
+        "requests": dict(result.requests),
+        "checks": {
+            name: {"passed": result.checks_passed[name], "failed": result.checks_failed[name]}
+            for name in sorted(set(result.checks_passed) | set(result.checks_failed))
+        },
+        "failures": [asdict(finding) for finding in _distinct(result.findings)],
+        "errors": result.errors,
+        "notes": result.notes,
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+
+def _distinct(findings: list[Finding]) -> list[Finding]:
+    """One finding per (check, operation, message): a defect is shown once, not per example."""
+    seen: dict[tuple[str, str, str], Finding] = {}
+    for finding in findings:
+        seen.setdefault((finding.check, finding.operation, finding.message), finding)
+    return list(seen.values())

@@ -1,0 +1,132 @@
+"""One verify run's shared state: its ledger, its request budget, and the result it builds.
+
+Every exchange, from schemathesis or from the run's own lifecycle phase, is judged here by the
+checks of `contracts.checks` and then recorded in the ledger, under one lock (workers are threads).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import replace
+from urllib.parse import urlencode, urlsplit
+
+from contracts.checks import run_checks
+from contracts.conformance import Exchange
+from contracts.ledger import Ledger, Observation, secret_paths
+from contracts.report import Finding, VerifyResult, curl_command
+from mockserver.contract import Contract
+
+
+class BudgetExhausted(Exception):
+    """The run has sent as many requests as `--max-requests` allows."""
+
+
+class Budget:
+    """A hard cap on requests; `None` means no cap. Thread-safe.
+
+    `headroom` requests are kept back while schemathesis runs: its checks send a few probes of
+    their own alongside a request, which are `charge`d once their scenario ends.
+    """
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit, self.used, self.headroom = limit, 0, 0
+        self._lock = threading.Lock()
+
+    def take(self) -> None:
+        with self._lock:
+            if self.limit is not None and self.used + self.headroom >= self.limit:
+                raise BudgetExhausted(f"the request budget of {self.limit} is spent")
+            self.used += 1
+
+    @property
+    def exhausted(self) -> bool:
+        with self._lock:
+            return self.limit is not None and self.used + self.headroom >= self.limit
+
+    def charge(self, count: int) -> None:
+        with self._lock:
+            self.used += count
+
+
+class VerifyRun:
+    def __init__(
+        self, base_url: str, contract: Contract, budget: Budget, seed: int | None, read_only: bool = False
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.read_only = read_only
+        self.contract = contract
+        self.ledger = Ledger(contract)
+        self.budget = budget
+        self.result = VerifyResult(self.base_url, self.ledger.run_id, seed)
+        self._base_path = urlsplit(self.base_url).path.rstrip("/")
+        list_path = contract.operations["listVirtualKeys"].path
+        self.contract_base = list_path[: list_path.rindex("/virtual-keys")]
+        self.sent_case_ids: set[str] = set()
+        """Schemathesis cases that went through the guard; any other recorded request is a probe."""
+        self.redirected_case_ids: set[str] = set()
+        """Writes the guard sent to `ledger.absent_slug` instead of a key the run does not own."""
+        self.accepts_any_key = False
+        """The service says (a Portkey mock without a keys file) that any non-empty API key is valid."""
+        self._lock = threading.Lock()
+
+    def observe(
+        self, exchange: Exchange, phase: str, *, intent: str | None = None, ordered: bool = False
+    ) -> Observation:
+        """Judge one answered exchange (its path as sent to the service) and record it."""
+        exchange = self.normalise(exchange)
+        operation, slug = self.ledger.classify(exchange.method, exchange.path)
+        seen = Observation(exchange, operation, slug, intent, phase)
+        label = self.label(exchange.method, exchange.path)
+        with self._lock:
+            self.result.requests[label] += 1
+            for name, problems in run_checks(seen, self.ledger, ordered=ordered):
+                if not problems:
+                    self.result.checks_passed[name] += 1
+                    continue
+                self.result.checks_failed[name] += 1
+                curl = self.curl(seen.exchange)
+                self.result.findings.extend(Finding(name, label, p, phase, curl) for p in problems)
+            self.ledger.observe(seen)
+        return seen
+
+    def normalise(self, exchange: Exchange) -> Exchange:
+        """`exchange` with its path under the contract's base (`/v1`) instead of the service's."""
+        if not exchange.path.startswith(self._base_path):
+            return exchange
+        return replace(exchange, path=self.contract_base + exchange.path[len(self._base_path) :])
+
+    def record_failure(self, check: str, label: str, message: str, phase: str, curl: str) -> None:
+        """A failure schemathesis's own checks found."""
+        with self._lock:
+            self.result.checks_failed[check] += 1
+            self.result.findings.append(Finding(check, label, self.ledger.redact(message), phase, curl))
+
+    def record_pass(self, check: str) -> None:
+        with self._lock:
+            self.result.checks_passed[check] += 1
+
+    def label(self, method: str, contract_path: str) -> str:
+        """`PUT /virtual-keys/{slug}`: the operation as the contract writes it."""
+        operation = self.contract.operation_for(method, contract_path)
+        operation = operation or self.contract.nearest_operation(method, contract_path)
+        path = (
+            operation.path
+            if operation and operation.path.count("/") == contract_path.count("/")
+            else contract_path
+        )
+        return f"{method.upper()} {path.removeprefix(self.contract_base)}"
+
+    def curl(self, exchange: Exchange) -> str:
+        """The request as a curl command against the service, secrets and API key left out."""
+        url = self.base_url + exchange.path.removeprefix(self.contract_base)
+        if exchange.query:
+            url += "?" + urlencode(exchange.query, doseq=True)
+        body = None
+        if exchange.request_body:
+            try:
+                shown = secret_paths(json.loads(exchange.request_body), self.contract.secret_fields)
+                body = json.dumps(shown, ensure_ascii=False)
+            except ValueError:
+                body = exchange.request_body.decode("utf-8", "replace")
+        return self.ledger.redact(curl_command(exchange.method, url, body))

@@ -1,0 +1,260 @@
+"""Hypothesis strategies for virtual-key request bodies, derived from the contract.
+
+Each provider case is one `anyOf` branch of the contract's create schema, found by its title.
+Schemathesis generates from that branch alone, so field names, types and enums are read from
+`openapi.yaml` and written nowhere else. Bodies also keep the rules the contract states in prose
+(limits consistent, `target_field` unique), so a valid body here is one the service must accept.
+
+    from hypothesis import given
+    from contracts import strategies
+
+    @given(strategies.create_bodies("azure-entra"))
+    def test_my_client_stores_entra_keys(body): ...
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import schemathesis
+from hypothesis import strategies as st
+
+from mockserver.contract import Contract
+from mockserver.validation import IncomingRequest, RequestValidator
+from mockserver.virtual_keys import TOP_LEVEL_FIELDS, rule_violations
+
+CREATE_SCHEMA = "CreateVirtualKeyRequest"
+UPDATE_SCHEMA = "UpdateVirtualKeyRequest"
+
+COMMON_FIELDS = TOP_LEVEL_FIELDS - {"key", "provider", "workspace_id", "secret_mappings"}
+"""Optional fields every case may carry; `workspace_id` is left out so keys stay in the caller's workspace."""
+
+
+@dataclass(frozen=True)
+class ProviderCase:
+    """A way to create a key: the contract branch it follows, plus what the branch leaves open."""
+
+    branch: str
+    """The `title` of the create schema's `anyOf` branch."""
+    pins: dict[str, Any] = field(default_factory=dict)
+    """Fields fixed to one value (`provider: openai`)."""
+    extras: tuple[str, ...] = ()
+    """Optional provider fields of this case that the branch does not name."""
+
+
+PROVIDER_CASES: dict[str, ProviderCase] = {
+    "openai": ProviderCase("a provider with an API key", pins={"provider": "openai"}),
+    "plain-provider": ProviderCase("a provider with an API key"),
+    "azure-default": ProviderCase("azure-openai with default auth"),
+    "azure-entra": ProviderCase("azure-openai with Entra ID auth"),
+    "azure-managed": ProviderCase("azure-openai with managed identity", extras=("azureManagedClientId",)),
+    "bedrock-access-key": ProviderCase("bedrock with an access key"),
+    "bedrock-assumed-role": ProviderCase("bedrock with an assumed role", extras=("awsExternalId",)),
+    "vertex-key": ProviderCase("vertex-ai with an API key"),
+    "vertex-service-account": ProviderCase("vertex-ai with a service account"),
+    "workers-ai": ProviderCase("workers-ai"),
+}
+
+INVALID_CREATE_KINDS = ("missing-required", "wrong-type", "provider-rule", "limits-inconsistent")
+INVALID_UPDATE_KINDS = ("wrong-type", "limits-inconsistent")
+_WRONG_VALUES = {
+    "string": 12345,
+    "integer": "12",
+    "number": "1.5",
+    "array": {},
+    "object": [],
+    "boolean": "yes",
+}
+
+
+def create_bodies(case: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid create bodies for one provider case (see `PROVIDER_CASES`), or for any case."""
+    if case is None:
+        return st.sampled_from(sorted(PROVIDER_CASES)).flatmap(create_bodies)
+    if case not in PROVIDER_CASES:
+        raise ValueError(f"unknown provider case {case!r}; known: {', '.join(PROVIDER_CASES)}")
+    return _body_strategy(CREATE_SCHEMA, "/virtual-keys", "POST", case).map(keep_service_rules)
+
+
+def update_bodies(provider: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid update bodies for a key of `provider`; deployments (an Azure notion) only for `azure-openai`."""
+    return _body_strategy(UPDATE_SCHEMA, "/virtual-keys/{slug}", "PUT", provider == "azure-openai").map(
+        keep_service_rules
+    )
+
+
+def invalid_create_bodies(kind: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
+    """Create bodies the service must refuse with 400, broken in one way (`INVALID_CREATE_KINDS`)."""
+    if kind is None:
+        return st.sampled_from(INVALID_CREATE_KINDS).flatmap(invalid_create_bodies)
+    if kind == "limits-inconsistent":
+        return st.tuples(create_bodies(), _inconsistent_limits()).map(lambda pair: {**pair[0], **pair[1]})
+    if kind == "missing-required":
+        required = _contract().document["components"]["schemas"][CREATE_SCHEMA]["required"]
+        broken = create_bodies().flatmap(
+            lambda body: st.sampled_from(required).map(lambda f: _without(body, f))
+        )
+    elif kind == "wrong-type":
+        broken = create_bodies().flatmap(lambda body: _with_wrong_type(CREATE_SCHEMA, body))
+    elif kind == "provider-rule":
+        broken = st.sampled_from(sorted(PROVIDER_CASES)).flatmap(_missing_provider_field)
+    else:
+        raise ValueError(f"unknown kind {kind!r}; known: {', '.join(INVALID_CREATE_KINDS)}")
+    return broken.filter(lambda body: breaks_contract("createVirtualKey", body))
+
+
+def invalid_update_bodies(kind: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
+    """Update bodies the service must refuse with 400, broken in one way (`INVALID_UPDATE_KINDS`)."""
+    if kind is None:
+        return st.sampled_from(INVALID_UPDATE_KINDS).flatmap(invalid_update_bodies)
+    if kind == "limits-inconsistent":
+        return _inconsistent_limits()
+    if kind == "wrong-type":
+        broken = update_bodies().filter(bool).flatmap(lambda body: _with_wrong_type(UPDATE_SCHEMA, body))
+        return broken.filter(lambda body: breaks_contract("updateVirtualKey", body))
+    raise ValueError(f"unknown kind {kind!r}; known: {', '.join(INVALID_UPDATE_KINDS)}")
+
+
+def keep_service_rules(body: dict[str, Any]) -> dict[str, Any]:
+    """`body` repaired to keep the rules the contract states in prose only.
+
+    What is broken comes from the service's own rule check (`rule_violations`), so the rules are
+    written once; a rule without a repair here raises, rather than letting bad bodies through.
+    """
+    body = copy.deepcopy(body)
+    repeats = []
+    for violation in rule_violations(body):
+        limits = body.get("usage_limits")
+        if violation.location == "body.usage_limits.alert_threshold":
+            limits["alert_threshold"] = limits["credit_limit"]
+        elif violation.location == "body.usage_limits.periodic_reset_days":
+            del limits["periodic_reset_days"]
+        elif match := re.fullmatch(r"body\.secret_mappings\[(\d+)\]\.target_field", violation.location):
+            repeats.append(int(match.group(1)))  # a repeated target: the repeat is dropped
+        else:
+            raise ValueError(f"no repair for the service rule at {violation.location}")
+    for index in sorted(repeats, reverse=True):
+        del body["secret_mappings"][index]
+    return body
+
+
+def breaks_contract(operation_id: str, body: dict[str, Any]) -> bool:
+    """Whether the contract's own validator (the mock's) finds a violation in `body`."""
+    operation = _contract().operations[operation_id]
+    path = operation.path.replace("{slug}", "any-slug")
+    request = IncomingRequest(
+        "PUT" if operation.method == "put" else "POST",
+        path,
+        headers={"x-portkey-api-key": "any"},  # openapi-core checks the body only once security passes
+        body=json.dumps(body).encode(),
+        content_type="application/json",
+        path_params={"slug": "any-slug"},
+    )
+    return bool(_validator().check(operation, request).violations)
+
+
+@cache
+def _contract() -> Contract:
+    return Contract()
+
+
+@cache
+def _validator() -> RequestValidator:
+    return RequestValidator(_contract())
+
+
+@cache
+def _body_strategy(
+    schema_name: str, path: str, method: str, variant: Any
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Schemathesis's positive generation for one operation whose body schema is narrowed."""
+    document = copy.deepcopy(_contract().document)
+    schemas = document["components"]["schemas"]
+    if schema_name == CREATE_SCHEMA:
+        schemas[CREATE_SCHEMA] = _case_schema(schemas[CREATE_SCHEMA], PROVIDER_CASES[variant])
+    else:
+        _narrow_update(schemas[UPDATE_SCHEMA], with_deployments=variant)
+    operation = schemathesis.openapi.from_dict(document)[path][method]
+    fixed = {"path_parameters": {"slug": "any-slug"}} if "{slug}" in path else {}
+    return operation.as_strategy(**fixed).map(lambda case: case.body)
+
+
+def _case_schema(create: dict[str, Any], case: ProviderCase) -> dict[str, Any]:
+    branch = next((b for b in create["anyOf"] if b.get("title") == case.branch), None)
+    if branch is None:
+        raise ValueError(f"the contract has no create branch titled {case.branch!r}")
+    named = set(branch.get("required", [])) | set(branch.get("properties", {}))
+    for nested in branch.get("anyOf", []):
+        named |= set(nested.get("required", []))
+    keep = COMMON_FIELDS | named | set(case.extras)
+    properties = {name: prop for name, prop in create["properties"].items() if name in keep}
+    for name, narrowed in branch.get("properties", {}).items():
+        properties[name] = {"allOf": [properties[name], narrowed]}
+    for name, value in case.pins.items():
+        properties[name] = {"const": value}
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": properties,
+        "required": sorted(set(create["required"]) | set(branch.get("required", []))),
+    }
+    if "anyOf" in branch:
+        schema["anyOf"] = branch["anyOf"]
+    return schema
+
+
+def _narrow_update(update: dict[str, Any], *, with_deployments: bool) -> None:
+    for name in ("provider", "slug", "workspace_id", *(() if with_deployments else ("deploymentConfig",))):
+        update["properties"].pop(name, None)
+
+
+def _inconsistent_limits() -> st.SearchStrategy[dict[str, Any]]:
+    credit = st.integers(min_value=1, max_value=10_000)
+    threshold_above = credit.flatmap(
+        lambda c: st.integers(min_value=c + 1, max_value=c + 1000).map(
+            lambda t: {"credit_limit": c, "alert_threshold": t}
+        )
+    )
+    both_resets = st.builds(
+        lambda reset, days: {"credit_limit": 100, "periodic_reset": reset, "periodic_reset_days": days},
+        st.sampled_from(["monthly", "weekly"]),
+        st.integers(min_value=1, max_value=365),
+    )
+    return st.one_of(threshold_above, both_resets).map(lambda limits: {"usage_limits": limits})
+
+
+def _missing_provider_field(case_name: str) -> st.SearchStrategy[dict[str, Any]]:
+    """A body of `case_name` without one of the fields its provider branch requires."""
+    create = _contract().document["components"]["schemas"][CREATE_SCHEMA]
+    branch = next(b for b in create["anyOf"] if b.get("title") == PROVIDER_CASES[case_name].branch)
+    provider_fields = sorted(set(branch.get("required", [])) - set(create["required"]))
+    if not provider_fields:
+        return st.nothing()
+    return create_bodies(case_name).flatmap(
+        lambda body: st.sampled_from(provider_fields).map(lambda name: _without(body, name))
+    )
+
+
+def _with_wrong_type(schema_name: str, body: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """`body` with one field replaced by a value of another JSON type than the contract declares."""
+    properties = _contract().document["components"]["schemas"][schema_name]["properties"]
+
+    def replace(name: str) -> dict[str, Any]:
+        declared = _contract().resolve(properties[name]).get("type", "object")
+        first = declared[0] if isinstance(declared, list) else declared
+        return {**body, name: _WRONG_VALUES.get(first, [])}
+
+    return st.sampled_from(sorted(body)).map(replace)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _without(body: dict[str, Any], name: str) -> dict[str, Any]:
+    return {key: value for key, value in body.items() if key != name}

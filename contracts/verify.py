@@ -1,0 +1,275 @@
+"""`contracts verify`: does a service (staging, a self-hosted control plane, the mock) keep to the contract?
+
+Schemathesis runs its examples, coverage, fuzzing and stateful phases with all its checks; the run's
+own lifecycle phase then walks each provider case through its life in order. Every exchange is
+judged by `contracts.checks` too. Whatever happens, the keys the run created are deleted at the end.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import schemathesis
+from schemathesis.engine import Status, events
+from schemathesis.engine import from_schema as engine_for
+
+from contracts import guard
+from contracts.conformance import Exchange
+from contracts.ledger import API_KEY_HEADER
+from contracts.lifecycle import Client, run_lifecycle
+from contracts.report import VerifyResult, write_json, write_junit, write_terminal
+from contracts.run import Budget, BudgetExhausted, VerifyRun
+from contracts.strategies import PROVIDER_CASES
+from mockserver.contract import Contract
+
+SCHEMATHESIS_PHASES = ("examples", "coverage", "fuzzing", "stateful")
+PHASES = (*SCHEMATHESIS_PHASES, "lifecycle")
+PROBES_PER_SCENARIO = 3
+"""Requests schemathesis's checks may add to one of its own (auth probes, a control request)."""
+RESOURCE_CHECKS = frozenset({"ensure_resource_availability", "use_after_free"})
+"""Schemathesis checks that judge which slug a write reached; moot for writes the guard redirected."""
+_PROGRESS = {Status.SUCCESS: ".", Status.FAILURE: "F", Status.ERROR: "E", Status.SKIP: "s"}
+
+
+class ServiceUnreachable(Exception):
+    """The service cannot be tested at all: no answer, or the API key is refused."""
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    base_url: str
+    api_key: str
+    second_api_key: str | None = None
+    max_examples: int = 20
+    seed: int | None = None
+    workers: int = 1
+    read_only: bool = False
+    max_requests: int | None = None
+    phases: tuple[str, ...] = PHASES
+    provider_cases: tuple[str, ...] = tuple(PROVIDER_CASES)
+    junit_xml: Path | None = None
+    json_report: Path | None = None
+    contract_path: Path | None = None
+    request_timeout: float = 30.0
+
+
+def verify(options: VerifyOptions, out: TextIO | None = None) -> VerifyResult:
+    """Run every enabled phase against `options.base_url`; raises `ServiceUnreachable` before any write."""
+    out = out or sys.stdout
+    contract = Contract(options.contract_path)
+    seed = options.seed if options.seed is not None else random.randrange(2**32)
+    run = VerifyRun(options.base_url, contract, Budget(options.max_requests), seed, options.read_only)
+    client = Client(run, options.request_timeout)
+    print(f"contracts verify {run.base_url} (run {run.ledger.run_id}, seed {seed})", file=out, flush=True)
+    try:
+        _preflight(client, options)
+        _learn_auth_mode(run, options.request_timeout)
+        if set(options.phases) & set(SCHEMATHESIS_PHASES):
+            _schemathesis_phases(run, options, out)
+        if "lifecycle" in options.phases and not run.result.interrupted:
+            print("phase lifecycle", file=out, flush=True)
+            run_lifecycle(
+                run,
+                client,
+                options.api_key,
+                options.second_api_key,
+                options.read_only,
+                out,
+                options.provider_cases,
+            )
+    except BudgetExhausted as spent:
+        run.result.notes.append(f"stopped early: {spent}")
+    except httpx.TransportError as error:
+        run.result.errors.append(f"the service stopped answering ({type(error).__name__})")
+    except KeyboardInterrupt:
+        run.result.interrupted = True
+    finally:
+        _clean_up(run, client, out)
+        client.close()
+    write_terminal(run.result, out)
+    if options.junit_xml:
+        write_junit(run.result, options.junit_xml)
+    if options.json_report:
+        write_json(run.result, options.json_report)
+    return run.result
+
+
+def _preflight(client: Client, options: VerifyOptions) -> None:
+    """One list call per API key: is anything there, and does it take the key?"""
+    for key in filter(None, (options.api_key, options.second_api_key)):
+        try:
+            seen = client.send("GET", "/virtual-keys", key)
+        except httpx.TransportError as error:
+            raise ServiceUnreachable(
+                f"{client.run.base_url} is unreachable ({type(error).__name__})"
+            ) from None
+        status = seen.exchange.status
+        if status == 401:
+            raise ServiceUnreachable("the service refused the API key (401)")
+        if status == 404:
+            raise ServiceUnreachable(
+                f"{client.run.base_url}/virtual-keys answers 404: is the base URL right?"
+            )
+
+
+def _learn_auth_mode(run: VerifyRun, timeout: float) -> None:
+    """Ask whether the service is a Portkey mock that accepts any API key by design (no keys file).
+
+    Only such a mock answers `/__mock/health` with `"auth": "any-key"`; for it an unknown key is not
+    a defect, so the unknown-key probes are skipped and the report says so. A missing API key must
+    still be refused. Any other answer (a real service has no `/__mock`) keeps every auth check.
+    """
+    root = run.base_url.removesuffix(run.contract_base)  # the mock serves /v1 and /__mock side by side
+    try:
+        answer = httpx.get(f"{root}/__mock/health", timeout=timeout)
+        says = answer.json().get("auth") if answer.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, AttributeError):
+        says = None
+    if says == "any-key":
+        run.accepts_any_key = True
+        run.result.notes.append(
+            "the service is a Portkey mock that accepts any API key by design (its /__mock/health says "
+            "so): unknown-key probes were skipped; requests without a key were still checked"
+        )
+
+
+def _schemathesis_phases(run: VerifyRun, options: VerifyOptions, out: TextIO) -> None:
+    phases: dict[str, Any] = {name: {"enabled": name in options.phases} for name in SCHEMATHESIS_PHASES}
+    checks: dict[str, Any] = {}
+    if run.accepts_any_key:
+        checks["ignored_auth"] = {"enabled": False}  # it sends made-up keys; the lifecycle sends none
+    if options.read_only:
+        # Sending a read endpoint another method (PUT, DELETE, PATCH) could write: safe methods only.
+        phases["coverage"]["unexpected-methods"] = ["options", "query", "trace"]
+        checks["unsupported_method"] = {"enabled": False}
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": run.result.seed,
+            "base-url": run.base_url,
+            "headers": {API_KEY_HEADER: options.api_key},
+            "workers": options.workers,
+            "rate-limit": "auto",  # on a 429, wait as long as Retry-After says, then retry
+            "request-timeout": options.request_timeout,
+            "generation": {"max-examples": options.max_examples, "mode": "all"},
+            "phases": phases,
+            "checks": checks,
+        }
+    )
+    schema = schemathesis.openapi.from_dict(run.contract.document, config=config)
+    if options.read_only:
+        schema = schema.include(method="GET")
+    guard.attach(schema, run)
+    run.budget.headroom = PROBES_PER_SCENARIO * options.workers
+    stream = engine_for(schema).execute()
+    try:
+        for event in stream:
+            _on_event(event, run, out, stream)
+    except KeyboardInterrupt:
+        stream.stop()
+        run.result.interrupted = True
+    finally:
+        guard.detach(schema)
+        run.budget.headroom = 0
+
+
+def _on_event(event: Any, run: VerifyRun, out: TextIO, stream: Any) -> None:
+    if isinstance(event, events.PhaseStarted) and event.phase.is_enabled:
+        print(f"phase {event.phase.name.value} ", end="", file=out, flush=True)
+    elif isinstance(event, events.PhaseFinished) and event.phase.is_enabled:
+        print(file=out, flush=True)
+        _charge_probes(event, run)
+    elif isinstance(event, events.ScenarioFinished):
+        failed = _record_checks(event, run)  # a failure of schemathesis's may have been set aside
+        mark = "F" if failed else "." if event.status == Status.FAILURE else _PROGRESS.get(event.status, "?")
+        print(mark, end="", file=out, flush=True)
+    elif isinstance(event, events.NonFatalError):
+        spent = event.value if isinstance(event.value, BudgetExhausted) else event.value.__cause__
+        if isinstance(spent, BudgetExhausted):  # raised in the guard, wrapped by schemathesis
+            _note_once(run, f"stopped early: {spent}")
+            stream.stop()
+        else:
+            run.result.errors.append(run.ledger.redact(f"{event.label}: {event.info.title}"))
+    elif isinstance(event, events.FatalError):
+        run.result.errors.append(run.ledger.redact(f"schemathesis stopped: {type(event.exception).__name__}"))
+    elif isinstance(event, events.Interrupted) and not run.budget.exhausted:
+        run.result.interrupted = True  # by the user, not by the budget
+
+
+def _charge_probes(event: Any, run: VerifyRun) -> None:
+    """The probing phase's requests (what the server supports) count against the budget too."""
+    payload = event.payload.ok() if hasattr(event.payload, "ok") else None
+    sent = [probe for probe in getattr(payload, "probes", []) if probe.request is not None]
+    run.budget.charge(len(sent))
+    for _ in sent:
+        run.result.requests["(schemathesis probing)"] += 1
+
+
+def _record_checks(event: Any, run: VerifyRun) -> bool:
+    """Schemathesis's own check verdicts of one scenario, as passes and findings; any failure?"""
+    recorder = event.recorder
+    failed = False
+    probes = [i for case_id, i in recorder.interactions.items() if case_id not in run.sent_case_ids]
+    run.budget.charge(len(probes))
+    for interaction in probes:
+        if interaction.response is not None:
+            run.observe(guard.exchange_of(interaction.response), event.phase.value)
+    for case_id, nodes in recorder.checks.items():
+        case_node = recorder.cases.get(case_id)
+        label = case_node.value.operation.label if case_node else "unknown operation"
+        redirected = case_id in run.redirected_case_ids
+        for node in nodes:
+            if redirected and node.name in RESOURCE_CHECKS:
+                continue  # the guard chose the slug: its 404 says nothing about the created resource
+            if node.status == Status.SUCCESS:
+                run.record_pass(node.name)
+            elif node.status == Status.FAILURE and node.failure_info is not None:
+                failure = node.failure_info.failure
+                message = f"{failure.title}: {failure.message}".strip().rstrip(":")
+                curl = _curl_of(run, recorder.interactions.get(case_id))
+                run.record_failure(node.name, label, " ".join(message.split()), event.phase.value, curl)
+                failed = True
+    return failed
+
+
+def _curl_of(run: VerifyRun, interaction: Any) -> str:
+    if interaction is None:
+        return "(no request was recorded)"
+    request = interaction.request
+    url = urlsplit(request.uri)
+    exchange = Exchange(
+        method=request.method,
+        path=url.path,
+        query=parse_qs(url.query, keep_blank_values=True),
+        request_body=request.body or b"",
+    )
+    return run.curl(run.normalise(exchange))
+
+
+def _note_once(run: VerifyRun, note: str) -> None:
+    if note not in run.result.notes:
+        run.result.notes.append(note)
+
+
+def _clean_up(run: VerifyRun, client: Client, out: TextIO) -> None:
+    """Delete every key the run created and did not delete, with the API key that created it."""
+    alive = run.ledger.alive()
+    if not alive:
+        return
+    left = []
+    for key in alive:
+        try:
+            response = client.raw("DELETE", f"/virtual-keys/{key.slug}", key.api_key)
+        except httpx.TransportError:
+            left.append(key.slug)
+            continue
+        if response.status_code not in (200, 204, 404):
+            left.append(key.slug)
+    print(f"clean-up: deleted {len(alive) - len(left)} key(s) the run created", file=out, flush=True)
+    if left:
+        run.result.notes.append(f"clean-up could not delete {len(left)} key(s): {', '.join(left)}")

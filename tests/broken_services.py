@@ -1,0 +1,190 @@
+"""Deliberately broken variants of the mock, each with one defect `contracts verify` must catch.
+
+The mock's own code is untouched: a variant wraps the WSGI app (rewriting requests or responses)
+or hands `create_app` a store that misbehaves.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from mockserver import create_app
+from mockserver.config import MockConfig
+from mockserver.store import MemoryStore
+from mockserver.store.base import Record
+
+WsgiApp = Callable[..., Iterable[bytes]]
+Rewrite = Callable[[str, str, dict[str, Any], int, Any], tuple[int, Any]]
+"""(method, path, request body, status, response body) -> (status, response body)."""
+
+RETRIEVE = re.compile(r"^/v1/virtual-keys/[^/]+$")
+
+
+def rewriting(app: WsgiApp, rewrite: Rewrite) -> WsgiApp:
+    """`app` with each JSON answer passed through `rewrite`."""
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(raw)
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            captured["status"], captured["headers"] = int(status.split()[0]), headers
+
+        body = b"".join(app(environ, capture))
+        try:
+            request_body = json.loads(raw) if raw else {}
+        except ValueError:
+            request_body = {}
+        method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
+        status, answer = rewrite(method, path, request_body, captured["status"], json.loads(body))
+        payload = json.dumps(answer).encode()
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        start_response(f"{status} X", [*headers, ("Content-Length", str(len(payload)))])
+        return [payload]
+
+    return wrapped
+
+
+def drops_a_required_field(config: MockConfig) -> WsgiApp:
+    """Retrieve answers without `created_at`."""
+
+    def rewrite(method: str, path: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        if method == "GET" and RETRIEVE.match(path) and status == 200:
+            body.pop("created_at", None)
+        return status, body
+
+    return rewriting(create_app(config), rewrite)
+
+
+def answers_201_on_create(config: MockConfig) -> WsgiApp:
+    def rewrite(method: str, path: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        return (201 if method == "POST" and status == 200 else status), body
+
+    return rewriting(create_app(config), rewrite)
+
+
+def echoes_the_secret(config: MockConfig) -> WsgiApp:
+    """Create answers with the provider key it was sent."""
+
+    def rewrite(method: str, path: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        if method == "POST" and status == 200 and isinstance(sent, dict) and "key" in sent:
+            body["data"]["key"] = sent["key"]
+        return status, body
+
+    return rewriting(create_app(config), rewrite)
+
+
+def accepts_invalid_creates(config: MockConfig) -> WsgiApp:
+    """A create the mock refuses with 400 answers 200 anyway."""
+
+    def rewrite(method: str, path: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        if method == "POST" and status == 400:
+            return 200, {"success": True, "data": {"slug": "accepted-000000"}}
+        return status, body
+
+    return rewriting(create_app(config), rewrite)
+
+
+def fails_on_bedrock(config: MockConfig) -> WsgiApp:
+    """A valid create for Bedrock answers 500."""
+
+    def rewrite(method: str, path: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        bedrock = isinstance(sent, dict) and sent.get("provider") == "bedrock"
+        if method == "POST" and bedrock and status == 200:
+            return 500, {"success": False, "data": {"message": "Internal error", "errorCode": "AB04"}}
+        return status, body
+
+    return rewriting(create_app(config), rewrite)
+
+
+def wrong_error_envelope(config: MockConfig) -> WsgiApp:
+    """Errors come back as `{"error": {"message"}}`, not Portkey's envelope."""
+
+    def rewrite(method: str, path: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        if status >= 400:
+            return status, {"error": {"message": body["data"]["message"]}}
+        return status, body
+
+    return rewriting(create_app(config), rewrite)
+
+
+def ignores_auth(config: MockConfig) -> WsgiApp:
+    """Every request is served as if it carried the keys file's first API key, whatever it carries."""
+    app = create_app(config)
+    first_key = json.loads(config.keys_path.read_text())["api_keys"][0]["key"]
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        environ["HTTP_X_PORTKEY_API_KEY"] = first_key
+        return app(environ, start_response)
+
+    return wrapped
+
+
+class ForgetfulStore(MemoryStore):
+    """Says every insert succeeded, keeps none of them."""
+
+    def insert(self, namespace: str, record: Record) -> bool:
+        return True
+
+
+class UndeletableStore(MemoryStore):
+    """Says every delete of an existing key succeeded, deletes nothing."""
+
+    def delete(self, namespace: str, slug: str) -> bool:
+        return self.get(namespace, slug) is not None
+
+
+class ReadOnlyUpdateStore(MemoryStore):
+    """Answers an update with the changed record but never saves it."""
+
+    def update(self, namespace: str, slug: str, changes: Record) -> Record | None:
+        record = self.get(namespace, slug)
+        return None if record is None else {**record, **changes}
+
+
+class OneNamespaceStore(MemoryStore):
+    """Keeps every workspace's keys together, so they leak across API keys."""
+
+    def insert(self, namespace: str, record: Record) -> bool:
+        return super().insert("shared", record)
+
+    def get(self, namespace: str, slug: str) -> Record | None:
+        return super().get("shared", slug)
+
+    def page(self, namespace: str, offset: int, limit: int) -> tuple[int, list[Record]]:
+        return super().page("shared", offset, limit)
+
+    def update(self, namespace: str, slug: str, changes: Record) -> Record | None:
+        return super().update("shared", slug, changes)
+
+    def delete(self, namespace: str, slug: str) -> bool:
+        return super().delete("shared", slug)
+
+
+def with_store(store_class: type[MemoryStore]) -> Callable[[MockConfig], WsgiApp]:
+    def build(config: MockConfig) -> WsgiApp:
+        return create_app(config, store=store_class())
+
+    build.__name__ = store_class.__name__
+    return build
+
+
+VARIANTS: dict[str, tuple[Callable[[MockConfig], WsgiApp], str]] = {
+    "response missing a required field": (drops_a_required_field, "response_conforms"),
+    "wrong status code": (answers_201_on_create, "response_conforms"),
+    "secret echoed back": (echoes_the_secret, "secret_never_returned"),
+    "lost create": (with_store(ForgetfulStore), "created_key_retrievable"),
+    "delete that does not delete": (with_store(UndeletableStore), "deleted_key_gone"),
+    "update not persisted": (with_store(ReadOnlyUpdateStore), "update_visible"),
+    "invalid body accepted with 200": (accepts_invalid_creates, "invalid_request_rejected"),
+    "500 on some valid input": (fails_on_bedrock, "no_server_error"),
+    "auth ignored": (ignores_auth, "auth_enforced"),
+    "keys leaking across workspaces": (with_store(OneNamespaceStore), "isolated_between_api_keys"),
+    "wrong error envelope": (wrong_error_envelope, "error_envelope"),
+}
+"""Each defect: how to build it, and the check of `contracts verify` that must name it."""

@@ -1,0 +1,105 @@
+"""`contracts.strategies`: valid bodies are accepted by the mock, invalid ones refused, per case and kind."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+
+from contracts import strategies
+from mockserver import create_app
+
+FEW = settings(max_examples=5)
+
+
+@pytest.fixture(scope="module")
+def client():
+    return create_app().test_client()
+
+
+def create(client, body):
+    return client.post("/v1/virtual-keys", json=body, headers={"x-portkey-api-key": "pk-strategies"})
+
+
+@pytest.mark.parametrize("case", sorted(strategies.PROVIDER_CASES))
+def test_each_provider_case_gives_bodies_the_service_stores(client, case):
+    @FEW
+    @given(strategies.create_bodies(case))
+    def stored(body):
+        answer = create(client, body)
+        assert answer.status_code == 200, answer.json
+        slug = answer.json["data"]["slug"]
+        retrieved = client.get(f"/v1/virtual-keys/{slug}", headers={"x-portkey-api-key": "pk-strategies"})
+        assert retrieved.json["ai_provider_name"] == body["provider"]
+
+    stored()
+
+
+@given(strategies.create_bodies("openai"))
+def test_the_openai_case_always_names_openai_and_sends_a_key(body):
+    assert body["provider"] == "openai" and isinstance(body["key"], str) and body["key"]
+
+
+@pytest.mark.parametrize("kind", strategies.INVALID_CREATE_KINDS)
+def test_invalid_create_bodies_are_refused_with_the_field_named(client, kind):
+    @FEW
+    @given(strategies.invalid_create_bodies(kind))
+    def refused(body):
+        answer = create(client, body)
+        assert answer.status_code == 400
+        assert answer.json["data"]["errorCode"] == "AB01" and "body." in answer.json["data"]["message"]
+
+    refused()
+
+
+@pytest.mark.parametrize("provider", ["azure-openai", "openai"])
+def test_update_bodies_are_accepted_for_a_key_of_their_provider(client, provider):
+    case = "azure-default" if provider == "azure-openai" else "openai"
+    body = {"name": "target", "provider": provider, "key": "sk-target-0000000000"}
+    if case == "azure-default":
+        body |= {"resourceName": "r", "deploymentConfig": [{"apiVersion": "v1", "deploymentName": "d"}]}
+    slug = create(client, body).json["data"]["slug"]
+
+    @FEW
+    @given(strategies.update_bodies(provider))
+    def accepted(update):
+        answer = client.put(
+            f"/v1/virtual-keys/{slug}", json=update, headers={"x-portkey-api-key": "pk-strategies"}
+        )
+        assert answer.status_code == 200, answer.json
+
+    accepted()
+
+
+@FEW
+@given(strategies.invalid_update_bodies())
+def test_invalid_update_bodies_are_refused(client, update):
+    slug = create(client, {"name": "target", "provider": "openai", "key": "sk-0000000000"}).json["data"][
+        "slug"
+    ]
+    answer = client.put(
+        f"/v1/virtual-keys/{slug}", json=update, headers={"x-portkey-api-key": "pk-strategies"}
+    )
+    assert answer.status_code == 400
+
+
+def test_kept_service_rules_make_inconsistent_limits_consistent():
+    body = {
+        "usage_limits": {
+            "credit_limit": 5,
+            "alert_threshold": 9,
+            "periodic_reset": "weekly",
+            "periodic_reset_days": 3,
+        }
+    }
+    assert strategies.keep_service_rules(body)["usage_limits"] == {
+        "credit_limit": 5,
+        "alert_threshold": 5,
+        "periodic_reset": "weekly",
+    }
+
+
+def test_unknown_case_or_kind_is_refused_by_name():
+    with pytest.raises(ValueError, match="azure-entra"):
+        strategies.create_bodies("azure")
+    with pytest.raises(ValueError, match="wrong-type"):
+        strategies.invalid_create_bodies("typo")

@@ -1,0 +1,273 @@
+"""`contracts verify` against the mock (it conforms) and against broken variants (each is caught).
+
+Every run is in-process against a real server on a free port, with a fixed seed and few examples.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from xml.etree import ElementTree
+
+import httpx
+import pytest
+
+from contracts.cli import main
+from contracts.guard import SAFE_METHODS
+from contracts.report import VerifyResult
+from contracts.verify import VerifyOptions, verify
+from mockserver import MockServer, create_app
+from mockserver.config import MockConfig
+from tests.broken_services import VARIANTS
+
+API_KEY, OTHER_API_KEY = "pk-verify-one", "pk-verify-two"
+FAST = {"max_examples": 2, "seed": 1, "phases": ("examples", "lifecycle")}
+FEW_CASES = ("openai", "bedrock-access-key")
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory: pytest.TempPathFactory) -> MockConfig:
+    """A mock that knows two API keys, each bound to its own workspace, and refuses any other."""
+    keys = tmp_path_factory.mktemp("keys") / "keys.json"
+    keys.write_text(
+        json.dumps(
+            {
+                "api_keys": [
+                    {"key": API_KEY, "workspace_id": "ws-verify"},
+                    {"key": OTHER_API_KEY, "workspace_id": "ws-other"},
+                ]
+            }
+        )
+    )
+    return MockConfig(keys_path=keys)
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[MockServer]:
+    server = MockServer(app).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class Journal:
+    """WSGI middleware noting each request the service receives: (method, path, API key, body)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.entries, self._lock = app, [], threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(raw)
+        with self._lock:
+            self.entries.append(
+                (environ["REQUEST_METHOD"], environ["PATH_INFO"], environ.get("HTTP_X_PORTKEY_API_KEY"), raw)
+            )
+        return self.app(environ, start_response)
+
+
+def run_verify(base_url: str, **options: Any) -> tuple[VerifyResult, str]:
+    out = io.StringIO()
+    settings = {"second_api_key": OTHER_API_KEY, **options}
+    result = verify(VerifyOptions(base_url=base_url, api_key=API_KEY, **settings), out=out)
+    return result, out.getvalue()
+
+
+def listed_slugs(base_url: str, api_key: str = API_KEY) -> list[str]:
+    answer = httpx.get(f"{base_url}/virtual-keys", headers={"x-portkey-api-key": api_key}).json()
+    return [item["slug"] for item in answer["data"]]
+
+
+def test_the_mock_conforms_in_every_phase_and_ci_can_read_the_report(config, tmp_path):
+    junit, report = tmp_path / "verify.junit.xml", tmp_path / "verify.json"
+    with serving(create_app(config)) as server:
+        result, output = run_verify(
+            server.base_url, max_examples=2, seed=1, junit_xml=junit, json_report=report
+        )
+        assert listed_slugs(server.base_url) == []  # every key the run created was deleted
+    assert result.exit_code == 0, output
+    assert {"examples", "coverage", "fuzzing", "stateful", "lifecycle"} <= {
+        line.split()[1] for line in output.splitlines() if line.startswith("phase ")
+    }
+    suite = ElementTree.parse(junit).getroot()
+    assert suite.tag == "testsuite" and suite.get("failures") == "0" and len(suite) > 20
+    names = {case.get("name") for case in suite}
+    assert {"response_schema_conformance", "secret_never_returned", "isolated_between_api_keys"} <= names
+    assert json.loads(report.read_text())["exit_code"] == 0
+
+
+@pytest.mark.parametrize("defect", sorted(VARIANTS))
+def test_each_broken_variant_fails_verify_with_the_defect_named(config, defect):
+    build, check = VARIANTS[defect]
+    with serving(build(config)) as server:
+        result, output = run_verify(server.base_url, provider_cases=FEW_CASES, **FAST)
+    assert result.exit_code == 1
+    assert check in {finding.check for finding in result.findings}, output
+    assert f"[{check}]" in output and "reproduce: curl -X" in output
+
+
+def test_reports_show_a_reproduction_but_never_the_secret(config, tmp_path):
+    build, _ = VARIANTS["secret echoed back"]
+    junit, report = tmp_path / "verify.junit.xml", tmp_path / "verify.json"
+    with serving(build(config)) as server:
+        result, output = run_verify(
+            server.base_url, provider_cases=("openai",), junit_xml=junit, json_report=report, **FAST
+        )
+    canary_prefix = f"cvk{result.run_id}"
+    for text in (output, junit.read_text(), report.read_text()):
+        assert canary_prefix not in text
+        assert API_KEY not in text
+    leak = next(f for f in result.findings if f.check == "secret_never_returned")
+    assert '"key": "<secret>"' in leak.curl and "$PORTKEY_API_KEY" in leak.curl
+
+
+def test_only_keys_the_run_created_are_written_and_all_carry_the_run_prefix(config):
+    journal = Journal(create_app(config))
+    with serving(journal) as server:
+        bystander = httpx.post(
+            f"{server.base_url}/virtual-keys",
+            json={"name": "production key", "provider": "openai", "key": "sk-production-000000"},
+            headers={"x-portkey-api-key": API_KEY},
+        ).json()["data"]["slug"]
+        journal.entries.clear()
+        result, output = run_verify(
+            server.base_url, max_examples=3, seed=2, phases=("fuzzing", "stateful", "lifecycle")
+        )
+        assert listed_slugs(server.base_url) == [bystander]
+    assert result.exit_code == 0, output
+    created_names = [json.loads(body).get("name") for method, *_, body in journal.entries if method == "POST"]
+    prefix = f"contracts-verify-{result.run_id} "
+    assert created_names and all(name.startswith(prefix) for name in created_names if isinstance(name, str))
+    written = [path for method, path, _, _ in journal.entries if method in ("PUT", "DELETE")]
+    assert written and not any(path.endswith(f"/{bystander}") for path in written)
+
+
+def test_read_only_sends_nothing_but_reads(config):
+    journal = Journal(create_app(config))
+    with serving(journal) as server:
+        result, output = run_verify(server.base_url, read_only=True, max_examples=3, seed=3)
+    assert result.exit_code == 0, output
+    methods = {method for method, *_ in journal.entries}
+    assert "GET" in methods and methods <= SAFE_METHODS  # OPTIONS, TRACE, QUERY: coverage's method probes
+
+
+def test_max_requests_caps_what_the_service_receives(config):
+    journal = Journal(create_app(config))
+    with serving(journal) as server:
+        journal.entries.clear()
+        _, output = run_verify(server.base_url, max_requests=40, seed=4, max_examples=5)
+    cleaned_up = int(re.search(r"clean-up: deleted (\d+) key", output).group(1))
+    assert len(journal.entries) - cleaned_up <= 40
+    assert "stopped early: the request budget of 40 is spent" in output
+
+
+def rate_limited_every_fifth(app: Any) -> Any:
+    """Answers every fifth request with 429 and `Retry-After: 0` instead of serving it."""
+    count = {"n": 0}
+    lock = threading.Lock()
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        with lock:
+            count["n"] += 1
+            limited = count["n"] % 5 == 0
+        if not limited:
+            return app(environ, start_response)
+        body = b'{"success": false, "data": {"message": "Too many requests", "errorCode": "AB06"}}'
+        start_response(
+            "429 Too Many Requests",
+            [("Content-Type", "application/json"), ("Retry-After", "0"), ("Content-Length", str(len(body)))],
+        )
+        return [body]
+
+    return wrapped
+
+
+def test_a_429_is_waited_out_as_retry_after_says_not_reported(config):
+    with serving(rate_limited_every_fifth(create_app(config))) as server:
+        result, output = run_verify(server.base_url, provider_cases=FEW_CASES, **FAST)
+    assert result.exit_code == 0, output
+
+
+def test_command_exits_0_on_the_mock_and_writes_junit(config, tmp_path, capsys):
+    junit = tmp_path / "ci.junit.xml"
+    with serving(create_app(config)) as server:
+        argv = ["verify", "--base-url", server.base_url, "--api-key", API_KEY, "--seed", "5"]
+        argv += ["--max-examples", "2", "--phases", "examples,lifecycle", "--provider-cases", "openai"]
+        assert main([*argv, "--junit-xml", str(junit)]) == 0
+    assert ElementTree.parse(junit).getroot().get("failures") == "0"
+
+
+def test_the_default_mock_that_takes_any_key_conforms_with_the_unknown_key_probes_skipped(capsys):
+    with serving(create_app()) as server:
+        argv = ["verify", "--base-url", server.base_url, "--api-key", "test", "--seed", "3"]
+        argv += [
+            "--max-examples",
+            "2",
+            "--phases",
+            "examples,fuzzing,lifecycle",
+            "--provider-cases",
+            "openai",
+        ]
+        assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "accepts any API key by design" in printed and "auth_enforced" in printed
+
+
+def test_a_service_taking_any_key_without_saying_so_fails_auth_enforced(config):
+    """The same mock with a health answer that does not say unknown keys are fine."""
+    app = create_app()
+
+    def silent_about_auth(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ["PATH_INFO"] == "/__mock/health":
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [b'{"status": "ok"}']
+        return app(environ, start_response)
+
+    with serving(silent_about_auth) as server:
+        result, _ = run_verify(server.base_url, second_api_key=None, provider_cases=("openai",), **FAST)
+    assert result.exit_code == 1
+    assert "auth_enforced" in {finding.check for finding in result.findings}
+
+
+def test_command_exits_2_when_the_service_is_unreachable(capsys):
+    with serving(create_app()) as server:
+        base_url = server.base_url
+    assert main(["verify", "--base-url", base_url, "--api-key", API_KEY]) == 2
+    assert "unreachable" in capsys.readouterr().err
+
+
+def test_command_exits_2_when_the_api_key_is_refused(config, capsys):
+    with serving(create_app(config)) as server:
+        assert main(["verify", "--base-url", server.base_url, "--api-key", "not-a-key"]) == 2
+    assert "refused the API key" in capsys.readouterr().err
+
+
+def test_command_exits_2_on_bad_usage(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["verify", "--base-url", "http://127.0.0.1:9/v1", "--api-key", "k", "--phases", "smoke"])
+    assert exit_info.value.code == 2
+
+
+def test_ctrl_c_mid_run_still_deletes_every_key_created(config, monkeypatch):
+    from contracts.lifecycle import Client
+
+    send, calls = Client.send, {"n": 0}
+
+    def interrupted_on_the_tenth(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 10:
+            raise KeyboardInterrupt
+        return send(self, *args, **kwargs)
+
+    monkeypatch.setattr(Client, "send", interrupted_on_the_tenth)
+    with serving(create_app(config)) as server:
+        result, output = run_verify(server.base_url, provider_cases=FEW_CASES, **FAST)
+        assert listed_slugs(server.base_url) == []
+    assert result.interrupted and result.exit_code == 1
+    assert "clean-up: deleted" in output and "interrupted" in output
