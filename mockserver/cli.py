@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--max-body-bytes", type=int, default=1024 * 1024, help="larger bodies answer 413 (default 1 MiB)"
     )
+    serve.add_argument(
+        "--strict",
+        action="store_true",
+        help="validate every request with openapi-core too (slower; the default compiled validators agree)",
+    )
     return parser
 
 
@@ -49,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         keys_path=args.keys,
         not_found_status=args.not_found_status,
         max_body_bytes=args.max_body_bytes,
+        strict=args.strict,
     )
     try:
         server = MockServer(create_app(config), host=args.host, port=args.port, threads=args.threads)

@@ -20,6 +20,9 @@ class MockConfig:
     """404 (AB08) as the virtual-keys endpoints answer, or 403 (AB03) as some Portkey endpoints do."""
     max_body_bytes: int = 1024 * 1024
     """Bodies above this size answer 413."""
+    strict: bool = False
+    """Judge every request with openapi-core, the reference validator, not only those the compiled
+    validators reject (slower; for checking the fast path itself)."""
 
     def __post_init__(self) -> None:
         if self.not_found_status not in (403, 404):

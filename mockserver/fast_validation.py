@@ -15,10 +15,23 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema_rs
+from rfc3339_validator import validate_rfc3339
 
 from mockserver.contract import Contract, Operation
 from mockserver.violations import location
 
+
+def _is_date_time(value: object) -> bool:
+    """RFC 3339 as the reference checks it (jsonschema upper-cases, then asks rfc3339-validator).
+
+    jsonschema-rs's own check accepts a leap second on any day; the reference does not.
+    """
+    return not isinstance(value, str) or validate_rfc3339(value.upper())
+
+
+_FORMATS = {"date-time": _is_date_time}
+"""Formats whose check differs between jsonschema-rs and the reference: the reference's wins."""
+_INVALID = object()
 _CASTS = {"integer": int, "number": float, "string": str}
 """How a query, path or header value is cast before validation, as openapi-core casts it."""
 
@@ -73,24 +86,36 @@ class FastValidator:
                 if parameter.has_default:
                     decoded[parameter.name] = parameter.default
                 continue
-            if raw == "" or parameter.cast is None:
-                return None  # empty values and non-primitive parameters: the reference decides
-            try:
-                value = parameter.cast(raw)
-            except ValueError:
-                return None
-            if not parameter.validator.is_valid(value):
+            value = _decoded(parameter, raw)
+            if value is _INVALID:
                 return None
             if parameter.where == "query":
                 decoded[parameter.name] = value
         return decoded
 
-    def located(self, operation: Operation, body: dict[str, Any]) -> list[str]:
-        """Where the body breaks its schema (`body.deploymentConfig[0]`), as jsonschema-rs sees it."""
+    def located(
+        self,
+        operation: Operation,
+        query: Mapping[str, list[str]],
+        path_params: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: dict[str, Any] | None,
+    ) -> list[str]:
+        """Where the request breaks the contract (`body.rate_limits[0]`, `query.page_size`).
+
+        A diagnostic (the differential test compares it with openapi-core's locations); the mock
+        itself takes its explanations from the reference.
+        """
         compiled = self.operations[operation.operation_id]
-        if compiled.body is None:
-            return []
-        return sorted({location("body", e.instance_path) for e in compiled.body.iter_errors(body)})
+        found: set[str] = set()
+        if compiled.body is not None and body is not None:
+            found.update(location("body", error.instance_path) for error in compiled.body.iter_errors(body))
+        for parameter in compiled.parameters:
+            raw = _raw_value(parameter, query, path_params, headers)
+            missing = raw is None and parameter.required
+            if missing or (raw is not None and _decoded(parameter, raw) is _INVALID):
+                found.add(f"{parameter.where}.{parameter.name}")
+        return sorted(found)
 
     def _compile(self, operation: Operation) -> CompiledOperation:
         body = self._validator(operation.body_schema) if operation.body_schema is not None else None
@@ -130,8 +155,19 @@ class FastValidator:
     def _validator(self, schema: dict[str, Any]) -> jsonschema_rs.Validator:
         # The components ride along so the schema's `#/components/...` references resolve.
         return jsonschema_rs.Draft202012Validator(
-            {**schema, "components": self._components}, validate_formats=True
+            {**schema, "components": self._components}, formats=_FORMATS, validate_formats=True
         )
+
+
+def _decoded(parameter: Parameter, raw: str) -> Any:
+    """The parameter's value cast as openapi-core casts it, or `_INVALID`."""
+    if raw == "" or parameter.cast is None:
+        return _INVALID  # empty values and non-primitive parameters: the reference decides
+    try:
+        value = parameter.cast(raw)
+    except ValueError:
+        return _INVALID
+    return value if parameter.validator.is_valid(value) else _INVALID
 
 
 def _raw_value(
