@@ -39,8 +39,8 @@ def _parser() -> argparse.ArgumentParser:
         "--servers",
         nargs="+",
         choices=("waitress", "gunicorn", "granian"),
-        default=["waitress"],
-        help="WSGI servers to run the mock and the baseline on (default: waitress, the mock's own)",
+        default=[systems.DEFAULT_SERVER],
+        help=f"servers to run the mock and the baseline on (default: {systems.DEFAULT_SERVER}, the mock's)",
     )
     parser.add_argument(
         "--large", type=int, default=100_000, help="keys stored for the cost-with-data rows (default 100000)"
@@ -51,7 +51,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.large and args.large <= 100:
+        parser.error("--large must be 0 (leave the rows out) or more than 100")
     missing_wrk = load.wrk_missing()
     candidates = [systems.baseline(s) for s in args.servers] + [systems.mock(s) for s in args.servers]
     if not args.no_prism:
@@ -211,7 +214,7 @@ def _add_ratios(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         if "rps" not in row or "keys" in row:
             continue
-        server = row["system"].partition("/")[2]
+        server = row["system"].partition("/")[2]  # "" for the default server
         baseline = measured.get(("baseline/" + server if server else "baseline", row["workload"]))
         prism = measured.get(("prism", row["workload"]))
         row["vs_baseline"] = round(row["rps"] / baseline, 2) if baseline else None

@@ -87,23 +87,31 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def mock(server: str = "waitress", seed: Path | None = None) -> System:
-    """The mock in its default configuration (full validation, memory store)."""
+DEFAULT_SERVER = "granian"  # the mock's command line default
+
+
+def _named(name: str, server: str) -> str:
+    return name if server == DEFAULT_SERVER else f"{name}/{server}"
+
+
+def mock(server: str = DEFAULT_SERVER, seed: Path | None = None) -> System:
+    """The mock in its default configuration (full validation, memory store), from its command line."""
     port = free_port()
-    if server == "waitress":
-        command = [sys.executable, "-m", "mockserver.cli", "serve", "--port", str(port)]
-        command += ["--seed", str(seed)] if seed else []
-        return System("mock", command, "/v1", "/__mock/health", port)
-    return _on_server(f"mock/{server}", server, "mockserver.app:create_app", port)
+    if server == "gunicorn":
+        return _on_server(_named("mock", server), server, "mockserver.app:create_app", port)
+    command = [sys.executable, "-m", "mockserver.cli", "serve", "--port", str(port), "--server", server]
+    command += ["--seed", str(seed)] if seed else []
+    return System(_named("mock", server), command, "/v1", "/__mock/health", port)
 
 
-def baseline(server: str = "waitress") -> System:
+def baseline(server: str = DEFAULT_SERVER) -> System:
     """The same routes, domain and store without contract validation (benchmarks/baseline.py)."""
-    return _on_server("baseline", server, "benchmarks.baseline:create_baseline_app", port=free_port())
+    factory = "benchmarks.baseline:create_baseline_app"
+    return _on_server(_named("baseline", server), server, factory, port=free_port())
 
 
 def _on_server(name: str, server: str, factory: str, port: int) -> System:
-    name = name if server == "waitress" else f"{name.split('/')[0]}/{server}"
+    """`factory`'s app on `server`, one process (one worker) and 8 threads, like the mock's defaults."""
     commands = {
         "waitress": [sys.executable, "-m", "waitress", "--port", str(port), "--threads", "8", "--call"],
         "gunicorn": [
@@ -111,12 +119,13 @@ def _on_server(name: str, server: str, factory: str, port: int) -> System:
         ],
         "granian": [
             sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", "1",
+            "--blocking-threads", "8", "--log-level", "error",
             "--host", "127.0.0.1", "--port", str(port), "--factory",
         ],
     }  # fmt: skip
     target = f"{factory}()" if server == "gunicorn" else factory
     missing = None
-    if server != "waitress" and not _importable(server):
+    if not _importable(server):
         missing = f"{server} is not installed (pip install {server})"
     return System(name, [*commands[server], target], "/v1", "/__mock/health", port, missing)
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import signal
+import socket
 import sys
 from pathlib import Path
 
+from flask import Flask
+
 from mockserver.app import create_app
 from mockserver.config import MockConfig
+from mockserver.granian_server import free_port, serve_with_granian
 from mockserver.server import MockServer
 
 
@@ -17,12 +21,18 @@ def _parser() -> argparse.ArgumentParser:
         prog="mockserver", description="A stateful mock of Portkey's virtual-keys API."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the mock on a production WSGI server (waitress)")
+    serve = commands.add_parser("serve", help="serve the mock on a production server (granian or waitress)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument(
         "--port", type=int, default=8787, help="port to listen on; 0 picks a free one (default 8787)"
     )
-    serve.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    serve.add_argument("--threads", type=int, default=8, help="threads running the app (default 8)")
+    serve.add_argument(
+        "--server",
+        choices=("granian", "waitress"),
+        default="granian",
+        help="granian (default: the faster, see README 'Performance') or waitress (pure Python)",
+    )
     serve.add_argument(
         "--contract", type=Path, help="OpenAPI contract to serve (default: the project's openapi.yaml)"
     )
@@ -57,7 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         strict=args.strict,
     )
     try:
-        server = MockServer(create_app(config), host=args.host, port=args.port, threads=args.threads)
+        app = create_app(config)
+        if args.server == "granian":
+            return _serve_with_granian(app, args.host, args.port, args.threads)
+        server = MockServer(app, host=args.host, port=args.port, threads=args.threads)
     except (OSError, ValueError) as exc:
         print(f"mockserver: cannot start: {exc}", file=sys.stderr)
         return 2
@@ -69,6 +82,16 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         server.stop()
+    print("mockserver stopped", flush=True)
+    return 0
+
+
+def _serve_with_granian(app: Flask, host: str, port: int, threads: int) -> int:
+    port = port or free_port(host)
+    with socket.socket() as probe:  # fail here, with a clear message, if the port is taken
+        probe.bind((host, port))
+    print(f"mockserver listening on http://{host}:{port}/v1", flush=True)
+    serve_with_granian(app, host, port, threads)
     print("mockserver stopped", flush=True)
     return 0
 
