@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -37,17 +38,18 @@ class System:
 
     def start(self, timeout: float = 60.0) -> float:
         """Start the process; seconds from its start to the first 200 on `ready_path`."""
-        began = time.perf_counter()
-        self.process = subprocess.Popen(
-            self.command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        deadline = began + timeout
-        while time.perf_counter() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with status {self.process.returncode}")
-            if _answers_200(self.url + self.ready_path):
-                return time.perf_counter() - began
-            time.sleep(0.002)  # poll interval, bounded by the deadline
+        with tempfile.TemporaryFile() as errors:  # the child keeps its own handle on it
+            began = time.perf_counter()
+            self.process = subprocess.Popen(self.command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors)
+            deadline = began + timeout
+            while time.perf_counter() < deadline:
+                if self.process.poll() is not None:
+                    errors.seek(0)
+                    said = errors.read().decode(errors="replace").strip()[-500:]
+                    raise RuntimeError(f"{self.name} exited with status {self.process.returncode}: {said}")
+                if _answers_200(self.url + self.ready_path):
+                    return time.perf_counter() - began
+                time.sleep(0.002)  # poll interval, bounded by the deadline
         self.stop()
         raise TimeoutError(f"{self.name} did not answer within {timeout} s")
 

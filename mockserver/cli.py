@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 def _serve_with_granian(app: Flask, host: str, port: int, threads: int) -> int:
     port = port or free_port(host)
     with socket.socket() as probe:  # fail here, with a clear message, if the port is taken
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as granian binds
         probe.bind((host, port))
     print(f"mockserver listening on http://{host}:{port}/v1", flush=True)
     serve_with_granian(app, host, port, threads)
