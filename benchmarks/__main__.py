@@ -85,7 +85,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _startup(system: systems.System, starts: int) -> float | dict[str, str]:
-    """Median seconds from process start to the first 200, over `starts` starts."""
+    """Median seconds from process start to the first 200, over `starts` starts.
+
+    A system that does not start is marked missing, so its rows are skipped with the reason.
+    """
     if system.missing:
         return {"skipped": system.missing}
     print(f"timing the start of {system.name} ...", file=sys.stderr, flush=True)
@@ -93,6 +96,10 @@ def _startup(system: systems.System, starts: int) -> float | dict[str, str]:
     for _ in range(starts):
         try:
             seconds.append(system.start())
+        except (OSError, RuntimeError, TimeoutError) as exc:
+            system.missing = f"did not start: {exc}"
+            print(f"skipping {system.name}: {system.missing}", file=sys.stderr)
+            return {"skipped": system.missing}
         finally:
             system.stop()
     return round(statistics.median(seconds), 3)

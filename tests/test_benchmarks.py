@@ -51,7 +51,7 @@ def test_a_one_second_run_gives_every_row_in_the_table_and_the_json(tmp_path):
         assert rows[("mock", "retrieve")]["vs_baseline"] > 0
         assert "| mock | retrieve |" in printed
     assert results["startup_seconds"]["mock"] > 0
-    assert results["data"]["memory_per_key_bytes"] != 0
+    assert isinstance(results["data"]["memory_per_key_bytes"], int)
     assert "machine:" in printed
 
 
@@ -60,3 +60,12 @@ def test_a_missing_load_generator_skips_its_rows_and_says_why(tmp_path):
     printed, results = _harness(tmp_path, "--large", "0", env=env)
     assert [row["skipped"] for row in results["rows"]] == ["wrk is not installed (apt-get install wrk)"] * 2
     assert "skipped: wrk is not installed" in printed
+
+
+def test_prism_without_node_is_skipped_with_the_reason(tmp_path, monkeypatch):
+    from benchmarks import systems
+
+    monkeypatch.setattr(systems, "PRISM", tmp_path / "not-installed" / "prism")
+    monkeypatch.setattr(systems.shutil, "which", lambda _name: None)
+    missing = systems.prism().missing
+    assert missing == "Node.js and npm are missing (apt-get install nodejs npm), so Prism cannot run"
