@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from mockserver.app import create_app
 from mockserver.config import MockConfig
 from mockserver.errors import ApiError
 from mockserver.faults import parse_rule_text
+from mockserver.granian_server import free_port, serve_with_granian
 from mockserver.server import MockServer
 from mockserver.workers import serve_workers
 
@@ -26,12 +28,18 @@ def _parser() -> argparse.ArgumentParser:
         prog="mockserver", description="A stateful mock of Portkey's virtual-keys API."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the mock on a production WSGI server (waitress)")
+    serve = commands.add_parser("serve", help="serve the mock on a production server (granian or waitress)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument(
         "--port", type=int, default=8787, help="port to listen on; 0 picks a free one (default 8787)"
     )
-    serve.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    serve.add_argument("--threads", type=int, default=8, help="threads running the app (default 8)")
+    serve.add_argument(
+        "--server",
+        choices=("granian", "waitress"),
+        default="granian",
+        help="granian (default: the faster, see README 'Performance') or waitress (pure Python)",
+    )
     serve.add_argument(
         "--contract", type=Path, help="OpenAPI contract to serve (default: the project's openapi.yaml)"
     )
@@ -46,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--max-body-bytes", type=int, default=1024 * 1024, help="larger bodies answer 413 (default 1 MiB)"
+    )
+    serve.add_argument(
+        "--strict",
+        action="store_true",
+        help="validate every request with openapi-core too (slower; the default compiled validators agree)",
     )
     serve.add_argument(
         "--journal-limit", type=int, default=1000, help="requests the journal keeps (default 1000)"
@@ -136,7 +149,10 @@ def main(argv: list[str] | None = None) -> int:
                         f"mockserver listening on {url} with {args.workers} workers", flush=True
                     ),
                 )
-            server = MockServer(create_app(config), host=args.host, port=args.port, threads=args.threads)
+            app = create_app(config)
+            if args.server == "granian":
+                return _serve_with_granian(app, args.host, args.port, args.threads)
+            server = MockServer(app, host=args.host, port=args.port, threads=args.threads)
     except (OSError, ValueError, ApiError, redis.RedisError) as exc:
         print(f"mockserver: cannot start: {exc}", file=sys.stderr)
         return 2
@@ -162,6 +178,8 @@ def _config(args: argparse.Namespace) -> MockConfig:
         not_found_status=args.not_found_status,
         max_body_bytes=args.max_body_bytes,
         journal_limit=args.journal_limit,
+        strict=args.strict,
+        connection_faults=args.server == "waitress" or args.workers > 1,  # --workers forks waitress
         store_url=args.store,
         redis_prefix=args.redis_prefix,
         fault_plan=_fault_plan(args),
@@ -178,6 +196,17 @@ def _proxy_app(args: argparse.Namespace) -> Flask:
     return create_proxy_app(
         args.upstream, contract_path=args.contract, journal_limit=args.journal_limit, timeout=args.timeout
     )
+
+
+def _serve_with_granian(app: Flask, host: str, port: int, threads: int) -> int:
+    port = port or free_port(host)
+    with socket.socket() as probe:  # fail here, with a clear message, if the port is taken
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as granian binds
+        probe.bind((host, port))
+    print(f"mockserver listening on http://{host}:{port}/v1", flush=True)
+    serve_with_granian(app, host, port, threads)
+    print("mockserver stopped", flush=True)
+    return 0
 
 
 if __name__ == "__main__":

@@ -29,6 +29,12 @@ class MockConfig:
     """The key prefix of this mock in Redis: mocks with different prefixes never see each other."""
     fault_plan: dict[str, Any] | None = None
     """A fault plan to start with (see README, "Faults on demand"); `None` starts without faults."""
+    connection_faults: bool = True
+    """Whether connection faults may be set: the server must be able to break a connection on
+    demand (waitress, which `MockServer` and `--server waitress` use, can; granian cannot)."""
+    strict: bool = False
+    """Judge every request with openapi-core, the reference validator, not only those the compiled
+    validators reject (slower; for checking the fast path itself)."""
 
     def __post_init__(self) -> None:
         if self.not_found_status not in (403, 404):

@@ -150,10 +150,13 @@ class Faults:
         contract: Contract,
         state: FaultState,
         clock: Callable[[], float] = time.time,
+        connection_faults: bool = True,
     ) -> None:
         self.contract = contract
         self.state = state
         self.clock = clock
+        self.connection_faults = connection_faults
+        """Whether the server can break a connection on demand (waitress can, granian cannot)."""
 
     def set_plan(self, document: Any, where: str = "faults") -> Plan:
         """Validate and install a plan (starting its counters afresh); the plan with its seed."""
@@ -249,6 +252,9 @@ class Faults:
                 found.append(Violation(f"{where}.status", rule_text))
             if "connection" in rule:
                 found.append(Violation(f"{where}.connection", "cannot be combined with status"))
+        if "connection" in rule and not self.connection_faults:
+            rule_text = "needs the waitress server: start the mock with `mockserver serve --server waitress`"
+            found.append(Violation(f"{where}.connection", rule_text))
         if not any(k in rule for k in ("status", "connection", "latency", *_all_latency_parameters())):
             found.append(Violation(where, "must set status, connection or latency"))
         found += _latency_violations(rule, where)

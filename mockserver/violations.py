@@ -11,9 +11,10 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema.exceptions import ValidationError
+if TYPE_CHECKING:  # only the reference path builds these; jsonschema is slow to import
+    from jsonschema.exceptions import ValidationError
 
 _DISCRIMINATING = {"const", "enum", "not"}
 _MAX_LISTED = 8

@@ -235,3 +235,16 @@ def test_the_command_line_reads_a_fault_plan_file_and_adds_its_own_rules(tmp_pat
     assert "faults.rules[1].connection: must be one of: reset, empty, truncated" in capsys.readouterr().err
     assert main(["serve", "--port", "0", "--rate-limit", "many/rpm"]) == 2
     assert "--rate-limit must look like 100/rpm" in capsys.readouterr().err
+
+
+def test_connection_faults_are_refused_where_the_server_cannot_break_a_connection(capsys):
+    assert main(["serve", "--port", "0", "--fault", "connection=reset"]) == 2  # granian, the default
+    assert "faults.rules[0].connection: needs the waitress server" in capsys.readouterr().err
+    app = create_app(MockConfig(connection_faults=False))
+    response = app.test_client().put("/__mock/faults", json={"rules": [{"connection": "empty"}]})
+    assert response.status_code == 400
+    response = app.test_client().get(
+        "/v1/virtual-keys", headers={"x-portkey-api-key": "k", "x-mock-fault": "connection=truncated"}
+    )
+    assert response.status_code == 400
+    assert "header.x-mock-fault.connection: needs the waitress server" in response.json["data"]["message"]

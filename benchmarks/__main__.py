@@ -1,0 +1,251 @@
+"""`python -m benchmarks`: the mock against a bare Flask baseline and Prism, side by side in one run.
+
+Prints one table (system, workload, requests per second, p50, p99, ratio to the baseline and to
+Prism) and writes the same as JSON. Every system runs as its own process on 127.0.0.1; wrk drives
+the load for a bounded time. A missing tool (wrk, Node.js) skips its rows and says why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks import load, systems
+from benchmarks.report import table
+
+WORKLOADS = ("retrieve", "list", "mixed", "create")
+PRISM_WORKLOADS = ("retrieve", "list", "create")  # Prism is stateless: no update or delete of a created key
+DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results" / "latest.json"  # git-ignored
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5, help="load time per run (default 5)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs per row, taking turns; the median is kept"
+    )
+    parser.add_argument("--starts", type=int, default=3, help="starts timed per system; the median is kept")
+    parser.add_argument("--connections", type=int, default=8, help="concurrent connections (default 8)")
+    parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
+    parser.add_argument(
+        "--servers",
+        nargs="+",
+        choices=("waitress", "gunicorn", "granian"),
+        default=[systems.DEFAULT_SERVER],
+        help=f"servers to run the mock and the baseline on (default: {systems.DEFAULT_SERVER}, the mock's)",
+    )
+    parser.add_argument(
+        "--large", type=int, default=100_000, help="keys stored for the cost-with-data rows (default 100000)"
+    )
+    parser.add_argument("--no-prism", action="store_true", help="leave Prism out")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.large and args.large <= 100:
+        parser.error("--large must be 0 (leave the rows out) or more than 100")
+    missing_wrk = load.wrk_missing()
+    candidates = [systems.baseline(s) for s in args.servers] + [systems.mock(s) for s in args.servers]
+    if not args.no_prism:
+        candidates.append(systems.prism())
+    startup = {system.name: _startup(system, args.starts) for system in candidates}
+    rows = _side_by_side(candidates, args, missing_wrk)
+    data = _cost_with_data(args, missing_wrk) if args.large else {}
+    rows += data.pop("rows", [])
+    _add_ratios(rows)
+    results = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": _machine(),
+        "settings": {
+            "seconds": args.seconds,
+            "rounds": args.rounds,
+            "connections": args.connections,
+            "large": args.large,
+        },
+        "rows": rows,
+        "startup_seconds": startup,
+        "data": data,
+    }
+    print(table(results))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"\nresults written to {args.output}")
+    return 0
+
+
+def _startup(system: systems.System, starts: int) -> float | dict[str, str]:
+    """Median seconds from process start to the first 200, over `starts` starts.
+
+    A system that does not start is marked missing, so its rows are skipped with the reason.
+    """
+    if system.missing:
+        return {"skipped": system.missing}
+    print(f"timing the start of {system.name} ...", file=sys.stderr, flush=True)
+    seconds = []
+    for _ in range(starts):
+        try:
+            seconds.append(system.start())
+        except (OSError, RuntimeError, TimeoutError) as exc:
+            system.missing = f"did not start: {exc}"
+            print(f"skipping {system.name}: {system.missing}", file=sys.stderr)
+            return {"skipped": system.missing}
+        finally:
+            system.stop()
+    return round(statistics.median(seconds), 3)
+
+
+def _side_by_side(
+    candidates: list[systems.System], args: argparse.Namespace, missing_wrk: str | None
+) -> list[dict[str, Any]]:
+    """All systems up at once; each workload runs on each in turn, `rounds` times; medians kept.
+
+    Taking turns spreads the noise of a shared machine evenly over the systems compared.
+    """
+    running = [s for s in candidates if not s.missing and not missing_wrk]
+    rows = [
+        {"system": s.name, "workload": w, "skipped": s.missing or missing_wrk}
+        for s in candidates
+        if s not in running
+        for w in args.workloads
+        if w in _workloads_of(s)
+    ]
+    try:
+        slugs = {}
+        for system in running:
+            system.start()
+            slugs[system.name] = system.create_key()
+        for workload in [w for w in WORKLOADS if w in args.workloads]:  # create last: it grows the store
+            taking_part = [s for s in running if workload in _workloads_of(s)]
+            print(f"measuring {workload} on {', '.join(s.name for s in taking_part)} ...", file=sys.stderr)
+            runs: dict[str, list[load.Measurement]] = {s.name: [] for s in taking_part}
+            for _ in range(args.rounds):
+                for system in taking_part:
+                    runs[system.name].append(
+                        load.run(system, workload, slugs[system.name], args.seconds, args.connections)
+                    )
+            rows += [_row(name, workload, measured) for name, measured in runs.items()]
+    finally:
+        for system in running:
+            system.stop()
+    return rows
+
+
+def _workloads_of(system: systems.System) -> tuple[str, ...]:
+    return PRISM_WORKLOADS if system.name == "prism" else WORKLOADS
+
+
+def _row(system: str, workload: str, runs: list[load.Measurement], **extra: Any) -> dict[str, Any]:
+    """The median run (by throughput) of `runs`."""
+    median = sorted(runs, key=lambda m: m.rps)[len(runs) // 2]
+    return {
+        "system": system,
+        "workload": workload,
+        "rps": round(median.rps, 1),
+        "p50_ms": median.p50_ms,
+        "p99_ms": median.p99_ms,
+        "requests": median.requests,
+        "failed": median.failed,
+        "rps_all_rounds": [round(m.rps, 1) for m in runs],
+        **extra,
+    }
+
+
+def _cost_with_data(args: argparse.Namespace, missing_wrk: str | None) -> dict[str, Any]:
+    """Retrieve and list with 100 keys and with `args.large` keys, side by side; memory per key."""
+    counts = (100, args.large)
+    result: dict[str, Any] = {"rows": []}
+    with tempfile.TemporaryDirectory() as folder:
+        stores = []
+        for count in counts:
+            seed = Path(folder) / f"seed-{count}.json"
+            seed.write_text(json.dumps(_seed_document(count)), encoding="utf-8")
+            system = systems.mock(seed=seed)
+            system.name = f"mock, {count} keys"
+            stores.append((count, system))
+        try:
+            rss = {}
+            for count, system in stores:
+                print(f"starting {system.name} ...", file=sys.stderr, flush=True)
+                system.start(timeout=600)
+                rss[count] = system.rss_bytes()
+            result["memory_per_key_bytes"] = round(
+                (rss[counts[1]] - rss[counts[0]]) / (counts[1] - counts[0])
+            )
+            for workload in ("retrieve", "list"):
+                if missing_wrk:
+                    result["rows"] += [
+                        {"system": s.name, "workload": workload, "skipped": missing_wrk} for _, s in stores
+                    ]
+                    continue
+                runs: dict[int, list[load.Measurement]] = {count: [] for count in counts}
+                for _ in range(args.rounds):
+                    for count, system in stores:
+                        slug = f"bench-key-{count // 2}"  # a key from the middle of the store
+                        runs[count].append(load.run(system, workload, slug, args.seconds, args.connections))
+                result["rows"] += [
+                    _row(system.name, workload, runs[count], keys=count) for count, system in stores
+                ]
+        finally:
+            for _, system in stores:
+                system.stop()
+    return result
+
+
+def _seed_document(count: int) -> dict[str, Any]:
+    keys = [
+        {
+            "slug": f"bench-key-{i}",
+            "name": f"bench key {i}",
+            "provider": "openai",
+            "key": f"sk-bench-{i:016d}",
+        }
+        for i in range(count)
+    ]
+    return {"workspaces": [{"api_key": systems.API_KEY, "virtual_keys": keys}]}
+
+
+def _add_ratios(rows: list[dict[str, Any]]) -> None:
+    """Each row's throughput over the baseline's (same server) and Prism's, for the same workload."""
+    measured = {(r["system"], r["workload"]): r["rps"] for r in rows if "rps" in r}
+    for row in rows:
+        if "rps" not in row or "keys" in row:
+            continue
+        server = row["system"].partition("/")[2]  # "" for the default server
+        baseline = measured.get(("baseline/" + server if server else "baseline", row["workload"]))
+        prism = measured.get(("prism", row["workload"]))
+        row["vs_baseline"] = round(row["rps"] / baseline, 2) if baseline else None
+        row["vs_prism"] = round(row["rps"] / prism, 2) if prism else None
+    small = {r["workload"]: r for r in rows if r.get("keys") == 100}
+    for row in rows:
+        if row.get("keys", 100) != 100 and "rps" in row and row["workload"] in small:
+            first = small[row["workload"]]
+            row["cost_vs_100_keys"] = round(first["rps"] / row["rps"], 2) if row["rps"] else None
+
+
+def _machine() -> dict[str, Any]:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")),
+        platform.processor(),
+    )  # fmt: skip
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""The baseline: the same routes, domain and store as the mock, with no contract validation.
+
+What a hand-written Flask app over the same store would cost; the mock is measured against it.
+Bodies are read with `request.get_json()` and passed to the domain unchecked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, request
+
+from mockserver import wire
+from mockserver.store import MemoryStore
+from mockserver.virtual_keys import VirtualKeys
+from mockserver.workspaces import AccessPolicy
+
+SECRET_FIELDS = ("key", "azureEntraClientSecret", "awsSecretAccessKey", "vertexServiceAccountJson")
+
+
+def create_baseline_app() -> Flask:
+    app = Flask("baseline")
+    app.json.sort_keys = False
+    policy, keys = AccessPolicy(), VirtualKeys(MemoryStore(), SECRET_FIELDS)
+
+    def workspace() -> Any:
+        return policy.authenticate(request.headers.get("x-portkey-api-key")).workspace
+
+    @app.get("/__mock/health")
+    def health() -> Any:
+        return jsonify({"status": "ok"})
+
+    @app.get("/v1/virtual-keys")
+    def list_keys() -> Any:
+        page, size = int(request.args.get("current_page", 0)), int(request.args.get("page_size", 50))
+        total, records = keys.page(workspace(), page, size)
+        return jsonify(
+            {"object": "list", "total": total, "data": [wire.listed(r, keys.status(r)) for r in records]}
+        )
+
+    @app.post("/v1/virtual-keys")
+    def create() -> Any:
+        record = keys.create(workspace(), request.get_json())
+        return jsonify({"success": True, "data": {"slug": record["slug"]}})
+
+    @app.get("/v1/virtual-keys/<slug>")
+    def retrieve(slug: str) -> Any:
+        record = keys.retrieve(workspace(), slug)
+        return jsonify(wire.retrieved(record, keys.status(record)))
+
+    @app.put("/v1/virtual-keys/<slug>")
+    def update(slug: str) -> Any:
+        keys.update(workspace(), slug, request.get_json())
+        return jsonify({})
+
+    @app.delete("/v1/virtual-keys/<slug>")
+    def delete(slug: str) -> Any:
+        keys.delete(workspace(), slug)
+        return jsonify({})
+
+    return app

@@ -1,0 +1,39 @@
+"""The results as one plain-text table (the same shape the README's Performance section shows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = [
+        "| system | workload | req/s | p50 ms | p99 ms | failed | vs baseline | vs Prism |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in results["rows"]:
+        if "skipped" in row:
+            lines.append(f"| {row['system']} | {row['workload']} | skipped: {row['skipped']} | | | | | |")
+            continue
+        lines.append(
+            f"| {row['system']} | {row['workload']} | {row['rps']:.0f} | {row['p50_ms']:.2f} | "
+            f"{row['p99_ms']:.2f} | {row['failed']} | {_ratio(row.get('vs_baseline'))} | "
+            f"{_ratio(row.get('vs_prism'))} |"
+        )
+    lines.append("")
+    for name, seconds in results["startup_seconds"].items():
+        shown = f"{seconds:.3f} s" if isinstance(seconds, float | int) else f"skipped: {seconds['skipped']}"
+        lines.append(f"start to first 200, {name}: {shown}")
+    data = results.get("data") or {}
+    for row in results["rows"]:
+        if "cost_vs_100_keys" in row:
+            cost = row["cost_vs_100_keys"]
+            lines.append(f"cost of {row['workload']} with {row['keys']} keys vs 100 keys: {cost:.2f}x")
+    if "memory_per_key_bytes" in data:
+        lines.append(f"memory per stored key: {data['memory_per_key_bytes']} bytes")
+    machine = results["machine"]
+    lines.append(f"machine: {machine['cpu']}, {machine['cores']} cores, Python {machine['python']}")
+    return "\n".join(lines)
+
+
+def _ratio(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"

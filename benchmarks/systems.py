@@ -1,0 +1,169 @@
+"""The systems under load, each a separate process on 127.0.0.1: start, time to first 200, stop."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+CONTRACT = ROOT / "openapi.yaml"
+API_KEY = "pk-bench"
+PRISM = HERE / "node_modules" / ".bin" / "prism"
+
+
+@dataclass
+class System:
+    """How to start one system and where it answers."""
+
+    name: str
+    command: list[str]
+    base: str  # path prefix of the API: "/v1", or "" for Prism (it ignores the servers' paths)
+    ready_path: str  # the first path that answers 200 once it is up
+    port: int
+    missing: str | None = None  # why it cannot run here, if it cannot
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> float:
+        """Start the process; seconds from its start to the first 200 on `ready_path`."""
+        with tempfile.TemporaryFile() as errors:  # the child keeps its own handle on it
+            began = time.perf_counter()
+            self.process = subprocess.Popen(self.command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors)
+            deadline = began + timeout
+            while time.perf_counter() < deadline:
+                if self.process.poll() is not None:
+                    errors.seek(0)
+                    said = errors.read().decode(errors="replace").strip()[-500:]
+                    raise RuntimeError(f"{self.name} exited with status {self.process.returncode}: {said}")
+                if _answers_200(self.url + self.ready_path):
+                    return time.perf_counter() - began
+                time.sleep(0.002)  # poll interval, bounded by the deadline
+        self.stop()
+        raise TimeoutError(f"{self.name} did not answer within {timeout} s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the process, from /proc."""
+        assert self.process is not None
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmRSS in /proc")
+
+    def create_key(self) -> str:
+        """Create one virtual key through the API; its slug (Prism answers its example's)."""
+        body = json.dumps({"name": "bench key", "provider": "openai", "key": "sk-bench-00000000wxyz"})
+        request = urllib.request.Request(
+            f"{self.url}{self.base}/virtual-keys",
+            data=body.encode(),
+            headers={"x-portkey-api-key": API_KEY, "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)["data"]["slug"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+DEFAULT_SERVER = "granian"  # the mock's command line default
+
+
+def _named(name: str, server: str) -> str:
+    return name if server == DEFAULT_SERVER else f"{name}/{server}"
+
+
+def mock(server: str = DEFAULT_SERVER, seed: Path | None = None) -> System:
+    """The mock in its default configuration (full validation, memory store), from its command line."""
+    port = free_port()
+    if server == "gunicorn":
+        return _on_server(_named("mock", server), server, "mockserver.app:create_app", port)
+    command = [sys.executable, "-m", "mockserver.cli", "serve", "--port", str(port), "--server", server]
+    command += ["--seed", str(seed)] if seed else []
+    return System(_named("mock", server), command, "/v1", "/__mock/health", port)
+
+
+def baseline(server: str = DEFAULT_SERVER) -> System:
+    """The same routes, domain and store without contract validation (benchmarks/baseline.py)."""
+    factory = "benchmarks.baseline:create_baseline_app"
+    return _on_server(_named("baseline", server), server, factory, port=free_port())
+
+
+def _on_server(name: str, server: str, factory: str, port: int) -> System:
+    """`factory`'s app on `server`, one process (one worker) and 8 threads, like the mock's defaults."""
+    commands = {
+        "waitress": [sys.executable, "-m", "waitress", "--port", str(port), "--threads", "8", "--call"],
+        "gunicorn": [
+            sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "8", "-b", f"127.0.0.1:{port}",
+        ],
+        "granian": [
+            sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", "1",
+            "--blocking-threads", "8", "--log-level", "error",
+            "--host", "127.0.0.1", "--port", str(port), "--factory",
+        ],
+    }  # fmt: skip
+    target = f"{factory}()" if server == "gunicorn" else factory
+    missing = None
+    if not _importable(server):
+        missing = f"{server} is not installed (pip install {server})"
+    return System(name, [*commands[server], target], "/v1", "/__mock/health", port, missing)
+
+
+def prism() -> System:
+    """Prism 5.16 mocking the same contract, installed with `npm ci` from benchmarks/package-lock.json."""
+    port = free_port()
+    command = [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), "-v", "warn", str(CONTRACT)]
+    system = System("prism", command, "", "/virtual-keys/ready-probe", port)
+    system.missing = install_prism()
+    return system
+
+
+def install_prism() -> str | None:
+    """Run `npm ci` once; why Prism cannot run here, or None."""
+    if PRISM.exists():
+        return None
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        return "Node.js and npm are missing (apt-get install nodejs npm), so Prism cannot run"
+    print("installing Prism with npm ci in benchmarks/ ...", file=sys.stderr, flush=True)
+    done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=HERE, capture_output=True, text=True)
+    if done.returncode != 0 or not PRISM.exists():
+        last = done.stderr.strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
+        return f"npm ci failed: {last[0]}"
+    return None
+
+
+def _importable(module: str) -> bool:
+    probe = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True)
+    return probe.returncode == 0
+
+
+def _answers_200(url: str) -> bool:
+    request = urllib.request.Request(url, headers={"x-portkey-api-key": API_KEY})
+    try:
+        with urllib.request.urlopen(request, timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False

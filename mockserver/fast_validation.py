@@ -1,0 +1,185 @@
+"""The contract's request schemas compiled once with jsonschema-rs, for a verdict in microseconds.
+
+openapi-core walks the spec and resolves references on every request, which costs milliseconds.
+Here each operation's parameter and body schemas are compiled at start-up (JSON Schema 2020-12,
+format checks on) and a request is judged by the compiled validators alone. The verdict is only
+"accepted" (with the decoded parameters) or "not accepted": a request the fast path does not accept
+is handed to the reference validator (openapi-core), which explains it, so every message is the
+reference's. The two are kept in agreement by a differential property test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema_rs
+from rfc3339_validator import validate_rfc3339
+
+from mockserver.contract import Contract, Operation
+from mockserver.violations import location
+
+
+def _is_date_time(value: object) -> bool:
+    """RFC 3339 as the reference checks it (jsonschema upper-cases, then asks rfc3339-validator).
+
+    jsonschema-rs's own check accepts a leap second on any day; the reference does not.
+    """
+    return not isinstance(value, str) or validate_rfc3339(value.upper())
+
+
+_FORMATS = {"date-time": _is_date_time}
+"""Formats whose check differs between jsonschema-rs and the reference: the reference's wins."""
+_INVALID = object()
+_CASTS = {"integer": int, "number": float, "string": str}
+"""How a query, path or header value is cast before validation, as openapi-core casts it."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A declared parameter with its compiled schema."""
+
+    name: str
+    where: str  # query | path | header
+    required: bool
+    default: Any
+    cast: Any  # str -> value, or None when openapi-core must cast it
+    validator: jsonschema_rs.Validator
+    has_default: bool
+
+
+@dataclass(frozen=True)
+class CompiledOperation:
+    """An operation's compiled checks: its parameters, and its body schema if it takes one."""
+
+    parameters: tuple[Parameter, ...]
+    body: jsonschema_rs.Validator | None
+
+
+class FastValidator:
+    """Every operation of a contract compiled once; `accept` judges a decoded request."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+        self._components = contract.document.get("components", {})
+        self.operations = {op.operation_id: self._compile(op) for op in contract.operations.values()}
+
+    def accept(
+        self,
+        operation: Operation,
+        query: Mapping[str, list[str]],
+        path_params: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: dict[str, Any] | None,
+    ) -> dict[str, Any] | None:
+        """The decoded query (defaults filled in) if the request keeps to the contract, else None."""
+        compiled = self.operations[operation.operation_id]
+        if compiled.body is not None and (body is None or not compiled.body.is_valid(body)):
+            return None
+        decoded: dict[str, Any] = {}
+        for parameter in compiled.parameters:
+            raw = _raw_value(parameter, query, path_params, headers)
+            if raw is None:
+                if parameter.required:
+                    return None
+                if parameter.has_default:
+                    decoded[parameter.name] = parameter.default
+                continue
+            value = _decoded(parameter, raw)
+            if value is _INVALID:
+                return None
+            if parameter.where == "query":
+                decoded[parameter.name] = value
+        return decoded
+
+    def located(
+        self,
+        operation: Operation,
+        query: Mapping[str, list[str]],
+        path_params: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: dict[str, Any] | None,
+    ) -> list[str]:
+        """Where the request breaks the contract (`body.rate_limits[0]`, `query.page_size`).
+
+        A diagnostic (the differential test compares it with openapi-core's locations); the mock
+        itself takes its explanations from the reference.
+        """
+        compiled = self.operations[operation.operation_id]
+        found: set[str] = set()
+        if compiled.body is not None and body is not None:
+            found.update(location("body", error.instance_path) for error in compiled.body.iter_errors(body))
+        for parameter in compiled.parameters:
+            raw = _raw_value(parameter, query, path_params, headers)
+            missing = raw is None and parameter.required
+            if missing or (raw is not None and _decoded(parameter, raw) is _INVALID):
+                found.add(f"{parameter.where}.{parameter.name}")
+        return sorted(found)
+
+    def _compile(self, operation: Operation) -> CompiledOperation:
+        body = self._validator(operation.body_schema) if operation.body_schema is not None else None
+        return CompiledOperation(tuple(self._parameters(operation)), body)
+
+    def _parameters(self, operation: Operation) -> list[Parameter]:
+        found = []
+        for spec in self._declared_parameters(operation):
+            schema = self.contract.resolve(spec.get("schema", {}))
+            kind = schema.get("type")
+            found.append(
+                Parameter(
+                    name=spec["name"],
+                    where=spec["in"],
+                    required=bool(spec.get("required")),
+                    default=schema.get("default"),
+                    cast=_CASTS.get(kind) if spec["in"] in ("query", "path", "header") else None,
+                    validator=self._validator(schema),
+                    has_default="default" in schema,
+                )
+            )
+        return found
+
+    def _declared_parameters(self, operation: Operation) -> list[dict[str, Any]]:
+        """Path-level parameters, overridden by operation-level ones of the same name and place."""
+        item = next(
+            item
+            for item in self.contract.document["paths"].values()
+            if item.get(operation.method, {}).get("operationId") == operation.operation_id
+        )
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        for raw in [*item.get("parameters", []), *item[operation.method].get("parameters", [])]:
+            spec = self.contract.resolve(raw)
+            merged[(spec["name"], spec["in"])] = spec
+        return list(merged.values())
+
+    def _validator(self, schema: dict[str, Any]) -> jsonschema_rs.Validator:
+        # The components ride along so the schema's `#/components/...` references resolve.
+        return jsonschema_rs.Draft202012Validator(
+            {**schema, "components": self._components}, formats=_FORMATS, validate_formats=True
+        )
+
+
+def _decoded(parameter: Parameter, raw: str) -> Any:
+    """The parameter's value cast as openapi-core casts it, or `_INVALID`."""
+    if raw == "" or parameter.cast is None:
+        return _INVALID  # empty values and non-primitive parameters: the reference decides
+    try:
+        value = parameter.cast(raw)
+    except ValueError:
+        return _INVALID
+    return value if parameter.validator.is_valid(value) else _INVALID
+
+
+def _raw_value(
+    parameter: Parameter,
+    query: Mapping[str, list[str]],
+    path_params: Mapping[str, str],
+    headers: Mapping[str, str],
+) -> str | None:
+    if parameter.where == "query":
+        values = query.get(parameter.name)
+        return values[0] if values else None  # openapi-core reads the first of repeated values
+    if parameter.where == "path":
+        return path_params.get(parameter.name)
+    wanted = parameter.name.lower()
+    return next((value for name, value in headers.items() if name.lower() == wanted), None)

@@ -1,0 +1,71 @@
+"""The benchmark harness runs end to end in a few seconds: a table, a JSON file, every row there.
+
+No timing is asserted: the numbers depend on the machine. Only that each system and workload has
+a row, with a measurement or the reason it was skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHORT_RUN = ["--seconds", "1", "--rounds", "1", "--starts", "1", "--workloads", "retrieve", "--no-prism"]
+
+
+def _harness(tmp_path: Path, *extra: str, env: dict[str, str] | None = None) -> tuple[str, dict]:
+    output = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", *SHORT_RUN, "--output", str(output), *extra],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout, json.loads(output.read_text())
+
+
+def test_a_one_second_run_gives_every_row_in_the_table_and_the_json(tmp_path):
+    printed, results = _harness(tmp_path, "--large", "300")
+    rows = {(row["system"], row["workload"]): row for row in results["rows"]}
+    assert set(rows) == {
+        ("baseline", "retrieve"),
+        ("mock", "retrieve"),
+        ("mock, 100 keys", "retrieve"),
+        ("mock, 300 keys", "retrieve"),
+        ("mock, 100 keys", "list"),
+        ("mock, 300 keys", "list"),
+    }
+    for row in rows.values():
+        if shutil.which("wrk"):
+            assert row["rps"] > 0 and row["failed"] == 0 and row["p99_ms"] >= row["p50_ms"] > 0
+        else:
+            assert row["skipped"] == "wrk is not installed (apt-get install wrk)"
+    if shutil.which("wrk"):
+        assert rows[("mock", "retrieve")]["vs_baseline"] > 0
+        assert "| mock | retrieve |" in printed
+    assert results["startup_seconds"]["mock"] > 0
+    assert isinstance(results["data"]["memory_per_key_bytes"], int)
+    assert "machine:" in printed
+
+
+def test_a_missing_load_generator_skips_its_rows_and_says_why(tmp_path):
+    env = {**os.environ, "PATH": str(tmp_path)}  # no wrk on this PATH
+    printed, results = _harness(tmp_path, "--large", "0", env=env)
+    assert [row["skipped"] for row in results["rows"]] == ["wrk is not installed (apt-get install wrk)"] * 2
+    assert "skipped: wrk is not installed" in printed
+
+
+def test_prism_without_node_is_skipped_with_the_reason(tmp_path, monkeypatch):
+    from benchmarks import systems
+
+    monkeypatch.setattr(systems, "PRISM", tmp_path / "not-installed" / "prism")
+    monkeypatch.setattr(systems.shutil, "which", lambda _name: None)
+    missing = systems.prism().missing
+    assert missing == "Node.js and npm are missing (apt-get install nodejs npm), so Prism cannot run"
