@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
@@ -83,7 +85,8 @@ def api_blueprint(
     judge = RequestJudge(contract, validator)
 
     def serve(operation: Operation, **path_params: str) -> Response:
-        verdict = g.verdict = judge.judge(incoming(path_params), bare_query=bare_query())
+        g.incoming = incoming(path_params)
+        verdict = g.verdict = judge.judge(g.incoming, bare_query=bare_query(), operation=operation)
         fault = Fault()
         if faults is not None:
             fault = faults.for_request(operation.operation_id, request.headers.get(FAULT_HEADER))
@@ -176,20 +179,38 @@ def journal_entry(
     secret_fields: frozenset[str],
     source: str = "mock",
     response_violations: list[Violation] | None = None,
-) -> dict[str, Any]:
-    """The journal entry for the current request, answered with `status`."""
-    return entry_for(
+) -> Callable[[], dict[str, Any]]:
+    """The journal entry for the current request, answered with `status`, built when it is read.
+
+    On every request's path, so it only captures: what `incoming()` already read is reused, the
+    rest comes from the WSGI environ directly; masking and formatting wait for a reader.
+    """
+    sent: IncomingRequest | None = g.get("incoming")
+    environ = request.environ
+    return partial(
+        entry_for,
         verdict,
-        method=request.method,
+        method=environ["REQUEST_METHOD"],
         path=request.path,
-        query=request.args.to_dict(flat=False),
-        headers=dict(request.headers),
-        body_size=request.content_length or 0,
+        query=sent.query if sent is not None else request.args.to_dict(flat=False),
+        headers=_header_pairs(environ),
+        now=datetime.now(UTC),
+        body_size=int(environ.get("CONTENT_LENGTH") or 0),
         status=status,
         secret_fields=secret_fields,
         source=source,
         response_violations=response_violations,
     )
+
+
+def _header_pairs(environ: dict[str, Any]) -> list[tuple[str, str]]:
+    """The request's headers as (name, value) pairs, read straight from the WSGI environ."""
+    pairs = [(name[5:].replace("_", "-"), value) for name, value in environ.items() if name[:5] == "HTTP_"]
+    pairs += [(name.replace("_", "-"), environ[name]) for name in _BODY_HEADERS if environ.get(name)]
+    return pairs
+
+
+_BODY_HEADERS = ("CONTENT_TYPE", "CONTENT_LENGTH")
 
 
 def _judge_unserved(judge: RequestJudge) -> RequestVerdict:

@@ -7,12 +7,13 @@ bounded: past its limit the oldest entries are dropped, so a long-running mock c
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -28,12 +29,21 @@ SECRET_HEADER_WORDS = frozenset({"key", "secret", "token", "authorization", "coo
 """A header with one of these words in its name is masked (`x-portkey-api-key`, `Authorization`)."""
 
 
+PendingEntry = Entry | Callable[[], Entry]
+"""An entry, or a function that builds it: the request path only captures what it saw, and the
+masking and formatting are done when the entry is read (memory) or leaves the process (Redis)."""
+
+
+def built(entry: PendingEntry) -> Entry:
+    return entry() if callable(entry) else entry
+
+
 class Journal(Protocol):
     """Where journal entries are kept; every method is safe to call from many threads."""
 
     limit: int
 
-    def append(self, entry: Entry) -> None:
+    def append(self, entry: PendingEntry) -> None:
         """Keep `entry`, dropping the oldest one if the journal is full."""
         ...
 
@@ -58,19 +68,20 @@ class MemoryJournal:
             raise ValueError("the journal limit must be positive")
         self.limit = limit
         self._lock = threading.Lock()
-        self._entries: deque[Entry] = deque(maxlen=limit)
+        self._entries: deque[tuple[int, PendingEntry]] = deque(maxlen=limit)
         self._dropped = 0
         self._sequence = itertools.count(1)
 
-    def append(self, entry: Entry) -> None:
+    def append(self, entry: PendingEntry) -> None:
         with self._lock:
             if len(self._entries) == self.limit:
                 self._dropped += 1
-            self._entries.append({"seq": next(self._sequence), **entry})
+            self._entries.append((next(self._sequence), entry))
 
     def entries(self) -> list[Entry]:
         with self._lock:
-            return list(self._entries)
+            kept = list(self._entries)
+        return [{"seq": seq, **built(entry)} for seq, entry in kept]
 
     def clear(self) -> None:
         with self._lock:
@@ -98,11 +109,11 @@ class RedisJournal:
         self._entries_key = keys.key("journal", "entries")
         self._sequence_key = keys.key("journal", "seq")
 
-    def append(self, entry: Entry) -> None:
+    def append(self, entry: PendingEntry) -> None:
         client = self._keys.client
         sequence = int(client.incr(self._sequence_key))
         with client.pipeline(transaction=True) as pipe:
-            pipe.rpush(self._entries_key, json.dumps({"seq": sequence, **entry}))
+            pipe.rpush(self._entries_key, json.dumps({"seq": sequence, **built(entry)}))
             pipe.ltrim(self._entries_key, -self.limit, -1)
             pipe.execute()
 
@@ -127,7 +138,7 @@ def entry_for(
     method: str,
     path: str,
     query: Mapping[str, list[str]],
-    headers: Mapping[str, str],
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
     body_size: int,
     status: int,
     secret_fields: Iterable[str],
@@ -158,12 +169,10 @@ def entry_for(
     }
 
 
-def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Headers with every credential masked; names are kept lower-case."""
-    return {
-        name.lower(): mask_secret(value) if _is_secret_header(name) else value
-        for name, value in headers.items()
-    }
+def mask_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Headers (a mapping or name-value pairs) with every credential masked; names lower-cased."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    return {name.lower(): mask_secret(value) if _is_secret_header(name) else value for name, value in pairs}
 
 
 def mask_body(body: Any, secret_fields: Iterable[str]) -> Any:
@@ -189,5 +198,6 @@ def _masked(value: Any) -> Any:
     return MASK if value is not None else None
 
 
+@functools.lru_cache(maxsize=512)
 def _is_secret_header(name: str) -> bool:
     return not SECRET_HEADER_WORDS.isdisjoint(re.split(r"[-_]", name.lower()))

@@ -58,6 +58,8 @@ class Checked:
 
     request: ValidRequest
     violations: tuple[Violation, ...]
+    sent_body: dict[str, Any] | None = None
+    """The body as the client spelled it, before snake_case fields were renamed."""
 
 
 class RequestValidator:
@@ -91,7 +93,7 @@ class RequestValidator:
 
     def check(self, operation: Operation, request: IncomingRequest) -> Checked:
         """Decode and judge `request`; decoding failures raise, contract violations are returned."""
-        body = self._decode_body(operation, request) if operation.has_body else None
+        sent = body = self._decode_body(operation, request) if operation.has_body else None
         violations: list[Violation] = []
         aliases: list[tuple[str, str]] = []
         if body is not None:
@@ -101,12 +103,12 @@ class RequestValidator:
             query = self.fast.accept(operation, request.query, request.path_params, request.headers, body)
             if query is not None:
                 valid = ValidRequest(operation, dict(request.path_params), query, body, tuple(aliases))
-                return Checked(valid, ())
+                return Checked(valid, (), sent)
         result = self.reference.unmarshal_request(CoreRequest(request, body))
         violations.extend(v for error in result.errors for v in _violations_of(error))
         query = dict(result.parameters.query) if result.parameters else {}
         valid = ValidRequest(operation, dict(request.path_params), query, body, tuple(aliases))
-        return Checked(valid, tuple(violations))
+        return Checked(valid, tuple(violations), sent)
 
     def _decode_body(self, operation: Operation, request: IncomingRequest) -> dict[str, Any]:
         if len(request.body) > self.max_body_bytes:

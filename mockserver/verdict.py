@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -47,11 +47,16 @@ class RequestJudge:
         self.validator = validator or RequestValidator(contract, max_body_bytes=2**62)
         self.api_key_headers = _required_api_key_headers(contract.document)
 
-    def judge(self, request: IncomingRequest, *, bare_query: bool = False) -> RequestVerdict:
-        """The verdict on `request`; `bare_query` says the URL ended in a `?` with nothing after it."""
-        body = sent_body(request.body)
-        operation = self.contract.operation_for(request.method, request.path)
+    def judge(
+        self, request: IncomingRequest, *, bare_query: bool = False, operation: Operation | None = None
+    ) -> RequestVerdict:
+        """The verdict on `request`; `bare_query` says the URL ended in a `?` with nothing after it.
+
+        `operation`, when the caller has routed the request already, saves finding it again.
+        """
+        operation = operation or self.contract.operation_for(request.method, request.path)
         if operation is None:
+            body = sent_body(request.body)
             nearest = self.contract.nearest_operation(request.method, request.path)
             unknown = f"{request.method.upper()} {request.path} is not an operation of the contract"
             return RequestVerdict(
@@ -69,11 +74,14 @@ class RequestJudge:
         try:
             checked = self.validator.check(operation, request)
             violations += checked.violations
+            body = checked.sent_body if operation.has_body else sent_body(request.body)
         except ValidationFailed as failed:
             error = failed
+            body = sent_body(request.body)
             violations += failed.violations
         except ApiError as failed:
             error = failed
+            body = sent_body(request.body) if error.status != 413 else None
             where, _, rule = failed.message.partition(": ")
             violations.append(Violation(where, rule) if rule else Violation("request", failed.message))
         warnings = _warnings(checked, body, bare_query, violations)
@@ -82,10 +90,19 @@ class RequestJudge:
         )
 
     def _missing_api_key(self, request: IncomingRequest) -> list[Violation]:
-        sent = {name.lower() for name, value in request.headers.items() if value}
         return [
-            Violation(f"header.{name}", "is required") for name in self.api_key_headers if name not in sent
+            Violation(f"header.{name}", "is required")
+            for name in self.api_key_headers
+            if not _header(request.headers, name)
         ]
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by its lower-case name: directly (the mock's views ignore case), else by a scan."""
+    value = headers.get(name)
+    if value is None:
+        value = next((v for k, v in headers.items() if k.lower() == name), None)
+    return value
 
 
 def sent_body(raw: bytes) -> Any:
