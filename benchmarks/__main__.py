@@ -46,6 +46,14 @@ def _parser() -> argparse.ArgumentParser:
         "--large", type=int, default=100_000, help="keys stored for the cost-with-data rows (default 100000)"
     )
     parser.add_argument("--no-prism", action="store_true", help="leave Prism out")
+    parser.add_argument(
+        "--workers",
+        nargs="+",
+        type=int,
+        default=[],
+        metavar="N",
+        help="also run the mock with Redis and N worker processes, e.g. --workers 1 2 4 (retrieve, mixed)",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
     return parser
 
@@ -61,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         candidates.append(systems.prism())
     startup = {system.name: _startup(system, args.starts) for system in candidates}
     rows = _side_by_side(candidates, args, missing_wrk)
+    if args.workers:
+        rows += _shared_state(args, missing_wrk)
     data = _cost_with_data(args, missing_wrk) if args.large else {}
     rows += data.pop("rows", [])
     _add_ratios(rows)
@@ -138,6 +148,25 @@ def _side_by_side(
     finally:
         for system in running:
             system.stop()
+    return rows
+
+
+def _shared_state(args: argparse.Namespace, missing_wrk: str | None) -> list[dict[str, Any]]:
+    """Throughput with Redis and 1, 2, 4... worker processes, side by side (retrieve and mixed).
+
+    All on waitress, compared with each other rather than with the baseline.
+    """
+    redis = systems.RedisServer()
+    url = redis.start()
+    try:
+        candidates = [systems.mock_workers(n, url) for n in args.workers]
+        workloads = [w for w in ("retrieve", "mixed") if w in args.workloads] or ["retrieve"]
+        settings = argparse.Namespace(**{**vars(args), "workloads": workloads})
+        rows = _side_by_side(candidates, settings, missing_wrk)
+    finally:
+        redis.stop()
+    for row in rows:
+        row["shared_state"] = True
     return rows
 
 
@@ -219,7 +248,7 @@ def _add_ratios(rows: list[dict[str, Any]]) -> None:
     """Each row's throughput over the baseline's (same server) and Prism's, for the same workload."""
     measured = {(r["system"], r["workload"]): r["rps"] for r in rows if "rps" in r}
     for row in rows:
-        if "rps" not in row or "keys" in row:
+        if "rps" not in row or "keys" in row or row.get("shared_state"):
             continue
         server = row["system"].partition("/")[2]  # "" for the default server
         baseline = measured.get(("baseline/" + server if server else "baseline", row["workload"]))

@@ -106,6 +106,54 @@ def mock(server: str = DEFAULT_SERVER, seed: Path | None = None) -> System:
     return System(_named("mock", server), command, "/v1", "/__mock/health", port)
 
 
+def mock_workers(workers: int, redis_url: str | None) -> System:
+    """The mock sharing state through Redis with `workers` processes, all on waitress so the rows
+    compare worker counts only (`--workers` above 1 forks waitress processes)."""
+    port = free_port()
+    command = [sys.executable, "-m", "mockserver.cli", "serve", "--port", str(port), "--server", "waitress"]
+    command += ["--store", redis_url or "", "--redis-prefix", f"bench-{workers}", "--workers", str(workers)]
+    missing = None if redis_url else "redis-server is not installed (apt-get install redis-server)"
+    return System(f"mock, redis, {workers} workers", command, "/v1", "/__mock/health", port, missing)
+
+
+class RedisServer:
+    """A throw-away redis-server on a free 127.0.0.1 port, for the shared-state rows."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+        self.directory = tempfile.TemporaryDirectory()
+        self.url: str | None = None
+
+    def start(self, timeout: float = 10.0) -> str | None:
+        """The server's URL once it answers, or None when there is no redis-server binary."""
+        binary = shutil.which("redis-server")
+        if binary is None:
+            return None
+        port = free_port()
+        command = [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(
+            [*command, "--dir", self.directory.name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
+                    connection.sendall(b"PING\r\n")
+                    if connection.recv(16).startswith(b"+PONG"):
+                        self.url = f"redis://127.0.0.1:{port}/0"
+                        return self.url
+            except OSError:
+                time.sleep(0.02)  # poll interval, bounded by the deadline
+        self.stop()
+        return None
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.directory.cleanup()
+
+
 def baseline(server: str = DEFAULT_SERVER) -> System:
     """The same routes, domain and store without contract validation (benchmarks/baseline.py)."""
     factory = "benchmarks.baseline:create_baseline_app"

@@ -45,7 +45,7 @@ class PortkeyMock:
     # -- control plane ---------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget every virtual key and every journal entry."""
+        """Forget every virtual key, every journal entry and the fault plan."""
         self._control("POST", "/reset")
 
     def clear_journal(self) -> None:
@@ -55,6 +55,18 @@ class PortkeyMock:
         """Preload virtual keys (create bodies, optionally with a `slug`) for `api_key`; their slugs."""
         document = {"workspaces": [{"api_key": api_key or self.api_key, "virtual_keys": list(virtual_keys)}]}
         return self._control("POST", "/seed", document)["slugs"]
+
+    def set_faults(self, *rules: dict[str, Any], seed: int | None = None, **plan: Any) -> dict[str, Any]:
+        """Install a fault plan (see README, "Faults on demand"); the plan as installed, with its seed.
+
+        `set_faults({"operation": "createVirtualKey", "status": 503, "times": 1})` makes the next
+        create answer 503; `rate_limits=[...]` adds a counting rate limiter. `reset()` clears it.
+        """
+        document = {"rules": list(rules), **plan, **({"seed": seed} if seed is not None else {})}
+        return self._control("PUT", "/faults", document)
+
+    def clear_faults(self) -> None:
+        self._control("DELETE", "/faults")
 
     @property
     def journal(self) -> list[dict[str, Any]]:

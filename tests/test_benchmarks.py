@@ -69,3 +69,17 @@ def test_prism_without_node_is_skipped_with_the_reason(tmp_path, monkeypatch):
     monkeypatch.setattr(systems.shutil, "which", lambda _name: None)
     missing = systems.prism().missing
     assert missing == "Node.js and npm are missing (apt-get install nodejs npm), so Prism cannot run"
+
+
+def test_the_shared_state_rows_run_the_mock_with_redis_and_each_worker_count(tmp_path):
+    printed, results = _harness(tmp_path, "--large", "0", "--workers", "1", "2")
+    rows = {row["system"]: row for row in results["rows"] if row.get("shared_state")}
+    assert set(rows) == {"mock, redis, 1 workers", "mock, redis, 2 workers"}
+    for row in rows.values():
+        assert "vs_baseline" not in row  # another server and store: not compared with the baseline
+        if not shutil.which("redis-server"):
+            assert row["skipped"] == "redis-server is not installed (apt-get install redis-server)"
+        elif shutil.which("wrk"):
+            assert row["rps"] > 0 and row["failed"] == 0
+    if shutil.which("redis-server") and shutil.which("wrk"):
+        assert "| mock, redis, 2 workers | retrieve |" in printed

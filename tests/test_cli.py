@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -30,12 +32,26 @@ class Served:
         self.root_url = base_url.removesuffix("/v1")
 
 
+def stop_group(process: subprocess.Popen[str]) -> None:
+    """Stop the server and any worker it forked (granian serves from a child process)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # a worker left behind by a parent that already exited
+
+
 def serve(*options: str) -> Iterator[Served]:
     process = subprocess.Popen(
         [MOCKSERVER, "serve", "--port", "0", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group, so a forked worker can be stopped with it
     )
     try:
         first_line = process.stdout.readline()  # printed once the socket is bound
@@ -44,9 +60,7 @@ def serve(*options: str) -> Iterator[Served]:
         wait_until_healthy(served.root_url, timeout=15)
         yield served
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        stop_group(process)
 
 
 @pytest.fixture
@@ -73,6 +87,8 @@ def test_ctrl_c_stops_the_server_cleanly(served: Served):
     assert served.process.returncode == 0, err
     assert out.strip().endswith("mockserver stopped")
     assert "Traceback" not in err
+    with pytest.raises(ProcessLookupError):  # no worker process outlives the server
+        os.killpg(served.process.pid, 0)
 
 
 def test_serve_preloads_a_seed_file_and_honours_options(tmp_path: Path):

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from portkey_ai import Portkey
-from portkey_ai.api_resources.exceptions import BadRequestError
+from portkey_ai.api_resources.exceptions import BadRequestError, InternalServerError
 
 from mockserver import MockServer, create_app
 
@@ -88,6 +88,20 @@ def test_a_request_matching_no_operation_is_unexpected_and_names_the_nearest(por
     message = str(failure.value)
     assert "1 requests matched no operation of the contract" in message
     assert "POST /v1/virtual-key (no operation; nearest: createVirtualKey) -> 404" in message
+
+
+def test_faults_set_through_the_fixture_drive_the_sdks_retry_and_reset_clears_them(portkey_mock):
+    portkey_mock.set_faults({"operation": "listVirtualKeys", "status": 500}, seed=7)
+    with pytest.raises(InternalServerError):
+        sdk(portkey_mock).virtual_keys.list()
+    assert [e["status"] for e in portkey_mock.requests("listVirtualKeys")] == [500, 500]  # SDK retried once
+    portkey_mock.set_faults({"operation": "listVirtualKeys", "status": 500, "request_id": True})
+    portkey_mock.clear_journal()
+    with pytest.raises(InternalServerError):
+        sdk(portkey_mock).virtual_keys.list()
+    assert len(portkey_mock.requests("listVirtualKeys")) == 1  # x-portkey-request-id: no retry
+    portkey_mock.reset()
+    assert sdk(portkey_mock).virtual_keys.list().total == 0
 
 
 def test_seeded_keys_are_visible_to_the_client(portkey_mock):
