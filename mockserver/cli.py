@@ -29,11 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the mock on a production server (granian or waitress)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument(
-        "--port", type=int, default=8787, help="port to listen on; 0 picks a free one (default 8787)"
-    )
-    serve.add_argument("--threads", type=int, default=8, help="threads running the app (default 8)")
+    _add_listening_options(serve, default_port=8787)
     serve.add_argument(
         "--server",
         choices=("granian", "waitress"),
@@ -59,9 +55,6 @@ def _parser() -> argparse.ArgumentParser:
         "--strict",
         action="store_true",
         help="validate every request with openapi-core too (slower; the default compiled validators agree)",
-    )
-    serve.add_argument(
-        "--journal-limit", type=int, default=1000, help="requests the journal keeps (default 1000)"
     )
     shared = serve.add_argument_group("shared state")
     shared.add_argument(
@@ -96,17 +89,27 @@ def _parser() -> argparse.ArgumentParser:
         "proxy", help="forward /v1 to a real service, judging requests and responses against the contract"
     )
     proxy.add_argument("--upstream", required=True, help="the real service's base URL, ending in /v1")
-    proxy.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    proxy.add_argument("--port", type=int, default=8788, help="port to listen on (default 8788)")
-    proxy.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    _add_listening_options(proxy, default_port=8788)
     proxy.add_argument("--contract", type=Path, help="OpenAPI contract to judge by (default: ours)")
-    proxy.add_argument(
-        "--journal-limit", type=int, default=1000, help="requests the journal keeps (default 1000)"
-    )
     proxy.add_argument(
         "--timeout", type=float, default=30.0, help="seconds to wait for the upstream; then 504 (default 30)"
     )
     return parser
+
+
+def _add_listening_options(parser: argparse.ArgumentParser, default_port: int) -> None:
+    """Where a server listens, how many threads run the app, how much of its traffic it journals."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=default_port,
+        help=f"port to listen on; 0 picks a free one (default {default_port})",
+    )
+    parser.add_argument("--threads", type=int, default=8, help="threads running the app (default 8)")
+    parser.add_argument(
+        "--journal-limit", type=int, default=1000, help="requests the journal keeps (default 1000)"
+    )
 
 
 def _fault_plan(args: argparse.Namespace) -> dict[str, Any] | None:
