@@ -20,7 +20,7 @@ import math
 import random
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -142,6 +142,10 @@ def parse_rule_text(text: str, where: str) -> dict[str, Any]:
     return rule
 
 
+NO_FAULT = Fault()
+"""The fault of a request no fault applies to."""
+
+
 class Faults:
     """Decides each request's fault from the plan, its counters and the request's own header."""
 
@@ -170,15 +174,21 @@ class Faults:
     def clear(self) -> None:
         self.state.clear()
 
-    def for_request(self, operation_id: str, header: str | None) -> Fault:
-        """The fault for one request to `operation_id`; a header rule comes first."""
+    def for_request(self, operation_id: str, headers: Mapping[str, str]) -> Fault:
+        """The fault for one request to `operation_id`; a header rule comes first.
+
+        `NO_FAULT` itself when nothing applies, which is every request of a mock without faults.
+        """
+        header = headers.get(FAULT_HEADER)
+        plan = self.state.load()
+        if header is None and not (plan and plan["rules"]):
+            return NO_FAULT
         effects: list[dict[str, Any]] = []
         if header is not None:
             where = f"header.{FAULT_HEADER}"
             rule = parse_rule_text(header, where)
             self._check_rule(rule, _HEADER_RULE, where, operation_id)
             effects.append(_with_sample(rule, random.Random(f"header:{header}")))
-        plan = self.state.load()
         for index, rule in enumerate(plan["rules"] if plan else []):
             if rule.get("operation", "*") not in ("*", operation_id):
                 continue

@@ -20,7 +20,7 @@ from mockserver import wire
 from mockserver.connection_faults import CONNECTION_FAULT
 from mockserver.contract import Contract, Operation
 from mockserver.errors import PayloadTooLarge, ValidationFailed
-from mockserver.faults import FAULT_HEADER, Fault, Faults
+from mockserver.faults import NO_FAULT, Faults
 from mockserver.journal import Journal, entry_for
 from mockserver.validation import IncomingRequest, RequestValidator, ValidRequest
 from mockserver.verdict import RequestJudge, RequestVerdict
@@ -85,19 +85,18 @@ def api_blueprint(
     judge = RequestJudge(contract, validator)
 
     def serve(operation: Operation, **path_params: str) -> Response:
-        g.incoming = incoming(path_params)
-        verdict = g.verdict = judge.judge(g.incoming, bare_query=bare_query(), operation=operation)
-        fault = Fault()
-        if faults is not None:
-            fault = faults.for_request(operation.operation_id, request.headers.get(FAULT_HEADER))
-        if fault.delay_ms:
-            time.sleep(fault.delay_ms / 1000)  # the injected latency itself
-        if fault.connection:
-            request.environ[CONNECTION_FAULT] = fault.connection  # broken on the way out
-            return jsonify({"success": True, "data": {"fault": fault.connection}})
-        if fault.status:
-            raise fault.error()
-        api_key = request.headers.get(API_KEY_HEADER)
+        sent = g.incoming = incoming(path_params)
+        verdict = g.verdict = judge.judge(sent, bare_query=bare_query(), operation=operation)
+        fault = NO_FAULT if faults is None else faults.for_request(operation.operation_id, sent.headers)
+        if fault is not NO_FAULT:
+            if fault.delay_ms:
+                time.sleep(fault.delay_ms / 1000)  # the injected latency itself
+            if fault.connection:
+                request.environ[CONNECTION_FAULT] = fault.connection  # broken on the way out
+                return jsonify({"success": True, "data": {"fault": fault.connection}})
+            if fault.status:
+                raise fault.error()
+        api_key = sent.headers.get(API_KEY_HEADER)
         principal = policy.authenticate(api_key)
         if faults is not None and api_key:
             faults.check_rate_limit(api_key)

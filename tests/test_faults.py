@@ -191,7 +191,7 @@ def test_latency_is_drawn_from_its_distribution_and_repeats_with_the_seed(contra
     def delays(operation: str) -> list[float]:
         faults = Faults(contract, MemoryFaultState())
         faults.set_plan(plan)
-        return [faults.for_request(operation, None).delay_ms for _ in range(30)]
+        return [faults.for_request(operation, {}).delay_ms for _ in range(30)]
 
     assert delays("listVirtualKeys") == [40] * 30
     uniform = delays("createVirtualKey")
