@@ -97,8 +97,9 @@ class MemoryJournal:
 class RedisJournal:
     """A journal shared by every process of one mock instance (its Redis key prefix).
 
-    Entries are JSON in a list trimmed to the limit on every append; `seq` comes from one counter,
-    so numbering and the dropped count hold across processes.
+    Entries are JSON in a list trimmed to the limit, next to a counter of all appends since the
+    last clear. Appending is one transaction (count, push, trim), so the numbers follow from the
+    two: the newest kept entry is number `count`, and `count - kept` were dropped.
     """
 
     def __init__(self, keys: RedisNamespace, limit: int = 1000) -> None:
@@ -107,29 +108,36 @@ class RedisJournal:
         self.limit = limit
         self._keys = keys
         self._entries_key = keys.key("journal", "entries")
-        self._sequence_key = keys.key("journal", "seq")
+        self._count_key = keys.key("journal", "seq")
 
     def append(self, entry: PendingEntry) -> None:
-        client = self._keys.client
-        sequence = int(client.incr(self._sequence_key))
-        with client.pipeline(transaction=True) as pipe:
-            pipe.rpush(self._entries_key, json.dumps({"seq": sequence, **built(entry)}))
+        with self._keys.client.pipeline(transaction=True) as pipe:
+            pipe.incr(self._count_key)
+            pipe.rpush(self._entries_key, json.dumps(built(entry)))
             pipe.ltrim(self._entries_key, -self.limit, -1)
             pipe.execute()
 
     def entries(self) -> list[Entry]:
-        raw = self._keys.client.lrange(self._entries_key, 0, -1)
-        return sorted((json.loads(item) for item in raw), key=lambda entry: entry["seq"])
+        appended, raw = self._read()
+        first = appended - len(raw) + 1
+        return [{"seq": first + index, **json.loads(item)} for index, item in enumerate(raw)]
 
     def clear(self) -> None:
         self._keys.clear("journal")
 
     def dropped(self) -> int:
         with self._keys.client.pipeline(transaction=True) as pipe:
-            pipe.get(self._sequence_key)
+            pipe.get(self._count_key)
             pipe.llen(self._entries_key)
             appended, kept = pipe.execute()
         return max(0, int(appended or 0) - int(kept))
+
+    def _read(self) -> tuple[int, list[bytes]]:
+        with self._keys.client.pipeline(transaction=True) as pipe:
+            pipe.get(self._count_key)
+            pipe.lrange(self._entries_key, 0, -1)
+            appended, raw = pipe.execute()
+        return int(appended or 0), raw
 
 
 def entry_for(
