@@ -94,6 +94,7 @@ def test_canary_secrets_appear_nowhere_but_masked(server, caplog):
             "seed",
         )
     }
+    echo = canary("echo")
     seen: list[str] = []
     with httpx.Client(base_url=server.base_url, headers={"x-portkey-api-key": "pk-canary"}) as http:
 
@@ -110,60 +111,29 @@ def test_canary_secrets_appear_nowhere_but_masked(server, caplog):
         call("GET", "/virtual-keys")
         call("PUT", f"/virtual-keys/{slugs[0]}", json={"key": secrets["rotated"]})
         call("GET", f"/virtual-keys/{slugs[0]}")
-        # error paths with a secret in every position a validator might quote it
-        bad = secrets["invalid"]
-        assert (
-            call("POST", "/virtual-keys", json={"name": "x", "provider": bad, "key": bad}).status_code == 400
-        )
-        assert (
-            call(
-                "POST",
-                "/virtual-keys",
-                json={"name": "x", "provider": "openai", "key": bad, "usage_limits": {"credit_limit": bad}},
-            ).status_code
-            == 400
-        )
-        assert (
-            call(
-                "POST",
-                "/virtual-keys",
-                json={
-                    "name": "x",
-                    "provider": "openai",
-                    "key": bad,
-                    "awsSecretAccessKey": {"nested": bad},
-                    "unknown": bad,
-                },
-            ).status_code
-            == 400
-        )
-        assert call("PUT", f"/virtual-keys/{slugs[0]}", json={"key": 42, "name": bad * 10}).status_code == 400
-        assert (
-            call(
-                "PUT",
-                f"/virtual-keys/{slugs[0]}",
-                content=f'{{"key": "{bad}"'.encode(),
-                headers={"content-type": "application/json"},
-            ).status_code
-            == 400
-        )
-        assert (
-            call(
-                "PUT",
-                f"/virtual-keys/{slugs[0]}",
-                content=f'{{"key": "{bad}"}}'.encode(),
-                headers={"content-type": "text/plain"},
-            ).status_code
-            == 415
-        )
-        assert call("PUT", "/virtual-keys/missing-000000", json={"key": bad}).status_code == 404
+        # Error paths: a secret where secrets go, and a marked value in every other position a
+        # validator might quote. The journal keeps what was sent, so only the secret is masked there.
+        bad, key = echo, secrets["invalid"]
+        truncated = {"content": f'{{"key": "{key}"'.encode(), "headers": {"content-type": "application/json"}}
+        pk = {"name": "x", "provider": "openai", "key": key}
+        rejected = [
+            ("POST", "/virtual-keys", {"json": {"name": "x", "provider": bad, "key": key}}, 400),
+            ("POST", "/virtual-keys", {"json": {**pk, "usage_limits": {"credit_limit": bad}}}, 400),
+            ("POST", "/virtual-keys", {"json": {**pk, "awsSecretAccessKey": {"x": key}, "u": bad}}, 400),
+            ("PUT", f"/virtual-keys/{slugs[0]}", {"json": {"key": 42, "name": bad * 10}}, 400),
+            ("PUT", f"/virtual-keys/{slugs[0]}", truncated, 400),
+            ("PUT", f"/virtual-keys/{slugs[0]}", {"content": f'{{"key": "{key}"}}'.encode()}, 415),
+            ("PUT", "/virtual-keys/missing-000000", {"json": {"key": key}}, 404),
+        ]  # fmt: skip
+        for method, path, request, status in rejected:
+            assert call(method, path, **request).status_code == status, (method, path)
         seed = {
             "workspaces": [
                 {
                     "api_key": "pk-canary",
                     "virtual_keys": [
                         {"name": "seeded", "provider": "openai", "key": secrets["seed"]},
-                        {"name": "bad", "provider": "openai", "key": bad, "rate_limits": bad},
+                        {"name": "bad", "provider": "openai", "key": key, "rate_limits": bad},
                     ],
                 }
             ]
@@ -172,7 +142,11 @@ def test_canary_secrets_appear_nowhere_but_masked(server, caplog):
         seen.append(seed_response.text)
         call("GET", "/virtual-keys")
 
-    everything = "\n".join(seen) + "\n" + caplog.text
+    journal = httpx.get(f"{server.root_url}/__mock/journal").text  # what every request sent, as kept
+    assert journal.count('"operation"') > len(rejected)
+    answers_and_logs = "\n".join(seen) + "\n" + caplog.text
+    everything = answers_and_logs + "\n" + journal
     for label, secret in secrets.items():
         assert middle(secret) not in everything, f"the {label} secret leaked"
+    assert middle(echo) not in answers_and_logs, "a rejected value was echoed"
     assert "CA*****" in everything  # and the masks are there
