@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from contracts.strategies import PROVIDER_CASES
@@ -18,20 +19,17 @@ def _positive(text: str) -> int:
     return value
 
 
-def _phases(text: str) -> tuple[str, ...]:
-    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
-    unknown = [name for name in chosen if name not in PHASES]
-    if unknown or not chosen:
-        raise argparse.ArgumentTypeError(f"choose from {', '.join(PHASES)}")
-    return chosen
+def _subset_of(known: Iterable[str]) -> Callable[[str], tuple[str, ...]]:
+    """An argparse type for a comma-separated, non-empty subset of `known`."""
+    names = tuple(known)
 
+    def parse(text: str) -> tuple[str, ...]:
+        chosen = tuple(part.strip() for part in text.split(",") if part.strip())
+        if not chosen or any(name not in names for name in chosen):
+            raise argparse.ArgumentTypeError(f"choose from {', '.join(names)}")
+        return chosen
 
-def _provider_cases(text: str) -> tuple[str, ...]:
-    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
-    unknown = [name for name in chosen if name not in PROVIDER_CASES]
-    if unknown or not chosen:
-        raise argparse.ArgumentTypeError(f"choose from {', '.join(PROVIDER_CASES)}")
-    return chosen
+    return parse
 
 
 def _add_verify(commands: argparse._SubParsersAction) -> None:
@@ -50,10 +48,15 @@ def _add_verify(commands: argparse._SubParsersAction) -> None:
     add("--workers", type=_positive, default=1, help="concurrent schemathesis workers (default 1)")
     add("--read-only", action="store_true", help="only GET requests: nothing is created, changed or deleted")
     add("--max-requests", type=_positive, help="stop once this many requests were sent (clean-up excepted)")
-    add("--phases", type=_phases, default=PHASES, help=f"comma-separated subset of {','.join(PHASES)}")
+    add(
+        "--phases",
+        type=_subset_of(PHASES),
+        default=PHASES,
+        help=f"comma-separated subset of {','.join(PHASES)}",
+    )
     add(
         "--provider-cases",
-        type=_provider_cases,
+        type=_subset_of(PROVIDER_CASES),
         default=tuple(PROVIDER_CASES),
         help="comma-separated provider cases the lifecycle phase creates (default: all)",
     )

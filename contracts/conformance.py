@@ -25,8 +25,9 @@ from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from werkzeug.datastructures import Headers
 
 from mockserver.contract import Contract
-from mockserver.errors import ApiError, ValidationFailed
-from mockserver.validation import CoreRequest, IncomingRequest, RequestValidator, decode_json_object
+from mockserver.errors import ValidationFailed
+from mockserver.validation import CoreRequest, IncomingRequest, decode_json_object, header
+from mockserver.verdict import RequestJudge
 from mockserver.violations import Violation, from_schema_errors
 
 
@@ -66,38 +67,27 @@ class ContractChecker:
     """Checks exchanges against one contract (the project's own by default)."""
 
     def __init__(self, contract: Contract | None = None) -> None:
-        self.contract = contract or Contract()
-        self._requests = RequestValidator(self.contract, max_body_bytes=2**62)
+        self.contract = contract or Contract.load()
+        self._judge = RequestJudge(self.contract)
 
     def check_request(self, exchange: Exchange) -> list[Violation]:
-        """What the request did that the contract does not allow (empty: it conforms)."""
-        operation = self.contract.operation_for(exchange.method, exchange.path)
-        if operation is None:
-            return [
-                Violation(
-                    "request",
-                    f"{exchange.method.upper()} {exchange.path} is not an operation of the contract",
-                )
-            ]
+        """What the request did that the contract does not allow (empty: it conforms).
+
+        The same judge as the mock's and the journal's, so the toolkit can never disagree with them.
+        """
         incoming = IncomingRequest(
             method=exchange.method,
             path=exchange.path,
             query=exchange.query,
             headers=exchange.request_headers,
             body=exchange.request_body,
-            content_type=_header(exchange.request_headers, "content-type"),
-            path_params=_path_params(operation.path, exchange.path),
+            content_type=header(exchange.request_headers, "content-type"),
         )
-        try:
-            return list(self._requests.check(operation, incoming).violations)
-        except ValidationFailed as failed:
-            return failed.violations
-        except ApiError as error:
-            return [Violation("request", error.message)]
+        return list(self._judge.judge(incoming).violations)
 
     def check_response(self, exchange: Exchange) -> list[Violation]:
         """What the response did that the contract does not allow (empty: it conforms)."""
-        content_type = _header(exchange.response_headers, "content-type") or ""
+        content_type = header(exchange.response_headers, "content-type") or ""
         violations = []
         if not content_type.lower().startswith("application/json"):
             violations.append(Violation("response.header.Content-Type", "must be application/json"))
@@ -137,20 +127,3 @@ class _CoreResponse:
         self.headers = Headers(list(exchange.response_headers.items()))
         self.content_type = "application/json"
         self.data = json.dumps(body).encode()
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return None
-
-
-def _path_params(template: str, path: str) -> dict[str, str]:
-    names = [part for part in template.split("/")]
-    values = path.split("/")
-    return {
-        name[1:-1]: value
-        for name, value in zip(names, values, strict=False)
-        if name.startswith("{") and name.endswith("}")
-    }

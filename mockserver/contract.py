@@ -46,6 +46,11 @@ class Operation:
     def has_body(self) -> bool:
         return self.body_schema is not None
 
+    def path_params(self, path: str) -> dict[str, str] | None:
+        """The path parameters of a concrete `path` (`{"slug": ...}`), or None if it is not this path."""
+        match = _template_regex(self.path).fullmatch(path)
+        return match.groupdict() if match else None
+
 
 class Contract:
     """The parsed contract: raw document, resolved operations, and openapi-core's view of it."""
@@ -97,13 +102,13 @@ class Contract:
     def operation_for(self, method: str, path: str) -> Operation | None:
         """The operation a request targets, from its method and concrete path."""
         for op in self.operations.values():
-            if op.method == method.lower() and _template_regex(op.path).fullmatch(path):
+            if op.method == method.lower() and op.path_params(path) is not None:
                 return op
         return None
 
     def nearest_operation(self, method: str, path: str) -> Operation | None:
         """The operation a non-matching request most likely meant: same path, else same method."""
-        same_path = [op for op in self.operations.values() if _template_regex(op.path).fullmatch(path)]
+        same_path = [op for op in self.operations.values() if op.path_params(path) is not None]
         if same_path:
             return same_path[0]
         same_method = [op for op in self.operations.values() if op.method == method.lower()]
@@ -150,6 +155,7 @@ def _aliases(schema: dict[str, Any] | None) -> dict[str, str]:
     return {snake_case(name): name for name in schema.get("properties", {}) if snake_case(name) != name}
 
 
+@lru_cache(maxsize=64)
 def _template_regex(template: str) -> re.Pattern[str]:
-    pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
-    return re.compile(pattern)
+    """`/v1/virtual-keys/{slug}` -> a pattern whose named groups are the path parameters."""
+    return re.compile(re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)))

@@ -108,7 +108,6 @@ def api_blueprint(
         if verdict.checked.violations:
             raise ValidationFailed(list(verdict.checked.violations))
         valid = verdict.checked.request
-        g.operation = operation.operation_id
         requested = (valid.body or {}).get("workspace_id") or valid.query.get("workspace_id")
         where = "body" if valid.body and "workspace_id" in valid.body else "query"
         workspace = policy.workspace_for(principal, requested, where)

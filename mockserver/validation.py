@@ -121,6 +121,15 @@ class RequestValidator:
         return decode_json_object(request.body)
 
 
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by its lower-case name: directly (the mock's header views ignore case), else by a
+    scan (plain dicts from recorded traffic keep the sender's case)."""
+    value = headers.get(name)
+    if value is None:
+        value = next((v for k, v in headers.items() if k.lower() == name), None)
+    return value
+
+
 def _require_json_media_type(content_type: str | None) -> None:
     if not content_type:
         raise UnsupportedMediaType("header.Content-Type: is required and must be application/json")

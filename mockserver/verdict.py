@@ -8,14 +8,13 @@ Warnings name what the contract accepts but a careful client should know about.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from mockserver.contract import Contract, Operation
 from mockserver.errors import ApiError, ValidationFailed
-from mockserver.validation import Checked, IncomingRequest, RequestValidator
+from mockserver.validation import Checked, IncomingRequest, RequestValidator, header
 from mockserver.violations import Violation, location
 
 
@@ -68,7 +67,7 @@ class RequestJudge:
                 bare_query,
             )
         if not request.path_params:
-            request = replace(request, path_params=path_params(operation, request.path))
+            request = replace(request, path_params=operation.path_params(request.path) or {})
         violations = self._missing_api_key(request)
         checked, error = None, None
         try:
@@ -93,16 +92,8 @@ class RequestJudge:
         return [
             Violation(f"header.{name}", "is required")
             for name in self.api_key_headers
-            if not _header(request.headers, name)
+            if not header(request.headers, name)
         ]
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header by its lower-case name: directly (the mock's views ignore case), else by a scan."""
-    value = headers.get(name)
-    if value is None:
-        value = next((v for k, v in headers.items() if k.lower() == name), None)
-    return value
 
 
 def sent_body(raw: bytes) -> Any:
@@ -113,13 +104,6 @@ def sent_body(raw: bytes) -> Any:
         return json.loads(raw.decode("utf-8").removeprefix("\ufeff"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
-
-
-def path_params(operation: Operation, path: str) -> dict[str, str]:
-    """`/v1/virtual-keys/{slug}` and `/v1/virtual-keys/openai-1a2b3c` -> `{"slug": "openai-1a2b3c"}`."""
-    pattern = re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(operation.path))
-    match = re.fullmatch(pattern, path)
-    return match.groupdict() if match else {}
 
 
 def _warnings(

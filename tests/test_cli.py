@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -15,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.server import wait_until_healthy
+from tests.served import MOCKSERVER, ServedProcess
 
-MOCKSERVER = str(Path(sys.executable).with_name("mockserver"))
 FIRST_SEED_EXAMPLE = """
 from portkey_ai import Portkey
 portkey = Portkey(api_key="PORTKEY_API_KEY", base_url=BASE_URL)
@@ -26,54 +24,19 @@ print(new_virtual_key)
 """
 
 
-class Served:
-    def __init__(self, process: subprocess.Popen[str], base_url: str) -> None:
-        self.process, self.base_url = process, base_url
-        self.root_url = base_url.removesuffix("/v1")
-
-
-def stop_group(process: subprocess.Popen[str]) -> None:
-    """Stop the server and any worker it forked (granian serves from a child process)."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)  # a worker left behind by a parent that already exited
-
-
-def serve(*options: str) -> Iterator[Served]:
-    process = subprocess.Popen(
-        [MOCKSERVER, "serve", "--port", "0", *options],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group, so a forked worker can be stopped with it
-    )
-    try:
-        first_line = process.stdout.readline()  # printed once the socket is bound
-        assert first_line.startswith("mockserver listening on http://127.0.0.1:"), first_line
-        served = Served(process, first_line.split()[-1])
-        wait_until_healthy(served.root_url, timeout=15)
-        yield served
-    finally:
-        stop_group(process)
-
-
 @pytest.fixture
-def served() -> Iterator[Served]:
-    yield from serve()
+def served() -> Iterator[ServedProcess]:
+    server = ServedProcess()
+    yield server
+    server.stop()
 
 
-def test_serve_prints_its_url_and_answers_health(served: Served):
+def test_serve_prints_its_url_and_answers_health(served: ServedProcess):
     with urllib.request.urlopen(f"{served.root_url}/__mock/health") as response:
         assert response.status == 200 and json.load(response)["status"] == "ok"
 
 
-def test_the_first_seed_example_prints_a_body_with_a_slug(served: Served):
+def test_the_first_seed_example_prints_a_body_with_a_slug(served: ServedProcess):
     script = f"BASE_URL = {served.base_url!r}\n" + textwrap.dedent(FIRST_SEED_EXAMPLE)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -81,7 +44,7 @@ def test_the_first_seed_example_prints_a_body_with_a_slug(served: Served):
     assert printed["success"] is True and printed["data"]["slug"].startswith("openaivkey-")
 
 
-def test_ctrl_c_stops_the_server_cleanly(served: Served):
+def test_ctrl_c_stops_the_server_cleanly(served: ServedProcess):
     served.process.send_signal(signal.SIGINT)
     out, err = served.process.communicate(timeout=15)
     assert served.process.returncode == 0, err
@@ -99,7 +62,8 @@ def test_serve_preloads_a_seed_file_and_honours_options(tmp_path: Path):
         "    virtual_keys:\n"
         "      - {slug: seeded-000001, name: seeded, provider: openai, key: sk-seeded-0123456789}\n"
     )
-    for served in serve("--seed", str(seed), "--not-found-status", "403"):
+    served = ServedProcess("--seed", str(seed), "--not-found-status", "403")
+    try:
         request = urllib.request.Request(
             f"{served.base_url}/virtual-keys/seeded-000001", headers={"x-portkey-api-key": "pk-seeded"}
         )
@@ -111,9 +75,11 @@ def test_serve_preloads_a_seed_file_and_honours_options(tmp_path: Path):
         with pytest.raises(urllib.error.HTTPError) as raised:
             urllib.request.urlopen(missing)
         assert raised.value.code == 403
+    finally:
+        served.stop()
 
 
-def test_a_port_in_use_is_a_clear_error(served: Served):
+def test_a_port_in_use_is_a_clear_error(served: ServedProcess):
     port = served.base_url.rsplit(":", 1)[1].split("/")[0]
     result = subprocess.run([MOCKSERVER, "serve", "--port", port], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2

@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 
 import pytest
 
-from mockserver.server import wait_until_healthy
+from tests.served import ServedProcess
 
 
 @pytest.mark.parametrize("server", ["granian", "waitress"])
 def test_the_command_serves_the_mock_and_stops_on_sigterm(server):
-    command = [sys.executable, "-m", "mockserver.cli", "serve", "--port", "0", "--server", server]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    served = ServedProcess("--server", server)
+    base_url = served.base_url
     try:
-        first_line = process.stdout.readline()
-        assert first_line.startswith("mockserver listening on http://127.0.0.1:"), first_line
-        base_url = first_line.split()[-1]
-        wait_until_healthy(base_url.removesuffix("/v1"), timeout=30)
         request = urllib.request.Request(
             f"{base_url}/virtual-keys",
             data=json.dumps({"name": "n", "provider": "azure-openai", "key": "sk-0123456789"}).encode(),
@@ -34,7 +28,8 @@ def test_the_command_serves_the_mock_and_stops_on_sigterm(server):
         message = json.load(rejected.value)["data"]["message"]
         assert message.startswith("body.resourceName: is required (for azure-openai with default auth)")
     finally:
-        process.send_signal(signal.SIGTERM)
-        out, _ = process.communicate(timeout=30)
-    assert process.returncode == 0
+        served.process.send_signal(signal.SIGTERM)
+        out, _ = served.process.communicate(timeout=30)
+        served.stop()  # any worker left behind
+    assert served.process.returncode == 0
     assert "mockserver stopped" in out

@@ -137,7 +137,7 @@ def test_every_create_example_is_a_valid_request(contract, checker):
         exchange = Exchange(
             "POST",
             "/v1/virtual-keys",
-            request_headers={"content-type": "application/json"},
+            request_headers={"content-type": "application/json", "x-portkey-api-key": "pk-example"},
             request_body=json.dumps(body).encode(),
         )
         assert checker.check_request(exchange) == [], name

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import selectors
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,38 +14,9 @@ from portkey_ai.api_resources.exceptions import NotFoundError
 from mockserver import create_app
 from mockserver.cli import main
 from mockserver.config import MockConfig
-from mockserver.server import wait_until_healthy
 from tests.conftest import reset, unique_prefix
 from tests.seed_examples import SEED_EXAMPLES
-
-
-class MockProcess:
-    """`mockserver serve` in a process of its own, on a free port."""
-
-    def __init__(self, *args: str) -> None:
-        command = [sys.executable, "-m", "mockserver.cli", "serve", "--port", "0", *args]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.base_url = self._announced_url(deadline=time.monotonic() + 30)
-        self.root_url = self.base_url.removesuffix("/v1")
-        wait_until_healthy(self.root_url)
-
-    def _announced_url(self, deadline: float) -> str:
-        with selectors.DefaultSelector() as selector:
-            selector.register(self.process.stdout, selectors.EVENT_READ)
-            if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
-                self.stop()
-                raise TimeoutError("mockserver did not announce its address")
-        line = self.process.stdout.readline()
-        if "listening on " not in line:
-            self.stop()
-            raise RuntimeError(f"mockserver did not start: {self.process.stderr.read()}")
-        return line.split("listening on ")[1].split()[0]
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=15)
-        self.process.stdout.close()
-        self.process.stderr.close()
+from tests.served import ServedProcess
 
 
 @pytest.fixture
@@ -59,12 +27,12 @@ def shared_prefix(redis_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def instances(redis_url: str) -> Iterator[tuple[MockProcess, MockProcess]]:
+def instances(redis_url: str) -> Iterator[tuple[ServedProcess, ServedProcess]]:
     """Two mock processes on one Redis prefix, started once for this module."""
     prefix = unique_prefix()
-    first = MockProcess("--store", redis_url, "--redis-prefix", prefix)
+    first = ServedProcess("--store", redis_url, "--redis-prefix", prefix)
     try:
-        second = MockProcess("--store", redis_url, "--redis-prefix", prefix)
+        second = ServedProcess("--store", redis_url, "--redis-prefix", prefix)
     except Exception:
         first.stop()
         raise
@@ -75,7 +43,7 @@ def instances(redis_url: str) -> Iterator[tuple[MockProcess, MockProcess]]:
 
 
 @pytest.fixture
-def two_instances(instances: tuple[MockProcess, MockProcess]) -> tuple[MockProcess, MockProcess]:
+def two_instances(instances: tuple[ServedProcess, ServedProcess]) -> tuple[ServedProcess, ServedProcess]:
     """Both instances, their shared state emptied through the second one's control plane."""
     assert httpx.post(f"{instances[1].root_url}/__mock/reset").status_code == 200
     return instances
@@ -136,7 +104,7 @@ def test_concurrent_updates_through_both_instances_never_lose_a_field(two_instan
 
 def test_workers_share_one_state_and_the_fault_plan_given_at_start(redis_url, shared_prefix):
     fault = "operation=listVirtualKeys; status=503; times=1"
-    mock = MockProcess(
+    mock = ServedProcess(
         "--store", redis_url, "--redis-prefix", shared_prefix, "--workers", "2", "--fault", fault,
         "--fault-seed", "5",
     )  # fmt: skip
