@@ -10,10 +10,10 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 
-from mockserver import wire
-from mockserver.store import MemoryStore
+from mockserver import responses as wire
+from mockserver.access import AccessPolicy
+from mockserver.state.records import MemoryStore
 from mockserver.virtual_keys import VirtualKeys
-from mockserver.workspaces import AccessPolicy
 
 SECRET_FIELDS = ("key", "azureEntraClientSecret", "awsSecretAccessKey", "vertexServiceAccountJson")
 

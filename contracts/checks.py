@@ -16,7 +16,7 @@ from typing import Any
 
 from contracts.conformance import ContractChecker
 from contracts.ledger import Ledger, Observation, OwnKey
-from mockserver.contract import Contract
+from mockserver.contract.document import Contract
 
 CheckFunction = Callable[[Observation, Ledger], Iterable[str]]
 

@@ -24,10 +24,10 @@ from openapi_core.validation.response.exceptions import (
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from werkzeug.datastructures import Headers
 
-from mockserver.contract import Contract
+from mockserver.contract.document import Contract
+from mockserver.contract.validation import CoreRequest, IncomingRequest, decode_json_object, header
+from mockserver.contract.verdict import RequestJudge
 from mockserver.errors import ValidationFailed
-from mockserver.validation import CoreRequest, IncomingRequest, decode_json_object, header
-from mockserver.verdict import RequestJudge
 from mockserver.violations import Violation, from_schema_errors
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.conformance import Exchange
-from mockserver.contract import Contract
+from mockserver.contract.document import Contract
 from mockserver.virtual_keys import mask_secret
 
 API_KEY_HEADER = "x-portkey-api-key"

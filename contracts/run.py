@@ -15,7 +15,7 @@ from contracts.checks import run_checks
 from contracts.conformance import Exchange
 from contracts.ledger import Ledger, Observation, secret_paths
 from contracts.report import Finding, VerifyResult, curl_command
-from mockserver.contract import Contract
+from mockserver.contract.document import Contract
 
 
 class BudgetExhausted(Exception):

@@ -24,8 +24,8 @@ from typing import Any
 import schemathesis
 from hypothesis import strategies as st
 
-from mockserver.contract import Contract
-from mockserver.validation import IncomingRequest, RequestValidator
+from mockserver.contract.document import Contract
+from mockserver.contract.validation import IncomingRequest, RequestValidator
 from mockserver.virtual_keys import TOP_LEVEL_FIELDS, rule_violations
 
 CREATE_SCHEMA = "CreateVirtualKeyRequest"

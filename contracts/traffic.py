@@ -25,9 +25,9 @@ import yaml
 from openapi_core import Config, OpenAPI
 
 from contracts.conformance import ContractChecker, Exchange
-from mockserver.contract import Contract
-from mockserver.validation import IncomingRequest
-from mockserver.verdict import RequestJudge, RequestVerdict
+from mockserver.contract.document import Contract
+from mockserver.contract.validation import IncomingRequest
+from mockserver.contract.verdict import RequestJudge, RequestVerdict
 from mockserver.violations import Violation
 
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")

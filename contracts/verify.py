@@ -26,7 +26,7 @@ from contracts.lifecycle import Client, run_lifecycle
 from contracts.report import VerifyResult, write_json, write_junit, write_terminal
 from contracts.run import Budget, BudgetExhausted, VerifyRun
 from contracts.strategies import PROVIDER_CASES
-from mockserver.contract import Contract
+from mockserver.contract.document import Contract
 
 SCHEMATHESIS_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 PHASES = (*SCHEMATHESIS_PHASES, "lifecycle")

@@ -2,7 +2,7 @@
 
 from mockserver.app import create_app
 from mockserver.config import MockConfig
-from mockserver.contract import Contract
-from mockserver.server import MockServer
+from mockserver.contract.document import Contract
+from mockserver.serving.server import MockServer
 
 __all__ = ["Contract", "MockConfig", "MockServer", "create_app"]

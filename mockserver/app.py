@@ -7,21 +7,21 @@ import logging
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from mockserver.access import AccessPolicy
 from mockserver.config import MockConfig
-from mockserver.connection_faults import ConnectionFaults
-from mockserver.contract import Contract
-from mockserver.control import Seeder, control_blueprint, journal_blueprint
+from mockserver.contract.document import Contract
+from mockserver.contract.validation import RequestValidator
+from mockserver.control.routes import Seeder, control_blueprint, journal_blueprint
 from mockserver.errors import ApiError, PayloadTooLarge, envelope
-from mockserver.fault_state import FaultState, MemoryFaultState, RedisFaultState
-from mockserver.faults import Faults
-from mockserver.http import api_blueprint
+from mockserver.faults.connection import ConnectionFaults
+from mockserver.faults.plan import Faults
 from mockserver.journal import MemoryJournal, RedisJournal
-from mockserver.redis_namespace import RedisNamespace, connect
-from mockserver.store import MemoryStore, Store
-from mockserver.store.redis import RedisStore
-from mockserver.validation import RequestValidator
+from mockserver.routes import api_blueprint
+from mockserver.state.faults import FaultState, MemoryFaultState, RedisFaultState
+from mockserver.state.records import MemoryStore, Store
+from mockserver.state.records.redis import RedisStore
+from mockserver.state.redis_keys import RedisNamespace, connect
 from mockserver.virtual_keys import VirtualKeys
-from mockserver.workspaces import AccessPolicy
 
 log = logging.getLogger("mockserver")
 

@@ -17,10 +17,10 @@ from flask import Flask
 from mockserver.app import create_app
 from mockserver.config import MockConfig
 from mockserver.errors import ApiError
-from mockserver.faults import parse_rule_text
-from mockserver.granian_server import free_port, serve_with_granian
-from mockserver.server import MockServer
-from mockserver.workers import serve_workers
+from mockserver.faults.plan import parse_rule_text
+from mockserver.serving.granian import free_port, serve_with_granian
+from mockserver.serving.server import MockServer
+from mockserver.serving.workers import serve_workers
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -190,7 +190,7 @@ def _config(args: argparse.Namespace) -> MockConfig:
 
 
 def _proxy_app(args: argparse.Namespace) -> Flask:
-    from contracts.proxy import create_proxy_app  # the proxy is a toolkit check, wired in here only
+    from mockserver.serving.proxy import create_proxy_app  # the proxy is a toolkit check, wired in here only
 
     if not args.upstream.startswith(("http://", "https://")):
         raise ValueError("--upstream must be an http:// or https:// URL")

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from mockserver.contract import snake_case
-from mockserver.redis_namespace import RedisNamespace
-from mockserver.verdict import RequestVerdict
+from mockserver.contract.document import snake_case
+from mockserver.contract.verdict import RequestVerdict
+from mockserver.state.redis_keys import RedisNamespace
 from mockserver.violations import Violation
 from mockserver.virtual_keys import MASK, mask_secret, timestamp
 

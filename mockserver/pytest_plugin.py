@@ -17,7 +17,7 @@ import pytest
 
 from mockserver.app import create_app
 from mockserver.config import MockConfig
-from mockserver.server import MockServer, wait_until_healthy
+from mockserver.serving.server import MockServer, wait_until_healthy
 
 URL_VARIABLE = "PORTKEY_MOCK_URL"
 DEFAULT_API_KEY = "pk-test-portkey-mock"

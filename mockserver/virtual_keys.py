@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from mockserver.access import Workspace
 from mockserver.errors import NotFound, ValidationFailed
-from mockserver.store.base import Record, Store
+from mockserver.state.records.base import Record, Store
 from mockserver.violations import Violation
-from mockserver.workspaces import Workspace
 
 TOP_LEVEL_FIELDS = frozenset(
     {

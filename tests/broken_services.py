@@ -14,8 +14,8 @@ from typing import Any
 
 from mockserver import create_app
 from mockserver.config import MockConfig
-from mockserver.store import MemoryStore
-from mockserver.store.base import Record
+from mockserver.state.records import MemoryStore
+from mockserver.state.records.base import Record
 
 WsgiApp = Callable[..., Iterable[bytes]]
 Rewrite = Callable[[str, str, dict[str, Any], int, Any], tuple[int, Any]]

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from mockserver.server import wait_until_healthy
+from mockserver.serving.server import wait_until_healthy
 
 MOCKSERVER = str(Path(sys.executable).with_name("mockserver"))
 

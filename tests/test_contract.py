@@ -10,7 +10,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
 from contracts.conformance import Exchange
-from mockserver.contract import default_contract_path
+from mockserver.contract.document import default_contract_path
 
 EXPECTED_OPERATIONS = {
     ("get", "/v1/virtual-keys"): "listVirtualKeys",

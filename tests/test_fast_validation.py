@@ -16,7 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
 from mockserver import Contract
-from mockserver.validation import IncomingRequest, RequestValidator, decode_json_object, normalise_spellings
+from mockserver.contract.validation import (
+    IncomingRequest,
+    RequestValidator,
+    decode_json_object,
+    normalise_spellings,
+)
 from tests.conftest import make_api
 from tests.seed_examples import SEED_EXAMPLES
 

@@ -7,9 +7,9 @@ import pytest
 from mockserver import create_app
 from mockserver.cli import main
 from mockserver.config import MockConfig
-from mockserver.fault_state import MemoryFaultState, RedisFaultState
-from mockserver.faults import Faults
-from mockserver.redis_namespace import RedisNamespace, connect
+from mockserver.faults.plan import Faults
+from mockserver.state.faults import MemoryFaultState, RedisFaultState
+from mockserver.state.redis_keys import RedisNamespace, connect
 from tests.conftest import API_KEY, Api, reset, store_config, unique_prefix
 
 OPENAI = {"name": "openai", "provider": "openai", "key": "sk-secret-provider-key"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mockserver.store import MemoryStore
+from mockserver.state.records import MemoryStore
 
 
 def _record(slug: str) -> dict:

@@ -28,7 +28,7 @@ def test_the_wheel_ships_the_root_contract_and_the_mock_uses_it(tmp_path: Path):
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(target)
     probe = (
-        "import mockserver, mockserver.contract as c\n"
+        "import mockserver, mockserver.contract.document as c\n"
         "print(mockserver.__file__)\nprint(c.default_contract_path())\n"
         "client = mockserver.create_app().test_client()\n"
         "print(client.get('/v1/virtual-keys', headers={'x-portkey-api-key': 'k'}).status_code)\n"

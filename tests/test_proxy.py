@@ -15,10 +15,10 @@ import pytest
 from flask import Response
 from portkey_ai import Portkey
 
-from contracts.proxy import create_proxy_app
 from mockserver import MockServer, create_app
 from mockserver.cli import main as mockserver_main
 from mockserver.pytest_plugin import PortkeyMock
+from mockserver.serving.proxy import create_proxy_app
 
 SECRET = "sk-live-0000000000abcd"
 

@@ -9,9 +9,9 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockserver.redis_namespace import RedisNamespace
-from mockserver.store import MemoryStore
-from mockserver.store.redis import RedisStore
+from mockserver.state.records import MemoryStore
+from mockserver.state.records.redis import RedisStore
+from mockserver.state.redis_keys import RedisNamespace
 from tests.conftest import unique_prefix
 
 # Workspace namespaces and slugs as requests can make them, `:` and `*` included.

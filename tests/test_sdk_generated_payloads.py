@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from portkey_ai import Portkey
 
 from contracts.strategies import PROVIDER_CASES, create_bodies, update_bodies
-from mockserver.contract import Contract
+from mockserver.contract.document import Contract
 from mockserver.virtual_keys import TOP_LEVEL_FIELDS, mask_secret
 
 SECRETS = Contract.load().secret_fields - {"key"}

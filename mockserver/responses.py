@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.store.base import Record
+from mockserver.state.records.base import Record
 
 
 def retrieved(record: Record, status: str) -> dict[str, Any]:

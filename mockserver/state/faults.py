@@ -10,7 +10,7 @@ import json
 import threading
 from typing import Any, Protocol
 
-from mockserver.redis_namespace import RedisNamespace
+from mockserver.state.redis_keys import RedisNamespace
 
 Plan = dict[str, Any]
 

@@ -11,7 +11,7 @@ import json
 import threading
 from itertools import islice
 
-from mockserver.store.base import Record
+from mockserver.state.records.base import Record
 
 # ASCII escapes keep every string a client can send, lone surrogates included, encodable.
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode

@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from mockserver.contract import Contract, Operation
+from mockserver.contract.document import Contract, Operation
+from mockserver.contract.validation import Checked, IncomingRequest, RequestValidator, header
 from mockserver.errors import ApiError, ValidationFailed
-from mockserver.validation import Checked, IncomingRequest, RequestValidator, header
 from mockserver.violations import Violation, location
 
 

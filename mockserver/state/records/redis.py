@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mockserver.redis_namespace import RedisNamespace
-from mockserver.store.base import Record
+from mockserver.state.records.base import Record
+from mockserver.state.redis_keys import RedisNamespace
 
 # KEYS: record, order, sequence. ARGV: slug, then field/value pairs.
 _INSERT = """

@@ -16,17 +16,17 @@ from flask import Blueprint, Response, g, jsonify, request
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from mockserver import wire
-from mockserver.connection_faults import CONNECTION_FAULT
-from mockserver.contract import Contract, Operation
+from mockserver import responses
+from mockserver.access import AccessPolicy, Workspace
+from mockserver.contract.document import Contract, Operation
+from mockserver.contract.validation import IncomingRequest, RequestValidator, ValidRequest
+from mockserver.contract.verdict import RequestJudge, RequestVerdict
 from mockserver.errors import PayloadTooLarge, ValidationFailed
-from mockserver.faults import NO_FAULT, Faults
+from mockserver.faults.connection import CONNECTION_FAULT
+from mockserver.faults.plan import NO_FAULT, Faults
 from mockserver.journal import Journal, entry_for
-from mockserver.validation import IncomingRequest, RequestValidator, ValidRequest
-from mockserver.verdict import RequestJudge, RequestVerdict
 from mockserver.violations import Violation
 from mockserver.virtual_keys import VirtualKeys
-from mockserver.workspaces import AccessPolicy, Workspace
 
 API_KEY_HEADER = "x-portkey-api-key"
 
@@ -35,7 +35,7 @@ Handler = Callable[[VirtualKeys, ValidRequest, Workspace], Any]
 
 def _list(keys: VirtualKeys, req: ValidRequest, workspace: Workspace) -> Any:
     total, records = keys.page(workspace, req.query.get("current_page", 0), req.query.get("page_size", 50))
-    return {"object": "list", "total": total, "data": [wire.listed(r, keys.status(r)) for r in records]}
+    return {"object": "list", "total": total, "data": [responses.listed(r, keys.status(r)) for r in records]}
 
 
 def _create(keys: VirtualKeys, req: ValidRequest, workspace: Workspace) -> Any:
@@ -46,7 +46,7 @@ def _create(keys: VirtualKeys, req: ValidRequest, workspace: Workspace) -> Any:
 
 def _retrieve(keys: VirtualKeys, req: ValidRequest, workspace: Workspace) -> Any:
     record = keys.retrieve(workspace, req.path_params["slug"])
-    return wire.retrieved(record, keys.status(record))
+    return responses.retrieved(record, keys.status(record))
 
 
 def _update(keys: VirtualKeys, req: ValidRequest, workspace: Workspace) -> Any:

@@ -19,7 +19,7 @@ from waitress.server import create_server
 
 from mockserver.app import create_app
 from mockserver.config import MockConfig
-from mockserver.connection_faults import allow_connection_faults
+from mockserver.faults.connection import allow_connection_faults
 
 
 def serve_workers(

@@ -27,9 +27,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from mockserver.contract import Contract
+from mockserver.contract.document import Contract
 from mockserver.errors import ApiError, ValidationFailed
-from mockserver.fault_state import FaultState, Plan
+from mockserver.state.faults import FaultState, Plan
 from mockserver.violations import Violation, from_schema_errors
 
 FAULT_HEADER = "x-mock-fault"

@@ -10,7 +10,7 @@ from flask import Flask
 from waitress import wasyncore
 from waitress.server import create_server
 
-from mockserver.connection_faults import allow_connection_faults
+from mockserver.faults.connection import allow_connection_faults
 
 
 class MockServer:

@@ -17,12 +17,12 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from contracts.conformance import ContractChecker, Exchange
-from mockserver.contract import Contract
-from mockserver.control import journal_blueprint
+from mockserver.contract.document import Contract
+from mockserver.contract.verdict import RequestJudge
+from mockserver.control.routes import journal_blueprint
 from mockserver.errors import ApiError, envelope
-from mockserver.http import bare_query, incoming, journal_entry
 from mockserver.journal import MemoryJournal
-from mockserver.verdict import RequestJudge
+from mockserver.routes import bare_query, incoming, journal_entry
 from mockserver.violations import Violation
 
 API_PREFIX = "/v1"

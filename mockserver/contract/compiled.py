@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema_rs
 from rfc3339_validator import validate_rfc3339
 
-from mockserver.contract import Contract, Operation
+from mockserver.contract.document import Contract, Operation
 from mockserver.violations import location
 
 

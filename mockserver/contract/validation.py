@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from mockserver.contract import Contract, Operation
+from mockserver.contract.compiled import FastValidator
+from mockserver.contract.document import Contract, Operation
 from mockserver.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from mockserver.fast_validation import FastValidator
 from mockserver.violations import Violation, from_schema_errors
 
 if TYPE_CHECKING:

@@ -11,14 +11,14 @@ from typing import Any
 import yaml
 from flask import Blueprint, jsonify, request
 
-from mockserver.contract import Contract
+from mockserver.access import AccessPolicy
+from mockserver.contract.document import Contract
+from mockserver.contract.validation import IncomingRequest, RequestValidator, decode_json_object
 from mockserver.errors import ValidationFailed
-from mockserver.faults import Faults
+from mockserver.faults.plan import Faults
 from mockserver.journal import Journal
-from mockserver.validation import IncomingRequest, RequestValidator, decode_json_object
 from mockserver.violations import Violation
 from mockserver.virtual_keys import VirtualKeys
-from mockserver.workspaces import AccessPolicy
 
 
 class Seeder:

@@ -23,7 +23,7 @@ def default_contract_path() -> Path:
     packaged = resources.files("mockserver") / "openapi.yaml"
     if packaged.is_file():
         return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent / "openapi.yaml"
+    return Path(__file__).resolve().parents[2] / "openapi.yaml"
 
 
 def snake_case(name: str) -> str:

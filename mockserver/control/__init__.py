@@ -1,0 +1,1 @@
+"""The mock's own control plane under `/__mock/`: health, reset, seeding, the journal, faults."""
