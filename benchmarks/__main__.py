@@ -20,6 +20,7 @@ from typing import Any
 
 from benchmarks import load, systems
 from benchmarks.report import table
+from mockserver.serving.redis_server import RedisServer
 
 WORKLOADS = ("retrieve", "list", "mixed", "create")
 PRISM_WORKLOADS = ("retrieve", "list", "create")  # Prism is stateless: no update or delete of a created key
@@ -156,7 +157,7 @@ def _shared_state(args: argparse.Namespace, missing_wrk: str | None) -> list[dic
 
     All on waitress, compared with each other rather than with the baseline.
     """
-    redis = systems.RedisServer()
+    redis = RedisServer()
     url = redis.start()
     try:
         candidates = [systems.mock_workers(n, url) for n in args.workers]

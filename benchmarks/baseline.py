@@ -12,6 +12,7 @@ from flask import Flask, jsonify, request
 
 from mockserver import responses as wire
 from mockserver.access import AccessPolicy
+from mockserver.contract import Contract
 from mockserver.state.records import MemoryStore
 from mockserver.virtual_keys import VirtualKeys
 
@@ -21,10 +22,11 @@ SECRET_FIELDS = ("key", "azureEntraClientSecret", "awsSecretAccessKey", "vertexS
 def create_baseline_app() -> Flask:
     app = Flask("baseline")
     app.json.sort_keys = False
-    policy, keys = AccessPolicy(), VirtualKeys(MemoryStore(), SECRET_FIELDS)
+    policy = AccessPolicy(Contract.load().require_api_key_header())
+    keys = VirtualKeys(MemoryStore(), SECRET_FIELDS)
 
     def workspace() -> Any:
-        return policy.authenticate(request.headers.get("x-portkey-api-key")).workspace
+        return policy.authenticate(request.headers).workspace
 
     @app.get("/__mock/health")
     def health() -> Any:

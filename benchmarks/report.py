@@ -1,4 +1,4 @@
-"""The results as one plain-text table (the same shape the README's Performance section shows)."""
+"""The results as one plain-text table (the same shape docs/performance.md shows)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -13,10 +12,14 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mockserver.contract import Contract
+from mockserver.serving.ports import free_port
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CONTRACT = ROOT / "openapi.yaml"
 API_KEY = "pk-bench"
+API_KEY_HEADER = Contract.load().require_api_key_header()
 PRISM = HERE / "node_modules" / ".bin" / "prism"
 
 
@@ -77,16 +80,10 @@ class System:
         request = urllib.request.Request(
             f"{self.url}{self.base}/virtual-keys",
             data=body.encode(),
-            headers={"x-portkey-api-key": API_KEY, "Content-Type": "application/json"},
+            headers={API_KEY_HEADER: API_KEY, "Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.load(response)["data"]["slug"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 DEFAULT_SERVER = "granian"  # the mock's command line default
@@ -114,44 +111,6 @@ def mock_workers(workers: int, redis_url: str | None) -> System:
     command += ["--store", redis_url or "", "--redis-prefix", f"bench-{workers}", "--workers", str(workers)]
     missing = None if redis_url else "redis-server is not installed (apt-get install redis-server)"
     return System(f"mock, redis, {workers} workers", command, "/v1", "/__mock/health", port, missing)
-
-
-class RedisServer:
-    """A throw-away redis-server on a free 127.0.0.1 port, for the shared-state rows."""
-
-    def __init__(self) -> None:
-        self.process: subprocess.Popen[bytes] | None = None
-        self.directory = tempfile.TemporaryDirectory()
-        self.url: str | None = None
-
-    def start(self, timeout: float = 10.0) -> str | None:
-        """The server's URL once it answers, or None when there is no redis-server binary."""
-        binary = shutil.which("redis-server")
-        if binary is None:
-            return None
-        port = free_port()
-        command = [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
-        self.process = subprocess.Popen(
-            [*command, "--dir", self.directory.name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
-                    connection.sendall(b"PING\r\n")
-                    if connection.recv(16).startswith(b"+PONG"):
-                        self.url = f"redis://127.0.0.1:{port}/0"
-                        return self.url
-            except OSError:
-                time.sleep(0.02)  # poll interval, bounded by the deadline
-        self.stop()
-        return None
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        self.directory.cleanup()
 
 
 def baseline(server: str = DEFAULT_SERVER) -> System:
@@ -209,7 +168,7 @@ def _importable(module: str) -> bool:
 
 
 def _answers_200(url: str) -> bool:
-    request = urllib.request.Request(url, headers={"x-portkey-api-key": API_KEY})
+    request = urllib.request.Request(url, headers={API_KEY_HEADER: API_KEY})
     try:
         with urllib.request.urlopen(request, timeout=1) as response:
             return response.status == 200

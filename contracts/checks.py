@@ -14,15 +14,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from contracts.conformance import ContractChecker
 from contracts.ledger import Ledger, Observation, OwnKey
 from mockserver.contract.document import Contract
+from mockserver.contract.exchange import ContractChecker
+from mockserver.errors import error_code
 
 CheckFunction = Callable[[Observation, Ledger], Iterable[str]]
 
-ERROR_CODES = {400: "AB01", 401: "AB05", 402: "AB09", 403: "AB03", 404: "AB08", 405: "AB01", 409: "AB07"}
-ERROR_CODES |= {413: "AB01", 415: "AB01", 429: "AB06"}
-"""Portkey's error code for each status; every 5xx is AB04."""
 
 _MASK_FORM = re.compile(r"^(?:.{2}\*{5}.{3}|\*{5})$", re.DOTALL)
 
@@ -68,7 +66,7 @@ def error_envelope(seen: Observation, ledger: Ledger) -> Iterable[str]:
         return
     if not isinstance(data.get("message"), str):
         yield f"a {status} answer has no data.message string"
-    code, expected = data.get("errorCode"), ERROR_CODES.get(status, "AB04" if status >= 500 else None)
+    code, expected = data.get("errorCode"), error_code(status)
     if code is None and status == 401:
         return  # Portkey's own 401 example carries no code
     if expected is None:
@@ -130,7 +128,7 @@ def created_key_retrievable(seen: Observation, ledger: Ledger) -> Iterable[str]:
 @check("update_visible", "an update is visible on the next retrieve", ordered=True)
 def update_visible(seen: Observation, ledger: Ledger) -> Iterable[str]:
     key, body = _own(seen, ledger), seen.json()
-    if not _retrieved(seen, key, body) or key.last_write == "failed update":
+    if key is None or not _retrieved(seen, key, body) or key.last_write == "failed update":
         return
     yield from _differences(key, body)
 
@@ -138,7 +136,7 @@ def update_visible(seen: Observation, ledger: Ledger) -> Iterable[str]:
 @check("failed_update_changes_nothing", "a failed update changes nothing", ordered=True)
 def failed_update_changes_nothing(seen: Observation, ledger: Ledger) -> Iterable[str]:
     key, body = _own(seen, ledger), seen.json()
-    if _retrieved(seen, key, body) and key.last_write == "failed update":
+    if key is not None and _retrieved(seen, key, body) and key.last_write == "failed update":
         for difference in _differences(key, body):
             yield f"after a rejected update, {difference}"
 
@@ -146,7 +144,7 @@ def failed_update_changes_nothing(seen: Observation, ledger: Ledger) -> Iterable
 @check("masked_key_matches", "masked_api_key matches the last key sent", ordered=True)
 def masked_key_matches(seen: Observation, ledger: Ledger) -> Iterable[str]:
     key, body = _own(seen, ledger), seen.json()
-    if _retrieved(seen, key, body) and body.get("masked_api_key") != key.masked_api_key:
+    if key is not None and _retrieved(seen, key, body) and body.get("masked_api_key") != key.masked_api_key:
         yield "masked_api_key does not mask the last key sent"
 
 
@@ -186,7 +184,8 @@ def isolated_between_api_keys(seen: Observation, ledger: Ledger) -> Iterable[str
         yield f"{seen.operation} of another API key's key answered {seen.exchange.status}"
     body = seen.json()
     if seen.operation == "listVirtualKeys" and seen.exchange.status == 200 and isinstance(body, dict):
-        items = body.get("data") if isinstance(body.get("data"), list) else []
+        data = body.get("data")
+        items = data if isinstance(data, list) else []
         others = {k.slug for k in ledger.keys.values() if k.api_key != seen.api_key and not k.deleted}
         if any(isinstance(item, dict) and item.get("slug") in others for item in items):
             yield "the list shows a key created with another API key"
@@ -228,7 +227,7 @@ def _is_not_found(seen: Observation) -> bool:
         return seen.exchange.status == 404
     body = seen.json()
     data = body.get("data") if isinstance(body, dict) else None
-    return isinstance(data, dict) and data.get("errorCode") == "AB03"
+    return isinstance(data, dict) and data.get("errorCode") == error_code(403)
 
 
 @cache

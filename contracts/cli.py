@@ -32,7 +32,7 @@ def _subset_of(known: Iterable[str]) -> Callable[[str], tuple[str, ...]]:
     return parse
 
 
-def _add_verify(commands: argparse._SubParsersAction) -> None:
+def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     verify_parser = commands.add_parser(
         "verify",
         help="check that a running service keeps to the contract",
@@ -41,7 +41,7 @@ def _add_verify(commands: argparse._SubParsersAction) -> None:
     )
     add = verify_parser.add_argument
     add("--base-url", required=True, help="the API root, e.g. http://127.0.0.1:8787/v1")
-    add("--api-key", required=True, help="sent as x-portkey-api-key")
+    add("--api-key", required=True, help="sent in the contract's API-key header")
     add("--second-api-key", help="another workspace's API key: keys must be invisible across the two")
     add("--max-examples", type=_positive, default=20, help="examples per operation and phase (default 20)")
     add("--seed", type=int, help="fix the generation so a run can be repeated exactly")

@@ -15,9 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import schemathesis
 
-from contracts.conformance import Exchange
 from contracts.run import VerifyRun
 from contracts.strategies import keep_service_rules
+from mockserver.contract.exchange import Exchange
 
 _RUNS: dict[int, VerifyRun] = {}
 _LOCK = threading.Lock()
@@ -114,9 +114,13 @@ def safe_body(
             body[name] = ledger.canary()
         elif isinstance(body[name], dict):
             body[name] = {"type": "service_account", "private_key": ledger.canary()}
-    name = body.get("name")
-    if operation == "createVirtualKey" and isinstance(name, str) and not name.startswith(ledger.name_prefix):
-        body["name"] = (ledger.name_prefix + name)[:_NAME_LIMIT]  # a retried request keeps one prefix
+    given = body.get("name")
+    if (
+        operation == "createVirtualKey"
+        and isinstance(given, str)
+        and not given.startswith(ledger.name_prefix)
+    ):
+        body["name"] = (ledger.name_prefix + given)[:_NAME_LIMIT]  # a retried request keeps one prefix
     if operation == "updateVirtualKey" and provider != "azure-openai":
         body.pop("deploymentConfig", None)
     return keep_service_rules(body) if keep_rules else body

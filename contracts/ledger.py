@@ -13,11 +13,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.conformance import Exchange
 from mockserver.contract.document import Contract
+from mockserver.contract.exchange import Exchange
 from mockserver.virtual_keys import mask_secret
 
-API_KEY_HEADER = "x-portkey-api-key"
 _REDACTED = "<secret>"
 
 
@@ -32,10 +31,8 @@ class Observation:
     intent: str | None = None
     """`valid` or `invalid` when the run knows whether the request keeps to the contract."""
     phase: str = "lifecycle"
-
-    @property
-    def api_key(self) -> str | None:
-        return header(self.exchange.request_headers, API_KEY_HEADER)
+    api_key: str | None = None
+    """The API key the request carried, if any."""
 
     def json(self) -> Any:
         try:
@@ -149,13 +146,6 @@ class Ledger:
         if "{slug}" in operation.path:
             slug = path.rsplit("/", 1)[-1]
         return operation.operation_id, slug
-
-
-def header(headers: Any, name: str) -> str | None:
-    for key, value in dict(headers).items():
-        if key.lower() == name:
-            return value
-    return None
 
 
 def secret_paths(body: Any, secret_fields: frozenset[str]) -> Any:

@@ -18,10 +18,10 @@ from hypothesis import seed as fixed_seed
 from hypothesis import strategies as st
 
 from contracts import strategies
-from contracts.conformance import Exchange
 from contracts.guard import safe_body
-from contracts.ledger import API_KEY_HEADER, Observation
+from contracts.ledger import Observation
 from contracts.run import VerifyRun
+from mockserver.contract.exchange import Exchange
 
 MAX_RATE_LIMIT_WAITS = 5
 MAX_RETRY_AFTER_SECONDS = 120.0
@@ -43,7 +43,7 @@ class Client:
         body: Any = None,
         intent: str | None = None,
     ) -> Observation:
-        headers = {API_KEY_HEADER: api_key} if api_key is not None else {}
+        headers = {self.run.api_key_header: api_key} if api_key is not None else {}
         for _ in range(MAX_RATE_LIMIT_WAITS + 1):
             self.run.budget.take()
             response = self.http.request(method, self.run.base_url + path, json=body, headers=headers)
@@ -55,7 +55,7 @@ class Client:
 
     def raw(self, method: str, path: str, api_key: str | None) -> httpx.Response:
         """A request outside the test (clean-up): not counted, not judged, 429s still waited out."""
-        headers = {API_KEY_HEADER: api_key} if api_key is not None else {}
+        headers = {self.run.api_key_header: api_key} if api_key is not None else {}
         for _ in range(MAX_RATE_LIMIT_WAITS + 1):
             response = self.http.request(method, self.run.base_url + path, headers=headers)
             delay = retry_after(response)
@@ -117,7 +117,7 @@ def plan(seed: int | None, cases: tuple[str, ...]) -> dict[str, Any]:
             )
         )
 
-    parts = {case: case_bodies(case) for case in cases}
+    parts: dict[str, st.SearchStrategy[Any]] = {case: case_bodies(case) for case in cases}
     parts |= {kind: strategies.invalid_create_bodies(kind) for kind in strategies.INVALID_CREATE_KINDS}
     return draw(st.fixed_dictionaries(parts), seed)
 

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
 
-from contracts.conformance import ContractChecker, Exchange
+from mockserver.contract.exchange import ContractChecker, Exchange
+from mockserver.contract.verdict import RequestVerdict
 from mockserver.violations import Violation
 
 
 @dataclass
-class Verdict:
+class JudgedExchange:
+    """A recorded exchange with the contract's verdict on its request and what its response broke."""
+
     exchange: Exchange
-    request_violations: list[Violation]
+    verdict: RequestVerdict
     response_violations: list[Violation]
+
+    @property
+    def request_violations(self) -> tuple[Violation, ...]:
+        return self.verdict.violations
 
     @property
     def conforms(self) -> bool:
@@ -35,25 +43,31 @@ class ExchangeRecorder:
     """
 
     checker: ContractChecker = field(default_factory=ContractChecker)
-    verdicts: list[Verdict] = field(default_factory=list)
+    verdicts: list[JudgedExchange] = field(default_factory=list)
 
     def record(self, response: httpx.Response) -> None:
         exchange = Exchange.from_httpx(response)
         self.verdicts.append(
-            Verdict(exchange, self.checker.check_request(exchange), self.checker.check_response(exchange))
+            JudgedExchange(
+                exchange, self.checker.judge_request(exchange), self.checker.check_response(exchange)
+            )
         )
 
     async def arecord(self, response: httpx.Response) -> None:
         await response.aread()
         self.record(response)
 
-    def hooks(self) -> dict[str, list]:
-        return {"response": [lambda response: (response.read(), self.record(response))]}
+    def hooks(self) -> dict[str, list[Callable[[httpx.Response], None]]]:
+        return {"response": [self._read_and_record]}
 
-    def async_hooks(self) -> dict[str, list]:
+    def _read_and_record(self, response: httpx.Response) -> None:
+        response.read()
+        self.record(response)
+
+    def async_hooks(self) -> dict[str, list[Callable[[httpx.Response], Awaitable[None]]]]:
         return {"response": [self.arecord]}
 
-    def failures(self) -> list[Verdict]:
+    def failures(self) -> list[JudgedExchange]:
         return [v for v in self.verdicts if not v.conforms]
 
     def assert_all_conform(self) -> None:

@@ -48,9 +48,9 @@ class VerifyResult:
         return Counter(finding.operation for finding in self.findings)
 
 
-def curl_command(method: str, url: str, body: str | None) -> str:
+def curl_command(method: str, url: str, body: str | None, api_key_header: str) -> str:
     """A shell-safe curl command; the API key is read from $PORTKEY_API_KEY, never printed."""
-    parts = ["curl", "-X", method.upper(), shlex.quote(url), "-H", '"x-portkey-api-key: $PORTKEY_API_KEY"']
+    parts = ["curl", "-X", method.upper(), shlex.quote(url), "-H", f'"{api_key_header}: $PORTKEY_API_KEY"']
     if body is not None:
         parts += ["-H", shlex.quote("Content-Type: application/json"), "--data", shlex.quote(body)]
     return " ".join(parts)
@@ -81,9 +81,9 @@ def write_terminal(result: VerifyResult, out: TextIO) -> None:
     verdict = "conforms" if result.exit_code == 0 else "does NOT conform"
     if result.interrupted:
         verdict = "was interrupted before the run finished"
-    total = sum(result.requests.values())
-    failures = len(_distinct(result.findings))
-    print(f"\n{result.base_url} {verdict}: {failures} distinct failure(s), {total} requests", file=out)
+    sent = sum(result.requests.values())
+    distinct = len(_distinct(result.findings))
+    print(f"\n{result.base_url} {verdict}: {distinct} distinct failure(s), {sent} requests", file=out)
     if result.seed is not None:
         print(f"reproduce this run with --seed {result.seed}", file=out)
 

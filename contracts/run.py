@@ -12,10 +12,11 @@ from dataclasses import replace
 from urllib.parse import urlencode, urlsplit
 
 from contracts.checks import run_checks
-from contracts.conformance import Exchange
 from contracts.ledger import Ledger, Observation, secret_paths
 from contracts.report import Finding, VerifyResult, curl_command
 from mockserver.contract.document import Contract
+from mockserver.contract.exchange import Exchange
+from mockserver.contract.validation import header
 
 
 class BudgetExhausted(Exception):
@@ -56,6 +57,7 @@ class VerifyRun:
         self.base_url = base_url.rstrip("/")
         self.read_only = read_only
         self.contract = contract
+        self.api_key_header = contract.require_api_key_header()
         self.ledger = Ledger(contract)
         self.budget = budget
         self.result = VerifyResult(self.base_url, self.ledger.run_id, seed)
@@ -76,7 +78,8 @@ class VerifyRun:
         """Judge one answered exchange (its path as sent to the service) and record it."""
         exchange = self.normalise(exchange)
         operation, slug = self.ledger.classify(exchange.method, exchange.path)
-        seen = Observation(exchange, operation, slug, intent, phase)
+        api_key = header(exchange.request_headers, self.api_key_header)
+        seen = Observation(exchange, operation, slug, intent, phase, api_key)
         label = self.label(exchange.method, exchange.path)
         with self._lock:
             self.result.requests[label] += 1
@@ -129,4 +132,4 @@ class VerifyRun:
                 body = json.dumps(shown, ensure_ascii=False)
             except ValueError:
                 body = exchange.request_body.decode("utf-8", "replace")
-        return self.ledger.redact(curl_command(exchange.method, url, body))
+        return self.ledger.redact(curl_command(exchange.method, url, body, self.api_key_header))

@@ -24,8 +24,8 @@ import httpx
 import yaml
 from openapi_core import Config, OpenAPI
 
-from contracts.conformance import ContractChecker, Exchange
 from mockserver.contract.document import Contract
+from mockserver.contract.exchange import ContractChecker, Exchange
 from mockserver.contract.validation import IncomingRequest
 from mockserver.contract.verdict import RequestJudge, RequestVerdict
 from mockserver.violations import Violation
@@ -162,7 +162,7 @@ def load_contract(path: Path | None) -> Contract:
             contract = Contract(adapted)
             # Judge the traffic even if the document breaks an OpenAPI rule (Portkey's published
             # spec gives non-nullable fields a null default): it is the traffic that is on trial.
-            contract.openapi = OpenAPI.from_dict(contract.document, config=Config(spec_validator_cls=None))
+            contract.openapi = OpenAPI.from_dict(contract.document, config=Config(spec_validator_cls=None))  # type: ignore[arg-type]
         except Exception as exc:
             raise UsageError(f"cannot use the contract {path}: {type(exc).__name__}") from None
     contract.path = path
@@ -280,7 +280,9 @@ def _describe(judged: Judged) -> str:
 # -- command line --------------------------------------------------------------------------------
 
 
-def add_check_traffic_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_check_traffic_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     """Add `check-traffic` to a command's subparsers; `args.run(args)` runs it."""
     parser = subparsers.add_parser(
         "check-traffic",

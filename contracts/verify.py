@@ -18,15 +18,15 @@ import httpx
 import schemathesis
 from schemathesis.engine import Status, events
 from schemathesis.engine import from_schema as engine_for
+from schemathesis.schemas import BaseSchema
 
 from contracts import guard
-from contracts.conformance import Exchange
-from contracts.ledger import API_KEY_HEADER
 from contracts.lifecycle import Client, run_lifecycle
 from contracts.report import VerifyResult, write_json, write_junit, write_terminal
 from contracts.run import Budget, BudgetExhausted, VerifyRun
 from contracts.strategies import PROVIDER_CASES
 from mockserver.contract.document import Contract
+from mockserver.contract.exchange import Exchange
 
 SCHEMATHESIS_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 PHASES = (*SCHEMATHESIS_PHASES, "lifecycle")
@@ -152,7 +152,7 @@ def _schemathesis_phases(run: VerifyRun, options: VerifyOptions, out: TextIO) ->
         {
             "seed": run.result.seed,
             "base-url": run.base_url,
-            "headers": {API_KEY_HEADER: options.api_key},
+            "headers": {run.api_key_header: options.api_key},
             "workers": options.workers,
             "rate-limit": "auto",  # on a 429, wait as long as Retry-After says, then retry
             "request-timeout": options.request_timeout,
@@ -161,7 +161,7 @@ def _schemathesis_phases(run: VerifyRun, options: VerifyOptions, out: TextIO) ->
             "checks": checks,
         }
     )
-    schema = schemathesis.openapi.from_dict(run.contract.document, config=config)
+    schema: BaseSchema = schemathesis.openapi.from_dict(run.contract.document, config=config)
     if options.read_only:
         schema = schema.include(method="GET")
     guard.attach(schema, run)

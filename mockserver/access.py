@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from mockserver.contract.validation import ValidRequest, header
 from mockserver.errors import Forbidden, Unauthorised, ValidationFailed
 from mockserver.violations import Violation
 
@@ -47,6 +48,7 @@ class Principal:
     workspace: Workspace | None
     scopes: frozenset[str]
     may_choose_workspace: bool
+    api_key: str = ""
 
 
 @lru_cache(maxsize=4096)  # two per request otherwise: about a tenth of a retrieve's cost
@@ -58,33 +60,53 @@ def derived_id(kind: str, text: str) -> str:
 class AccessPolicy:
     """Answers who an API key is (401), what it may do (403) and which workspace a call is for."""
 
-    def __init__(self, principals: dict[str, Principal] | None = None) -> None:
+    def __init__(self, api_key_header: str, principals: dict[str, Principal] | None = None) -> None:
+        self.api_key_header = api_key_header
         self._principals = principals
 
     @classmethod
-    def from_file(cls, path: Path) -> AccessPolicy:
+    def from_file(cls, api_key_header: str, path: Path) -> AccessPolicy:
         """Read a keys file (YAML or JSON): `{"api_keys": [{"key", "workspace_id"?, ...}]}`."""
         text = path.read_text(encoding="utf-8")
         document = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-        return cls(dict(_principals_from(document.get("api_keys", []))))
+        return cls(api_key_header, dict(_principals_from(document.get("api_keys", []))))
 
-    def authenticate(self, api_key: str | None) -> Principal:
+    def authenticate(self, headers: Mapping[str, str]) -> Principal:
+        """The caller named by the request's API-key header (401 when it names nobody)."""
+        return self.principal_of(header(headers, self.api_key_header))
+
+    def principal_of(self, api_key: str | None) -> Principal:
         if not api_key or not api_key.strip():
             raise Unauthorised()
-        _check_header_form(api_key)
+        self._check_header_form(api_key)
         if self._principals is None:
             organisation = derived_id("organisation", api_key)
             workspace = Workspace(organisation, derived_id("workspace", api_key), "Default")
-            return Principal(organisation, workspace, SCOPES, may_choose_workspace=True)
+            return Principal(organisation, workspace, SCOPES, may_choose_workspace=True, api_key=api_key)
         principal = self._principals.get(api_key)
         if principal is None:
             raise Unauthorised()
         return principal
 
     @staticmethod
-    def require(principal: Principal, scope: str) -> None:
-        if scope not in principal.scopes:
+    def require(principal: Principal, scope: str | None) -> None:
+        """403 unless the caller holds `scope` (an operation without one needs none)."""
+        if scope is not None and scope not in principal.scopes:
             raise Forbidden(f"API key lacks the scope {scope}")
+
+    def workspace_of(self, principal: Principal, request: ValidRequest) -> Workspace:
+        """The workspace a validated request acts on: `workspace_id` from its body, else its query."""
+        body = request.body or {}
+        requested = body.get("workspace_id") or request.query.get("workspace_id")
+        return self.workspace_for(principal, requested, "body" if "workspace_id" in body else "query")
+
+    def _check_header_form(self, api_key: str) -> None:
+        """Reject values no API key can have: the server joins repeated headers with a comma."""
+        where = f"header.{self.api_key_header}"
+        if "," in api_key:
+            raise ValidationFailed([Violation(where, "is sent more than once; send one API key")])
+        if len(api_key) > MAX_API_KEY_LENGTH:
+            raise ValidationFailed([Violation(where, f"is longer than {MAX_API_KEY_LENGTH} characters")])
 
     @staticmethod
     def workspace_for(principal: Principal, requested: str | None, where: str) -> Workspace:
@@ -98,15 +120,6 @@ class AccessPolicy:
         if not principal.may_choose_workspace:
             raise Forbidden("API key is not allowed in the requested workspace")
         return Workspace(principal.organisation_id, requested, requested)
-
-
-def _check_header_form(api_key: str) -> None:
-    """Reject header values no API key can have: the server joins repeated headers with a comma."""
-    where = "header.x-portkey-api-key"
-    if "," in api_key:
-        raise ValidationFailed([Violation(where, "is sent more than once; send one API key")])
-    if len(api_key) > MAX_API_KEY_LENGTH:
-        raise ValidationFailed([Violation(where, f"is longer than {MAX_API_KEY_LENGTH} characters")])
 
 
 def _principals_from(entries: Iterable[dict[str, Any]]) -> Iterable[tuple[str, Principal]]:
@@ -124,5 +137,11 @@ def _principals_from(entries: Iterable[dict[str, Any]]) -> Iterable[tuple[str, P
             )
         yield (
             str(entry["key"]),
-            Principal(organisation, workspace, scopes, may_choose_workspace=workspace is None),
+            Principal(
+                organisation,
+                workspace,
+                scopes,
+                may_choose_workspace=workspace is None,
+                api_key=str(entry["key"]),
+            ),
         )

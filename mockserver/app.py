@@ -11,16 +11,14 @@ from mockserver.access import AccessPolicy
 from mockserver.config import MockConfig
 from mockserver.contract.document import Contract
 from mockserver.contract.validation import RequestValidator
-from mockserver.control.routes import Seeder, control_blueprint, journal_blueprint
+from mockserver.control.routes import control_blueprint, journal_blueprint
+from mockserver.control.seeding import Seeder
 from mockserver.errors import ApiError, PayloadTooLarge, envelope
 from mockserver.faults.connection import ConnectionFaults
 from mockserver.faults.plan import Faults
-from mockserver.journal import MemoryJournal, RedisJournal
 from mockserver.routes import api_blueprint
-from mockserver.state.faults import FaultState, MemoryFaultState, RedisFaultState
-from mockserver.state.records import MemoryStore, Store
-from mockserver.state.records.redis import RedisStore
-from mockserver.state.redis_keys import RedisNamespace, connect
+from mockserver.state import State
+from mockserver.state.records import Store
 from mockserver.virtual_keys import VirtualKeys
 
 log = logging.getLogger("mockserver")
@@ -34,33 +32,23 @@ def create_app(config: MockConfig | None = None, *, store: Store | None = None) 
     """
     config = config or MockConfig()
     contract = Contract.load(config.contract_path)
-    shared = RedisNamespace(connect(config.store_url), config.redis_prefix) if config.store_url else None
-    if store is None:
-        store = RedisStore(shared) if shared else MemoryStore()
-    fault_state: FaultState = RedisFaultState(shared) if shared else MemoryFaultState()
-    faults = Faults(contract, fault_state, connection_faults=config.connection_faults)
+    state = State.build(config.store_url, config.redis_prefix, config.journal_limit, store)
+    faults = Faults(contract, state.faults, connection_faults=config.connection_faults)
     validator = RequestValidator(contract, config.max_body_bytes, strict=config.strict)
-    policy = AccessPolicy.from_file(config.keys_path) if config.keys_path else AccessPolicy()
-    keys = VirtualKeys(store, contract.secret_fields, config.not_found_status)
+    api_key_header = contract.require_api_key_header()
+    policy = AccessPolicy(api_key_header)
+    if config.keys_path:
+        policy = AccessPolicy.from_file(api_key_header, config.keys_path)
+    keys = VirtualKeys(state.records, contract.secret_fields, config.not_found_status)
     seeder = Seeder(contract, validator, policy, keys)
-    journal = RedisJournal(shared, config.journal_limit) if shared else MemoryJournal(config.journal_limit)
 
     app = Flask("mockserver")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
-    app.json.sort_keys = False  # keep the real service's field order
-    app.extensions["mockserver"] = {
-        "contract": contract,
-        "store": store,
-        "keys": keys,
-        "seeder": seeder,
-        "faults": faults,
-        "journal": journal,
-    }
-    app.register_blueprint(api_blueprint(contract, validator, policy, keys, journal, faults))
-    resets = [store.clear, journal.clear, faults.clear]
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the service's field order
+    app.register_blueprint(api_blueprint(contract, validator, policy, keys, state.journal, faults))
     any_key = config.keys_path is None
-    app.register_blueprint(control_blueprint(seeder, resets, faults, accepts_any_key=any_key))
-    app.register_blueprint(journal_blueprint(journal))
+    app.register_blueprint(control_blueprint(seeder, state.reset, faults, accepts_any_key=any_key))
+    app.register_blueprint(journal_blueprint(state.journal))
     app.wsgi_app = ConnectionFaults(app.wsgi_app)  # type: ignore[method-assign]
     _register_error_handlers(app, config)
     if config.seed_path:
@@ -68,6 +56,9 @@ def create_app(config: MockConfig | None = None, *, store: Store | None = None) 
     if config.fault_plan is not None:
         faults.set_plan(config.fault_plan)
     return app
+
+
+_HTTP_MESSAGES = {404: "No such endpoint", 405: "Method not allowed on this endpoint"}
 
 
 def _register_error_handlers(app: Flask, config: MockConfig) -> None:
@@ -84,13 +75,9 @@ def _register_error_handlers(app: Flask, config: MockConfig) -> None:
         if isinstance(error, MethodNotAllowed) and error.valid_methods:
             headers["Allow"] = ", ".join(error.valid_methods)
         if status == 413:
-            mapped = PayloadTooLarge(config.max_body_bytes)
-        elif status == 404:
-            mapped = ApiError("No such endpoint", 404, "AB08")
-        elif status == 405:
-            mapped = ApiError("Method not allowed on this endpoint", 405, "AB01")
+            mapped: ApiError = PayloadTooLarge(config.max_body_bytes)
         else:
-            mapped = ApiError(error.name, status, "AB01" if status < 500 else "AB04")
+            mapped = ApiError.for_status(_HTTP_MESSAGES.get(status, error.name), status)
         return jsonify(envelope(mapped)), status, headers
 
     @app.errorhandler(Exception)

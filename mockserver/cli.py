@@ -18,7 +18,8 @@ from mockserver.app import create_app
 from mockserver.config import MockConfig
 from mockserver.errors import ApiError
 from mockserver.faults.plan import parse_rule_text
-from mockserver.serving.granian import free_port, serve_with_granian
+from mockserver.serving.granian import serve_with_granian
+from mockserver.serving.ports import free_port
 from mockserver.serving.server import MockServer
 from mockserver.serving.workers import serve_workers
 
@@ -30,11 +31,28 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the mock on a production server (granian or waitress)")
     _add_listening_options(serve, default_port=8787)
+    _add_mock_options(serve)
+    _add_shared_state_options(serve.add_argument_group("shared state"))
+    _add_fault_options(serve.add_argument_group("faults (see docs/faults.md)"))
+    proxy = commands.add_parser(
+        "proxy", help="forward /v1 to a real service, judging requests and responses against the contract"
+    )
+    proxy.add_argument("--upstream", required=True, help="the real service's base URL, ending in /v1")
+    _add_listening_options(proxy, default_port=8788)
+    proxy.add_argument("--contract", type=Path, help="OpenAPI contract to judge by (default: ours)")
+    proxy.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds to wait for the upstream; then 504 (default 30)"
+    )
+    return parser
+
+
+def _add_mock_options(serve: argparse.ArgumentParser) -> None:
+    """What the mock serves and how strictly: server, contract, seed, keys, answers to bad input."""
     serve.add_argument(
         "--server",
         choices=("granian", "waitress"),
         default="granian",
-        help="granian (default: the faster, see README 'Performance') or waitress (pure Python)",
+        help="granian (default: the faster, see docs/performance.md) or waitress (pure Python)",
     )
     serve.add_argument(
         "--contract", type=Path, help="OpenAPI contract to serve (default: the project's openapi.yaml)"
@@ -56,7 +74,10 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="validate every request with openapi-core too (slower; the default compiled validators agree)",
     )
-    shared = serve.add_argument_group("shared state")
+
+
+def _add_shared_state_options(shared: argparse._ArgumentGroup) -> None:
+    """Keeping state in Redis, shared by several workers or mocks."""
     shared.add_argument(
         "--store", metavar="URL", help="keep state in Redis, e.g. redis://127.0.0.1:6379/0 (default: memory)"
     )
@@ -68,7 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     shared.add_argument(
         "--workers", type=int, default=1, help="worker processes on the port; above 1 needs --store"
     )
-    faults = serve.add_argument_group("faults (see README, Faults on demand)")
+
+
+def _add_fault_options(faults: argparse._ArgumentGroup) -> None:
+    """A fault plan to start with, from a file or rules on the command line."""
     faults.add_argument("--faults", type=Path, help="YAML or JSON fault plan to start with")
     faults.add_argument(
         "--fault",
@@ -85,16 +109,6 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N/UNIT",
         help="allow N requests per API key per minute, hour or day, e.g. 100/rpm (repeatable)",
     )
-    proxy = commands.add_parser(
-        "proxy", help="forward /v1 to a real service, judging requests and responses against the contract"
-    )
-    proxy.add_argument("--upstream", required=True, help="the real service's base URL, ending in /v1")
-    _add_listening_options(proxy, default_port=8788)
-    proxy.add_argument("--contract", type=Path, help="OpenAPI contract to judge by (default: ours)")
-    proxy.add_argument(
-        "--timeout", type=float, default=30.0, help="seconds to wait for the upstream; then 504 (default 30)"
-    )
-    return parser
 
 
 def _add_listening_options(parser: argparse.ArgumentParser, default_port: int) -> None:

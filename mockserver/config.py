@@ -14,7 +14,7 @@ class MockConfig:
     contract_path: Path | None = None
     """The contract to serve; `None` means the project's own `openapi.yaml`."""
     seed_path: Path | None = None
-    """A YAML or JSON file of virtual keys to preload (see README, "Seeding")."""
+    """A YAML or JSON file of virtual keys to preload (see docs/mock.md)."""
     keys_path: Path | None = None
     """A YAML or JSON file mapping API keys to workspaces and scopes; `None` accepts any key."""
     not_found_status: int = 404
@@ -28,7 +28,7 @@ class MockConfig:
     redis_prefix: str = "portkey-mock"
     """The key prefix of this mock in Redis: mocks with different prefixes never see each other."""
     fault_plan: dict[str, Any] | None = None
-    """A fault plan to start with (see README, "Faults on demand"); `None` starts without faults."""
+    """A fault plan to start with (see docs/faults.md); `None` starts without faults."""
     connection_faults: bool = True
     """Whether connection faults may be set: the server must be able to break a connection on
     demand (waitress, which `MockServer` and `--server waitress` use, can; granian cannot)."""

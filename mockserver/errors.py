@@ -11,6 +11,25 @@ from typing import Any
 
 from mockserver.violations import Violation
 
+ERROR_CODES = {
+    400: "AB01",
+    401: "AB05",
+    402: "AB09",
+    403: "AB03",
+    404: "AB08",
+    405: "AB01",
+    409: "AB07",
+    413: "AB01",
+    415: "AB01",
+    429: "AB06",
+}
+"""Portkey's `errorCode` for each client-error status it answers with; every 5xx is AB04."""
+
+
+def error_code(status: int) -> str | None:
+    """Portkey's `errorCode` for `status`: from the table, AB04 for any 5xx, else None."""
+    return ERROR_CODES.get(status, "AB04" if status >= 500 else None)
+
 
 @dataclass
 class ApiError(Exception):
@@ -21,33 +40,38 @@ class ApiError(Exception):
     code: str | None = "AB04"
     headers: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def for_status(cls, message: str, status: int, headers: dict[str, str] | None = None) -> ApiError:
+        """An error with Portkey's code for `status` (AB01 for a 4xx the table does not name)."""
+        return cls(message, status, error_code(status) or "AB01", headers or {})
+
     def __str__(self) -> str:
         return self.message
 
 
 class Unauthorised(ApiError):
     def __init__(self, message: str = "Unauthorised Request") -> None:
-        super().__init__(message, 401, "AB05")
+        super().__init__(message, 401, ERROR_CODES[401])
 
 
 class Forbidden(ApiError):
     def __init__(self, message: str) -> None:
-        super().__init__(message, 403, "AB03")
+        super().__init__(message, 403, ERROR_CODES[403])
 
 
 class NotFound(ApiError):
     def __init__(self, message: str, status: int = 404) -> None:
-        super().__init__(message, status, "AB08" if status == 404 else "AB03")
+        super().__init__(message, status, ERROR_CODES[status])
 
 
 class PayloadTooLarge(ApiError):
     def __init__(self, limit: int) -> None:
-        super().__init__(f"body: larger than the limit of {limit} bytes", 413, "AB01")
+        super().__init__(f"body: larger than the limit of {limit} bytes", 413, ERROR_CODES[413])
 
 
 class UnsupportedMediaType(ApiError):
     def __init__(self, message: str) -> None:
-        super().__init__(message, 415, "AB01")
+        super().__init__(message, 415, ERROR_CODES[415])
 
 
 class ValidationFailed(ApiError):
@@ -55,7 +79,7 @@ class ValidationFailed(ApiError):
 
     def __init__(self, violations: list[Violation]) -> None:
         self.violations = violations
-        super().__init__("; ".join(str(v) for v in violations), 400, "AB01")
+        super().__init__("; ".join(str(v) for v in violations), 400, ERROR_CODES[400])
 
 
 def envelope(error: ApiError) -> dict[str, Any]:

@@ -57,7 +57,7 @@ class PortkeyMock:
         return self._control("POST", "/seed", document)["slugs"]
 
     def set_faults(self, *rules: dict[str, Any], seed: int | None = None, **plan: Any) -> dict[str, Any]:
-        """Install a fault plan (see README, "Faults on demand"); the plan as installed, with its seed.
+        """Install a fault plan (see docs/faults.md); the plan as installed, with its seed.
 
         `set_faults({"operation": "createVirtualKey", "status": 503, "times": 1})` makes the next
         create answer 503; `rate_limits=[...]` adds a counting rate limiter. `reset()` clears it.

@@ -6,14 +6,13 @@ Routes are derived from the contract's operations; each operationId has one hand
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
-from werkzeug.datastructures import EnvironHeaders
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from mockserver import responses
@@ -21,14 +20,13 @@ from mockserver.access import AccessPolicy, Workspace
 from mockserver.contract.document import Contract, Operation
 from mockserver.contract.validation import IncomingRequest, RequestValidator, ValidRequest
 from mockserver.contract.verdict import RequestJudge, RequestVerdict
-from mockserver.errors import PayloadTooLarge, ValidationFailed
-from mockserver.faults.connection import CONNECTION_FAULT
-from mockserver.faults.plan import NO_FAULT, Faults
-from mockserver.journal import Journal, entry_for
+from mockserver.errors import PayloadTooLarge
+from mockserver.faults.apply import apply_fault
+from mockserver.faults.plan import Faults
+from mockserver.journal import entry_for
+from mockserver.state.journal import Journal
 from mockserver.violations import Violation
 from mockserver.virtual_keys import VirtualKeys
-
-API_KEY_HEADER = "x-portkey-api-key"
 
 Handler = Callable[[VirtualKeys, ValidRequest, Workspace], Any]
 
@@ -85,32 +83,20 @@ def api_blueprint(
     judge = RequestJudge(contract, validator)
 
     def serve(operation: Operation, **path_params: str) -> Response:
+        """The pipeline of one API request, in the order Portkey answers: judged and journaled
+        first, then a fault, auth (401), rate limit (429), scope (403), the contract (400), the
+        workspace, and the domain."""
         sent = g.incoming = incoming(path_params)
         verdict = g.verdict = judge.judge(sent, bare_query=bare_query(), operation=operation)
-        fault = NO_FAULT if faults is None else faults.for_request(operation.operation_id, sent.headers)
-        if fault is not NO_FAULT:
-            if fault.delay_ms:
-                time.sleep(fault.delay_ms / 1000)  # the injected latency itself
-            if fault.connection:
-                request.environ[CONNECTION_FAULT] = fault.connection  # broken on the way out
-                return jsonify({"success": True, "data": {"fault": fault.connection}})
-            if fault.status:
-                raise fault.error()
-        api_key = sent.headers.get(API_KEY_HEADER)
-        principal = policy.authenticate(api_key)
-        if faults is not None and api_key:
-            faults.check_rate_limit(api_key)
-        if operation.scope:
-            policy.require(principal, operation.scope)
-        if verdict.error is not None:
-            raise verdict.error
-        assert verdict.checked is not None  # no decoding error, so the validator judged it
-        if verdict.checked.violations:
-            raise ValidationFailed(list(verdict.checked.violations))
-        valid = verdict.checked.request
-        requested = (valid.body or {}).get("workspace_id") or valid.query.get("workspace_id")
-        where = "body" if valid.body and "workspace_id" in valid.body else "query"
-        workspace = policy.workspace_for(principal, requested, where)
+        faulted = apply_fault(faults, operation.operation_id, sent.headers) if faults else None
+        if faulted is not None:
+            return faulted
+        principal = policy.authenticate(sent.headers)
+        if faults is not None:
+            faults.check_rate_limit(principal.api_key)
+        policy.require(principal, operation.scope)
+        valid = verdict.accepted()
+        workspace = policy.workspace_of(principal, valid)
         return jsonify(HANDLERS[operation.operation_id](keys, valid, workspace))
 
     for operation in contract.operations.values():
@@ -233,7 +219,7 @@ class HeaderView(Mapping[str, str]):
     Copying every header into a dict cost a third of the validator's share of a request.
     """
 
-    def __init__(self, headers: EnvironHeaders) -> None:
+    def __init__(self, headers: Headers) -> None:
         self._headers = headers
 
     def __getitem__(self, name: str) -> str:

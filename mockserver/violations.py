@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:  # only the reference path builds these; jsonschema is slow to import
     from jsonschema.exceptions import ValidationError
@@ -42,11 +42,11 @@ def location(prefix: str, path: Iterable[Any]) -> str:
     return text
 
 
-def from_schema_errors(errors: Iterable[ValidationError], prefix: str) -> list[Violation]:
+def from_schema_errors(errors: Iterable[Exception], prefix: str) -> list[Violation]:
     """Every violation in `errors`, located under `prefix` (`body`, `query.page_size`, ...)."""
     found: list[Violation] = []
     for error in errors:
-        for violation in _explain(error, prefix):
+        for violation in _explain(cast("ValidationError", error), prefix):
             if violation not in found:
                 found.append(violation)
     return found
@@ -55,17 +55,19 @@ def from_schema_errors(errors: Iterable[ValidationError], prefix: str) -> list[V
 def _explain(error: ValidationError, prefix: str, context: str = "") -> list[Violation]:
     where = location(prefix, error.absolute_path)
     suffix = f" (for {context})" if context else ""
-    kind, value, instance = error.validator, error.validator_value, error.instance
+    kind, instance = str(error.validator), error.instance
+    value: Any = error.validator_value
+    schema: Any = error.schema
     if kind == "required":
         missing = [name for name in value if isinstance(instance, dict) and name not in instance]
         return [Violation(f"{where}.{name}", f"is required{suffix}") for name in missing]
     if kind == "additionalProperties":
-        allowed = set(error.schema.get("properties", {}))
+        allowed = set(schema.get("properties", {}))
         extra = [name for name in instance if name not in allowed] if isinstance(instance, dict) else []
         return [Violation(f"{where}.{name}", "is not a field the contract allows here") for name in extra]
     if kind in {"anyOf", "oneOf"} and error.context:
         return _explain_branches(error, prefix, context)
-    stated = error.schema.get("x-portkey-rule") if isinstance(error.schema, dict) else None
+    stated = schema.get("x-portkey-rule") if isinstance(schema, dict) else None
     return [Violation(where, (stated or _rule(kind, value)) + suffix)]
 
 
@@ -73,8 +75,8 @@ def _explain_branches(error: ValidationError, prefix: str, context: str) -> list
     """Explain an `anyOf` by the branch the request was closest to (its discriminators matched)."""
     by_branch: dict[int, list[ValidationError]] = defaultdict(list)
     for sub in error.context or []:
-        by_branch[sub.relative_schema_path[0]].append(sub)
-    branches: Sequence[dict[str, Any]] = error.validator_value
+        by_branch[int(sub.relative_schema_path[0])].append(sub)
+    branches: Any = error.validator_value
     candidates = [
         (len(subs), index)
         for index, subs in by_branch.items()
@@ -100,7 +102,7 @@ def _is_discriminator(error: ValidationError) -> bool:
 
 
 def _rule(kind: str, value: Any) -> str:
-    rules = {
+    rules: dict[str, Callable[[], str]] = {
         "type": lambda: "must be of type " + (" or ".join(value) if isinstance(value, list) else value),
         "enum": lambda: "must be one of: " + _listing(value),
         "const": lambda: f"must be {json.dumps(value)}",

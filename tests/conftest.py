@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -15,9 +12,10 @@ import pytest
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 
-from contracts.conformance import ContractChecker, Exchange
 from mockserver import Contract, MockServer, create_app
 from mockserver.config import MockConfig
+from mockserver.contract.exchange import ContractChecker, Exchange
+from mockserver.serving.redis_server import RedisServer
 
 settings.register_profile(
     "ci", max_examples=25, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -95,43 +93,22 @@ STORES = ["memory", "redis"]
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def redis_url() -> Iterator[str]:
     """`MOCK_REDIS_URL` (set by .ci/run), else a redis-server of the session's own, else skip."""
     url = os.environ.get("MOCK_REDIS_URL")
     if url:
         yield url
         return
-    binary = shutil.which("redis-server")
-    if binary is None:
+    server = RedisServer()
+    started = server.start()
+    if started is None:
         pytest.skip(
             "Redis tests need MOCK_REDIS_URL or the redis-server binary (apt-get install redis-server)"
         )
-    socket_path = tmp_path_factory.mktemp("redis") / "redis.sock"
-    server = subprocess.Popen(
-        [binary, "--port", "0", "--unixsocket", str(socket_path), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
     try:
-        url = f"unix://{socket_path}"
-        _wait_for_redis(url)
-        yield url
+        yield started
     finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-def _wait_for_redis(url: str, timeout: float = 10.0) -> None:
-    import redis
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            redis.Redis.from_url(url).ping()
-            return
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)  # a poll interval, bounded by the deadline above
+        server.stop()
 
 
 def unique_prefix() -> str:

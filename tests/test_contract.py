@@ -9,8 +9,8 @@ import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
-from contracts.conformance import Exchange
 from mockserver.contract.document import default_contract_path
+from mockserver.contract.exchange import Exchange
 
 EXPECTED_OPERATIONS = {
     ("get", "/v1/virtual-keys"): "listVirtualKeys",

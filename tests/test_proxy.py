@@ -18,6 +18,7 @@ from portkey_ai import Portkey
 from mockserver import MockServer, create_app
 from mockserver.cli import main as mockserver_main
 from mockserver.pytest_plugin import PortkeyMock
+from mockserver.serving.ports import free_port
 from mockserver.serving.proxy import create_proxy_app
 
 SECRET = "sk-live-0000000000abcd"
@@ -116,12 +117,6 @@ def test_an_off_contract_response_is_returned_unchanged_and_journaled():
     finally:
         proxy.stop()
         upstream.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_a_refused_connection_answers_502_in_the_envelope():

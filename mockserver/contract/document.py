@@ -91,6 +91,33 @@ class Contract:
             if self.resolve(prop).get("writeOnly")
         )
 
+    @cached_property
+    def api_key_headers(self) -> tuple[str, ...]:
+        """Lower-case names of the API-key headers every request needs (none if security is optional)."""
+        requirements = self.document.get("security") or []
+        if not requirements or any(not requirement for requirement in requirements):
+            return ()
+        schemes = self.document.get("components", {}).get("securitySchemes", {})
+        return tuple(
+            schemes[name]["name"].lower()
+            for name in requirements[0]
+            if schemes.get(name, {}).get("type") == "apiKey" and schemes[name].get("in") == "header"
+        )
+
+    @cached_property
+    def api_key_header(self) -> str | None:
+        """The header that carries the caller's API key: the first API-key header scheme declared."""
+        for scheme in self.document.get("components", {}).get("securitySchemes", {}).values():
+            if scheme.get("type") == "apiKey" and scheme.get("in") == "header":
+                return str(scheme["name"]).lower()
+        return None
+
+    def require_api_key_header(self) -> str:
+        """`api_key_header`, for a caller that cannot work without one."""
+        if self.api_key_header is None:
+            raise ValueError("the contract declares no API-key header (an apiKey scheme in a header)")
+        return self.api_key_header
+
     def declared_statuses(self, operation_id: str) -> frozenset[int]:
         """The HTTP statuses the contract declares `operation_id` may answer with."""
         for item in self.document.get("paths", {}).values():

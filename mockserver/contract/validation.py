@@ -53,8 +53,9 @@ class ValidRequest:
 
 
 @dataclass(frozen=True)
-class Checked:
-    """The verdict on one request: what was decoded and every violation found (none means valid)."""
+class Validated:
+    """What the validator made of one request: the decoded request and every violation it found
+    (none: valid). The verdict on a request, `RequestVerdict`, carries it."""
 
     request: ValidRequest
     violations: tuple[Violation, ...]
@@ -84,14 +85,7 @@ class RequestValidator:
 
         return OpenAPI.from_dict({**self.contract.document, "security": []})
 
-    def validate(self, operation: Operation, request: IncomingRequest) -> ValidRequest:
-        """The validated request, or `ValidationFailed` naming every broken rule."""
-        checked = self.check(operation, request)
-        if checked.violations:
-            raise ValidationFailed(list(checked.violations))
-        return checked.request
-
-    def check(self, operation: Operation, request: IncomingRequest) -> Checked:
+    def check(self, operation: Operation, request: IncomingRequest) -> Validated:
         """Decode and judge `request`; decoding failures raise, contract violations are returned."""
         sent = body = self._decode_body(operation, request) if operation.has_body else None
         violations: list[Violation] = []
@@ -103,12 +97,12 @@ class RequestValidator:
             query = self.fast.accept(operation, request.query, request.path_params, request.headers, body)
             if query is not None:
                 valid = ValidRequest(operation, dict(request.path_params), query, body, tuple(aliases))
-                return Checked(valid, (), sent)
+                return Validated(valid, (), sent)
         result = self.reference.unmarshal_request(CoreRequest(request, body))
         violations.extend(v for error in result.errors for v in _violations_of(error))
         query = dict(result.parameters.query) if result.parameters else {}
         valid = ValidRequest(operation, dict(request.path_params), query, body, tuple(aliases))
-        return Checked(valid, tuple(violations), sent)
+        return Validated(valid, tuple(violations), sent)
 
     def _decode_body(self, operation: Operation, request: IncomingRequest) -> dict[str, Any]:
         if len(request.body) > self.max_body_bytes:

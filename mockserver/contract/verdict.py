@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from mockserver.contract.document import Contract, Operation
-from mockserver.contract.validation import Checked, IncomingRequest, RequestValidator, header
+from mockserver.contract.validation import IncomingRequest, RequestValidator, Validated, ValidRequest, header
 from mockserver.errors import ApiError, ValidationFailed
 from mockserver.violations import Violation, location
 
@@ -29,13 +29,22 @@ class RequestVerdict:
     body: Any
     """The JSON body as the client sent it (spelling not normalised), or None if none could be read."""
     bare_query: bool
-    checked: Checked | None = None
+    checked: Validated | None = None
     error: ApiError | None = None
     """A decoding failure (bad JSON, media type, size): the mock answers with it."""
 
     @property
     def conforms(self) -> bool:
         return not self.violations
+
+    def accepted(self) -> ValidRequest:
+        """The request as the domain takes it; raises the error the mock answers a refusal with."""
+        if self.error is not None:
+            raise self.error
+        assert self.checked is not None  # no decoding error, so the validator judged it
+        if self.checked.violations:
+            raise ValidationFailed(list(self.checked.violations))
+        return self.checked.request
 
 
 class RequestJudge:
@@ -44,7 +53,7 @@ class RequestJudge:
     def __init__(self, contract: Contract, validator: RequestValidator | None = None) -> None:
         self.contract = contract
         self.validator = validator or RequestValidator(contract, max_body_bytes=2**62)
-        self.api_key_headers = _required_api_key_headers(contract.document)
+        self.api_key_headers = contract.api_key_headers
 
     def judge(
         self, request: IncomingRequest, *, bare_query: bool = False, operation: Operation | None = None
@@ -69,7 +78,8 @@ class RequestJudge:
         if not request.path_params:
             request = replace(request, path_params=operation.path_params(request.path) or {})
         violations = self._missing_api_key(request)
-        checked, error = None, None
+        checked: Validated | None = None
+        error: ApiError | None = None
         try:
             checked = self.validator.check(operation, request)
             violations += checked.violations
@@ -80,7 +90,7 @@ class RequestJudge:
             violations += failed.violations
         except ApiError as failed:
             error = failed
-            body = sent_body(request.body) if error.status != 413 else None
+            body = sent_body(request.body) if failed.status != 413 else None
             where, _, rule = failed.message.partition(": ")
             violations.append(Violation(where, rule) if rule else Violation("request", failed.message))
         warnings = _warnings(checked, body, bare_query, violations)
@@ -107,7 +117,7 @@ def sent_body(raw: bytes) -> Any:
 
 
 def _warnings(
-    checked: Checked | None, body: Any, bare_query: bool, violations: list[Violation]
+    checked: Validated | None, body: Any, bare_query: bool, violations: list[Violation]
 ) -> list[Violation]:
     warnings = []
     if checked is not None:
@@ -134,17 +144,3 @@ def _null_fields(value: Any, where: str) -> Iterable[str]:
     elif isinstance(value, list):
         for index, inner in enumerate(value):
             yield from _null_fields(inner, location(where, [index]))
-
-
-def _required_api_key_headers(document: dict[str, Any]) -> list[str]:
-    """Header names of the API-key schemes every request needs (none if security is optional)."""
-    requirements = document.get("security") or []
-    if not requirements or any(not requirement for requirement in requirements):
-        return []
-    schemes = document.get("components", {}).get("securitySchemes", {})
-    names = []
-    for name in requirements[0]:
-        scheme = schemes.get(name, {})
-        if scheme.get("type") == "apiKey" and scheme.get("in") == "header":
-            names.append(scheme["name"].lower())
-    return names

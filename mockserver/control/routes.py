@@ -2,75 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable, Iterable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import yaml
 from flask import Blueprint, jsonify, request
 
-from mockserver.access import AccessPolicy
-from mockserver.contract.document import Contract
-from mockserver.contract.validation import IncomingRequest, RequestValidator, decode_json_object
-from mockserver.errors import ValidationFailed
+from mockserver.contract.validation import decode_json_object
+from mockserver.control.seeding import Seeder
 from mockserver.faults.plan import Faults
-from mockserver.journal import Journal
-from mockserver.violations import Violation
-from mockserver.virtual_keys import VirtualKeys
-
-
-class Seeder:
-    """Preloads virtual keys, each validated as a create request of the API key that owns it."""
-
-    def __init__(
-        self, contract: Contract, validator: RequestValidator, policy: AccessPolicy, keys: VirtualKeys
-    ) -> None:
-        self.operation = contract.operations["createVirtualKey"]
-        self.validator, self.policy, self.keys = validator, policy, keys
-
-    def seed(self, document: dict[str, Any]) -> list[str]:
-        """Load `{"workspaces": [{"api_key", "workspace_id"?, "virtual_keys": [...]}]}`; the slugs."""
-        slugs = []
-        for w_index, entry in enumerate(document.get("workspaces", [])):
-            principal = self.policy.authenticate(entry.get("api_key"))
-            workspace = self.policy.workspace_for(
-                principal, entry.get("workspace_id"), f"workspaces[{w_index}]"
-            )
-            for k_index, fields in enumerate(entry.get("virtual_keys", [])):
-                slugs.append(
-                    self._seed_one(workspace, dict(fields), f"workspaces[{w_index}].virtual_keys[{k_index}]")
-                )
-        return slugs
-
-    def seed_file(self, path: Path) -> list[str]:
-        text = path.read_text(encoding="utf-8")
-        return self.seed(json.loads(text) if path.suffix == ".json" else yaml.safe_load(text) or {})
-
-    def _seed_one(self, workspace: Any, fields: dict[str, Any], where: str) -> str:
-        slug = fields.pop("slug", None)
-        body = json.dumps(fields).encode()
-        checked = self.validator.check(
-            self.operation,
-            IncomingRequest("POST", self.operation.path, body=body, content_type="application/json"),
-        )
-        if checked.violations:
-            raise ValidationFailed(
-                [Violation(v.location.replace("body", where, 1), v.rule) for v in checked.violations]
-            )
-        fields = {k: v for k, v in (checked.request.body or {}).items() if k != "workspace_id"}
-        return self.keys.create(workspace, fields, slug=slug)["slug"]
+from mockserver.state.journal import Journal
 
 
 def control_blueprint(
     seeder: Seeder,
-    resets: Iterable[Callable[[], None]],
+    reset_all: Callable[[], None],
     faults: Faults | None = None,
     accepts_any_key: bool = False,
 ) -> Blueprint:
     blueprint = Blueprint("control", __name__, url_prefix="/__mock")
-    reset_all = list(resets)
     auth = "any-key" if accepts_any_key else "keys-file"
 
     @blueprint.get("/health")
@@ -81,8 +31,7 @@ def control_blueprint(
 
     @blueprint.post("/reset")
     def reset() -> Any:
-        for clear in reset_all:
-            clear()
+        reset_all()
         return jsonify({"reset": True})
 
     @blueprint.post("/seed")

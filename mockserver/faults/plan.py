@@ -38,19 +38,6 @@ MAX_LATENCY_MS = 60_000
 CONNECTION_FAULTS = ("reset", "empty", "truncated")
 LATENCIES = ("fixed", "uniform", "lognormal")
 WINDOW_SECONDS = {"rpm": 60, "rph": 3600, "rpd": 86400}
-ERROR_CODES = {
-    400: "AB01",
-    401: "AB05",
-    403: "AB03",
-    404: "AB08",
-    409: "AB07",
-    413: "AB01",
-    415: "AB01",
-    429: "AB06",
-    500: "AB04",
-    503: "AB04",
-}
-"""Portkey's error code for each status a fault may answer with (503 has none: AB04, as for 500)."""
 _LATENCY_PARAMETERS = {
     "fixed": ("latency_ms",),
     "uniform": ("latency_min_ms", "latency_max_ms"),
@@ -124,7 +111,7 @@ class Fault:
         if self.request_id:
             headers[REQUEST_ID_HEADER] = secrets.token_hex(16)
         message = f"{HTTPStatus(self.status).phrase} (injected fault)"
-        return ApiError(message, self.status, ERROR_CODES.get(self.status, "AB04"), headers)
+        return ApiError.for_status(message, self.status, headers)
 
 
 def parse_rule_text(text: str, where: str) -> dict[str, Any]:
@@ -195,6 +182,7 @@ class Faults:
             n = self.state.next_match(index)
             if n > rule.get("times", math.inf):
                 continue
+            assert plan is not None  # the loop runs over its rules
             draws = random.Random(f"{plan['seed']}:{index}:{n}")
             if draws.random() < rule.get("rate", 1.0):
                 effects.append(_with_sample(rule, draws))
@@ -217,7 +205,7 @@ class Faults:
                 waits.append(math.ceil((index + 1) * window - now))
         if waits:
             message = "Rate limit exceeded for this API key"
-            raise ApiError(message, 429, "AB06", {"Retry-After": str(max(1, max(waits)))})
+            raise ApiError.for_status(message, 429, {"Retry-After": str(max(1, max(waits)))})
 
     def _checked_plan(self, document: Any, where: str) -> Plan:
         errors = list(Draft202012Validator(_PLAN).iter_errors(document))

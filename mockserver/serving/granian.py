@@ -9,17 +9,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import socket
 from functools import partial
 
 from flask import Flask
-
-
-def free_port(host: str) -> int:
-    """A port nobody listens on now, for `--port 0` (granian needs a number before it binds)."""
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
 
 
 def serve_with_granian(app: Flask, host: str, port: int, threads: int) -> None:

@@ -16,13 +16,13 @@ import httpx
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from contracts.conformance import ContractChecker, Exchange
 from mockserver.contract.document import Contract
-from mockserver.contract.verdict import RequestJudge
+from mockserver.contract.exchange import ContractChecker, Exchange
+from mockserver.contract.verdict import RequestJudge, RequestVerdict
 from mockserver.control.routes import journal_blueprint
 from mockserver.errors import ApiError, envelope
-from mockserver.journal import MemoryJournal
 from mockserver.routes import bare_query, incoming, journal_entry
+from mockserver.state.journal import MemoryJournal
 from mockserver.violations import Violation
 
 API_PREFIX = "/v1"
@@ -54,53 +54,51 @@ def create_proxy_app(
     timeout: float = 30.0,
 ) -> Flask:
     """A proxy forwarding `/v1/...` to `upstream` (`https://staging.example/v1`), journaling verdicts."""
-    contract = Contract(contract_path)
-    judge = RequestJudge(contract)
-    responses = ContractChecker(contract)
     journal = MemoryJournal(journal_limit)
-    client = httpx.Client(timeout=timeout, follow_redirects=False)
-    target = upstream.rstrip("/")
-
+    proxy = _Forwarder(Contract(contract_path), journal, upstream.rstrip("/"), timeout)
     app = Flask("mockserver-proxy")
-    app.extensions["mockserver"] = {"contract": contract, "journal": journal, "upstream": target}
     app.register_blueprint(journal_blueprint(journal))
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[Response, int]:
-        status = error.code or 500
-        mapped = ApiError(error.name, status, "AB08" if status == 404 else "AB01" if status < 500 else "AB04")
-        return jsonify(envelope(mapped)), status
+    app.register_error_handler(HTTPException, _http_error)
 
     @app.get("/__mock/health")
     def health() -> Any:
-        return jsonify({"status": "ok", "upstream": target})
+        return jsonify({"status": "ok", "upstream": proxy.target})
 
     @app.post("/__mock/reset")
     def reset() -> Any:
         journal.clear()
         return jsonify({"reset": True})
 
-    @app.route(API_PREFIX, defaults={"rest": ""}, methods=METHODS)
-    @app.route(f"{API_PREFIX}/<path:rest>", methods=METHODS)
-    def forward(rest: str) -> Response:
+    app.add_url_rule(API_PREFIX, defaults={"rest": ""}, methods=METHODS, view_func=proxy.forward)
+    app.add_url_rule(f"{API_PREFIX}/<path:rest>", methods=METHODS, view_func=proxy.forward)
+    return app
+
+
+class _Forwarder:
+    """Forwards one request to the upstream as it came, judges both sides, journals the verdicts."""
+
+    def __init__(self, contract: Contract, journal: MemoryJournal, target: str, timeout: float) -> None:
+        self.contract, self.journal, self.target, self.timeout = contract, journal, target, timeout
+        self.judge = RequestJudge(contract)
+        self.responses = ContractChecker(contract)
+        self.client = httpx.Client(timeout=timeout, follow_redirects=False)
+
+    def forward(self, rest: str) -> Response:
         sent = incoming({})
-        verdict = judge.judge(sent, bare_query=bare_query())
+        verdict = self.judge.judge(sent, bare_query=bare_query())
         query = request.query_string.decode("latin-1")
-        url = f"{target}/{rest}" if rest else target
+        url = f"{self.target}/{rest}" if rest else self.target
         try:
-            answer = client.request(
+            answer = self.client.request(
                 request.method,
                 f"{url}?{query}" if query else url,
                 headers=[(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP],
                 content=sent.body,
             )
         except httpx.TimeoutException:
-            failure = (504, f"upstream did not answer within {timeout} s")
-            return _unreachable(journal, verdict, contract, *failure)
+            return self._unreachable(verdict, 504, f"upstream did not answer within {self.timeout} s")
         except httpx.TransportError as error:
-            failure = (502, f"upstream unreachable ({type(error).__name__})")
-            return _unreachable(journal, verdict, contract, *failure)
-        headers = [(k, v) for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP | DECODED]
+            return self._unreachable(verdict, 502, f"upstream unreachable ({type(error).__name__})")
         response_violations = None
         if verdict.operation is not None:
             exchange = Exchange(
@@ -111,21 +109,24 @@ def create_proxy_app(
                 response_headers=dict(answer.headers),
                 response_body=answer.content,
             )
-            response_violations = responses.check_response(exchange)
-        journal.append(
-            journal_entry(verdict, answer.status_code, contract.secret_fields, "proxy", response_violations)
-        )
+            response_violations = self.responses.check_response(exchange)
+        self._journal(verdict, answer.status_code, response_violations)
+        headers = [(k, v) for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP | DECODED]
         return Response(answer.content, answer.status_code, headers)
 
-    return app
+    def _unreachable(self, verdict: RequestVerdict, status: int, message: str) -> Response:
+        self._journal(verdict, status, [Violation("response", message)])
+        response = jsonify(envelope(ApiError.for_status(message, status)))
+        response.status_code = status
+        return response
+
+    def _journal(
+        self, verdict: RequestVerdict, status: int, response_violations: list[Violation] | None
+    ) -> None:
+        entry = journal_entry(verdict, status, self.contract.secret_fields, "proxy", response_violations)
+        self.journal.append(entry)
 
 
-def _unreachable(
-    journal: MemoryJournal, verdict: Any, contract: Contract, status: int, message: str
-) -> Response:
-    journal.append(
-        journal_entry(verdict, status, contract.secret_fields, "proxy", [Violation("response", message)])
-    )
-    response = jsonify(envelope(ApiError(message, status, "AB04")))
-    response.status_code = status
-    return response
+def _http_error(error: HTTPException) -> tuple[Response, int]:
+    status = error.code or 500
+    return jsonify(envelope(ApiError.for_status(error.name, status))), status

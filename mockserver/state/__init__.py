@@ -1,1 +1,45 @@
-"""Everything the mock remembers, in memory or in Redis: key records, the journal, fault counters."""
+"""Everything the mock remembers, in memory or in Redis: key records, the journal, fault counters.
+
+`State` holds one backend of each kind, all in process memory or all in one Redis namespace, and
+forgets everything in one `reset()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mockserver.state.faults import FaultState, MemoryFaultState, RedisFaultState
+from mockserver.state.journal import Journal, MemoryJournal, RedisJournal
+from mockserver.state.records import MemoryStore, Store
+from mockserver.state.records.redis import RedisStore
+from mockserver.state.redis_keys import RedisNamespace, connect
+
+
+@dataclass(frozen=True)
+class State:
+    """The records, the journal and the fault state of one mock instance."""
+
+    records: Store
+    journal: Journal
+    faults: FaultState
+
+    @classmethod
+    def build(
+        cls, store_url: str | None, redis_prefix: str, journal_limit: int, records: Store | None = None
+    ) -> State:
+        """In memory, or in Redis under `redis_prefix` when `store_url` is set; `records` replaces
+        the records store either way."""
+        if store_url:
+            shared = RedisNamespace(connect(store_url), redis_prefix)
+            journal: Journal = RedisJournal(shared, journal_limit)
+            return cls(records or RedisStore(shared), journal, RedisFaultState(shared))
+        return cls(records or MemoryStore(), MemoryJournal(journal_limit), MemoryFaultState())
+
+    def reset(self) -> None:
+        """Forget every key, journal entry, fault plan and counter."""
+        self.records.clear()
+        self.journal.clear()
+        self.faults.clear()
+
+
+__all__ = ["State"]

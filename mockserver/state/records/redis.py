@@ -106,5 +106,6 @@ def _pairs(flat: list[Any]) -> dict[bytes, bytes]:
     return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
-def _decode(fields: dict[bytes, bytes]) -> Record:
+def _decode(fields: dict[Any, Any]) -> Record:
+    """A record from its hash (redis-py answers bytes, as this client never decodes responses)."""
     return {name.decode(): json.loads(value) for name, value in fields.items()}

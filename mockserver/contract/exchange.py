@@ -1,8 +1,9 @@
-"""Judging one HTTP exchange against the contract: did the client keep to it, did the service?
+"""An exchange (a request and the answer it got) and judging it: did the client keep to the
+contract, did the service?
 
-Works on plain `Exchange` values, so traffic from any source (an httpx hook, the mock's journal, a
-HAR file, a proxy) is judged the same way. Requests are judged by the mock's own validator, so the
-toolkit and the mock can never disagree on what the contract allows.
+Traffic from any source (an httpx hook, the mock's journal, a HAR file, the proxy) becomes an
+`Exchange`, so it is judged the same way. Its request half is an `IncomingRequest`, judged by the
+mock's own `RequestJudge`, so the toolkit and the mock never disagree on what the contract allows.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from werkzeug.datastructures import Headers
 
 from mockserver.contract.document import Contract
 from mockserver.contract.validation import CoreRequest, IncomingRequest, decode_json_object, header
-from mockserver.contract.verdict import RequestJudge
+from mockserver.contract.verdict import RequestJudge, RequestVerdict
 from mockserver.errors import ValidationFailed
 from mockserver.violations import Violation, from_schema_errors
 
@@ -59,6 +60,18 @@ class Exchange:
             response_body=response.read(),
         )
 
+    @property
+    def request(self) -> IncomingRequest:
+        """The request half, as the contract's judge reads requests."""
+        return IncomingRequest(
+            method=self.method,
+            path=self.path,
+            query=self.query,
+            headers=self.request_headers,
+            body=self.request_body,
+            content_type=header(self.request_headers, "content-type"),
+        )
+
     def describe(self) -> str:
         return f"{self.method.upper()} {self.path} -> {self.status}"
 
@@ -70,20 +83,13 @@ class ContractChecker:
         self.contract = contract or Contract.load()
         self._judge = RequestJudge(self.contract)
 
-    def check_request(self, exchange: Exchange) -> list[Violation]:
-        """What the request did that the contract does not allow (empty: it conforms).
+    def judge_request(self, exchange: Exchange) -> RequestVerdict:
+        """The verdict on the request: the same judge as the mock's and the journal's."""
+        return self._judge.judge(exchange.request)
 
-        The same judge as the mock's and the journal's, so the toolkit can never disagree with them.
-        """
-        incoming = IncomingRequest(
-            method=exchange.method,
-            path=exchange.path,
-            query=exchange.query,
-            headers=exchange.request_headers,
-            body=exchange.request_body,
-            content_type=header(exchange.request_headers, "content-type"),
-        )
-        return list(self._judge.judge(incoming).violations)
+    def check_request(self, exchange: Exchange) -> list[Violation]:
+        """What the request did that the contract does not allow (empty: it conforms)."""
+        return list(self.judge_request(exchange).violations)
 
     def check_response(self, exchange: Exchange) -> list[Violation]:
         """What the response did that the contract does not allow (empty: it conforms)."""

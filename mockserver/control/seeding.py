@@ -1,0 +1,59 @@
+"""Seeding: virtual keys preloaded from a file or `POST /__mock/seed`, each validated as a create
+request of the API key that owns it, so a seeded key is one the API itself could have made."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mockserver.access import AccessPolicy
+from mockserver.contract.document import Contract
+from mockserver.contract.validation import IncomingRequest, RequestValidator
+from mockserver.errors import ValidationFailed
+from mockserver.violations import Violation
+from mockserver.virtual_keys import VirtualKeys
+
+
+class Seeder:
+    """Preloads virtual keys, each validated as a create request of the API key that owns it."""
+
+    def __init__(
+        self, contract: Contract, validator: RequestValidator, policy: AccessPolicy, keys: VirtualKeys
+    ) -> None:
+        self.operation = contract.operations["createVirtualKey"]
+        self.validator, self.policy, self.keys = validator, policy, keys
+
+    def seed(self, document: dict[str, Any]) -> list[str]:
+        """Load `{"workspaces": [{"api_key", "workspace_id"?, "virtual_keys": [...]}]}`; the slugs."""
+        slugs = []
+        for w_index, entry in enumerate(document.get("workspaces", [])):
+            principal = self.policy.principal_of(entry.get("api_key"))
+            workspace = self.policy.workspace_for(
+                principal, entry.get("workspace_id"), f"workspaces[{w_index}]"
+            )
+            for k_index, fields in enumerate(entry.get("virtual_keys", [])):
+                slugs.append(
+                    self._seed_one(workspace, dict(fields), f"workspaces[{w_index}].virtual_keys[{k_index}]")
+                )
+        return slugs
+
+    def seed_file(self, path: Path) -> list[str]:
+        text = path.read_text(encoding="utf-8")
+        return self.seed(json.loads(text) if path.suffix == ".json" else yaml.safe_load(text) or {})
+
+    def _seed_one(self, workspace: Any, fields: dict[str, Any], where: str) -> str:
+        slug = fields.pop("slug", None)
+        body = json.dumps(fields).encode()
+        checked = self.validator.check(
+            self.operation,
+            IncomingRequest("POST", self.operation.path, body=body, content_type="application/json"),
+        )
+        if checked.violations:
+            raise ValidationFailed(
+                [Violation(v.location.replace("body", where, 1), v.rule) for v in checked.violations]
+            )
+        fields = {k: v for k, v in (checked.request.body or {}).items() if k != "workspace_id"}
+        return self.keys.create(workspace, fields, slug=slug)["slug"]

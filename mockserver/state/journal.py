@@ -1,0 +1,129 @@
+"""Where the request journal is kept: process memory, or Redis to share it between processes.
+
+Entries are plain JSON-able dicts (built, masked, by `mockserver.journal`), so a backend stores and
+returns them as they are. The journal is bounded: past its limit the oldest entries are dropped,
+so a long-running mock cannot grow forever.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from mockserver.state.redis_keys import RedisNamespace
+
+Entry = dict[str, Any]
+
+PendingEntry = Entry | Callable[[], Entry]
+"""An entry, or a function that builds it: the request path only captures what it saw, and the
+masking and formatting are done when the entry is read (memory) or leaves the process (Redis)."""
+
+
+def built(entry: PendingEntry) -> Entry:
+    return entry() if callable(entry) else entry
+
+
+class Journal(Protocol):
+    """Where journal entries are kept; every method is safe to call from many threads."""
+
+    limit: int
+
+    def append(self, entry: PendingEntry) -> None:
+        """Keep `entry`, dropping the oldest one if the journal is full."""
+        ...
+
+    def entries(self) -> list[Entry]:
+        """Every kept entry, oldest first."""
+        ...
+
+    def clear(self) -> None:
+        """Forget every entry; numbering starts again at 1."""
+        ...
+
+    def dropped(self) -> int:
+        """How many entries were dropped for lack of room since the last clear."""
+        ...
+
+
+class MemoryJournal:
+    """A journal in process memory: a bounded deque under one lock."""
+
+    def __init__(self, limit: int = 1000) -> None:
+        if limit < 1:
+            raise ValueError("the journal limit must be positive")
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._entries: deque[tuple[int, PendingEntry]] = deque(maxlen=limit)
+        self._dropped = 0
+        self._sequence = itertools.count(1)
+
+    def append(self, entry: PendingEntry) -> None:
+        with self._lock:
+            if len(self._entries) == self.limit:
+                self._dropped += 1
+            self._entries.append((next(self._sequence), entry))
+
+    def entries(self) -> list[Entry]:
+        with self._lock:
+            kept = list(self._entries)
+        return [{"seq": seq, **built(entry)} for seq, entry in kept]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._dropped = 0
+            self._sequence = itertools.count(1)
+
+    def dropped(self) -> int:
+        with self._lock:
+            return self._dropped
+
+
+class RedisJournal:
+    """A journal shared by every process of one mock instance (its Redis key prefix).
+
+    Entries are JSON in a list trimmed to the limit, next to a counter of all appends since the
+    last clear. Appending is one transaction (count, push, trim), so the numbers follow from the
+    two: the newest kept entry is number `count`, and `count - kept` were dropped.
+    """
+
+    def __init__(self, keys: RedisNamespace, limit: int = 1000) -> None:
+        if limit < 1:
+            raise ValueError("the journal limit must be positive")
+        self.limit = limit
+        self._keys = keys
+        self._entries_key = keys.key("journal", "entries")
+        self._count_key = keys.key("journal", "seq")
+
+    def append(self, entry: PendingEntry) -> None:
+        with self._keys.client.pipeline(transaction=True) as pipe:
+            pipe.incr(self._count_key)
+            pipe.rpush(self._entries_key, json.dumps(built(entry)))
+            pipe.ltrim(self._entries_key, -self.limit, -1)
+            pipe.execute()
+
+    def entries(self) -> list[Entry]:
+        appended, raw = self._read()
+        first = appended - len(raw) + 1
+        return [{"seq": first + index, **json.loads(item)} for index, item in enumerate(raw)]
+
+    def clear(self) -> None:
+        self._keys.clear("journal")
+
+    def dropped(self) -> int:
+        with self._keys.client.pipeline(transaction=True) as pipe:
+            pipe.get(self._count_key)
+            pipe.llen(self._entries_key)
+            appended, kept = pipe.execute()
+        return max(0, int(appended or 0) - int(kept))
+
+    def _read(self) -> tuple[int, list[bytes]]:
+        with self._keys.client.pipeline(transaction=True) as pipe:
+            pipe.get(self._count_key)
+            pipe.lrange(self._entries_key, 0, -1)
+            appended, raw = pipe.execute()
+        return int(appended or 0), raw
