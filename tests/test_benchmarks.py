@@ -13,6 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
+
 ROOT = Path(__file__).resolve().parent.parent
 SHORT_RUN = ["--seconds", "1", "--rounds", "1", "--starts", "1", "--workloads", "retrieve", "--no-prism"]
 

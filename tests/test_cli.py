@@ -16,8 +16,11 @@ import pytest
 
 from tests.served import MOCKSERVER, ServedProcess
 
+pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
+
 FIRST_SEED_EXAMPLE = """
 from portkey_ai import Portkey
+
 portkey = Portkey(api_key="PORTKEY_API_KEY", base_url=BASE_URL)
 new_virtual_key = portkey.virtual_keys.create(name="openaiVKey", provider="openai", key="PROVIDER_API_KEY")
 print(new_virtual_key)

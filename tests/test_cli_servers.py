@@ -11,6 +11,8 @@ import pytest
 
 from tests.served import ServedProcess
 
+pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
+
 
 @pytest.mark.parametrize("server", ["granian", "waitress"])
 def test_the_command_serves_the_mock_and_stops_on_sigterm(server):

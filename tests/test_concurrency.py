@@ -8,8 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import httpx
+import pytest
 
 from mockserver import MockServer, create_app
+
+pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
 
 THREADS = 8
 OPERATIONS_PER_THREAD = 250

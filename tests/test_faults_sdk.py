@@ -25,6 +25,8 @@ from contracts.recording import ExchangeRecorder
 from mockserver import MockServer
 from tests.seed_examples import SEED_EXAMPLES
 
+pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
+
 
 class CountingSdk:
     """The SDK on an httpx client that counts the requests it sends and judges each exchange."""

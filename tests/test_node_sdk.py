@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
+
 NODE_PROJECT = Path(__file__).parent / "node"
 
 

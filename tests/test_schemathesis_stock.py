@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from mockserver import MockConfig, MockServer, create_app
+
+pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))

@@ -18,6 +18,8 @@ from tests.conftest import reset, unique_prefix
 from tests.seed_examples import SEED_EXAMPLES
 from tests.served import ServedProcess
 
+pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
+
 
 @pytest.fixture
 def shared_prefix(redis_url: str) -> Iterator[str]:

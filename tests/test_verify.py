@@ -25,6 +25,8 @@ from mockserver import MockServer, create_app
 from mockserver.config import MockConfig
 from tests.broken_services import VARIANTS
 
+pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
+
 API_KEY, OTHER_API_KEY = "pk-verify-one", "pk-verify-two"
 FAST = {"max_examples": 2, "seed": 1, "phases": ("examples", "lifecycle")}
 FEW_CASES = ("openai", "bedrock-access-key")
