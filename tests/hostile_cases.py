@@ -1,6 +1,6 @@
 """The hostile and malformed inputs the mock is tested with, and the answer each must get.
 
-One list feeds both the test matrix and the README's Reliability table, so they cannot drift.
+One list feeds both the test matrix and the table of docs/reliability.md, so they cannot drift.
 """
 
 from __future__ import annotations
@@ -369,7 +369,7 @@ CASES = [
 
 
 def reliability_table() -> str:
-    """The README's Reliability table, row for row from CASES."""
+    """The table of docs/reliability.md, row for row from CASES."""
     rows = ["| class | input | answer |", "|---|---|---|"]
     for case in CASES:
         answer = f"{case.status} {case.code}" if case.code else f"{case.status}"

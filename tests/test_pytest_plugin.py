@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,7 +13,6 @@ from mockserver import MockServer, create_app
 
 pytest_plugins = ["pytester"]
 
-README = Path(__file__).resolve().parent.parent / "README.md"
 FAILED = pytest.fail.Exception
 
 
@@ -155,12 +153,3 @@ def test_the_fixture_can_use_an_external_mock(pytester):
         result.assert_outcomes(passed=1)
     finally:
         external.stop()
-
-
-def test_the_readme_example_runs_as_written(pytester):
-    example = re.search(
-        r"```python\n(# test_virtual_keys\.py.*?)```", README.read_text(encoding="utf-8"), re.S
-    )
-    assert example, "the README's pytest example (starting '# test_virtual_keys.py') is missing"
-    pytester.makepyfile(test_virtual_keys=example.group(1))
-    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
