@@ -167,6 +167,7 @@ def importable(dotted: str) -> bool:
 pytest_plugins = ["pytester"]
 
 
+@pytest.mark.slow  # a subprocess per block
 @pytest.mark.parametrize("block", runnable("pytest"))
 def test_pytest_block_passes_as_a_test_module(block: Block, pytester):
     module = re.match(r"# (test_\w+)\.py\n", block.code)
@@ -176,12 +177,14 @@ def test_pytest_block_passes_as_a_test_module(block: Block, pytester):
     pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=tests)
 
 
+@pytest.mark.slow  # a subprocess per block
 @pytest.mark.parametrize("block", runnable("python"))
 def test_python_block_runs_against_a_mock(block: Block, portkey_mock, tmp_path):
     run([sys.executable, "-c", at(portkey_mock, block.code)], tmp_path, block)
     portkey_mock.assert_all_requests_conform()
 
 
+@pytest.mark.slow  # a subprocess per block
 @pytest.mark.parametrize("block", runnable("shell"))
 def test_shell_block_runs_against_a_mock(block: Block, portkey_mock, tmp_path):
     run(["bash", "-e", "-u", "-o", "pipefail", "-c", at(portkey_mock, block.code)], tmp_path, block)

@@ -18,6 +18,8 @@ from contracts.strategies import PROVIDER_CASES, create_bodies, update_bodies
 from mockserver.contract.document import Contract
 from mockserver.virtual_keys import TOP_LEVEL_FIELDS, mask_secret
 
+pytestmark = pytest.mark.slow  # hypothesis through the SDK against a served mock
+
 SECRETS = Contract.load().secret_fields - {"key"}
 CASES = sorted(PROVIDER_CASES)
 EXAMPLES_PER_CASE = max(3, settings.default.max_examples // 5)
