@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import schemathesis
 
-from contracts.run import VerifyRun
 from contracts.strategies import keep_service_rules
+from contracts.verify_run import VerifyRun
 from mockserver.contract.exchange import Exchange
 
 _RUNS: dict[int, VerifyRun] = {}

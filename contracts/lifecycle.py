@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from contracts import strategies
 from contracts.guard import safe_body
 from contracts.ledger import Observation
-from contracts.run import VerifyRun
+from contracts.verify_run import VerifyRun
 from mockserver.contract.exchange import Exchange
 
 MAX_RATE_LIMIT_WAITS = 5

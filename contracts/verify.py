@@ -23,8 +23,8 @@ from schemathesis.schemas import BaseSchema
 from contracts import guard
 from contracts.lifecycle import Client, run_lifecycle
 from contracts.report import VerifyResult, write_json, write_junit, write_terminal
-from contracts.run import Budget, BudgetExhausted, VerifyRun
 from contracts.strategies import PROVIDER_CASES
+from contracts.verify_run import Budget, BudgetExhausted, VerifyRun
 from mockserver.contract.document import Contract
 from mockserver.contract.exchange import Exchange
 
