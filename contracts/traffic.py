@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import sys
 import tempfile
 from collections import Counter
@@ -28,6 +29,7 @@ from mockserver.contract.document import Contract
 from mockserver.contract.exchange import ContractChecker, Exchange
 from mockserver.contract.validation import IncomingRequest
 from mockserver.contract.verdict import RequestJudge, RequestVerdict
+from mockserver.control.token import TOKEN_VARIABLE
 from mockserver.violations import Violation
 
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -68,12 +70,21 @@ class Judged:
 # -- reading traffic -----------------------------------------------------------------------------
 
 
-def load_traffic(source: str) -> list[Recorded]:
-    """Requests from a journal file, a HAR file, or a running mock's URL (its journal)."""
+def load_traffic(source: str, control_token: str | None = None) -> list[Recorded]:
+    """Requests from a journal file, a HAR file, or a running mock's URL (its journal).
+
+    `control_token` is sent as `Authorization: Bearer <token>` to a mock whose control plane is locked.
+    """
     if source.startswith(("http://", "https://")):
         root = source.rstrip("/").removesuffix("/v1").removesuffix("/__mock/journal")
+        headers = {"Authorization": f"Bearer {control_token}"} if control_token else {}
         try:
-            response = httpx.get(f"{root}/__mock/journal", timeout=30)
+            response = httpx.get(f"{root}/__mock/journal", headers=headers, timeout=30)
+            if response.status_code == 401:
+                raise UsageError(
+                    f"{root}/__mock/journal wants a control token: pass --control-token "
+                    f"or set {TOKEN_VARIABLE}"
+                )
             response.raise_for_status()
             document = response.json()
         except (httpx.HTTPError, ValueError) as exc:
@@ -299,6 +310,12 @@ def add_check_traffic_parser(
         type=Path,
         help="OpenAPI contract to judge against (default: the project's openapi.yaml)",
     )
+    parser.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        default=os.environ.get(TOKEN_VARIABLE),
+        help=f"the control token of a mock started with one (env: {TOKEN_VARIABLE})",
+    )
     parser.set_defaults(run=run_check_traffic)
     return parser
 
@@ -306,7 +323,7 @@ def add_check_traffic_parser(
 def run_check_traffic(args: argparse.Namespace) -> int:
     try:
         contract = load_contract(args.contract)
-        traffic = load_traffic(args.source)
+        traffic = load_traffic(args.source, args.control_token)
     except UsageError as error:
         print(f"contracts check-traffic: {error}", file=sys.stderr)
         return 2

@@ -88,6 +88,19 @@ class AccessPolicy:
             raise Unauthorised()
         return principal
 
+    def api_keys_by_namespace(self) -> dict[str, list[str]]:
+        """Keys-file API keys per workspace namespace they act in by default; {} without a file.
+
+        An organisation admin key (no workspace of its own) is listed under `<organisation>/*`.
+        The keys are secrets: a caller masks them before showing them anywhere.
+        """
+        holders: dict[str, list[str]] = {}
+        for api_key, principal in (self._principals or {}).items():
+            own = principal.workspace
+            namespace = own.namespace if own else f"{principal.organisation_id}/*"
+            holders.setdefault(namespace, []).append(api_key)
+        return holders
+
     @staticmethod
     def require(principal: Principal, scope: str | None) -> None:
         """403 unless the caller holds `scope` (an operation without one needs none)."""

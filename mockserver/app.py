@@ -11,8 +11,10 @@ from mockserver.access import AccessPolicy
 from mockserver.config import MockConfig
 from mockserver.contract.document import Contract
 from mockserver.contract.validation import RequestValidator
-from mockserver.control.routes import control_blueprint, journal_blueprint
+from mockserver.control.dashboard import dashboard_blueprint
+from mockserver.control.routes import control_blueprint, journal_blueprint, store_blueprint
 from mockserver.control.seeding import Seeder
+from mockserver.control.token import require_control_token
 from mockserver.errors import ApiError, PayloadTooLarge, envelope
 from mockserver.faults.connection import ConnectionFaults
 from mockserver.faults.plan import Faults
@@ -49,6 +51,10 @@ def create_app(config: MockConfig | None = None, *, store: Store | None = None) 
     any_key = config.keys_path is None
     app.register_blueprint(control_blueprint(seeder, state.reset, faults, accepts_any_key=any_key))
     app.register_blueprint(journal_blueprint(state.journal))
+    app.register_blueprint(store_blueprint(keys, policy))
+    app.register_blueprint(dashboard_blueprint(contract.secret_fields, config.journal_limit))
+    if config.control_token:
+        require_control_token(app, config.control_token)
     app.wsgi_app = ConnectionFaults(app.wsgi_app)  # type: ignore[method-assign]
     _register_error_handlers(app, config)
     if config.seed_path:

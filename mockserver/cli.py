@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import socket
 import sys
@@ -16,6 +17,8 @@ from flask import Flask
 
 from mockserver.app import create_app
 from mockserver.config import MockConfig
+from mockserver.control.dashboard import DASHBOARD_PATH
+from mockserver.control.token import TOKEN_VARIABLE, exposure_warning, is_loopback
 from mockserver.errors import ApiError
 from mockserver.faults.plan import parse_rule_text
 from mockserver.serving.granian import serve_with_granian
@@ -73,6 +76,12 @@ def _add_mock_options(serve: argparse.ArgumentParser) -> None:
         "--strict",
         action="store_true",
         help="validate every request with openapi-core too (slower; the default compiled validators agree)",
+    )
+    serve.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        default=os.environ.get(TOKEN_VARIABLE),
+        help=f"require Authorization: Bearer TOKEN on /__mock/* but /__mock/health (env: {TOKEN_VARIABLE})",
     )
 
 
@@ -162,13 +171,11 @@ def main(argv: list[str] | None = None) -> int:
                     args.port,
                     args.workers,
                     args.threads,
-                    lambda url: print(
-                        f"mockserver listening on {url} with {args.workers} workers", flush=True
-                    ),
+                    lambda url: _announce(url, args, f" with {args.workers} workers"),
                 )
             app = create_app(config)
             if args.server == "granian":
-                return _serve_with_granian(app, args.host, args.port, args.threads)
+                return _serve_with_granian(app, args)
             server = MockServer(app, host=args.host, port=args.port, threads=args.threads)
     except (OSError, ValueError, ApiError, redis.RedisError) as exc:
         print(f"mockserver: cannot start: {exc}", file=sys.stderr)
@@ -176,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "proxy":
         print(f"mockserver proxy listening on {server.base_url}, forwarding to {args.upstream}", flush=True)
     else:
-        print(f"mockserver listening on {server.base_url}", flush=True)
+        _announce(server.base_url, args)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -200,6 +207,7 @@ def _config(args: argparse.Namespace) -> MockConfig:
         store_url=args.store,
         redis_prefix=args.redis_prefix,
         fault_plan=_fault_plan(args),
+        control_token=args.control_token or None,
     )
 
 
@@ -215,12 +223,22 @@ def _proxy_app(args: argparse.Namespace) -> Flask:
     )
 
 
-def _serve_with_granian(app: Flask, host: str, port: int, threads: int) -> int:
-    port = port or free_port(host)
+def _announce(base_url: str, args: argparse.Namespace, detail: str = "") -> None:
+    """Where the mock listens and where its dashboard is; a warning if anyone may drive it."""
+    root = base_url.removesuffix("/v1")
+    print(f"mockserver listening on {base_url}{detail}", flush=True)
+    print(f"dashboard: {root}{DASHBOARD_PATH}", flush=True)
+    if not args.control_token and not is_loopback(args.host):
+        print(exposure_warning(args.host), file=sys.stderr, flush=True)
+
+
+def _serve_with_granian(app: Flask, args: argparse.Namespace) -> int:
+    host, threads = args.host, args.threads
+    port = args.port or free_port(host)
     with socket.socket() as probe:  # fail here, with a clear message, if the port is taken
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as granian binds
         probe.bind((host, port))
-    print(f"mockserver listening on http://{host}:{port}/v1", flush=True)
+    _announce(f"http://{host}:{port}/v1", args)
     serve_with_granian(app, host, port, threads)
     print("mockserver stopped", flush=True)
     return 0

@@ -32,6 +32,9 @@ class MockConfig:
     connection_faults: bool = True
     """Whether connection faults may be set: the server must be able to break a connection on
     demand (waitress, which `MockServer` and `--server waitress` use, can; granian cannot)."""
+    control_token: str | None = None
+    """When set, every `/__mock/*` route but `/__mock/health` (and the dashboard's page shell)
+    answers 401 without `Authorization: Bearer <token>` (see docs/dashboard.md)."""
     strict: bool = False
     """Judge every request with openapi-core, the reference validator, not only those the compiled
     validators reject (slower; for checking the fast path itself)."""
@@ -45,5 +48,7 @@ class MockConfig:
             raise ValueError("journal_limit must be positive")
         if self.store_url is not None and not self.store_url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("store_url must be a redis://, rediss:// or unix:// URL")
+        if self.control_token is not None and not self.control_token.strip():
+            raise ValueError("control_token must not be empty")
         if not self.redis_prefix:
             raise ValueError("redis_prefix must not be empty")

@@ -2,7 +2,8 @@
 
 `portkey_mock` is the session's mock, emptied before each test; `portkey_mock_session` is the same
 mock without the reset, for tests that share state. `--portkey-mock-url URL` (or the environment
-variable `PORTKEY_MOCK_URL`) points both at a mock already running elsewhere instead of starting one.
+variable `PORTKEY_MOCK_URL`) points both at a mock already running elsewhere instead of starting one;
+`--portkey-mock-control-token` (or `MOCK_CONTROL_TOKEN`) is the control token such a mock requires.
 Override the `portkey_mock_config` fixture to start the mock with another `MockConfig`.
 """
 
@@ -17,6 +18,7 @@ import pytest
 
 from mockserver.app import create_app
 from mockserver.config import MockConfig
+from mockserver.control.token import TOKEN_VARIABLE
 from mockserver.serving.server import MockServer, wait_until_healthy
 
 URL_VARIABLE = "PORTKEY_MOCK_URL"
@@ -27,20 +29,29 @@ class PortkeyMock:
     """A running mock as a test sees it: where it is, what it was sent, and assertions on that."""
 
     def __init__(
-        self, root_url: str, api_key: str = DEFAULT_API_KEY, server: MockServer | None = None
+        self,
+        root_url: str,
+        api_key: str = DEFAULT_API_KEY,
+        server: MockServer | None = None,
+        control_token: str | None = None,
     ) -> None:
         self.root_url = root_url.rstrip("/")
         self.base_url = f"{self.root_url}/v1"
+        self.dashboard_url = f"{self.root_url}/__mock/"
         self.api_key = api_key
         self.server = server
         """The in-process server, or None when the mock runs elsewhere (`--portkey-mock-url`)."""
+        self.control_token = control_token
+        """Sent as `Authorization: Bearer <token>` on every control request, if the mock wants one."""
 
     @classmethod
-    def external(cls, url: str, api_key: str = DEFAULT_API_KEY) -> PortkeyMock:
+    def external(
+        cls, url: str, api_key: str = DEFAULT_API_KEY, control_token: str | None = None
+    ) -> PortkeyMock:
         """A mock already running at `url` (its root or its `/v1` base URL)."""
         root = url.rstrip("/").removesuffix("/v1")
         wait_until_healthy(root)
-        return cls(root, api_key)
+        return cls(root, api_key, control_token=control_token)
 
     # -- control plane ---------------------------------------------------------------------------
 
@@ -127,7 +138,10 @@ class PortkeyMock:
             )
 
     def _control(self, method: str, path: str, document: dict[str, Any] | None = None) -> Any:
-        response = httpx.request(method, f"{self.root_url}/__mock{path}", json=document, timeout=30)
+        headers = {"Authorization": f"Bearer {self.control_token}"} if self.control_token else {}
+        response = httpx.request(
+            method, f"{self.root_url}/__mock{path}", json=document, headers=headers, timeout=30
+        )
         if response.status_code != 200:
             raise AssertionError(
                 f"mock control {method} {path} answered {response.status_code}: {response.text}"
@@ -163,6 +177,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help=f"use the Portkey mock running at this URL instead of starting one (env: {URL_VARIABLE})",
     )
+    group.addoption(
+        "--portkey-mock-control-token",
+        default=None,
+        help=f"the control token of the mock at --portkey-mock-url, if it has one (env: {TOKEN_VARIABLE})",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -178,11 +197,12 @@ def portkey_mock_session(
     """One mock for the whole session, never reset by the plugin: state is shared between tests."""
     url = request.config.getoption("portkey_mock_url") or os.environ.get(URL_VARIABLE)
     if url:
-        yield PortkeyMock.external(url)
+        token = request.config.getoption("portkey_mock_control_token") or os.environ.get(TOKEN_VARIABLE)
+        yield PortkeyMock.external(url, control_token=token)
         return
     server = MockServer(create_app(portkey_mock_config)).start()
     try:
-        yield PortkeyMock(server.root_url, server=server)
+        yield PortkeyMock(server.root_url, server=server, control_token=portkey_mock_config.control_token)
     finally:
         server.stop()
 

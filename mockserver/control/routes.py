@@ -11,7 +11,9 @@ from flask import Blueprint, jsonify, request
 from mockserver.contract.validation import decode_json_object
 from mockserver.control.seeding import Seeder
 from mockserver.faults.plan import Faults
+from mockserver.access import AccessPolicy
 from mockserver.state.journal import Journal
+from mockserver.virtual_keys import VirtualKeys, mask_secret
 
 
 def control_blueprint(
@@ -73,3 +75,38 @@ def _add_fault_routes(blueprint: Blueprint, faults: Faults) -> None:
     def clear_faults() -> Any:
         faults.clear()
         return jsonify(faults.plan())
+
+    @blueprint.get("/faults/counters")
+    def fault_counters() -> Any:
+        return jsonify({"matches": faults.counters()})
+
+
+STORE_VIEW_LIMIT = 200
+"""Keys shown per workspace by `GET /__mock/store`, newest first; the total is always given."""
+
+
+def store_blueprint(keys: VirtualKeys, policy: AccessPolicy) -> Blueprint:
+    """`GET /__mock/store`: the stored keys per workspace, as stored (secrets were masked on create)."""
+    blueprint = Blueprint("store", __name__, url_prefix="/__mock")
+
+    @blueprint.get("/store")
+    def read() -> Any:
+        holders = policy.api_keys_by_namespace()
+        workspaces = []
+        for namespace in sorted(keys.store.namespaces()):
+            total, records = keys.store.page(namespace, 0, STORE_VIEW_LIMIT)
+            organisation_id, _, workspace_id = namespace.partition("/")
+            api_keys = holders.get(namespace, []) + holders.get(f"{organisation_id}/*", [])
+            workspaces.append(
+                {
+                    "organisation_id": organisation_id,
+                    "workspace_id": workspace_id,
+                    "workspace_name": records[0]["workspace_name"] if records else workspace_id,
+                    "api_keys": [mask_secret(key) for key in api_keys],
+                    "total": total,
+                    "virtual_keys": [{**record, "status": keys.status(record)} for record in records],
+                }
+            )
+        return jsonify({"limit_per_workspace": STORE_VIEW_LIMIT, "workspaces": workspaces})
+
+    return blueprint

@@ -161,6 +161,10 @@ class Faults:
     def clear(self) -> None:
         self.state.clear()
 
+    def counters(self) -> dict[str, int]:
+        """Requests each rule has matched since the plan was set, keyed by rule index (as JSON keys)."""
+        return {str(index): count for index, count in sorted(self.state.matches().items())}
+
     def for_request(self, operation_id: str, headers: Mapping[str, str]) -> Fault:
         """The fault for one request to `operation_id`; a header rule comes first.
 

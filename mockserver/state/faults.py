@@ -32,6 +32,10 @@ class FaultState(Protocol):
         """Count one more request matched by rule `rule_index` of the plan; the count so far."""
         ...
 
+    def matches(self) -> dict[int, int]:
+        """Requests each rule of the plan has matched so far, by rule index (for the dashboard)."""
+        ...
+
     def count_request(self, bucket: str, ttl_seconds: int) -> int:
         """Count one more request in a rate-limit window (`bucket`); the count so far."""
         ...
@@ -62,6 +66,10 @@ class MemoryFaultState:
         with self._lock:
             self._matches[rule_index] = self._matches.get(rule_index, 0) + 1
             return self._matches[rule_index]
+
+    def matches(self) -> dict[int, int]:
+        with self._lock:
+            return dict(self._matches)
 
     def count_request(self, bucket: str, ttl_seconds: int) -> int:
         # Windows are few (one per API key and unit at a time); old ones are dropped on a new one.
@@ -96,6 +104,10 @@ class RedisFaultState:
 
     def next_match(self, rule_index: int) -> int:
         return int(self.keys.client.hincrby(self._count_key, str(rule_index), 1))
+
+    def matches(self) -> dict[int, int]:
+        counts = self.keys.client.hgetall(self._count_key)
+        return {int(index): int(count) for index, count in counts.items()}
 
     def count_request(self, bucket: str, ttl_seconds: int) -> int:
         with self.keys.client.pipeline(transaction=True) as pipe:

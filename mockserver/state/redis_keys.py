@@ -51,6 +51,13 @@ class RedisNamespace:
         """A request-derived key part, encoded so it holds no `:` (nor any other separator)."""
         return quote(text, safe="")
 
+    def parts_of(self, *pattern: str) -> list[str]:
+        """The parts that `*` stands for in the keys matching `key(*pattern)` (one `*`), still encoded."""
+        head, _, tail = self.key(*pattern).partition("*")
+        names = self.client.scan_iter(match=_escape_glob(head) + "*" + _escape_glob(tail), count=500)
+        parts = (name.decode()[len(head) : len(name) - len(tail)] for name in names)
+        return sorted({part for part in parts if ":" not in part})
+
     def clear(self, *sections: str) -> None:
         """Delete this instance's keys: every key, or only those under the given sections."""
         patterns = [self.key(s, "*") for s in sections] if sections else [self.key("*")]

@@ -29,6 +29,10 @@ class Store(Protocol):
 
     def delete(self, namespace: str, slug: str) -> bool: ...
 
+    def namespaces(self) -> list[str]:
+        """Every namespace holding at least one record, in no particular order (for the dashboard)."""
+        ...
+
     def clear(self) -> None:
         """Forget every record of every namespace."""
         ...

@@ -65,6 +65,10 @@ class MemoryStore:
         with self._lock:
             return self._namespaces.get(namespace, {}).pop(slug, None) is not None
 
+    def namespaces(self) -> list[str]:
+        with self._lock:
+            return [name for name, records in self._namespaces.items() if records]
+
     def clear(self) -> None:
         with self._lock:
             self._namespaces.clear()

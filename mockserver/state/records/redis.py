@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import unquote
 
 from mockserver.state.records.base import Record
 from mockserver.state.redis_keys import RedisNamespace
@@ -86,6 +87,10 @@ class RedisStore:
     def delete(self, namespace: str, slug: str) -> bool:
         keys = [self._record_key(namespace, slug), self._order_key(namespace)]
         return bool(self._delete(keys=keys, args=[self.keys.part(slug)]))
+
+    def namespaces(self) -> list[str]:
+        # An order set exists while its namespace holds a record (ZREM of the last one deletes it).
+        return [unquote(part) for part in self.keys.parts_of("vk", "*", "order")]
 
     def clear(self) -> None:
         self.keys.clear("vk")
