@@ -62,6 +62,7 @@ def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     add("--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report")
     add("--json", type=Path, metavar="PATH", dest="json_report", help="write a JSON report")
+    add("--html", type=Path, metavar="PATH", dest="html_report", help="write a self-contained HTML report")
     add("--contract", type=Path, help="the OpenAPI contract (default: the project's openapi.yaml)")
     add("--request-timeout", type=float, default=30.0, help="seconds per request (default 30)")
 
@@ -93,6 +94,7 @@ def _verify(args: argparse.Namespace) -> int:
         provider_cases=args.provider_cases,
         junit_xml=args.junit_xml,
         json_report=args.json_report,
+        html_report=args.html_report,
         contract_path=args.contract,
         request_timeout=args.request_timeout,
     )

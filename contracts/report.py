@@ -1,4 +1,4 @@
-"""What a verify run found, and the writers that show it: terminal, JUnit XML, JSON.
+"""What a verify run found, and the writers that show it: terminal, JUnit XML, JSON, HTML.
 
 The writers know nothing of each other or of how the run was made; each takes a `VerifyResult`.
 Every text here was redacted by the run: no secret it sent can appear in a report.
@@ -6,13 +6,18 @@ Every text here was redacted by the run: no secret it sent can appear in a repor
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import shlex
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 from xml.etree import ElementTree
+
+from jinja2 import Environment, PackageLoader
+from markupsafe import Markup
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,10 @@ class Finding:
     message: str
     phase: str
     curl: str
+    request: str = ""
+    """The request as sent (method, URL, body), secret fields as placeholders."""
+    response: str = ""
+    """The response's status and the start of its body, redacted; empty if there was no answer."""
 
 
 @dataclass
@@ -78,9 +87,7 @@ def write_terminal(result: VerifyResult, out: TextIO) -> None:
         print(f"\nerror: {error}", file=out)
     for note in result.notes:
         print(f"note: {note}", file=out)
-    verdict = "conforms" if result.exit_code == 0 else "does NOT conform"
-    if result.interrupted:
-        verdict = "was interrupted before the run finished"
+    verdict = _verdict(result)
     sent = sum(result.requests.values())
     distinct = len(_distinct(result.findings))
     print(f"\n{result.base_url} {verdict}: {distinct} distinct failure(s), {sent} requests", file=out)
@@ -140,3 +147,57 @@ def _distinct(findings: list[Finding]) -> list[Finding]:
     for finding in findings:
         seen.setdefault((finding.check, finding.operation, finding.message), finding)
     return list(seen.values())
+
+
+def write_html(result: VerifyResult, path: Path) -> None:
+    """One self-contained page: verdict, checks, operations, and each failure with its reproduction."""
+    failures = result.failures_by_operation()
+    operations = sorted(set(result.requests) | set(failures))
+    path.write_text(
+        render_html(
+            "verify.html",
+            result=result,
+            verdict=_verdict(result),
+            total_requests=sum(result.requests.values()),
+            checks=sorted(set(result.checks_passed) | set(result.checks_failed)),
+            operations=operations,
+            by_operation=failures,
+            failures=_distinct(result.findings),
+        ),
+        encoding="utf-8",
+    )
+
+
+def render_html(template: str, **context: Any) -> str:
+    """A report page from `contracts/templates`, its CSS and script inline and allowed by hash only.
+
+    Autoescaping is on for every value: what a service or a client sent is shown as text. The CSP
+    in the page lets nothing load from anywhere and runs only the page's own script.
+    """
+    style = (_TEMPLATES / "report.css").read_text(encoding="utf-8")
+    script = (_TEMPLATES / "report.js").read_text(encoding="utf-8")
+    page = _environment().get_template(template)
+    return page.render(
+        style=Markup(style),  # our own files, not data: inside <style>/<script> escaping would break them
+        script=Markup(script),
+        style_hash=_csp_hash(style),
+        script_hash=_csp_hash(script),
+        **context,
+    )
+
+
+_TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _environment() -> Environment:
+    return Environment(loader=PackageLoader("contracts", "templates"), autoescape=True)
+
+
+def _csp_hash(text: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+
+
+def _verdict(result: VerifyResult) -> str:
+    if result.interrupted:
+        return "was interrupted before the run finished"
+    return "conforms" if result.exit_code == 0 else "does NOT conform"

@@ -15,24 +15,35 @@ import json
 import os
 import sys
 import tempfile
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import yaml
 from openapi_core import Config, OpenAPI
 
-from mockserver.contract.document import Contract
+from contracts.ledger import secret_paths
+from contracts.report import curl_command, render_html
+from mockserver.contract.document import Contract, snake_case
 from mockserver.contract.exchange import ContractChecker, Exchange
 from mockserver.contract.validation import IncomingRequest
 from mockserver.contract.verdict import RequestJudge, RequestVerdict
 from mockserver.control.token import TOKEN_VARIABLE
+from mockserver.journal import mask_headers
 from mockserver.violations import Violation
 
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+DEFAULT_ORIGIN = "http://127.0.0.1:8787"
+"""Where `mockserver serve` listens by default: the curl target for a journal read from a file."""
+RESPONSE_EXCERPT_CHARS = 600
+PLACEHOLDER = "<secret>"
+PORTKEY_KEY = "x-portkey-api-key"
 
 
 class UsageError(Exception):
@@ -49,6 +60,10 @@ class Recorded:
     unreadable_body: bool = False
     """A body was sent but the journal did not keep it (it was not JSON, or over the size limit)."""
     response: Exchange | None = None
+    origin: str = DEFAULT_ORIGIN
+    """Where the request went (`http://host:port`), for a curl command that repeats it."""
+    status: int | None = None
+    """The status it was answered with, when the recording says (a journal does)."""
 
 
 @dataclass
@@ -89,6 +104,8 @@ def load_traffic(source: str, control_token: str | None = None) -> list[Recorded
             document = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             raise UsageError(f"cannot read the journal at {root}/__mock/journal: {exc}") from None
+        if isinstance(document, dict) and isinstance(document.get("entries"), list):
+            return from_journal(document["entries"], origin=root)
     else:
         try:
             document = json.loads(Path(source).read_text(encoding="utf-8"))
@@ -103,7 +120,7 @@ def load_traffic(source: str, control_token: str | None = None) -> list[Recorded
     raise UsageError(f"{source} is neither a journal (GET /__mock/journal) nor a HAR file")
 
 
-def from_journal(entries: list[dict[str, Any]]) -> list[Recorded]:
+def from_journal(entries: list[dict[str, Any]], origin: str = DEFAULT_ORIGIN) -> list[Recorded]:
     recorded = []
     for index, entry in enumerate(entries, 1):
         headers = dict(entry.get("headers") or {})
@@ -118,7 +135,10 @@ def from_journal(entries: list[dict[str, Any]]) -> list[Recorded]:
         )
         unreadable = body is None and (entry.get("body_bytes") or 0) > 0
         label = f"#{entry.get('seq', index)}"
-        recorded.append(Recorded(label, request, bool(entry.get("bare_query")), unreadable))
+        status = entry.get("status") if isinstance(entry.get("status"), int) else None
+        recorded.append(
+            Recorded(label, request, bool(entry.get("bare_query")), unreadable, origin=origin, status=status)
+        )
     return recorded
 
 
@@ -149,7 +169,9 @@ def from_har(document: dict[str, Any]) -> list[Recorded]:
                 response_body=content["text"].encode(),
             )
         bare = har_request["url"].endswith("?") and not url.query
-        recorded.append(Recorded(f"#{index}", request, bare, response=response))
+        origin = f"{url.scheme}://{url.netloc}" if url.scheme and url.netloc else DEFAULT_ORIGIN
+        status = har_response.get("status") if isinstance(har_response.get("status"), int) else None
+        recorded.append(Recorded(f"#{index}", request, bare, response=response, origin=origin, status=status))
     return recorded
 
 
@@ -276,6 +298,116 @@ def report(judged: list[Judged], source: str, contract: Contract) -> str:
     return "\n".join(lines)
 
 
+def write_traffic_html(judged: list[Judged], source: str, contract: Contract, path: Path) -> None:
+    """The judgement as one self-contained page: tables per check and operation, each failure in full."""
+    operations: dict[str, Counter[str]] = {}
+    checks = {name: Counter[str]() for name in ("request conforms", "response conforms")}
+    for j in judged:
+        counts = operations.setdefault(j.operation, Counter())
+        counts["requests"] += 1
+        counts["conform" if j.conforms else "violate"] += 1
+        counts["warnings"] += len(j.verdict.warnings)
+        checks["request conforms"]["failed" if j.violations else "passed"] += 1
+        if j.recorded.response is not None:
+            checks["response conforms"]["failed" if j.response_violations else "passed"] += 1
+    origins = sorted({j.recorded.origin for j in judged}) or [DEFAULT_ORIGIN]
+    page = render_html(
+        "traffic.html",
+        judged=judged,
+        source=source,
+        contract_path=str(contract.path),
+        run_id=uuid.uuid4().hex[:12],
+        origin=", ".join(origins),
+        checks={name: {"passed": c["passed"], "failed": c["failed"]} for name, c in checks.items() if c},
+        operations={name: dict(counts) for name, counts in sorted(operations.items())},
+        failures=[_shown_failure(j, contract) for j in judged if not j.conforms],
+    )
+    path.write_text(page, encoding="utf-8")
+
+
+def _shown_failure(judged: Judged, contract: Contract) -> dict[str, Any]:
+    """One failing request as the HTML report shows it: every secret a placeholder."""
+    recorded, request, secret_fields = judged.recorded, judged.recorded.request, contract.secret_fields
+    secrets = set(secret_fields) | {snake_case(name) for name in secret_fields}
+    body_text, secret_values = None, []
+    if request.body:
+        try:
+            body = json.loads(request.body)
+            secret_values = _secret_values(body, secrets)
+            body_text = json.dumps(secret_paths(body, frozenset(secrets)), ensure_ascii=False)
+        except ValueError:
+            body_text = "(a body that is not JSON)"
+    headers = {
+        name: PLACEHOLDER if masked != value else value
+        for (name, value), masked in zip(
+            request.headers.items(), mask_headers(request.headers).values(), strict=True
+        )
+    }
+    secret_values += [value for name, value in request.headers.items() if headers[name] == PLACEHOLDER]
+    url = recorded.origin + request.path
+    if request.query:
+        url += "?" + urlencode(request.query, doseq=True)
+    elif recorded.bare_query:
+        url += "?"
+    shown_request = f"{request.method.upper()} {url}\n" + "".join(f"{n}: {v}\n" for n, v in headers.items())
+    if body_text is not None:
+        shown_request += f"\n{body_text}"
+    return {
+        "title": _describe(judged),
+        "violations": judged.violations,
+        "response_violations": judged.response_violations,
+        "warnings": judged.verdict.warnings,
+        "request": shown_request,
+        "response": _redacted(_response_excerpt(recorded), secret_values),
+        # A foreign contract may declare no API-key header: the curl then names Portkey's.
+        "curl": curl_command(
+            request.method, url, body_text if request.body else None, contract.api_key_header or PORTKEY_KEY
+        ),
+    }
+
+
+def _response_excerpt(recorded: Recorded) -> str:
+    if recorded.response is not None:
+        text = recorded.response.response_body.decode("utf-8", "replace")
+        if len(text) > RESPONSE_EXCERPT_CHARS:
+            text = text[:RESPONSE_EXCERPT_CHARS] + " …"
+        return f"{recorded.response.status}\n\n{text}"
+    if recorded.status is not None:
+        return f"{recorded.status} (the journal keeps no response bodies)"
+    return "(not recorded)"
+
+
+def _secret_values(body: Any, secrets: set[str]) -> list[str]:
+    """Every string under a secret field of `body`, to be cut out of anything shown beside it."""
+    found: list[str] = []
+    if isinstance(body, dict):
+        for name, value in body.items():
+            if name in secrets:
+                found += [v for v in _strings(value) if len(v) >= 4]
+            else:
+                found += _secret_values(value, secrets)
+    elif isinstance(body, list):
+        for item in body:
+            found += _secret_values(item, secrets)
+    return found
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for inner in value.values() for s in _strings(inner)]
+    if isinstance(value, list):
+        return [s for inner in value for s in _strings(inner)]
+    return []
+
+
+def _redacted(text: str, secrets: list[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, PLACEHOLDER)
+    return text
+
+
 def _describe(judged: Judged) -> str:
     request = judged.recorded.request
     query = "?" if judged.recorded.bare_query else ""
@@ -316,6 +448,7 @@ def add_check_traffic_parser(
         default=os.environ.get(TOKEN_VARIABLE),
         help=f"the control token of a mock started with one (env: {TOKEN_VARIABLE})",
     )
+    parser.add_argument("--html", type=Path, metavar="PATH", help="also write a self-contained HTML report")
     parser.set_defaults(run=run_check_traffic)
     return parser
 
@@ -329,4 +462,6 @@ def run_check_traffic(args: argparse.Namespace) -> int:
         return 2
     judged = judge_traffic(traffic, contract)
     print(report(judged, args.source, contract))
+    if args.html:
+        write_traffic_html(judged, args.source, contract, args.html)
     return 0 if all(j.conforms for j in judged) else 1

@@ -22,7 +22,7 @@ from schemathesis.schemas import BaseSchema
 
 from contracts import guard
 from contracts.lifecycle import Client, run_lifecycle
-from contracts.report import VerifyResult, write_json, write_junit, write_terminal
+from contracts.report import VerifyResult, write_html, write_json, write_junit, write_terminal
 from contracts.strategies import PROVIDER_CASES
 from contracts.verify_run import Budget, BudgetExhausted, VerifyRun
 from mockserver.contract.document import Contract
@@ -55,6 +55,7 @@ class VerifyOptions:
     provider_cases: tuple[str, ...] = tuple(PROVIDER_CASES)
     junit_xml: Path | None = None
     json_report: Path | None = None
+    html_report: Path | None = None
     contract_path: Path | None = None
     request_timeout: float = 30.0
 
@@ -97,6 +98,8 @@ def verify(options: VerifyOptions, out: TextIO | None = None) -> VerifyResult:
         write_junit(run.result, options.junit_xml)
     if options.json_report:
         write_json(run.result, options.json_report)
+    if options.html_report:
+        write_html(run.result, options.html_report)
     return run.result
 
 
@@ -231,24 +234,26 @@ def _record_checks(event: Any, run: VerifyRun) -> bool:
             elif node.status == Status.FAILURE and node.failure_info is not None:
                 failure = node.failure_info.failure
                 message = f"{failure.title}: {failure.message}".strip().rstrip(":")
-                curl = _curl_of(run, recorder.interactions.get(case_id))
-                run.record_failure(node.name, label, " ".join(message.split()), event.phase.value, curl)
+                exchange = _exchange_of(recorder.interactions.get(case_id))
+                run.record_failure(node.name, label, " ".join(message.split()), event.phase.value, exchange)
                 failed = True
     return failed
 
 
-def _curl_of(run: VerifyRun, interaction: Any) -> str:
+def _exchange_of(interaction: Any) -> Exchange | None:
+    """The recorded request of a schemathesis case, with its response when it got one."""
     if interaction is None:
-        return "(no request was recorded)"
+        return None
+    if interaction.response is not None:
+        return guard.exchange_of(interaction.response)
     request = interaction.request
     url = urlsplit(request.uri)
-    exchange = Exchange(
+    return Exchange(
         method=request.method,
         path=url.path,
         query=parse_qs(url.query, keep_blank_values=True),
         request_body=request.body or b"",
     )
-    return run.curl(run.normalise(exchange))
 
 
 def _note_once(run: VerifyRun, note: str) -> None:

@@ -18,6 +18,9 @@ from mockserver.contract.document import Contract
 from mockserver.contract.exchange import Exchange
 from mockserver.contract.validation import header
 
+RESPONSE_EXCERPT_CHARS = 600
+"""How much of a failing response's body a report shows."""
+
 
 class BudgetExhausted(Exception):
     """The run has sent as many requests as `--max-requests` allows."""
@@ -88,8 +91,9 @@ class VerifyRun:
                     self.result.checks_passed[name] += 1
                     continue
                 self.result.checks_failed[name] += 1
-                curl = self.curl(seen.exchange)
-                self.result.findings.extend(Finding(name, label, p, phase, curl) for p in problems)
+                self.result.findings.extend(
+                    self.finding(name, label, p, phase, seen.exchange) for p in problems
+                )
             self.ledger.observe(seen)
         return seen
 
@@ -99,11 +103,37 @@ class VerifyRun:
             return exchange
         return replace(exchange, path=self.contract_base + exchange.path[len(self._base_path) :])
 
-    def record_failure(self, check: str, label: str, message: str, phase: str, curl: str) -> None:
-        """A failure schemathesis's own checks found."""
+    def record_failure(
+        self, check: str, label: str, message: str, phase: str, exchange: Exchange | None
+    ) -> None:
+        """A failure schemathesis's own checks found (on `exchange`, if one was recorded)."""
+        finding = self.finding(check, label, self.ledger.redact(message), phase, exchange)
         with self._lock:
             self.result.checks_failed[check] += 1
-            self.result.findings.append(Finding(check, label, self.ledger.redact(message), phase, curl))
+            self.result.findings.append(finding)
+
+    def finding(self, check: str, label: str, message: str, phase: str, exchange: Exchange | None) -> Finding:
+        """A failed check on `exchange`, with the request, the response's start and a curl, redacted."""
+        if exchange is None:
+            return Finding(check, label, message, phase, "(no request was recorded)")
+        exchange = self.normalise(exchange)
+        url, body = self._shown_request(exchange)
+        request = f"{exchange.method.upper()} {url}" + (f"\n\n{body}" if body is not None else "")
+        response = ""
+        if exchange.status:
+            text = exchange.response_body.decode("utf-8", "replace")
+            if len(text) > RESPONSE_EXCERPT_CHARS:
+                text = text[:RESPONSE_EXCERPT_CHARS] + " …"
+            response = f"{exchange.status}\n\n{text}" if text else str(exchange.status)
+        return Finding(
+            check,
+            label,
+            message,
+            phase,
+            self.curl(exchange),
+            request=self.ledger.redact(request),
+            response=self.ledger.redact(response),
+        )
 
     def record_pass(self, check: str) -> None:
         with self._lock:
@@ -122,6 +152,11 @@ class VerifyRun:
 
     def curl(self, exchange: Exchange) -> str:
         """The request as a curl command against the service, secrets and API key left out."""
+        url, body = self._shown_request(exchange)
+        return self.ledger.redact(curl_command(exchange.method, url, body, self.api_key_header))
+
+    def _shown_request(self, exchange: Exchange) -> tuple[str, str | None]:
+        """The URL and the body of a request as reports show it: secret fields as placeholders."""
         url = self.base_url + exchange.path.removeprefix(self.contract_base)
         if exchange.query:
             url += "?" + urlencode(exchange.query, doseq=True)
@@ -132,4 +167,4 @@ class VerifyRun:
                 body = json.dumps(shown, ensure_ascii=False)
             except ValueError:
                 body = exchange.request_body.decode("utf-8", "replace")
-        return self.ledger.redact(curl_command(exchange.method, url, body, self.api_key_header))
+        return url, body

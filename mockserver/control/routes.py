@@ -8,10 +8,10 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
+from mockserver.access import AccessPolicy
 from mockserver.contract.validation import decode_json_object
 from mockserver.control.seeding import Seeder
 from mockserver.faults.plan import Faults
-from mockserver.access import AccessPolicy
 from mockserver.state.journal import Journal
 from mockserver.virtual_keys import VirtualKeys, mask_secret
 
