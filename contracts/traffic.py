@@ -33,7 +33,7 @@ from mockserver.contract.exchange import ContractChecker, Exchange
 from mockserver.contract.validation import IncomingRequest
 from mockserver.contract.verdict import RequestJudge, RequestVerdict
 from mockserver.control.token import TOKEN_VARIABLE
-from mockserver.journal import mask_headers
+from mockserver.journal import is_secret_header
 from mockserver.violations import Violation
 
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -338,12 +338,10 @@ def _shown_failure(judged: Judged, contract: Contract) -> dict[str, Any]:
         except ValueError:
             body_text = "(a body that is not JSON)"
     headers = {
-        name: PLACEHOLDER if masked != value else value
-        for (name, value), masked in zip(
-            request.headers.items(), mask_headers(request.headers).values(), strict=True
-        )
+        name.lower(): PLACEHOLDER if is_secret_header(name) else value
+        for name, value in request.headers.items()
     }
-    secret_values += [value for name, value in request.headers.items() if headers[name] == PLACEHOLDER]
+    secret_values += [value for name, value in request.headers.items() if is_secret_header(name)]
     url = recorded.origin + request.path
     if request.query:
         url += "?" + urlencode(request.query, doseq=True)

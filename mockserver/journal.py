@@ -62,7 +62,7 @@ def entry_for(
 def mask_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
     """Headers (a mapping or name-value pairs) with every credential masked; names lower-cased."""
     pairs = headers.items() if isinstance(headers, Mapping) else headers
-    return {name.lower(): mask_secret(value) if _is_secret_header(name) else value for name, value in pairs}
+    return {name.lower(): mask_secret(value) if is_secret_header(name) else value for name, value in pairs}
 
 
 def mask_body(body: Any, secret_fields: Iterable[str]) -> Any:
@@ -89,5 +89,6 @@ def _masked(value: Any) -> Any:
 
 
 @functools.lru_cache(maxsize=512)
-def _is_secret_header(name: str) -> bool:
+def is_secret_header(name: str) -> bool:
+    """Whether a header carries a credential, judged by the words of its name (`SECRET_HEADER_WORDS`)."""
     return not SECRET_HEADER_WORDS.isdisjoint(re.split(r"[-_]", name.lower()))

@@ -26,6 +26,15 @@ def test_the_wheel_ships_the_root_contract_and_the_mock_uses_it(tmp_path: Path):
         names = archive.namelist()
         assert archive.read("mockserver/openapi.yaml") == (ROOT / "openapi.yaml").read_bytes()
     assert [n for n in names if n.endswith("openapi.yaml")] == ["mockserver/openapi.yaml"]
+    # The dashboard's page and files, and the HTML reports' templates, are package data too.
+    assert {
+        "mockserver/control/templates/dashboard.html",
+        "mockserver/control/static/dashboard.js",
+        "mockserver/control/static/dashboard.css",
+        "contracts/templates/verify.html",
+        "contracts/templates/traffic.html",
+        "contracts/templates/report.js",
+    } <= set(names)
     assert not (ROOT / "mockserver" / "openapi.yaml").exists(), "the contract must live once, at the root"
 
     target = tmp_path / "installed"
@@ -36,6 +45,7 @@ def test_the_wheel_ships_the_root_contract_and_the_mock_uses_it(tmp_path: Path):
         "print(mockserver.__file__)\nprint(c.default_contract_path())\n"
         "client = mockserver.create_app().test_client()\n"
         "print(client.get('/v1/virtual-keys', headers={'x-portkey-api-key': 'k'}).status_code)\n"
+        "print(client.get('/__mock/').status_code, client.get('/__mock/static/dashboard.js').status_code)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe],
@@ -46,8 +56,8 @@ def test_the_wheel_ships_the_root_contract_and_the_mock_uses_it(tmp_path: Path):
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    module_file, contract_path, status = result.stdout.split()
+    module_file, contract_path, status, page_status, script_status = result.stdout.split()
     assert module_file.startswith(str(target)) and contract_path == str(
         target / "mockserver" / "openapi.yaml"
     )
-    assert status == "200"
+    assert status == page_status == script_status == "200"

@@ -117,7 +117,7 @@ function select(seq) {
   state.selected = seq;
   renderJournal();
   renderEntry();
-  $("entry").focus();
+  $("entry").focus({ preventScroll: window.matchMedia("(min-width: 1000px)").matches }); // beside the list there
 }
 
 function problemItems(list, problems, none) {
@@ -189,7 +189,7 @@ function curlOf(entry) {
   if (query.toString()) url += "?" + query.toString();
   else if (entry.bare_query) url += "?";
   const parts = ["curl", "-X", entry.method, shellQuote(url)];
-  for (const [name, value] of Object.entries(entry.headers)) {
+  for (const [name, value] of Object.entries(entry.headers).sort()) { // by name: servers differ in order
     if (LEFT_OUT_HEADERS.has(name)) continue;
     if (name === API_KEY_HEADER) parts.push("-H", '"x-portkey-api-key: $PORTKEY_API_KEY"');
     else if (isSecretHeader(name)) parts.push("-H", shellQuote(name + ": " + SECRET_PLACEHOLDER));
