@@ -13,7 +13,7 @@ import pytest
 
 from contracts.cli import main as contracts_main
 from contracts.report import Finding, VerifyResult, write_html
-from mockserver import MockServer, create_app
+from mockserver import create_app
 from mockserver.config import MockConfig
 from mockserver.pytest_plugin import PortkeyMock
 from tests.conftest import store_config
@@ -175,7 +175,7 @@ def test_the_token_comes_from_the_environment_and_locks_a_served_mock(monkeypatc
 
 
 def test_check_traffic_reads_a_locked_mocks_journal_with_the_token(capsys):
-    server = MockServer(create_app(MockConfig(control_token=TOKEN))).start()
+    server = ServedProcess("--server", "waitress", "--control-token", TOKEN)
     try:
         httpx.get(f"{server.base_url}/virtual-keys", headers={"x-portkey-api-key": API_KEY})
         assert contracts_main(["check-traffic", server.root_url]) == 2
