@@ -166,10 +166,12 @@ def test_the_token_comes_from_the_environment_and_locks_a_served_mock(monkeypatc
         assert httpx.get(f"{server.root_url}/__mock/health").status_code == 200
         mock = PortkeyMock.external(server.base_url, control_token=TOKEN)
         mock.reset()
-        httpx.get(f"{server.base_url}/virtual-keys", headers={"x-portkey-api-key": API_KEY})
-        mock.verify("listVirtualKeys", 1)
-        journal = mock.journal
-        assert TOKEN not in json.dumps(journal)
+        # A client that sends the token to /v1 too: the journal masks the Authorization header.
+        sent = {"x-portkey-api-key": API_KEY, "Authorization": f"Bearer {TOKEN}"}
+        httpx.get(f"{server.base_url}/virtual-keys", headers=sent)
+        [entry] = mock.verify("listVirtualKeys", 1)
+        assert entry["headers"]["authorization"] == "Be*****789"
+        assert TOKEN not in json.dumps(mock.journal)
     finally:
         server.stop()
 
