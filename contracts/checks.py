@@ -177,6 +177,24 @@ def listed_with_total(seen: Observation, ledger: Ledger) -> Iterable[str]:
         yield "a deleted key is still listed"
 
 
+def whole_list_problems(ledger: Ledger, api_key: str, slugs: list[str], totals: set[Any]) -> list[str]:
+    """`listed_with_total` on every page of the list: each page's total agrees, and equals the keys
+    the pages hold; every live key the run created is there, no deleted one."""
+    problems = []
+    if len(totals) > 1:
+        problems.append(f"the pages disagree on total: {sorted(totals, key=str)}")
+    total = next(iter(totals)) if len(totals) == 1 else None
+    if isinstance(total, int) and total != len(slugs):
+        problems.append(f"total is {total} but the pages of the list hold {len(slugs)} keys")
+    mine = [key for key in ledger.keys.values() if key.api_key == api_key]
+    listed = set(slugs)
+    if missing := [key.slug for key in mine if not key.deleted and key.slug not in listed]:
+        problems.append(f"{len(missing)} key(s) the run created are missing from the pages of the list")
+    if any(key.deleted and key.slug in listed for key in mine):
+        problems.append("a deleted key is still listed")
+    return problems
+
+
 @check("isolated_between_api_keys", "a key created with one API key is invisible to another", ordered=True)
 def isolated_between_api_keys(seen: Observation, ledger: Ledger) -> Iterable[str]:
     key = ledger.own_key(seen.slug)

@@ -7,9 +7,8 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from contracts.strategies import PROVIDER_CASES
 from contracts.traffic import add_check_traffic_parser
-from contracts.verify import PHASES, ServiceUnreachable, VerifyOptions, verify
+from contracts.verify_run import PHASES, ContractNotForVerify, ServiceUnreachable
 
 
 def _positive(text: str) -> int:
@@ -19,11 +18,11 @@ def _positive(text: str) -> int:
     return value
 
 
-def _subset_of(known: Iterable[str]) -> Callable[[str], tuple[str, ...]]:
-    """An argparse type for a comma-separated, non-empty subset of `known`."""
-    names = tuple(known)
+def _subset_of(known: Callable[[], Iterable[str]]) -> Callable[[str], tuple[str, ...]]:
+    """An argparse type for a comma-separated, non-empty subset of `known()` (asked when used)."""
 
     def parse(text: str) -> tuple[str, ...]:
+        names = tuple(known())
         chosen = tuple(part.strip() for part in text.split(",") if part.strip())
         if not chosen or any(name not in names for name in chosen):
             raise argparse.ArgumentTypeError(f"choose from {', '.join(names)}")
@@ -50,14 +49,14 @@ def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     add("--max-requests", type=_positive, help="stop once this many requests were sent (clean-up excepted)")
     add(
         "--phases",
-        type=_subset_of(PHASES),
+        type=_subset_of(lambda: PHASES),
         default=PHASES,
         help=f"comma-separated subset of {','.join(PHASES)}",
     )
     add(
         "--provider-cases",
-        type=_subset_of(PROVIDER_CASES),
-        default=tuple(PROVIDER_CASES),
+        type=_subset_of(_provider_cases),
+        default=None,
         help="comma-separated provider cases the lifecycle phase creates (default: all)",
     )
     add("--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report")
@@ -80,7 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     return args.run(args)
 
 
+def _provider_cases() -> tuple[str, ...]:
+    from contracts.strategies import PROVIDER_CASES  # schemathesis and hypothesis: only for verify
+
+    return tuple(PROVIDER_CASES)
+
+
 def _verify(args: argparse.Namespace) -> int:
+    from contracts.verify import VerifyOptions, verify
+
     options = VerifyOptions(
         base_url=args.base_url,
         api_key=args.api_key,
@@ -91,7 +98,7 @@ def _verify(args: argparse.Namespace) -> int:
         read_only=args.read_only,
         max_requests=args.max_requests,
         phases=args.phases,
-        provider_cases=args.provider_cases,
+        provider_cases=args.provider_cases or _provider_cases(),
         junit_xml=args.junit_xml,
         json_report=args.json_report,
         html_report=args.html_report,
@@ -100,7 +107,7 @@ def _verify(args: argparse.Namespace) -> int:
     )
     try:
         return verify(options).exit_code
-    except ServiceUnreachable as error:
+    except (ServiceUnreachable, ContractNotForVerify) as error:
         print(f"contracts verify: {error}", file=sys.stderr)
         return 2
 

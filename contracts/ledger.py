@@ -7,17 +7,31 @@ compare a response with what the ledger expects; cleanup deletes every key still
 from __future__ import annotations
 
 import json
+import random
 import re
-import secrets
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.contract.document import Contract
+from mockserver.contract.document import Contract, Operation
 from mockserver.contract.exchange import Exchange
 from mockserver.virtual_keys import mask_secret
 
 _REDACTED = "<secret>"
+ROLES = {
+    ("get", "/virtual-keys"): "listVirtualKeys",
+    ("post", "/virtual-keys"): "createVirtualKey",
+    ("get", "/virtual-keys/{slug}"): "retrieveVirtualKey",
+    ("put", "/virtual-keys/{slug}"): "updateVirtualKey",
+    ("delete", "/virtual-keys/{slug}"): "deleteVirtualKey",
+}
+"""What each virtual-keys operation does, by method and path: the names the run's checks speak of,
+whatever a contract calls the operation (Portkey's published spec gives none)."""
+
+
+def role_of(operation: Operation) -> str | None:
+    """`createVirtualKey` for the operation that creates a key, in any contract; None for others."""
+    return ROLES.get((operation.method, re.sub(r"\{[^}/]+\}", "{slug}", operation.template)))
 
 
 @dataclass(frozen=True)
@@ -58,11 +72,20 @@ class OwnKey:
 
 @dataclass
 class Ledger:
+    """`seed`, the run's, decides the run id and the canaries too, so one seed repeats the requests
+    byte for byte; without one both are random."""
+
     contract: Contract
-    run_id: str = field(default_factory=lambda: secrets.token_hex(3))
+    seed: int | None = None
+    run_id: str = ""
     keys: dict[str, OwnKey] = field(default_factory=dict)
     canaries: set[str] = field(default_factory=set)
     _lock: threading.RLock = field(default_factory=threading.RLock)
+    _random: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed) if self.seed is not None else random.SystemRandom()
+        self.run_id = self.run_id or f"{self._random.getrandbits(24):06x}"
 
     @property
     def name_prefix(self) -> str:
@@ -81,7 +104,7 @@ class Ledger:
 
     def canary(self) -> str:
         """A fresh secret that can only come back if the service echoes what it was sent."""
-        value = f"cvk{self.run_id}{secrets.token_hex(12)}"
+        value = f"cvk{self.run_id}{self._random.getrandbits(96):024x}"
         with self._lock:
             self.canaries.add(value)
         return value
@@ -138,14 +161,15 @@ class Ledger:
                 key.deleted = True
 
     def classify(self, method: str, path: str) -> tuple[str | None, str | None]:
-        """The operationId and slug of a request to a contract path (already under the contract base)."""
+        """The role (`createVirtualKey`, see `ROLES`) and slug of a request to a contract path
+        (already under the contract base)."""
         operation = self.contract.operation_for(method, path)
         if operation is None:
             return None, None
         slug = None
-        if "{slug}" in operation.path:
+        if operation.path.endswith("}"):
             slug = path.rsplit("/", 1)[-1]
-        return operation.operation_id, slug
+        return role_of(operation), slug
 
 
 def secret_paths(body: Any, secret_fields: frozenset[str]) -> Any:

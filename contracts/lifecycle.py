@@ -25,6 +25,9 @@ from mockserver.contract.exchange import Exchange
 
 MAX_RATE_LIMIT_WAITS = 5
 MAX_RETRY_AFTER_SECONDS = 120.0
+LIST_PAGE_SIZE = 50
+"""The page size the lifecycle's list walk asks for (the service's default)."""
+MAX_LIST_PAGES = 200
 
 
 class Client:
@@ -154,6 +157,7 @@ def run_lifecycle(
         path = f"/virtual-keys/{slug}"
         client.send("GET", path, api_key)
         client.send("GET", "/virtual-keys", api_key)
+        list_every_page(client, api_key)
         update |= {
             "name": "updated",
             "note": "updated by contracts verify",
@@ -179,6 +183,31 @@ def run_lifecycle(
         _progress(out, f"invalid create: {kind}")
         body = safe_body(run, "createVirtualKey", bodies[kind], keep_rules=False)
         client.send("POST", "/virtual-keys", api_key, body, intent="invalid")
+
+
+def list_every_page(client: Client, api_key: str) -> None:
+    """Walk the list page by page and judge its `total` against the keys the pages hold.
+
+    One page alone cannot tell a wrong `total` from a list longer than the page; all pages can. The
+    walk stops at an empty page, a page with nothing new, or once `total` keys were seen; each page
+    counts against `--max-requests` like any request.
+    """
+    slugs: dict[str, None] = {}
+    totals: set[Any] = set()
+    for page in range(MAX_LIST_PAGES):
+        seen = client.send("GET", f"/virtual-keys?current_page={page}&page_size={LIST_PAGE_SIZE}", api_key)
+        body = seen.json()
+        items = body.get("data") if isinstance(body, dict) else None
+        if seen.exchange.status != 200 or not isinstance(items, list):
+            return  # the per-request checks report what is wrong with this answer
+        totals.add(body.get("total"))
+        new = [i["slug"] for i in items if isinstance(i, dict) and isinstance(i.get("slug"), str)]
+        new = [slug for slug in new if slug not in slugs]
+        slugs.update(dict.fromkeys(new))
+        known = [t for t in totals if isinstance(t, int)]
+        if not items or not new or (known and len(slugs) >= max(known)):
+            break
+    client.run.judge_whole_list(api_key, list(slugs), totals)
 
 
 def _isolation(client: Client, path: str, api_key: str, second_api_key: str) -> None:

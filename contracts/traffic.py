@@ -10,11 +10,9 @@ say) is read as recorded traffic needs it: server URLs become path prefixes, ope
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import sys
-import tempfile
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,21 +21,16 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
-import yaml
-from openapi_core import Config, OpenAPI
 
 from contracts.ledger import secret_paths
 from contracts.report import curl_command, render_html
-from mockserver.contract.document import Contract, snake_case
+from mockserver.contract.document import Contract, ContractUnusable, snake_case
 from mockserver.contract.exchange import ContractChecker, Exchange
 from mockserver.contract.validation import IncomingRequest
 from mockserver.contract.verdict import RequestJudge, RequestVerdict
 from mockserver.control.token import TOKEN_VARIABLE
 from mockserver.journal import is_secret_header
 from mockserver.violations import Violation
-
-_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
-
 
 DEFAULT_ORIGIN = "http://127.0.0.1:8787"
 """Where `mockserver serve` listens by default: the curl target for a journal read from a file."""
@@ -64,6 +57,8 @@ class Recorded:
     """Where the request went (`http://host:port`), for a curl command that repeats it."""
     status: int | None = None
     """The status it was answered with, when the recording says (a journal does)."""
+    journaled_response_violations: tuple[Violation, ...] = ()
+    """What the validating proxy found wrong with the service's answer when it journaled it."""
 
 
 @dataclass
@@ -79,7 +74,13 @@ class Judged:
 
     @property
     def conforms(self) -> bool:
-        return not self.violations and not self.response_violations
+        """The client kept to the contract (the request)."""
+        return not self.violations
+
+    @property
+    def answered_off_contract(self) -> bool:
+        """The service broke the contract (the response): its fault, not the client's."""
+        return bool(self.response_violations)
 
 
 # -- reading traffic -----------------------------------------------------------------------------
@@ -136,8 +137,21 @@ def from_journal(entries: list[dict[str, Any]], origin: str = DEFAULT_ORIGIN) ->
         unreadable = body is None and (entry.get("body_bytes") or 0) > 0
         label = f"#{entry.get('seq', index)}"
         status = entry.get("status") if isinstance(entry.get("status"), int) else None
+        answered = tuple(
+            Violation(str(v.get("location", "response")), str(v.get("rule", "does not match the contract")))
+            for v in entry.get("response_violations") or []
+            if isinstance(v, dict)
+        )
         recorded.append(
-            Recorded(label, request, bool(entry.get("bare_query")), unreadable, origin=origin, status=status)
+            Recorded(
+                label,
+                request,
+                bool(entry.get("bare_query")),
+                unreadable,
+                origin=origin,
+                status=status,
+                journaled_response_violations=answered,
+            )
         )
     return recorded
 
@@ -179,74 +193,33 @@ def from_har(document: dict[str, Any]) -> list[Recorded]:
 
 
 def load_contract(path: Path | None) -> Contract:
-    """The contract at `path` (ours if None), read as recorded traffic needs it (see module doc)."""
-    if path is None:
-        return Contract()
+    """The contract at `path` (ours if None), any vendor's document read as `Contract` reads it."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise UsageError(f"cannot read the contract {path}: {exc}") from None
-    if not isinstance(document, dict) or "paths" not in document:
-        raise UsageError(f"{path} is not an OpenAPI document")
-    with tempfile.TemporaryDirectory() as folder:
-        adapted = Path(folder) / path.name
-        adapted.write_text(json.dumps(for_recorded_traffic(document), default=str), encoding="utf-8")
-        try:
-            contract = Contract(adapted)
-            # Judge the traffic even if the document breaks an OpenAPI rule (Portkey's published
-            # spec gives non-nullable fields a null default): it is the traffic that is on trial.
-            contract.openapi = OpenAPI.from_dict(contract.document, config=Config(spec_validator_cls=None))  # type: ignore[arg-type]
-        except Exception as exc:
-            raise UsageError(f"cannot use the contract {path}: {type(exc).__name__}") from None
-    contract.path = path
-    return contract
+        return Contract(path)
+    except ContractUnusable as exc:
+        raise UsageError(str(exc)) from None
 
 
-def for_recorded_traffic(document: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `document` whose servers are path prefixes and whose operations all have ids."""
-    document = copy.deepcopy(document)
-    path_servers = [s for item in document.get("paths", {}).values() for s in item.get("servers", [])]
-    document["servers"] = _relative([*(document.get("servers") or []), *path_servers])
-    for template, item in list(document.get("paths", {}).items()):
-        if "servers" in item:
-            item["servers"] = _relative(item["servers"])
-        for method in _METHODS:
-            operation = item.get(method)
-            if operation is None:
-                continue
-            if not _has_json_body_or_none(operation, document):
-                del item[method]
-                continue
-            operation.setdefault("operationId", f"{method.upper()} {template}")
-            if "servers" in operation:
-                operation["servers"] = _relative(operation["servers"])
-    return document
-
-
-def _relative(servers: list[dict[str, Any]] | None) -> list[dict[str, str]]:
-    """Each server as the path it serves under: `https://api.portkey.ai/v1` -> `/v1`."""
-    paths = []
-    for server in servers or []:
-        path = urlsplit(str(server.get("url", ""))).path.rstrip("/")
-        if path.startswith("/") and path not in paths:
-            paths.append(path)
-    return [{"url": path} for path in paths] or [{"url": "/"}]
-
-
-def _has_json_body_or_none(operation: dict[str, Any], document: dict[str, Any]) -> bool:
-    body = operation.get("requestBody")
-    while isinstance(body, dict) and "$ref" in body:
-        target: Any = document
-        for part in body["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        body = target
-    return body is None or "application/json" in body.get("content", {})
+def contract_warnings(contract: Contract) -> list[str]:
+    """The document's own problems, once each: reported, never held against the traffic."""
+    return [f"{problem}" for problem in contract.problems]
 
 
 # -- judging and reporting -----------------------------------------------------------------------
 
 
+def for_traffic(contract: Contract, traffic: list[Recorded]) -> Contract:
+    """`contract` cut down to the operations the traffic targets: the rest is never compiled."""
+    targeted = {
+        op.operation_id
+        for recorded in traffic
+        if (op := contract.operation_for(recorded.request.method, recorded.request.path)) is not None
+    }
+    return contract.only(targeted) if targeted else contract
+
+
 def judge_traffic(traffic: list[Recorded], contract: Contract) -> list[Judged]:
+    """Each request judged, and its response where recorded (a HAR file) or journaled (a proxy)."""
     judge = RequestJudge(contract)
     responses = ContractChecker(contract)
     judged = []
@@ -258,7 +231,7 @@ def judge_traffic(traffic: list[Recorded], contract: Contract) -> list[Judged]:
             violations.append(
                 Violation("body", "was not kept by the journal (not JSON, or over the size limit)")
             )
-        response_violations = []
+        response_violations = list(recorded.journaled_response_violations)
         if recorded.response is not None and verdict.operation is not None:
             response_violations = responses.check_response(recorded.response)
         judged.append(Judged(recorded, verdict, violations, response_violations))
@@ -266,28 +239,38 @@ def judge_traffic(traffic: list[Recorded], contract: Contract) -> list[Judged]:
 
 
 def report(judged: list[Judged], source: str, contract: Contract) -> str:
-    """A summary per operation, then every violation and warning, naming request, field and rule."""
+    """A summary per operation, then every violation and warning, naming request, field and rule.
+
+    What the client did wrong (the request) and what the service did wrong (the response) are
+    reported apart: both break the contract, but they are different people's bugs.
+    """
     lines = [f"{len(judged)} requests from {source}, judged against {contract.path}", ""]
     width = max([len(j.operation) for j in judged] + [len("operation")])
-    lines.append(f"{'operation':<{width}}  requests  conform  violate  warnings")
+    lines.append(f"{'operation':<{width}}  requests  conform  violate  warnings  bad answers")
     totals: dict[str, Counter[str]] = {}
     for j in judged:
         counts = totals.setdefault(j.operation, Counter())
         counts["requests"] += 1
         counts["conform" if j.conforms else "violate"] += 1
         counts["warnings"] += len(j.verdict.warnings)
+        counts["bad answers"] += j.answered_off_contract
     for operation, counts in sorted(totals.items()):
         lines.append(
             f"{operation:<{width}}  {counts['requests']:>8}  {counts['conform']:>7}"
-            f"  {counts['violate']:>7}  {counts['warnings']:>8}"
+            f"  {counts['violate']:>7}  {counts['warnings']:>8}  {counts['bad answers']:>11}"
         )
     failing = [j for j in judged if not j.conforms]
     if failing:
-        lines += ["", "Violations:"]
+        lines += ["", "Requests that break the contract (the client's fault):"]
         for j in failing:
             lines.append(f"  {_describe(j)}")
             lines += [f"      {v}" for v in j.violations]
-            lines += [f"      response {v}" for v in j.response_violations]
+    off_contract = [j for j in judged if j.answered_off_contract]
+    if off_contract:
+        lines += ["", "Responses that break the contract (the service's fault):"]
+        for j in off_contract:
+            lines.append(f"  {_describe(j)}")
+            lines += [f"      {v}" for v in j.response_violations]
     warned = [j for j in judged if j.verdict.warnings]
     if warned:
         lines += ["", "Warnings (the contract allows these):"]
@@ -295,6 +278,8 @@ def report(judged: list[Judged], source: str, contract: Contract) -> str:
             lines.append(f"  {_describe(j)}")
             lines += [f"      {w}" for w in j.verdict.warnings]
     lines += ["", f"{len(failing)} of {len(judged)} requests break the contract."]
+    if off_contract:
+        lines.append(f"{len(off_contract)} of {len(judged)} responses break the contract.")
     return "\n".join(lines)
 
 
@@ -308,7 +293,7 @@ def write_traffic_html(judged: list[Judged], source: str, contract: Contract, pa
         counts["conform" if j.conforms else "violate"] += 1
         counts["warnings"] += len(j.verdict.warnings)
         checks["request conforms"]["failed" if j.violations else "passed"] += 1
-        if j.recorded.response is not None:
+        if j.recorded.response is not None or j.response_violations:
             checks["response conforms"]["failed" if j.response_violations else "passed"] += 1
     origins = sorted({j.recorded.origin for j in judged}) or [DEFAULT_ORIGIN]
     page = render_html(
@@ -320,7 +305,7 @@ def write_traffic_html(judged: list[Judged], source: str, contract: Contract, pa
         origin=", ".join(origins),
         checks={name: {"passed": c["passed"], "failed": c["failed"]} for name, c in checks.items() if c},
         operations={name: dict(counts) for name, counts in sorted(operations.items())},
-        failures=[_shown_failure(j, contract) for j in judged if not j.conforms],
+        failures=[_shown_failure(j, contract) for j in judged if not j.conforms or j.answered_off_contract],
     )
     path.write_text(page, encoding="utf-8")
 
@@ -429,7 +414,7 @@ def add_check_traffic_parser(
         "check-traffic",
         help="judge recorded requests against a contract",
         description="Judge every request of a journal or HAR file against a contract. "
-        "Exit status: 0 all conform, 1 some break the contract, 2 bad usage.",
+        "Exit status: 0 all conform, 1 a request or a recorded response breaks the contract, 2 bad usage.",
     )
     parser.add_argument(
         "source",
@@ -458,8 +443,11 @@ def run_check_traffic(args: argparse.Namespace) -> int:
     except UsageError as error:
         print(f"contracts check-traffic: {error}", file=sys.stderr)
         return 2
+    contract = for_traffic(contract, traffic)
+    for warning in contract_warnings(contract):
+        print(f"contracts check-traffic: warning: the contract: {warning}", file=sys.stderr)
     judged = judge_traffic(traffic, contract)
     print(report(judged, args.source, contract))
     if args.html:
         write_traffic_html(judged, args.source, contract, args.html)
-    return 0 if all(j.conforms for j in judged) else 1
+    return 0 if all(j.conforms and not j.answered_off_contract for j in judged) else 1

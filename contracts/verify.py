@@ -24,21 +24,24 @@ from contracts import guard
 from contracts.lifecycle import Client, run_lifecycle
 from contracts.report import VerifyResult, write_html, write_json, write_junit, write_terminal
 from contracts.strategies import PROVIDER_CASES
-from contracts.verify_run import Budget, BudgetExhausted, VerifyRun
-from mockserver.contract.document import Contract
+from contracts.verify_run import (
+    PHASES,
+    SCHEMATHESIS_PHASES,
+    Budget,
+    BudgetExhausted,
+    ContractNotForVerify,
+    ServiceUnreachable,
+    VerifyRun,
+    virtual_keys_contract,
+)
+from mockserver.contract.document import Contract, ContractUnusable
 from mockserver.contract.exchange import Exchange
 
-SCHEMATHESIS_PHASES = ("examples", "coverage", "fuzzing", "stateful")
-PHASES = (*SCHEMATHESIS_PHASES, "lifecycle")
 PROBES_PER_SCENARIO = 3
 """Requests schemathesis's checks may add to one of its own (auth probes, a control request)."""
 RESOURCE_CHECKS = frozenset({"ensure_resource_availability", "use_after_free"})
 """Schemathesis checks that judge which slug a write reached; moot for writes the guard redirected."""
 _PROGRESS = {Status.SUCCESS: ".", Status.FAILURE: "F", Status.ERROR: "E", Status.SKIP: "s"}
-
-
-class ServiceUnreachable(Exception):
-    """The service cannot be tested at all: no answer, or the API key is refused."""
 
 
 @dataclass(frozen=True)
@@ -63,11 +66,16 @@ class VerifyOptions:
 def verify(options: VerifyOptions, out: TextIO | None = None) -> VerifyResult:
     """Run every enabled phase against `options.base_url`; raises `ServiceUnreachable` before any write."""
     out = out or sys.stdout
-    contract = Contract(options.contract_path)
+    try:
+        contract = virtual_keys_contract(Contract(options.contract_path))
+    except ContractUnusable as unusable:
+        raise ContractNotForVerify(str(unusable)) from None
     seed = options.seed if options.seed is not None else random.randrange(2**32)
     run = VerifyRun(options.base_url, contract, Budget(options.max_requests), seed, options.read_only)
     client = Client(run, options.request_timeout)
     print(f"contracts verify {run.base_url} (run {run.ledger.run_id}, seed {seed})", file=out, flush=True)
+    for problem in contract.problems:
+        print(f"warning: the contract: {problem}", file=out, flush=True)
     try:
         _preflight(client, options)
         _learn_auth_mode(run, options.request_timeout)
@@ -159,7 +167,9 @@ def _schemathesis_phases(run: VerifyRun, options: VerifyOptions, out: TextIO) ->
             "workers": options.workers,
             "rate-limit": "auto",  # on a 429, wait as long as Retry-After says, then retry
             "request-timeout": options.request_timeout,
-            "generation": {"max-examples": options.max_examples, "mode": "all"},
+            # No example database: examples a past run saved would be replayed first, so one seed
+            # would not repeat a run.
+            "generation": {"max-examples": options.max_examples, "mode": "all", "database": "none"},
             "phases": phases,
             "checks": checks,
         }

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import replace
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from contracts.checks import run_checks
-from contracts.ledger import Ledger, Observation, secret_paths
+from contracts.checks import run_checks, whole_list_problems
+from contracts.ledger import ROLES, Ledger, Observation, role_of, secret_paths
 from contracts.report import Finding, VerifyResult, curl_command
 from mockserver.contract.document import Contract
 from mockserver.contract.exchange import Exchange
@@ -20,6 +21,27 @@ from mockserver.contract.validation import header
 
 RESPONSE_EXCERPT_CHARS = 600
 """How much of a failing response's body a report shows."""
+
+SCHEMATHESIS_PHASES = ("examples", "coverage", "fuzzing", "stateful")
+PHASES = (*SCHEMATHESIS_PHASES, "lifecycle")
+
+
+class ServiceUnreachable(Exception):
+    """The service cannot be tested at all: no answer, or the API key is refused."""
+
+
+class ContractNotForVerify(Exception):
+    """The contract cannot drive a run: unusable, or without the five virtual-keys operations."""
+
+
+def virtual_keys_contract(contract: Contract) -> Contract:
+    """`contract` cut down to the virtual-keys operations `verify` tests (a vendor's whole API
+    document is mostly other APIs); `ContractNotForVerify` if one of the five is missing."""
+    found = {role_of(op): op.operation_id for op in contract.operations.values() if role_of(op)}
+    missing = [f"{method.upper()} {path}" for (method, path), role in ROLES.items() if role not in found]
+    if missing:
+        raise ContractNotForVerify(f"{contract.path} has no operation for {', '.join(missing)}")
+    return contract.only(set(found.values()))
 
 
 class BudgetExhausted(Exception):
@@ -61,12 +83,12 @@ class VerifyRun:
         self.read_only = read_only
         self.contract = contract
         self.api_key_header = contract.require_api_key_header()
-        self.ledger = Ledger(contract)
+        self.ledger = Ledger(contract, seed)
         self.budget = budget
         self.result = VerifyResult(self.base_url, self.ledger.run_id, seed)
         self._base_path = urlsplit(self.base_url).path.rstrip("/")
-        list_path = contract.operations["listVirtualKeys"].path
-        self.contract_base = list_path[: list_path.rindex("/virtual-keys")]
+        listing = next(op for op in contract.operations.values() if role_of(op) == "listVirtualKeys")
+        self.contract_base = listing.path.removesuffix(listing.template)
         self.sent_case_ids: set[str] = set()
         """Schemathesis cases that went through the guard; any other recorded request is a probe."""
         self.redirected_case_ids: set[str] = set()
@@ -102,6 +124,21 @@ class VerifyRun:
         if not exchange.path.startswith(self._base_path):
             return exchange
         return replace(exchange, path=self.contract_base + exchange.path[len(self._base_path) :])
+
+    def judge_whole_list(self, api_key: str, slugs: list[str], totals: set[Any]) -> None:
+        """`listed_with_total` on a list read page by page (see `lifecycle.list_every_page`)."""
+        problems = [self.ledger.redact(p) for p in whole_list_problems(self.ledger, api_key, slugs, totals)]
+        label = "GET /virtual-keys (every page)"
+        listing = Exchange("GET", f"{self.contract_base}/virtual-keys")
+        with self._lock:
+            if not problems:
+                self.result.checks_passed["listed_with_total"] += 1
+                return
+            self.result.checks_failed["listed_with_total"] += 1
+            self.result.findings.extend(
+                self.finding("listed_with_total", label, problem, "lifecycle", listing)
+                for problem in problems
+            )
 
     def record_failure(
         self, check: str, label: str, message: str, phase: str, exchange: Exchange | None

@@ -17,6 +17,7 @@ from flask import Flask
 
 from mockserver.app import create_app
 from mockserver.config import MockConfig
+from mockserver.contract.document import ContractUnusable
 from mockserver.control.dashboard import DASHBOARD_PATH
 from mockserver.control.token import TOKEN_VARIABLE, exposure_warning, is_loopback
 from mockserver.errors import ApiError
@@ -177,10 +178,12 @@ def main(argv: list[str] | None = None) -> int:
             if args.server == "granian":
                 return _serve_with_granian(app, args)
             server = MockServer(app, host=args.host, port=args.port, threads=args.threads)
-    except (OSError, ValueError, ApiError, redis.RedisError) as exc:
+    except (OSError, ValueError, ApiError, redis.RedisError, ContractUnusable) as exc:
         print(f"mockserver: cannot start: {exc}", file=sys.stderr)
         return 2
     if args.command == "proxy":
+        for problem in server.app.extensions["mockserver"]["contract"].problems:
+            print(f"mockserver proxy: warning: the contract: {problem}", file=sys.stderr, flush=True)
         print(f"mockserver proxy listening on {server.base_url}, forwarding to {args.upstream}", flush=True)
     else:
         _announce(server.base_url, args)

@@ -98,11 +98,11 @@ def test_har_files_are_judged_requests_and_responses(tmp_path, capsys):
     path.write_text(json.dumps({"log": {"version": "1.2", "entries": entries}}), encoding="utf-8")
     assert main(["check-traffic", str(path)]) == 1
     out = capsys.readouterr().out
-    assert (
-        "#2 POST /v1/virtual-keys (createVirtualKey)\n      response response.body.success: is required"
-        in out
+    service_part = out[out.index("Responses that break the contract (the service's fault):") :]
+    assert "#2 POST /v1/virtual-keys (createVirtualKey)\n      response.body.success: is required" in (
+        service_part
     )
-    assert "1 of 2 requests break the contract." in out
+    assert "0 of 2 requests break the contract.\n1 of 2 responses break the contract." in out
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,21 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from mockserver.contract.adapt import (
+    METHODS,
+    ContractUnusable,
+    Problem,
+    adapt,
+    check_shape,
+    path_prefixes,
+    reachable_refs,
+    schema_problems,
+)
+
 if TYPE_CHECKING:
     from openapi_core import OpenAPI
+
+__all__ = ["Contract", "ContractUnusable", "Operation", "Problem", "core_openapi"]
 
 ALIAS_EXTENSION = "x-portkey-snake-case-aliases"
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser: ten times faster
@@ -38,9 +51,12 @@ class Operation:
     operation_id: str
     method: str
     path: str
+    """The path as requested: the server's path prefix, then the template (`/v1/virtual-keys/{slug}`)."""
     body_schema: dict[str, Any] | None
     aliases: dict[str, str]  # snake_case spelling -> contract field
     scope: str | None  # the API-key scope it needs (`x-portkey-scope`)
+    template: str = ""
+    """The path as the contract writes it, without the server's prefix (`/virtual-keys/{slug}`)."""
 
     @property
     def has_body(self) -> bool:
@@ -53,13 +69,24 @@ class Operation:
 
 
 class Contract:
-    """The parsed contract: raw document, resolved operations, and openapi-core's view of it."""
+    """The parsed contract: raw document, resolved operations, and openapi-core's view of it.
 
-    def __init__(self, path: Path | str | None = None) -> None:
+    Any vendor's OpenAPI 3.0 or 3.1 document loads (see `adapt`): `problems` lists what is wrong
+    with the document itself, for the tools to report once; `ContractUnusable` says why a document
+    cannot be used at all.
+    """
+
+    def __init__(self, path: Path | str | None = None, *, document: dict[str, Any] | None = None) -> None:
         self.path = Path(path) if path else default_contract_path()
-        with self.path.open(encoding="utf-8") as handle:
-            self.document: dict[str, Any] = yaml.load(handle, Loader=_YAML_LOADER)
+        if document is None:
+            document = _read(self.path)
+            self.left_out = adapt(check_shape(document, str(self.path)))
+        else:
+            self.left_out = []
+        self.document: dict[str, Any] = document
         self.operations = {op.operation_id: op for op in self._read_operations()}
+        if not self.operations:
+            raise ContractUnusable(f"{self.path} has no operation with a JSON body or none")
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> Contract:
@@ -68,9 +95,42 @@ class Contract:
 
     @cached_property
     def openapi(self) -> OpenAPI:
-        from openapi_core import OpenAPI  # a quarter of a second to import: only when first needed
+        return core_openapi(self.document)
 
-        return OpenAPI.from_dict(self.document)
+    @cached_property
+    def problems(self) -> list[Problem]:
+        """What is wrong with the document itself: operations left out, then schemas breaking OpenAPI."""
+        return [*self.left_out, *schema_problems(self.document)]
+
+    def only(self, operation_ids: set[str] | frozenset[str]) -> Contract:
+        """This contract cut down to `operation_ids` and the components they reach.
+
+        What is cut away is never compiled nor walked: a 1.2 MB published document judged on five
+        operations costs what those five cost.
+        """
+        paths: dict[str, Any] = {}
+        for template, item in self.document["paths"].items():
+            kept = {
+                key: value
+                for key, value in item.items()
+                if key not in METHODS or (value.get("operationId") in operation_ids)
+            }
+            if any(method in kept for method in METHODS):
+                paths[template] = kept
+        document = {key: value for key, value in self.document.items() if key not in ("paths", "components")}
+        document["paths"] = paths
+        components: dict[str, Any] = {}
+        everything = self.document.get("components") or {}
+        for ref in reachable_refs(self.document, [paths, document.get("security")]):
+            kind, _, name = ref.removeprefix("#/components/").partition("/")
+            if ref.startswith("#/components/") and name in everything.get(kind, {}):
+                components.setdefault(kind, {})[name] = everything[kind][name]
+        if "securitySchemes" in everything:
+            components["securitySchemes"] = everything["securitySchemes"]
+        document["components"] = components
+        subset = Contract(self.path, document=document)
+        subset.left_out = self.left_out
+        return subset
 
     def resolve(self, node: Any) -> Any:
         """Follow a local `$ref` (one level) to the node it names."""
@@ -142,16 +202,18 @@ class Contract:
         return same_method[0] if same_method else None
 
     def _read_operations(self) -> list[Operation]:
-        base = self._base_path()
         found = []
         for template, item in self.document.get("paths", {}).items():
-            for method, spec in item.items():
-                if method not in {"get", "put", "post", "delete", "patch"}:
+            for method in METHODS:
+                spec = item.get(method)
+                if not isinstance(spec, dict):
                     continue
+                servers = spec.get("servers") or item.get("servers") or self.document.get("servers")
+                base = path_prefixes(servers)[0]["url"].rstrip("/")
                 body = self.resolve(spec.get("requestBody"))
                 schema = None
                 if body:
-                    schema = self.resolve(body["content"]["application/json"]["schema"])
+                    schema = self.resolve(body["content"]["application/json"].get("schema", {}))
                 found.append(
                     Operation(
                         operation_id=spec["operationId"],
@@ -160,20 +222,36 @@ class Contract:
                         body_schema=schema,
                         aliases=_aliases(schema),
                         scope=spec.get("x-portkey-scope"),
+                        template=template,
                     )
                 )
         return found
-
-    def _base_path(self) -> str:
-        for server in self.document.get("servers", []):
-            if server["url"].startswith("/"):
-                return server["url"].rstrip("/")
-        return ""
 
 
 @lru_cache(maxsize=16)
 def _load(path: str) -> Contract:
     return Contract(path)
+
+
+def _read(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.load(handle, Loader=_YAML_LOADER)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else type(exc).__name__
+        raise ContractUnusable(f"cannot read the contract {path}: {reason}") from None
+
+
+def core_openapi(document: dict[str, Any]) -> OpenAPI:
+    """openapi-core over `document`, without validating the document itself.
+
+    openapi-core would otherwise check the whole document against OpenAPI's rules on every load
+    (43 s for Portkey's 1.2 MB published spec, then a refusal over one bad `default`); the document's
+    problems are found and reported by `Contract.problems` instead.
+    """
+    from openapi_core import Config, OpenAPI  # a quarter of a second to import: only when first needed
+
+    return OpenAPI.from_dict(document, config=Config(spec_validator_cls=None))  # type: ignore[arg-type]
 
 
 def _aliases(schema: dict[str, Any] | None) -> dict[str, str]:

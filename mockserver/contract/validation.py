@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from mockserver.contract.compiled import FastValidator
-from mockserver.contract.document import Contract, Operation
+from mockserver.contract.document import Contract, Operation, core_openapi
 from mockserver.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from mockserver.violations import Violation, from_schema_errors
 
@@ -81,9 +81,7 @@ class RequestValidator:
         Authentication is the HTTP layer's job; left in, a request without an API key would stop
         openapi-core before it looks at the parameters and the body.
         """
-        from openapi_core import OpenAPI
-
-        return OpenAPI.from_dict({**self.contract.document, "security": []})
+        return core_openapi({**self.contract.document, "security": []})
 
     def check(self, operation: Operation, request: IncomingRequest) -> Validated:
         """Decode and judge `request`; decoding failures raise, contract violations are returned."""
