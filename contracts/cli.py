@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from contracts.drift import add_drift_parser
 from contracts.traffic import add_check_traffic_parser
 from contracts.verify_run import PHASES, ContractNotForVerify, ServiceUnreachable
 
@@ -73,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     _add_verify(commands)
     add_check_traffic_parser(commands)
+    add_drift_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "verify":
         return _verify(args)
