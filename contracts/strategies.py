@@ -25,8 +25,9 @@ import schemathesis
 from hypothesis import strategies as st
 
 from mockserver.contract.document import Contract
+from mockserver.contract.rules import rule_violations
 from mockserver.contract.validation import IncomingRequest, RequestValidator
-from mockserver.virtual_keys import TOP_LEVEL_FIELDS, rule_violations
+from mockserver.virtual_keys import TOP_LEVEL_FIELDS
 
 CREATE_SCHEMA = "CreateVirtualKeyRequest"
 UPDATE_SCHEMA = "UpdateVirtualKeyRequest"
@@ -48,16 +49,43 @@ class ProviderCase:
 
 
 PROVIDER_CASES: dict[str, ProviderCase] = {
-    "openai": ProviderCase("a provider with an API key", pins={"provider": "openai"}),
+    "openai": ProviderCase(
+        "a provider with an API key",
+        pins={"provider": "openai"},
+        extras=("openaiOrganization", "openaiProject"),
+    ),
     "plain-provider": ProviderCase("a provider with an API key"),
-    "azure-default": ProviderCase("azure-openai with default auth"),
+    "custom-host": ProviderCase("a provider with an API key", extras=("customHost", "customHeaders")),
+    "azure-default": ProviderCase("azure-openai with default auth", extras=("aiModelName",)),
     "azure-entra": ProviderCase("azure-openai with Entra ID auth"),
     "azure-managed": ProviderCase("azure-openai with managed identity", extras=("azureManagedClientId",)),
-    "bedrock-access-key": ProviderCase("bedrock with an access key"),
-    "bedrock-assumed-role": ProviderCase("bedrock with an assumed role", extras=("awsExternalId",)),
-    "vertex-key": ProviderCase("vertex-ai with an API key"),
+    "azure-ai-foundry": ProviderCase(
+        "a provider with an API key",
+        pins={"provider": "azure-ai"},
+        extras=("azureFoundryUrl", "azureApiVersion"),
+    ),
+    "azure-ai-entra": ProviderCase(
+        "azure-ai with Entra ID or managed identity",
+        extras=("azureDeploymentName", "azureEndpointName", "azureRegion", "azureEntraClientId"),
+    ),
+    "bedrock-access-key": ProviderCase("bedrock with an access key", pins={"provider": "bedrock"}),
+    "bedrock-assumed-role": ProviderCase(
+        "bedrock with an assumed role", pins={"provider": "bedrock"}, extras=("awsExternalId",)
+    ),
+    "bedrock-service-role": ProviderCase("bedrock with a service role", pins={"provider": "bedrock"}),
+    "sagemaker": ProviderCase(
+        "bedrock with an access key",
+        pins={"provider": "sagemaker"},
+        extras=(
+            "amznSagemakerTargetModel",
+            "amznSagemakerInferenceComponent",
+            "amznSagemakerCustomAttributes",
+        ),
+    ),
+    "vertex-key": ProviderCase("vertex-ai with an API key", extras=("vertexSkipPtuCostAttribution",)),
     "vertex-service-account": ProviderCase("vertex-ai with a service account"),
     "workers-ai": ProviderCase("workers-ai"),
+    "oracle": ProviderCase("oracle with an API signing key", extras=("oracleCompartmentId", "oracleVersion")),
 }
 
 INVALID_CREATE_KINDS = ("missing-required", "wrong-type", "provider-rule", "limits-inconsistent")
@@ -128,9 +156,11 @@ def keep_service_rules(body: dict[str, Any]) -> dict[str, Any]:
     """
     body = copy.deepcopy(body)
     repeats = []
-    for violation in rule_violations(body):
+    for violation in rule_violations(body, _contract().operations["createVirtualKey"].field_providers):
         limits: Any = body.get("usage_limits")  # present: a rule broke inside it
-        if violation.location == "body.usage_limits.alert_threshold":
+        if violation.rule.startswith("belongs to provider"):
+            del body[violation.location.removeprefix("body.")]  # a field of another provider
+        elif violation.location == "body.usage_limits.alert_threshold":
             limits["alert_threshold"] = limits["credit_limit"]
         elif violation.location == "body.usage_limits.periodic_reset_days":
             del limits["periodic_reset_days"]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
+
+from mockserver.contract.rules import field_providers
 
 if TYPE_CHECKING:
     from openapi_core import OpenAPI
@@ -41,6 +43,8 @@ class Operation:
     body_schema: dict[str, Any] | None
     aliases: dict[str, str]  # snake_case spelling -> contract field
     scope: str | None  # the API-key scope it needs (`x-portkey-scope`)
+    field_providers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Body fields taken only for some providers (`x-portkey-providers`)."""
 
     @property
     def has_body(self) -> bool:
@@ -160,6 +164,7 @@ class Contract:
                         body_schema=schema,
                         aliases=_aliases(schema),
                         scope=spec.get("x-portkey-scope"),
+                        field_providers=field_providers(schema),
                     )
                 )
         return found
