@@ -13,6 +13,9 @@ from hypothesis import strategies as st
 from contracts import strategies
 from mockserver import create_app
 from mockserver.config import MockConfig
+from mockserver.contract.compiled import FastValidator
+from mockserver.contract.document import Contract
+from mockserver.contract.validation import IncomingRequest, RequestValidator
 from tests.conftest import Api
 
 OPENAI = {"name": "n", "provider": "openai", "key": "sk-test-0000000000abcd"}
@@ -376,3 +379,18 @@ def test_an_empty_field_of_another_provider_sets_nothing(api: Api):
     # named arguments (resourceName, apiVersion, deploymentName) as null.
     slug = api.create_slug(**OPENAI, deploymentConfig=[], resourceName=None)
     assert api.retrieve(slug).status_code == 200
+
+
+@pytest.mark.parametrize("value", [2**53, int("9" * 401), 1e300])
+def test_both_validators_refuse_an_integer_beyond_2_to_the_53(value):
+    contract = Contract.load()
+    operation = contract.operations["createVirtualKey"]
+    body = {**OPENAI, "usage_limits": {"credit_limit": value}}
+    assert FastValidator(contract).accept(operation, {}, {}, {}, body) is None
+    request = IncomingRequest(
+        "POST", operation.path, body=json.dumps(body).encode(), content_type="application/json"
+    )
+    violations = RequestValidator(contract, strict=True).check(operation, request).violations
+    assert [str(v) for v in violations] == [
+        "body.usage_limits.credit_limit: must be at most 9007199254740991"
+    ]
