@@ -100,20 +100,38 @@ _WRONG_VALUES = {
 }
 
 
-def create_bodies(case: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
-    """Valid create bodies for one provider case (see `PROVIDER_CASES`), or for any case."""
+def create_bodies(
+    case: str | None = None, *, empty_strings: bool = True
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid create bodies for one provider case (see `PROVIDER_CASES`), or for any case.
+
+    `empty_strings=False` turns every empty string into `-`: the Python SDK drops empty strings
+    (at any depth) before sending, so a body with one is not what the service receives.
+    """
     if case is None:
-        return st.sampled_from(sorted(PROVIDER_CASES)).flatmap(create_bodies)
+        cases = st.sampled_from(sorted(PROVIDER_CASES))
+        return cases.flatmap(lambda name: create_bodies(name, empty_strings=empty_strings))
     if case not in PROVIDER_CASES:
         raise ValueError(f"unknown provider case {case!r}; known: {', '.join(PROVIDER_CASES)}")
-    return _body_strategy(CREATE_SCHEMA, "/virtual-keys", "POST", case).map(keep_service_rules)
+    bodies = _body_strategy(CREATE_SCHEMA, "/virtual-keys", "POST", case).map(keep_service_rules)
+    return bodies if empty_strings else bodies.map(_no_empty_strings)
 
 
-def update_bodies(provider: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
+def update_bodies(
+    provider: str | None = None, *, empty_strings: bool = True
+) -> st.SearchStrategy[dict[str, Any]]:
     """Valid update bodies for a key of `provider`; deployments (an Azure notion) only for `azure-openai`."""
-    return _body_strategy(UPDATE_SCHEMA, "/virtual-keys/{slug}", "PUT", provider == "azure-openai").map(
-        keep_service_rules
-    )
+    bodies = _body_strategy(UPDATE_SCHEMA, "/virtual-keys/{slug}", "PUT", provider == "azure-openai")
+    bodies = bodies.map(keep_service_rules)
+    return bodies if empty_strings else bodies.map(_no_empty_strings)
+
+
+def _no_empty_strings(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {name: _no_empty_strings(inner) for name, inner in value.items()}
+    if isinstance(value, list):
+        return [_no_empty_strings(inner) for inner in value]
+    return "-" if value == "" else value
 
 
 def invalid_create_bodies(kind: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
