@@ -7,7 +7,7 @@ mock's answer and its journal's verdict name the same violations.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from mockserver.violations import Violation
 
@@ -80,5 +80,5 @@ def _secret_mapping_violations(mappings: list[Any]) -> Iterable[Violation]:
         seen.add(target)
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
