@@ -112,9 +112,11 @@ def _sum(parts: list[Shape]) -> Shape:
 def _unite(parts: list[Shape]) -> Shape:
     """One of `parts` holds (anyOf, oneOf): what any branch allows, what every branch requires.
 
-    Fields and items come only from the branches that may be an object or an array (a `null`
-    branch beside an object says nothing about the object's fields).
+    Fields and items come only from the branches that may be an object or an array, and format and
+    bounds only from the branches that may be something other than null (a `null` branch beside an
+    object or a string says nothing about its fields, format or bounds).
     """
+    valued = [p for p in parts if p.types != frozenset({"null"})] or parts
     result = Shape(
         types=None
         if any(p.types is None for p in parts)
@@ -122,9 +124,9 @@ def _unite(parts: list[Shape]) -> Shape:
         enum=None
         if any(p.enum is None for p in parts)
         else frozenset().union(*(p.enum or () for p in parts)),
-        format=parts[0].format if len({p.format for p in parts}) == 1 else None,
+        format=valued[0].format if len({p.format for p in valued}) == 1 else None,
     )
-    result.bounds = dict(set.intersection(*(set(p.bounds.items()) for p in parts)))
+    result.bounds = dict(set.intersection(*(set(p.bounds.items()) for p in valued)))
     objects = [p for p in parts if p.types is None or "object" in p.types]
     if objects:
         result.required = frozenset.intersection(*(p.required for p in objects))

@@ -25,8 +25,9 @@ import schemathesis
 from hypothesis import strategies as st
 
 from mockserver.contract.document import Contract
+from mockserver.contract.rules import rule_violations
 from mockserver.contract.validation import IncomingRequest, RequestValidator
-from mockserver.virtual_keys import TOP_LEVEL_FIELDS, rule_violations
+from mockserver.virtual_keys import TOP_LEVEL_FIELDS
 
 CREATE_SCHEMA = "CreateVirtualKeyRequest"
 UPDATE_SCHEMA = "UpdateVirtualKeyRequest"
@@ -48,16 +49,43 @@ class ProviderCase:
 
 
 PROVIDER_CASES: dict[str, ProviderCase] = {
-    "openai": ProviderCase("a provider with an API key", pins={"provider": "openai"}),
+    "openai": ProviderCase(
+        "a provider with an API key",
+        pins={"provider": "openai"},
+        extras=("openaiOrganization", "openaiProject"),
+    ),
     "plain-provider": ProviderCase("a provider with an API key"),
-    "azure-default": ProviderCase("azure-openai with default auth"),
+    "custom-host": ProviderCase("a provider with an API key", extras=("customHost", "customHeaders")),
+    "azure-default": ProviderCase("azure-openai with default auth", extras=("aiModelName",)),
     "azure-entra": ProviderCase("azure-openai with Entra ID auth"),
     "azure-managed": ProviderCase("azure-openai with managed identity", extras=("azureManagedClientId",)),
-    "bedrock-access-key": ProviderCase("bedrock with an access key"),
-    "bedrock-assumed-role": ProviderCase("bedrock with an assumed role", extras=("awsExternalId",)),
-    "vertex-key": ProviderCase("vertex-ai with an API key"),
+    "azure-ai-foundry": ProviderCase(
+        "a provider with an API key",
+        pins={"provider": "azure-ai"},
+        extras=("azureFoundryUrl", "azureApiVersion"),
+    ),
+    "azure-ai-entra": ProviderCase(
+        "azure-ai with Entra ID or managed identity",
+        extras=("azureDeploymentName", "azureEndpointName", "azureRegion", "azureEntraClientId"),
+    ),
+    "bedrock-access-key": ProviderCase("bedrock with an access key", pins={"provider": "bedrock"}),
+    "bedrock-assumed-role": ProviderCase(
+        "bedrock with an assumed role", pins={"provider": "bedrock"}, extras=("awsExternalId",)
+    ),
+    "bedrock-service-role": ProviderCase("bedrock with a service role", pins={"provider": "bedrock"}),
+    "sagemaker": ProviderCase(
+        "bedrock with an access key",
+        pins={"provider": "sagemaker"},
+        extras=(
+            "amznSagemakerTargetModel",
+            "amznSagemakerInferenceComponent",
+            "amznSagemakerCustomAttributes",
+        ),
+    ),
+    "vertex-key": ProviderCase("vertex-ai with an API key", extras=("vertexSkipPtuCostAttribution",)),
     "vertex-service-account": ProviderCase("vertex-ai with a service account"),
     "workers-ai": ProviderCase("workers-ai"),
+    "oracle": ProviderCase("oracle with an API signing key", extras=("oracleCompartmentId", "oracleVersion")),
 }
 
 INVALID_CREATE_KINDS = ("missing-required", "wrong-type", "provider-rule", "limits-inconsistent")
@@ -72,20 +100,38 @@ _WRONG_VALUES = {
 }
 
 
-def create_bodies(case: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
-    """Valid create bodies for one provider case (see `PROVIDER_CASES`), or for any case."""
+def create_bodies(
+    case: str | None = None, *, empty_strings: bool = True
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid create bodies for one provider case (see `PROVIDER_CASES`), or for any case.
+
+    `empty_strings=False` turns every empty string into `-`: the Python SDK drops empty strings
+    (at any depth) before sending, so a body with one is not what the service receives.
+    """
     if case is None:
-        return st.sampled_from(sorted(PROVIDER_CASES)).flatmap(create_bodies)
+        cases = st.sampled_from(sorted(PROVIDER_CASES))
+        return cases.flatmap(lambda name: create_bodies(name, empty_strings=empty_strings))
     if case not in PROVIDER_CASES:
         raise ValueError(f"unknown provider case {case!r}; known: {', '.join(PROVIDER_CASES)}")
-    return _body_strategy(CREATE_SCHEMA, "/virtual-keys", "POST", case).map(keep_service_rules)
+    bodies = _body_strategy(CREATE_SCHEMA, "/virtual-keys", "POST", case).map(keep_service_rules)
+    return bodies if empty_strings else bodies.map(_no_empty_strings)
 
 
-def update_bodies(provider: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
+def update_bodies(
+    provider: str | None = None, *, empty_strings: bool = True
+) -> st.SearchStrategy[dict[str, Any]]:
     """Valid update bodies for a key of `provider`; deployments (an Azure notion) only for `azure-openai`."""
-    return _body_strategy(UPDATE_SCHEMA, "/virtual-keys/{slug}", "PUT", provider == "azure-openai").map(
-        keep_service_rules
-    )
+    bodies = _body_strategy(UPDATE_SCHEMA, "/virtual-keys/{slug}", "PUT", provider == "azure-openai")
+    bodies = bodies.map(keep_service_rules)
+    return bodies if empty_strings else bodies.map(_no_empty_strings)
+
+
+def _no_empty_strings(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {name: _no_empty_strings(inner) for name, inner in value.items()}
+    if isinstance(value, list):
+        return [_no_empty_strings(inner) for inner in value]
+    return "-" if value == "" else value
 
 
 def invalid_create_bodies(kind: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
@@ -128,9 +174,11 @@ def keep_service_rules(body: dict[str, Any]) -> dict[str, Any]:
     """
     body = copy.deepcopy(body)
     repeats = []
-    for violation in rule_violations(body):
+    for violation in rule_violations(body, _contract().operations["createVirtualKey"].field_providers):
         limits: Any = body.get("usage_limits")  # present: a rule broke inside it
-        if violation.location == "body.usage_limits.alert_threshold":
+        if violation.rule.startswith("belongs to provider"):
+            del body[violation.location.removeprefix("body.")]  # a field of another provider
+        elif violation.location == "body.usage_limits.alert_threshold":
             limits["alert_threshold"] = limits["credit_limit"]
         elif violation.location == "body.usage_limits.periodic_reset_days":
             del limits["periodic_reset_days"]

@@ -80,8 +80,11 @@ def _explain_branches(error: ValidationError, prefix: str, context: str) -> list
     candidates = [
         (len(subs), index)
         for index, subs in by_branch.items()
-        if not any(_is_discriminator(sub) for sub in subs)
+        if not any(_is_discriminator(sub) or _refuses_type(sub) for sub in subs)
     ]
+    types = [sub.validator_value for subs in by_branch.values() for sub in subs if _refuses_type(sub)]
+    if not candidates and len(types) == len(branches) and all(isinstance(t, str) for t in types):
+        return [Violation(location(prefix, error.absolute_path), _rule("type", types))]
     if not candidates:
         titles = ", ".join(b.get("title", f"form {i + 1}") for i, b in enumerate(branches))
         return [
@@ -94,6 +97,11 @@ def _explain_branches(error: ValidationError, prefix: str, context: str) -> list
     for sub in by_branch[best]:
         found.extend(_explain(sub, prefix, inner))
     return found
+
+
+def _refuses_type(error: ValidationError) -> bool:
+    """The branch is for another JSON type than the value's (the `null` of object-or-null)."""
+    return error.validator == "type" and not error.relative_path
 
 
 def _is_discriminator(error: ValidationError) -> bool:

@@ -1,7 +1,8 @@
-"""The virtual-key resource: slugs, masking, the rules JSON Schema cannot state, and each operation.
+"""The virtual-key resource: slugs, masking, and each operation on validated requests.
 
-Knows nothing of HTTP. Secrets are masked before anything is stored, so a raw provider secret
-never reaches the store, a response or a log.
+Knows nothing of HTTP; the contract's rules, schema and prose, were checked before a request gets
+here. Secrets are masked before anything is stored, so a raw provider secret never reaches the
+store, a response or a log.
 """
 
 from __future__ import annotations
@@ -75,7 +76,6 @@ class VirtualKeys:
 
     def create(self, workspace: Workspace, fields: dict[str, Any], slug: str | None = None) -> Record:
         """Store a new key from validated create `fields`; `slug` fixes the slug (seeding)."""
-        _check_rules(fields)
         record = {
             "id": str(uuid.uuid4()),
             "organisation_id": workspace.organisation_id,
@@ -113,10 +113,9 @@ class VirtualKeys:
     def update(self, workspace: Workspace, slug: str, fields: dict[str, Any]) -> Record:
         """Apply a partial update; on any error nothing changes."""
         current = self.retrieve(workspace, slug)
-        _check_rules(fields)
         changes = {name: fields[name] for name in UPDATABLE_FIELDS if name in fields}
         if "key" in fields:
-            changes["masked_api_key"] = mask_secret(fields["key"])
+            changes["masked_api_key"] = mask_secret(fields["key"]) if fields["key"] else None
         if "deploymentConfig" in fields:
             changes["model_config"] = {
                 **current["model_config"],
@@ -153,45 +152,3 @@ class VirtualKeys:
     def _not_found(self, slug: str) -> NotFound:
         shown = slug if len(slug) <= 100 else slug[:100] + "..."
         return NotFound(f"Virtual key not found: {shown}", self.not_found_status)
-
-
-def _check_rules(fields: dict[str, Any]) -> None:
-    violations = rule_violations(fields)
-    if violations:
-        raise ValidationFailed(violations)
-
-
-def rule_violations(fields: dict[str, Any]) -> list[Violation]:
-    """The rules the contract states in prose only, on a create or update body; all broken ones.
-
-    Safe on any JSON value (generators call it on bodies that break the schema too).
-    """
-    limits, mappings = fields.get("usage_limits"), fields.get("secret_mappings")
-    violations = list(_usage_limit_violations(limits)) if isinstance(limits, dict) else []
-    if isinstance(mappings, list):
-        violations += _secret_mapping_violations(mappings)
-    return violations
-
-
-def _usage_limit_violations(limits: dict[str, Any]) -> Iterable[Violation]:
-    limit, threshold = limits.get("credit_limit"), limits.get("alert_threshold")
-    numbers = (int, float)
-    if isinstance(limit, numbers) and isinstance(threshold, numbers) and threshold > limit:
-        yield Violation("body.usage_limits.alert_threshold", "must not be above usage_limits.credit_limit")
-    if limits.get("periodic_reset") is not None and limits.get("periodic_reset_days") is not None:
-        yield Violation(
-            "body.usage_limits.periodic_reset_days", "cannot be set together with usage_limits.periodic_reset"
-        )
-
-
-def _secret_mapping_violations(mappings: list[Any]) -> Iterable[Violation]:
-    seen: set[str] = set()
-    for index, mapping in enumerate(mappings):
-        target = mapping.get("target_field") if isinstance(mapping, dict) else None
-        if not isinstance(target, str):
-            continue
-        if target in seen:
-            yield Violation(
-                f"body.secret_mappings[{index}].target_field", f"repeats {target}; each must be unique"
-            )
-        seen.add(target)

@@ -36,7 +36,8 @@ def test_each_provider_case_gives_bodies_the_service_stores(client, case):
 
 @given(strategies.create_bodies("openai"))
 def test_the_openai_case_always_names_openai_and_sends_a_key(body):
-    assert body["provider"] == "openai" and isinstance(body["key"], str) and body["key"]
+    # The key may be empty: Portkey's published spec gives it no minimum length.
+    assert body["provider"] == "openai" and isinstance(body["key"], str)
 
 
 @pytest.mark.parametrize("kind", strategies.INVALID_CREATE_KINDS)

@@ -23,6 +23,7 @@ from contracts.report import VerifyResult
 from contracts.verify import VerifyOptions, verify
 from mockserver import MockServer, create_app
 from mockserver.config import MockConfig
+from mockserver.contract.verdict import sent_body
 from tests.broken_services import VARIANTS
 
 pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
@@ -143,7 +144,8 @@ def test_only_keys_the_run_created_are_written_and_all_carry_the_run_prefix(conf
         )
         assert listed_slugs(server.base_url) == [bystander]
     assert result.exit_code == 0, output
-    created_names = [json.loads(body).get("name") for method, *_, body in journal.entries if method == "POST"]
+    sent = [sent_body(body) for method, *_, body in journal.entries if method == "POST"]
+    created_names = [body.get("name") for body in sent if isinstance(body, dict)]  # negative cases: any bytes
     prefix = f"contracts-verify-{result.run_id} "
     assert created_names and all(name.startswith(prefix) for name in created_names if isinstance(name, str))
     written = [path for method, path, _, _ in journal.entries if method in ("PUT", "DELETE")]

@@ -334,7 +334,7 @@ def test_a_failed_update_changes_nothing(api: Api):
     before = api.retrieve(slug).json
     bad_limits = {"credit_limit": 1, "alert_threshold": 5}
     error_of(api.update(slug, name="new name", key="sk-new-0123456789", usage_limits=bad_limits), 400, "AB01")
-    error_of(api.update(slug, name="", note=None), 400, "AB01")
+    error_of(api.update(slug, name="n" * 256, note=None), 400, "AB01")
     assert api.retrieve(slug).json == before
 
 
@@ -469,7 +469,8 @@ def test_a_bare_trailing_question_mark_lists(api: Api):
 
 
 def test_bad_paging_values_are_named(api: Api):
-    assert error_of(api.list("?page_size=0"), 400, "AB01") == "query.page_size: must be at least 1"
+    assert error_of(api.list("?current_page=-1"), 400, "AB01") == "query.current_page: must be at least 0"
+    assert error_of(api.list("?page_size=-1"), 400, "AB01") == "query.page_size: must be at least 0"
     assert error_of(api.list("?current_page=x"), 400, "AB01") == "query.current_page: must be of type integer"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -21,6 +21,7 @@ from mockserver.contract.adapt import (
     reachable_refs,
     schema_problems,
 )
+from mockserver.contract.rules import field_providers
 
 if TYPE_CHECKING:
     from openapi_core import OpenAPI
@@ -57,6 +58,8 @@ class Operation:
     scope: str | None  # the API-key scope it needs (`x-portkey-scope`)
     template: str = ""
     """The path as the contract writes it, without the server's prefix (`/virtual-keys/{slug}`)."""
+    field_providers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Body fields taken only for some providers (`x-portkey-providers`)."""
 
     @property
     def has_body(self) -> bool:
@@ -223,6 +226,7 @@ class Contract:
                         aliases=_aliases(schema),
                         scope=spec.get("x-portkey-scope"),
                         template=template,
+                        field_providers=field_providers(schema),
                     )
                 )
         return found
