@@ -131,3 +131,14 @@ def test_clearing_one_prefix_leaves_another_mocks_keys_alone(keys):
         assert theirs.get("ns", "a") == {"slug": "a"}
     finally:
         neighbour.clear()
+
+
+def test_an_insert_sent_again_after_a_broken_connection_stores_its_record_once(keys):
+    """redis-py sends a command again when the connection breaks before the answer: the repeat of an
+    insert that did happen succeeds without a second record, and another record still finds the slug taken."""
+    store = RedisStore(keys)
+    record = {"id": "id-1", "slug": "s", "model_config": {}, "rate_limits": []}
+    assert store.insert("org/ws", record)
+    assert store.insert("org/ws", dict(record))
+    assert not store.insert("org/ws", {**record, "id": "id-2"})
+    assert store.page("org/ws", 0, 10) == (1, [record])

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from mockserver.state.faults import FaultState, MemoryFaultState, RedisFaultState
 from mockserver.state.journal import Journal, MemoryJournal, RedisJournal
+from mockserver.state.outage import StoreWatch
 from mockserver.state.records import MemoryStore, Store
 from mockserver.state.records.redis import RedisStore
 from mockserver.state.redis_keys import RedisNamespace, connect
@@ -22,6 +23,8 @@ class State:
     records: Store
     journal: Journal
     faults: FaultState
+    watch: StoreWatch | None = None
+    """Whether Redis answers, when the state is in Redis."""
 
     @classmethod
     def build(
@@ -32,7 +35,7 @@ class State:
         if store_url:
             shared = RedisNamespace(connect(store_url), redis_prefix)
             journal: Journal = RedisJournal(shared, journal_limit)
-            return cls(records or RedisStore(shared), journal, RedisFaultState(shared))
+            return cls(records or RedisStore(shared), journal, RedisFaultState(shared), shared.watch)
         return cls(records or MemoryStore(), MemoryJournal(journal_limit), MemoryFaultState())
 
     def reset(self) -> None:

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from mockserver.state.outage import UNREACHABLE
 from mockserver.state.redis_keys import RedisNamespace
 
 Entry = dict[str, Any]
@@ -100,11 +101,15 @@ class RedisJournal:
         self._count_key = keys.key("journal", "seq")
 
     def append(self, entry: PendingEntry) -> None:
-        with self._keys.client.pipeline(transaction=True) as pipe:
-            pipe.incr(self._count_key)
-            pipe.rpush(self._entries_key, json.dumps(built(entry)))
-            pipe.ltrim(self._entries_key, -self.limit, -1)
-            pipe.execute()
+        """Keep `entry`; while Redis is unreachable it is dropped (the store's watch logs that once)."""
+        try:
+            with self._keys.client.pipeline(transaction=True) as pipe:
+                pipe.incr(self._count_key)
+                pipe.rpush(self._entries_key, json.dumps(built(entry)))
+                pipe.ltrim(self._entries_key, -self.limit, -1)
+                pipe.execute()
+        except UNREACHABLE as error:
+            self._keys.watch.lost(error)
 
     def entries(self) -> list[Entry]:
         appended, raw = self._read()

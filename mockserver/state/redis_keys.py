@@ -22,13 +22,18 @@ from urllib.parse import quote
 
 import redis
 
+from mockserver.state.outage import StoreWatch
+
 DEFAULT_PREFIX = "portkey-mock"
 _GLOB_SPECIALS = "\\*?[]"
 
 
 def connect(url: str) -> redis.Redis:
-    """A client for `redis://host:port/db` or `unix:///path/to/socket`; fails fast if unreachable."""
-    client = redis.Redis.from_url(url, socket_connect_timeout=5)
+    """A client for `redis://host:port/db` or `unix:///path/to/socket`; fails fast if unreachable.
+
+    The read timeout bounds how long a request waits on a Redis that hangs instead of refusing.
+    """
+    client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
     client.ping()
     return client
 
@@ -41,6 +46,7 @@ class RedisNamespace:
             raise ValueError("the Redis key prefix must not be empty")
         self.client = client
         self.prefix = prefix
+        self.watch = StoreWatch(client)
 
     def key(self, *parts: str) -> str:
         """`key("vk", "seq")` -> `<prefix>:vk:seq`; request-derived parts must go through `part`."""

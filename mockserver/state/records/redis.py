@@ -16,10 +16,14 @@ from urllib.parse import unquote
 from mockserver.state.records.base import Record
 from mockserver.state.redis_keys import RedisNamespace
 
-# KEYS: record, order, sequence. ARGV: slug, then field/value pairs.
+# KEYS: record, order, sequence. ARGV: slug, the record's `id` field (JSON, or ""), field/value pairs.
+# A stored record of the same id is this very insert, sent again by redis-py after the connection
+# broke before the answer came back: it succeeded, rather than "taken" (which would store it twice).
 _INSERT = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return (ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'id') == ARGV[2]) and 1 or 0
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
 redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
 return 1
 """
@@ -67,7 +71,8 @@ class RedisStore:
     def insert(self, namespace: str, record: Record) -> bool:
         slug = record["slug"]
         keys = [self._record_key(namespace, slug), self._order_key(namespace), self.keys.key("vk", "seq")]
-        return bool(self._insert(keys=keys, args=[self.keys.part(slug), *_encode(record)]))
+        record_id = json.dumps(record["id"]) if "id" in record else ""
+        return bool(self._insert(keys=keys, args=[self.keys.part(slug), record_id, *_encode(record)]))
 
     def get(self, namespace: str, slug: str) -> Record | None:
         fields = self.keys.client.hgetall(self._record_key(namespace, slug))
