@@ -22,7 +22,7 @@ from mockserver.contract.validation import IncomingRequest, RequestValidator, Va
 from mockserver.contract.verdict import RequestJudge, RequestVerdict
 from mockserver.errors import PayloadTooLarge
 from mockserver.faults.apply import apply_fault
-from mockserver.faults.plan import Faults
+from mockserver.faults.plan import NO_FAULT, Faults
 from mockserver.journal import entry_for
 from mockserver.state.journal import Journal
 from mockserver.violations import Violation
@@ -88,12 +88,13 @@ def api_blueprint(
         workspace, and the domain."""
         sent = g.incoming = incoming(path_params)
         verdict = g.verdict = judge.judge(sent, bare_query=bare_query(), operation=operation)
-        faulted = apply_fault(faults, operation.operation_id, sent.headers) if faults else None
+        fault = faults.for_request(operation.operation_id, sent.headers) if faults else NO_FAULT
+        faulted = apply_fault(fault)
         if faulted is not None:
             return faulted
         principal = policy.authenticate(sent.headers)
         if faults is not None:
-            faults.check_rate_limit(principal.api_key)
+            faults.check_rate_limit(principal.api_key, fault.rate_limits)
         policy.require(principal, operation.scope)
         valid = verdict.accepted()
         workspace = policy.workspace_of(principal, valid)

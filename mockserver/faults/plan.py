@@ -14,6 +14,7 @@ process. Without a seed the mock picks one and reports it, so a failing run can 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -101,6 +102,8 @@ class Fault:
     retry_after: int | None = None
     request_id: bool = False
     connection: str | None = None
+    rate_limits: tuple[dict[str, Any], ...] = ()
+    """The plan's rate limits, read with the rules: the request's one read of the plan."""
 
     def error(self) -> ApiError:
         """The error answer this fault gives, in Portkey's envelope."""
@@ -172,8 +175,11 @@ class Faults:
         """
         header = headers.get(FAULT_HEADER)
         plan = self.state.load()
-        if header is None and not (plan and plan["rules"]):
+        if plan is None and header is None:
             return NO_FAULT
+        limits = tuple(plan["rate_limits"]) if plan else ()
+        if header is None and not (plan and plan["rules"]):
+            return Fault(rate_limits=limits) if limits else NO_FAULT
         effects: list[dict[str, Any]] = []
         if header is not None:
             where = f"header.{FAULT_HEADER}"
@@ -190,17 +196,22 @@ class Faults:
             draws = random.Random(f"{plan['seed']}:{index}:{n}")
             if draws.random() < rule.get("rate", 1.0):
                 effects.append(_with_sample(rule, draws))
-        return _combined(effects)
+        return dataclasses.replace(_combined(effects), rate_limits=limits)
 
-    def check_rate_limit(self, api_key: str) -> None:
-        """Count a request of `api_key`; 429 AB06 with `Retry-After` once a limit of the plan is spent."""
-        plan = self.state.load()
-        if not plan or not plan["rate_limits"]:
+    def check_rate_limit(self, api_key: str, limits: tuple[dict[str, Any], ...] | None = None) -> None:
+        """Count a request of `api_key`; 429 AB06 with `Retry-After` once a limit of the plan is spent.
+
+        `limits` are those `for_request` read for the same request; None reads the plan again.
+        """
+        if limits is None:
+            plan = self.state.load()
+            limits = tuple(plan["rate_limits"]) if plan else ()
+        if not limits:
             return
         who = hashlib.sha256(api_key.encode()).hexdigest()[:16]  # never the key itself
         now = self.clock()
         waits = []
-        for limit in plan["rate_limits"]:
+        for limit in limits:
             if limit["value"] == 0:
                 continue  # Portkey's meaning of 0: no limit
             window = WINDOW_SECONDS[limit["unit"]]
