@@ -28,31 +28,32 @@ from mockserver.state.journal import Journal
 from mockserver.violations import Violation
 from mockserver.virtual_keys import VirtualKeys
 
-Handler = Callable[[VirtualKeys, ValidRequest, Workspace], Any]
+Ready = responses.ReadyAnswers
+Handler = Callable[[VirtualKeys, Ready, ValidRequest, Workspace], Any]
+"""An operation: its answer as a JSON-able value, or as JSON bytes made ready beforehand."""
 
 
-def _list(keys: VirtualKeys, req: ValidRequest, workspace: Workspace) -> Any:
-    total, records = keys.page(workspace, req.query.get("current_page", 0), req.query.get("page_size", 50))
-    return {"object": "list", "total": total, "data": [responses.listed(r, keys.status(r)) for r in records]}
+def _list(keys: VirtualKeys, ready: Ready, req: ValidRequest, workspace: Workspace) -> Any:
+    page, size = req.query.get("current_page", 0), req.query.get("page_size", 50)
+    return ready.page(*keys.page_text(workspace, page, size))
 
 
-def _create(keys: VirtualKeys, req: ValidRequest, workspace: Workspace) -> Any:
+def _create(keys: VirtualKeys, ready: Ready, req: ValidRequest, workspace: Workspace) -> Any:
     fields = {name: value for name, value in (req.body or {}).items() if name != "workspace_id"}
     record = keys.create(workspace, fields)
     return {"success": True, "data": {"slug": record["slug"]}}
 
 
-def _retrieve(keys: VirtualKeys, req: ValidRequest, workspace: Workspace) -> Any:
-    record = keys.retrieve(workspace, req.path_params["slug"])
-    return responses.retrieved(record, keys.status(record))
+def _retrieve(keys: VirtualKeys, ready: Ready, req: ValidRequest, workspace: Workspace) -> Any:
+    return ready.retrieved(keys.retrieve_text(workspace, req.path_params["slug"]))
 
 
-def _update(keys: VirtualKeys, req: ValidRequest, workspace: Workspace) -> Any:
+def _update(keys: VirtualKeys, ready: Ready, req: ValidRequest, workspace: Workspace) -> Any:
     keys.update(workspace, req.path_params["slug"], req.body or {})
     return {}
 
 
-def _delete(keys: VirtualKeys, req: ValidRequest, workspace: Workspace) -> Any:
+def _delete(keys: VirtualKeys, ready: Ready, req: ValidRequest, workspace: Workspace) -> Any:
     keys.delete(workspace, req.path_params["slug"])
     return {}
 
@@ -81,6 +82,7 @@ def api_blueprint(
         raise ValueError(f"the contract has operations the mock cannot serve: {sorted(missing)}")
     blueprint = Blueprint("api", __name__)
     judge = RequestJudge(contract, validator)
+    ready = responses.ReadyAnswers(keys.status)
 
     def serve(operation: Operation, **path_params: str) -> Response:
         """The pipeline of one API request, in the order Portkey answers: judged and journaled
@@ -98,7 +100,8 @@ def api_blueprint(
         policy.require(principal, operation.scope)
         valid = verdict.accepted()
         workspace = policy.workspace_of(principal, valid)
-        return jsonify(HANDLERS[operation.operation_id](keys, valid, workspace))
+        answer = HANDLERS[operation.operation_id](keys, ready, valid, workspace)
+        return Response(answer, mimetype="application/json") if type(answer) is bytes else jsonify(answer)
 
     for operation in contract.operations.values():
         blueprint.add_url_rule(

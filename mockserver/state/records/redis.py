@@ -64,20 +64,20 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return removed
 """
 
-# KEYS: order. ARGV: record key prefix, offset, limit. The total, and the records as one JSON array.
+# KEYS: order. ARGV: record key prefix, offset, limit. The total, then each record as JSON text.
 _PAGE = (
     _AS_JSON
     + """
 local total = redis.call('ZCARD', KEYS[1])
-local records = {}
+local result = {total}
 local offset, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
 if limit > 0 and offset < total then
   local stop = math.min(offset + limit, total) - 1  -- clamped: Lua numbers are doubles
   for _, slug in ipairs(redis.call('ZREVRANGE', KEYS[1], offset, stop)) do
-    records[#records + 1] = as_json(ARGV[1] .. slug)
+    result[#result + 1] = as_json(ARGV[1] .. slug)
   end
 end
-return {total, '[' .. table.concat(records, ',') .. ']'}
+return result
 """
 )
 
@@ -101,13 +101,21 @@ class RedisStore:
         return bool(self._insert(keys=keys, args=[self.keys.part(slug), record_id, *_encode(record)]))
 
     def get(self, namespace: str, slug: str) -> Record | None:
-        text = self._get(keys=[self._record_key(namespace, slug)])
+        text = self.get_text(namespace, slug)
         return json.loads(text) if text else None
 
+    def get_text(self, namespace: str, slug: str) -> bytes | None:
+        text: bytes | None = self._get(keys=[self._record_key(namespace, slug)])
+        return text
+
     def page(self, namespace: str, offset: int, limit: int) -> tuple[int, list[Record]]:
+        total, texts = self.page_text(namespace, offset, limit)
+        return total, [json.loads(text) for text in texts]
+
+    def page_text(self, namespace: str, offset: int, limit: int) -> tuple[int, list[bytes]]:
         record_prefix = self._record_key(namespace, "")
-        total, records = self._page(keys=[self._order_key(namespace)], args=[record_prefix, offset, limit])
-        return int(total), json.loads(records)
+        total, *texts = self._page(keys=[self._order_key(namespace)], args=[record_prefix, offset, limit])
+        return int(total), [text for text in texts if text]
 
     def update(self, namespace: str, slug: str, changes: Record) -> Record | None:
         if not changes:
