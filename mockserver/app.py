@@ -48,7 +48,9 @@ def create_app(config: MockConfig | None = None, *, store: Store | None = None) 
     app = Flask("mockserver")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the service's field order
-    app.register_blueprint(api_blueprint(contract, validator, policy, keys, state.journal, faults))
+    app.register_blueprint(
+        api_blueprint(contract, validator, policy, keys, state.journal, faults, state.rides)
+    )
     any_key = config.keys_path is None
     app.register_blueprint(
         control_blueprint(seeder, state.reset, faults, accepts_any_key=any_key, store=state.watch)

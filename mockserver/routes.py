@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -20,11 +21,12 @@ from mockserver.access import AccessPolicy, Workspace
 from mockserver.contract.document import Contract, Operation
 from mockserver.contract.validation import IncomingRequest, RequestValidator, ValidRequest
 from mockserver.contract.verdict import RequestJudge, RequestVerdict
-from mockserver.errors import PayloadTooLarge
+from mockserver.errors import ApiError, PayloadTooLarge
 from mockserver.faults.apply import apply_fault
 from mockserver.faults.plan import NO_FAULT, Faults
 from mockserver.journal import entry_for
 from mockserver.state.journal import Journal
+from mockserver.state.trip import RIDER, PlanIsSet
 from mockserver.violations import Violation
 from mockserver.virtual_keys import VirtualKeys
 
@@ -58,6 +60,10 @@ def _delete(keys: VirtualKeys, ready: Ready, req: ValidRequest, workspace: Works
     return {}
 
 
+RIDING = frozenset({"retrieveVirtualKey", "listVirtualKeys", "createVirtualKey"})
+"""Operations whose store call is one riding script (mockserver/state/trip.py); update and delete
+read before they write, so they read the plan and append the journal entry on their own."""
+
 HANDLERS: dict[str, Handler] = {
     "listVirtualKeys": _list,
     "createVirtualKey": _create,
@@ -74,9 +80,13 @@ def api_blueprint(
     keys: VirtualKeys,
     journal: Journal | None = None,
     faults: Faults | None = None,
+    rides: bool = False,
 ) -> Blueprint:
     """A blueprint serving every operation of `contract` that has a handler: each request is judged
-    and journaled, then any fault applies, then auth, validation and the domain."""
+    and journaled, then any fault applies, then auth, validation and the domain.
+
+    `rides`: the store and journal are in one Redis, so a request can ride its store operation's trip.
+    """
     missing = set(contract.operations) - set(HANDLERS)
     if missing:
         raise ValueError(f"the contract has operations the mock cannot serve: {sorted(missing)}")
@@ -85,23 +95,50 @@ def api_blueprint(
     ready = responses.ReadyAnswers(keys.status)
 
     def serve(operation: Operation, **path_params: str) -> Response:
+        """One request; with Redis, in one trip to it (mockserver/state/trip.py) unless a plan is set."""
+        if not rides or operation.operation_id not in RIDING:
+            return serve_once(operation, path_params, riding=False)
+        try:
+            return serve_once(operation, path_params, riding=True)
+        except PlanIsSet:
+            return serve_once(operation, path_params, riding=False)
+
+    def serve_once(operation: Operation, path_params: dict[str, str], riding: bool) -> Response:
         """The pipeline of one API request, in the order Portkey answers: judged and journaled
         first, then a fault, auth (401), rate limit (429), scope (403), the contract (400), the
         workspace, and the domain."""
         sent = g.incoming = incoming(path_params)
         verdict = g.verdict = judge.judge(sent, bare_query=bare_query(), operation=operation)
-        fault = faults.for_request(operation.operation_id, sent.headers) if faults else NO_FAULT
+        fault = faults.for_request(operation.operation_id, sent.headers, riding) if faults else NO_FAULT
         faulted = apply_fault(fault)
         if faulted is not None:
             return faulted
-        principal = policy.authenticate(sent.headers)
-        if faults is not None:
-            faults.check_rate_limit(principal.api_key, fault.rate_limits)
-        policy.require(principal, operation.scope)
-        valid = verdict.accepted()
-        workspace = policy.workspace_of(principal, valid)
-        answer = HANDLERS[operation.operation_id](keys, ready, valid, workspace)
+        with riding_along(verdict) if riding else nullcontext():
+            principal = policy.authenticate(sent.headers)
+            if faults is not None:
+                faults.check_rate_limit(principal.api_key, fault.rate_limits)
+            policy.require(principal, operation.scope)
+            valid = verdict.accepted()
+            workspace = policy.workspace_of(principal, valid)
+            answer = HANDLERS[operation.operation_id](keys, ready, valid, workspace)
         return Response(answer, mimetype="application/json") if type(answer) is bytes else jsonify(answer)
+
+    @contextmanager
+    def riding_along(verdict: RequestVerdict) -> Iterator[None]:
+        """Hands the store the request's journal entry and the claim that no fault plan is set; an
+        error answered before a script checked that claim checks it here, so a fault comes first."""
+        assert journal is not None and faults is not None
+        entry = journal_entry(verdict, 0, contract.secret_fields)
+        rider = g.rider = journal.rider(entry, keys.not_found_status)
+        token = RIDER.set(rider)
+        try:
+            yield
+        except ApiError:
+            if rider is not None and not rider.journaled and faults.plan_is_set():
+                raise PlanIsSet() from None
+            raise
+        finally:
+            RIDER.reset(token)
 
     for operation in contract.operations.values():
         blueprint.add_url_rule(
@@ -118,6 +155,9 @@ def api_blueprint(
         def record(response: Response) -> Response:
             """Journal every API request, answered or not; the control plane is not journaled."""
             if request.path.startswith(CONTROL_PREFIX):
+                return response
+            rider = g.get("rider")
+            if rider is not None and rider.journaled:  # appended in the store operation's trip
                 return response
             verdict: RequestVerdict | None = g.get("verdict")
             if verdict is None:  # no route matched, or the body was too large to read

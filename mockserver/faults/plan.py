@@ -168,12 +168,18 @@ class Faults:
         """Requests each rule has matched since the plan was set, keyed by rule index (as JSON keys)."""
         return {str(index): count for index, count in sorted(self.state.matches().items())}
 
-    def for_request(self, operation_id: str, headers: Mapping[str, str]) -> Fault:
+    def for_request(
+        self, operation_id: str, headers: Mapping[str, str], assume_no_plan: bool = False
+    ) -> Fault:
         """The fault for one request to `operation_id`; a header rule comes first.
 
         `NO_FAULT` itself when nothing applies, which is every request of a mock without faults.
+        `assume_no_plan` skips reading the plan, for a caller that has the store check its absence
+        (mockserver/state/trip.py).
         """
         header = headers.get(FAULT_HEADER)
+        if assume_no_plan and header is None:
+            return NO_FAULT
         plan = self.state.load()
         if plan is None and header is None:
             return NO_FAULT
@@ -197,6 +203,9 @@ class Faults:
             if draws.random() < rule.get("rate", 1.0):
                 effects.append(_with_sample(rule, draws))
         return dataclasses.replace(_combined(effects), rate_limits=limits)
+
+    def plan_is_set(self) -> bool:
+        return self.state.load() is not None
 
     def check_rate_limit(self, api_key: str, limits: tuple[dict[str, Any], ...] | None = None) -> None:
         """Count a request of `api_key`; 429 AB06 with `Retry-After` once a limit of the plan is spent.

@@ -25,6 +25,9 @@ class State:
     faults: FaultState
     watch: StoreWatch | None = None
     """Whether Redis answers, when the state is in Redis."""
+    rides: bool = False
+    """Whether a request can ride its store operation's trip to Redis (mockserver/state/trip.py):
+    records and journal in the same Redis."""
 
     @classmethod
     def build(
@@ -35,7 +38,8 @@ class State:
         if store_url:
             shared = RedisNamespace(connect(store_url), redis_prefix)
             journal: Journal = RedisJournal(shared, journal_limit)
-            return cls(records or RedisStore(shared), journal, RedisFaultState(shared), shared.watch)
+            rides = records is None
+            return cls(records or RedisStore(shared), journal, RedisFaultState(shared), shared.watch, rides)
         return cls(records or MemoryStore(), MemoryJournal(journal_limit), MemoryFaultState())
 
     def reset(self) -> None:

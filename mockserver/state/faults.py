@@ -81,12 +81,17 @@ class MemoryFaultState:
             return self._windows[bucket]
 
 
+def plan_key(keys: RedisNamespace) -> str:
+    """Where the plan of one mock instance is kept in Redis (its absence is checked by scripts too)."""
+    return keys.key("faults", "plan")
+
+
 class RedisFaultState:
     """The plan and counters of one mock instance (its key prefix), shared by all its processes."""
 
     def __init__(self, keys: RedisNamespace) -> None:
         self.keys = keys
-        self._plan_key = keys.key("faults", "plan")
+        self._plan_key = plan_key(keys)
         self._count_key = keys.key("faults", "count")
 
     def load(self) -> Plan | None:

@@ -14,8 +14,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from mockserver.state.faults import plan_key
 from mockserver.state.outage import UNREACHABLE
 from mockserver.state.redis_keys import RedisNamespace
+from mockserver.state.trip import Rider
 
 Entry = dict[str, Any]
 
@@ -47,6 +49,10 @@ class Journal(Protocol):
 
     def dropped(self) -> int:
         """How many entries were dropped for lack of room since the last clear."""
+        ...
+
+    def rider(self, entry: PendingEntry, not_found_status: int) -> Rider | None:
+        """A rider that has the store's script append `entry` (mockserver/state/trip.py), or None."""
         ...
 
 
@@ -83,6 +89,9 @@ class MemoryJournal:
         with self._lock:
             return self._dropped
 
+    def rider(self, entry: PendingEntry, not_found_status: int) -> Rider | None:
+        return None  # an append here costs no trip
+
 
 class RedisJournal:
     """A journal shared by every process of one mock instance (its Redis key prefix).
@@ -110,6 +119,12 @@ class RedisJournal:
                 pipe.execute()
         except UNREACHABLE as error:
             self._keys.watch.lost(error)
+
+    def rider(self, entry: PendingEntry, not_found_status: int) -> Rider | None:
+        fields = built(entry)
+        del fields["status"]  # the script writes it first, from the operation's outcome
+        keys = [plan_key(self._keys), self._entries_key, self._count_key]
+        return Rider(keys, json.dumps(fields), self.limit, not_found_status)
 
     def entries(self) -> list[Entry]:
         appended, raw = self._read()

@@ -10,22 +10,30 @@ counter per mock instance, so "newest first" holds whichever process inserted.
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import unquote
 
+from mockserver.state import trip
 from mockserver.state.records.base import Record
 from mockserver.state.redis_keys import RedisNamespace
 
-# KEYS: record, order, sequence. ARGV: slug, the record's `id` field (JSON, or ""), field/value pairs.
-# A stored record of the same id is this very insert, sent again by redis-py after the connection
-# broke before the answer came back: it succeeded, rather than "taken" (which would store it twice).
-_INSERT = """
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  return (ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'id') == ARGV[2]) and 1 or 0
+# KEYS (after the rider's): record, order, sequence. ARGV: slug, the record's `id` (JSON, or ""),
+# field/value pairs. A stored record of the same id is this very insert, sent again by redis-py after
+# the connection broke before the answer came back: it succeeded, rather than "taken" (which would
+# store it twice).
+_INSERT = (
+    trip.LUA
+    + """
+if plan_is_set() then return 'plan-is-set' end
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  return (ARGV[5] ~= '' and redis.call('HGET', KEYS[4], 'id') == ARGV[5]) and 1 or 0
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
-redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
+redis.call('HSET', KEYS[4], unpack(ARGV, 6))
+redis.call('ZADD', KEYS[5], redis.call('INCR', KEYS[6]), ARGV[4])
+journal(true)
 return 1
 """
+)
 
 # A record's hash as the text of one JSON object: its values are JSON already, so Python decodes
 # one document instead of one per field (a page of 20 keys was 320 decodes).
@@ -39,11 +47,15 @@ local function as_json(key)
 end
 """
 
-# KEYS: record. The record as JSON text, or nil.
+# KEYS (after the rider's): record. The record as JSON text, or nil.
 _GET = (
-    _AS_JSON
+    trip.LUA
+    + _AS_JSON
     + """
-return as_json(KEYS[1])
+if plan_is_set() then return 'plan-is-set' end
+local text = as_json(KEYS[4])
+journal(text ~= nil)
+return text
 """
 )
 
@@ -64,19 +76,23 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return removed
 """
 
-# KEYS: order. ARGV: record key prefix, offset, limit. The total, then each record as JSON text.
+# KEYS (after the rider's): order. ARGV: record key prefix, offset, limit. The total, then each
+# record as JSON text.
 _PAGE = (
-    _AS_JSON
+    trip.LUA
+    + _AS_JSON
     + """
-local total = redis.call('ZCARD', KEYS[1])
+if plan_is_set() then return 'plan-is-set' end
+local total = redis.call('ZCARD', KEYS[4])
 local result = {total}
-local offset, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
+local offset, limit = tonumber(ARGV[5]), tonumber(ARGV[6])
 if limit > 0 and offset < total then
   local stop = math.min(offset + limit, total) - 1  -- clamped: Lua numbers are doubles
-  for _, slug in ipairs(redis.call('ZREVRANGE', KEYS[1], offset, stop)) do
-    result[#result + 1] = as_json(ARGV[1] .. slug)
+  for _, slug in ipairs(redis.call('ZREVRANGE', KEYS[4], offset, stop)) do
+    result[#result + 1] = as_json(ARGV[4] .. slug)
   end
 end
+journal(true)
 return result
 """
 )
@@ -96,16 +112,27 @@ class RedisStore:
 
     def insert(self, namespace: str, record: Record) -> bool:
         slug = record["slug"]
-        keys = [self._record_key(namespace, slug), self._order_key(namespace), self.keys.key("vk", "seq")]
+        record_keys = [
+            self._record_key(namespace, slug),
+            self._order_key(namespace),
+            self.keys.key("vk", "seq"),
+        ]
         record_id = json.dumps(record["id"]) if "id" in record else ""
-        return bool(self._insert(keys=keys, args=[self.keys.part(slug), record_id, *_encode(record)]))
+        keys, args, rider = trip.ride(record_keys, [self.keys.part(slug), record_id, *_encode(record)])
+        inserted = _ridden(self._insert(keys=keys, args=args), rider, appended=None) == 1
+        if rider is not None and inserted:
+            rider.journaled = True
+        return inserted
 
     def get(self, namespace: str, slug: str) -> Record | None:
-        text = self.get_text(namespace, slug)
+        """The record (for the domain's read before an update: never the request's one trip)."""
+        keys = ["", "", "", self._record_key(namespace, slug)]
+        text = self._get(keys=keys, args=["", 0, 0])
         return json.loads(text) if text else None
 
     def get_text(self, namespace: str, slug: str) -> bytes | None:
-        text: bytes | None = self._get(keys=[self._record_key(namespace, slug)])
+        keys, args, rider = trip.ride([self._record_key(namespace, slug)], [])
+        text: bytes | None = _ridden(self._get(keys=keys, args=args), rider, appended=True)
         return text
 
     def page(self, namespace: str, offset: int, limit: int) -> tuple[int, list[Record]]:
@@ -113,8 +140,9 @@ class RedisStore:
         return total, [json.loads(text) for text in texts]
 
     def page_text(self, namespace: str, offset: int, limit: int) -> tuple[int, list[bytes]]:
-        record_prefix = self._record_key(namespace, "")
-        total, *texts = self._page(keys=[self._order_key(namespace)], args=[record_prefix, offset, limit])
+        page_args: list[trip.Arg] = [self._record_key(namespace, ""), offset, limit]
+        keys, args, rider = trip.ride([self._order_key(namespace)], page_args)
+        total, *texts = _ridden(self._page(keys=keys, args=args), rider, appended=True)
         return int(total), [text for text in texts if text]
 
     def update(self, namespace: str, slug: str, changes: Record) -> Record | None:
@@ -140,6 +168,15 @@ class RedisStore:
     def _record_key(self, namespace: str, slug: str) -> str:
         key = self.keys.key("vk", self.keys.part(namespace), "key", "")
         return key + self.keys.part(slug) if slug else key
+
+
+def _ridden(result: Any, rider: trip.Rider | None, appended: bool | None) -> Any:
+    """A riding script's result; `appended` says whether it appended the journal entry."""
+    if result == trip.PLAN_IS_SET:
+        raise trip.PlanIsSet()
+    if rider is not None and appended:
+        rider.journaled = True
+    return result
 
 
 def _encode(record: Record) -> list[str]:
