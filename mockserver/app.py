@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -20,9 +21,11 @@ from mockserver.faults.connection import ConnectionFaults
 from mockserver.faults.plan import Faults
 from mockserver.routes import api_blueprint
 from mockserver.state import State
-from mockserver.state.outage import UNREACHABLE, StoreWatch
 from mockserver.state.records import Store
 from mockserver.virtual_keys import VirtualKeys
+
+if TYPE_CHECKING:  # redis is imported only when a mock uses it (50 ms of start-up)
+    from mockserver.state.outage import StoreWatch
 
 log = logging.getLogger("mockserver")
 
@@ -73,6 +76,7 @@ def create_app(config: MockConfig | None = None, *, store: Store | None = None) 
 
 def _register_outage_handlers(app: Flask, watch: StoreWatch) -> None:
     """Redis unreachable: 503 AB04 with `Retry-After`, one log line; back: noticed on the next request."""
+    from mockserver.state.outage import UNREACHABLE
 
     def store_unreachable(error: Exception) -> tuple[Response, int, dict[str, str]]:
         answer = watch.lost(error)

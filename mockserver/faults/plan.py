@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from mockserver.contract.document import Contract
 from mockserver.errors import ApiError, ValidationFailed
 from mockserver.state.faults import FaultState, Plan
@@ -232,6 +230,8 @@ class Faults:
             raise ApiError.for_status(message, 429, {"Retry-After": str(max(1, max(waits)))})
 
     def _checked_plan(self, document: Any, where: str) -> Plan:
+        from jsonschema import Draft202012Validator  # only with faults: slow to import (30 ms)
+
         errors = list(Draft202012Validator(_PLAN).iter_errors(document))
         if errors:
             raise ValidationFailed(from_schema_errors(errors, where))
@@ -250,6 +250,8 @@ class Faults:
     def _check_rule(
         self, rule: dict[str, Any], schema: dict[str, Any], where: str, operation_id: str
     ) -> None:
+        from jsonschema import Draft202012Validator
+
         errors = list(Draft202012Validator(schema).iter_errors(rule))
         if errors:
             raise ValidationFailed(from_schema_errors(errors, where))

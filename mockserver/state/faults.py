@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from mockserver.state.redis_keys import RedisNamespace
+if TYPE_CHECKING:  # redis is imported only when a mock uses it (50 ms of start-up)
+    from mockserver.state.redis_keys import RedisNamespace
 
 Plan = dict[str, Any]
 

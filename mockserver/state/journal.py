@@ -12,12 +12,13 @@ import json
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mockserver.state.faults import plan_key
-from mockserver.state.outage import UNREACHABLE
-from mockserver.state.redis_keys import RedisNamespace
 from mockserver.state.trip import Rider
+
+if TYPE_CHECKING:  # redis is imported only when a mock uses it (50 ms of start-up)
+    from mockserver.state.redis_keys import RedisNamespace
 
 Entry = dict[str, Any]
 
@@ -108,6 +109,9 @@ class RedisJournal:
         self._keys = keys
         self._entries_key = keys.key("journal", "entries")
         self._count_key = keys.key("journal", "seq")
+        from mockserver.state.outage import UNREACHABLE
+
+        self._unreachable = UNREACHABLE
 
     def append(self, entry: PendingEntry) -> None:
         """Keep `entry`; while Redis is unreachable it is dropped (the store's watch logs that once)."""
@@ -117,7 +121,7 @@ class RedisJournal:
                 pipe.rpush(self._entries_key, json.dumps(built(entry)))
                 pipe.ltrim(self._entries_key, -self.limit, -1)
                 pipe.execute()
-        except UNREACHABLE as error:
+        except self._unreachable as error:
             self._keys.watch.lost(error)
 
     def rider(self, entry: PendingEntry, not_found_status: int) -> Rider | None:
