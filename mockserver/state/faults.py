@@ -52,8 +52,7 @@ class MemoryFaultState:
         self._windows: dict[str, int] = {}
 
     def load(self) -> Plan | None:
-        with self._lock:
-            return self._plan
+        return self._plan  # one attribute read, on every request: a plan is replaced whole, never changed
 
     def save(self, plan: Plan) -> None:
         with self._lock:
