@@ -63,6 +63,11 @@ def listed(record: Record, status: str) -> dict[str, Any]:
     }
 
 
+def created(slug: str) -> bytes:
+    """A create's answer, `{"success": true, "data": {"slug": ...}}`, written directly as JSON."""
+    return b'{"success":true,"data":{"slug":%b}}\n' % _encode(slug).encode()
+
+
 class ReadyAnswers:
     """The bytes of each stored record's retrieve answer and list item, made once and reused.
 

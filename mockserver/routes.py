@@ -42,8 +42,7 @@ def _list(keys: VirtualKeys, ready: Ready, req: ValidRequest, workspace: Workspa
 
 def _create(keys: VirtualKeys, ready: Ready, req: ValidRequest, workspace: Workspace) -> Any:
     fields = {name: value for name, value in (req.body or {}).items() if name != "workspace_id"}
-    record = keys.create(workspace, fields)
-    return {"success": True, "data": {"slug": record["slug"]}}
+    return responses.created(keys.create(workspace, fields)["slug"])
 
 
 def _retrieve(keys: VirtualKeys, ready: Ready, req: ValidRequest, workspace: Workspace) -> Any:
