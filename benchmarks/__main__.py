@@ -23,6 +23,7 @@ from benchmarks.report import table
 from mockserver.serving.redis_server import RedisServer
 
 WORKLOADS = ("retrieve", "list", "mixed", "create")
+STORED_KEYS = 20  # keys each system holds while measured (Prism, stateless, answers its example)
 PRISM_WORKLOADS = ("retrieve", "list", "create")  # Prism is stateless: no update or delete of a created key
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results" / "latest.json"  # git-ignored
 
@@ -51,9 +52,12 @@ def _parser() -> argparse.ArgumentParser:
         "--workers",
         nargs="+",
         type=int,
-        default=[],
+        default=[1, 2],
         metavar="N",
-        help="also run the mock with Redis and N worker processes, e.g. --workers 1 2 4 (retrieve, mixed)",
+        help="worker counts of the mock with Redis, compared with one worker (default: 1 2)",
+    )
+    parser.add_argument(
+        "--no-redis", action="store_true", help="leave out the Redis rows (the store, the worker counts)"
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
     return parser
@@ -70,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         candidates.append(systems.prism())
     startup = {system.name: _startup(system, args.starts) for system in candidates}
     rows = _side_by_side(candidates, args, missing_wrk)
-    if args.workers:
+    if not args.no_redis:
         rows += _shared_state(args, missing_wrk)
     data = _cost_with_data(args, missing_wrk) if args.large else {}
     rows += data.pop("rows", [])
@@ -135,7 +139,8 @@ def _side_by_side(
         slugs = {}
         for system in running:
             system.start()
-            slugs[system.name] = system.create_key()
+            created = [system.create_key() for _ in range(STORED_KEYS)]  # a list answers a page of 20
+            slugs[system.name] = created[0]
         for workload in [w for w in WORKLOADS if w in args.workloads]:  # create last: it grows the store
             taking_part = [s for s in running if workload in _workloads_of(s)]
             print(f"measuring {workload} on {', '.join(s.name for s in taking_part)} ...", file=sys.stderr)
@@ -153,17 +158,17 @@ def _side_by_side(
 
 
 def _shared_state(args: argparse.Namespace, missing_wrk: str | None) -> list[dict[str, Any]]:
-    """Throughput with Redis and 1, 2, 4... worker processes, side by side (retrieve and mixed).
+    """The Redis store against the memory store (one process each, the default server), and Redis
+    with 1, 2, 4... worker processes (waitress, as `--workers` forks it), all side by side.
 
-    All on waitress, compared with each other rather than with the baseline.
+    Compared with each other (`vs_memory`, `vs_one_worker`) rather than with the baseline.
     """
     redis = RedisServer()
     url = redis.start()
     try:
-        candidates = [systems.mock_workers(n, url) for n in args.workers]
-        workloads = [w for w in ("retrieve", "mixed") if w in args.workloads] or ["retrieve"]
-        settings = argparse.Namespace(**{**vars(args), "workloads": workloads})
-        rows = _side_by_side(candidates, settings, missing_wrk)
+        candidates = [systems.mock(name="mock, memory"), systems.mock_redis(url)]
+        candidates += [systems.mock_workers(n, url) for n in args.workers]
+        rows = _side_by_side(candidates, args, missing_wrk)
     finally:
         redis.stop()
     for row in rows:
@@ -256,6 +261,15 @@ def _add_ratios(rows: list[dict[str, Any]]) -> None:
         prism = measured.get(("prism", row["workload"]))
         row["vs_baseline"] = round(row["rps"] / baseline, 2) if baseline else None
         row["vs_prism"] = round(row["rps"] / prism, 2) if prism else None
+    for row in rows:
+        if "rps" not in row or not row.get("shared_state"):
+            continue
+        if row["system"] == "mock, redis":
+            memory = measured.get(("mock, memory", row["workload"]))
+            row["vs_memory"] = round(row["rps"] / memory, 2) if memory else None
+        elif row["system"].endswith(" workers"):
+            one = measured.get(("mock, redis, 1 workers", row["workload"]))
+            row["vs_one_worker"] = round(row["rps"] / one, 2) if one else None
     small = {r["workload"]: r for r in rows if r.get("keys") == 100}
     for row in rows:
         if row.get("keys", 100) != 100 and "rps" in row and row["workload"] in small:

@@ -93,14 +93,23 @@ def _named(name: str, server: str) -> str:
     return name if server == DEFAULT_SERVER else f"{name}/{server}"
 
 
-def mock(server: str = DEFAULT_SERVER, seed: Path | None = None) -> System:
+def mock(server: str = DEFAULT_SERVER, seed: Path | None = None, name: str = "mock") -> System:
     """The mock in its default configuration (full validation, memory store), from its command line."""
     port = free_port()
     if server == "gunicorn":
-        return _on_server(_named("mock", server), server, "mockserver.app:create_app", port)
+        return _on_server(_named(name, server), server, "mockserver.app:create_app", port)
     command = [sys.executable, "-m", "mockserver.cli", "serve", "--port", str(port), "--server", server]
     command += ["--seed", str(seed)] if seed else []
-    return System(_named("mock", server), command, "/v1", "/__mock/health", port)
+    return System(_named(name, server), command, "/v1", "/__mock/health", port)
+
+
+def mock_redis(redis_url: str | None) -> System:
+    """The mock with the Redis store, one process on the default server: to compare with memory."""
+    port = free_port()
+    command = [sys.executable, "-m", "mockserver.cli", "serve", "--port", str(port)]
+    command += ["--store", redis_url or "", "--redis-prefix", "bench-redis"]
+    missing = None if redis_url else "redis-server is not installed (apt-get install redis-server)"
+    return System("mock, redis", command, "/v1", "/__mock/health", port, missing)
 
 
 def mock_workers(workers: int, redis_url: str | None) -> System:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -22,6 +23,9 @@ from mockserver.routes import api_blueprint
 from mockserver.state import State
 from mockserver.state.records import Store
 from mockserver.virtual_keys import VirtualKeys
+
+if TYPE_CHECKING:  # redis is imported only when a mock uses it (50 ms of start-up)
+    from mockserver.state.outage import StoreWatch
 
 log = logging.getLogger("mockserver")
 
@@ -47,9 +51,13 @@ def create_app(config: MockConfig | None = None, *, store: Store | None = None) 
     app = Flask("mockserver")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the service's field order
-    app.register_blueprint(api_blueprint(contract, validator, policy, keys, state.journal, faults))
+    app.register_blueprint(
+        api_blueprint(contract, validator, policy, keys, state.journal, faults, state.rides)
+    )
     any_key = config.keys_path is None
-    app.register_blueprint(control_blueprint(seeder, state.reset, faults, accepts_any_key=any_key))
+    app.register_blueprint(
+        control_blueprint(seeder, state.reset, faults, accepts_any_key=any_key, store=state.watch)
+    )
     app.register_blueprint(journal_blueprint(state.journal))
     app.register_blueprint(store_blueprint(keys, policy))
     app.register_blueprint(dashboard_blueprint(contract.secret_fields, config.journal_limit))
@@ -57,11 +65,31 @@ def create_app(config: MockConfig | None = None, *, store: Store | None = None) 
         require_control_token(app, config.control_token)
     app.wsgi_app = ConnectionFaults(app.wsgi_app)  # type: ignore[method-assign]
     _register_error_handlers(app, config)
+    if state.watch is not None:
+        _register_outage_handlers(app, state.watch)
     if config.seed_path:
         seeder.seed_file(config.seed_path)
     if config.fault_plan is not None:
         faults.set_plan(config.fault_plan)
     return app
+
+
+def _register_outage_handlers(app: Flask, watch: StoreWatch) -> None:
+    """Redis unreachable: 503 AB04 with `Retry-After`, one log line; back: noticed on the next request."""
+    from mockserver.state.outage import UNREACHABLE
+
+    def store_unreachable(error: Exception) -> tuple[Response, int, dict[str, str]]:
+        answer = watch.lost(error)
+        return jsonify(envelope(answer)), answer.status, answer.headers
+
+    for kind in UNREACHABLE:
+        app.register_error_handler(kind, store_unreachable)
+
+    @app.after_request
+    def notice_return(response: Response) -> Response:
+        if watch.down:  # one PING per request, only while the store is away
+            watch.reachable()
+        return response
 
 
 _HTTP_MESSAGES = {404: "No such endpoint", 405: "Method not allowed on this endpoint"}

@@ -7,9 +7,14 @@ show an empty `model_config` or `rate_limits` as null.
 
 from __future__ import annotations
 
+import json
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from mockserver.state.records.base import Record
+
+_encode = json.JSONEncoder(separators=(",", ":")).encode  # as Flask's jsonify writes JSON
 
 
 def retrieved(record: Record, status: str) -> dict[str, Any]:
@@ -70,3 +75,50 @@ def _with_mappings(record: Record, answer: dict[str, Any]) -> dict[str, Any]:
     if record.get("secret_mappings"):
         answer["secret_mappings"] = record["secret_mappings"]
     return answer
+
+
+def created(slug: str) -> bytes:
+    """A create's answer, `{"success": true, "data": {"slug": ...}}`, written directly as JSON."""
+    return b'{"success":true,"data":{"slug":%b}}\n' % _encode(slug).encode()
+
+
+class ReadyAnswers:
+    """The bytes of each stored record's retrieve answer and list item, made once and reused.
+
+    Keyed by the record's stored JSON text, which changes whenever the record does: an update makes
+    a new text and so new answers, and the old ones age out (the newest `limit` texts are kept).
+    A record with `expires_at` is answered afresh each time, since its status changes with the clock.
+    """
+
+    def __init__(self, status: Callable[[Record], str], limit: int = 4096) -> None:
+        self._status = status
+        self._limit = limit
+        self._lock = threading.Lock()
+        self._answers: dict[bytes, tuple[bytes, bytes]] = {}
+
+    def retrieved(self, text: bytes) -> bytes:
+        return self._ready(text)[0]
+
+    def listed(self, text: bytes) -> bytes:
+        return self._ready(text)[1]
+
+    def page(self, total: int, texts: list[bytes]) -> bytes:
+        items = b",".join(self._ready(text)[1] for text in texts)
+        return b'{"object":"list","total":%d,"data":[%b]}\n' % (total, items)
+
+    def _ready(self, text: bytes) -> tuple[bytes, bytes]:
+        answers = self._answers.get(text)
+        if answers is not None:
+            return answers
+        record = json.loads(text)
+        status = self._status(record)
+        answers = (
+            _encode(retrieved(record, status)).encode() + b"\n",
+            _encode(listed(record, status)).encode(),
+        )
+        if record.get("expires_at") is None:
+            with self._lock:
+                if len(self._answers) >= self._limit:
+                    del self._answers[next(iter(self._answers))]  # the oldest
+                self._answers[text] = answers
+        return answers

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -20,42 +21,47 @@ from mockserver.access import AccessPolicy, Workspace
 from mockserver.contract.document import Contract, Operation
 from mockserver.contract.validation import IncomingRequest, RequestValidator, ValidRequest
 from mockserver.contract.verdict import RequestJudge, RequestVerdict
-from mockserver.errors import PayloadTooLarge
+from mockserver.errors import ApiError, PayloadTooLarge
 from mockserver.faults.apply import apply_fault
-from mockserver.faults.plan import Faults
+from mockserver.faults.plan import NO_FAULT, Faults
 from mockserver.journal import entry_for
 from mockserver.state.journal import Journal
+from mockserver.state.trip import RIDER, PlanIsSet
 from mockserver.violations import Violation
 from mockserver.virtual_keys import VirtualKeys
 
-Handler = Callable[[VirtualKeys, ValidRequest, Workspace], Any]
+Ready = responses.ReadyAnswers
+Handler = Callable[[VirtualKeys, Ready, ValidRequest, Workspace], Any]
+"""An operation: its answer as a JSON-able value, or as JSON bytes made ready beforehand."""
 
 
-def _list(keys: VirtualKeys, req: ValidRequest, workspace: Workspace) -> Any:
-    total, records = keys.page(workspace, req.query.get("current_page", 0), req.query.get("page_size", 50))
-    return {"object": "list", "total": total, "data": [responses.listed(r, keys.status(r)) for r in records]}
+def _list(keys: VirtualKeys, ready: Ready, req: ValidRequest, workspace: Workspace) -> Any:
+    page, size = req.query.get("current_page", 0), req.query.get("page_size", 50)
+    return ready.page(*keys.page_text(workspace, page, size))
 
 
-def _create(keys: VirtualKeys, req: ValidRequest, workspace: Workspace) -> Any:
+def _create(keys: VirtualKeys, ready: Ready, req: ValidRequest, workspace: Workspace) -> Any:
     fields = {name: value for name, value in (req.body or {}).items() if name != "workspace_id"}
-    record = keys.create(workspace, fields)
-    return {"success": True, "data": {"slug": record["slug"]}}
+    return responses.created(keys.create(workspace, fields)["slug"])
 
 
-def _retrieve(keys: VirtualKeys, req: ValidRequest, workspace: Workspace) -> Any:
-    record = keys.retrieve(workspace, req.path_params["slug"])
-    return responses.retrieved(record, keys.status(record))
+def _retrieve(keys: VirtualKeys, ready: Ready, req: ValidRequest, workspace: Workspace) -> Any:
+    return ready.retrieved(keys.retrieve_text(workspace, req.path_params["slug"]))
 
 
-def _update(keys: VirtualKeys, req: ValidRequest, workspace: Workspace) -> Any:
+def _update(keys: VirtualKeys, ready: Ready, req: ValidRequest, workspace: Workspace) -> Any:
     keys.update(workspace, req.path_params["slug"], req.body or {})
     return {}
 
 
-def _delete(keys: VirtualKeys, req: ValidRequest, workspace: Workspace) -> Any:
+def _delete(keys: VirtualKeys, ready: Ready, req: ValidRequest, workspace: Workspace) -> Any:
     keys.delete(workspace, req.path_params["slug"])
     return {}
 
+
+RIDING = frozenset({"retrieveVirtualKey", "listVirtualKeys", "createVirtualKey"})
+"""Operations whose store call is one riding script (mockserver/state/trip.py); update and delete
+read before they write, so they read the plan and append the journal entry on their own."""
 
 HANDLERS: dict[str, Handler] = {
     "listVirtualKeys": _list,
@@ -73,31 +79,65 @@ def api_blueprint(
     keys: VirtualKeys,
     journal: Journal | None = None,
     faults: Faults | None = None,
+    rides: bool = False,
 ) -> Blueprint:
     """A blueprint serving every operation of `contract` that has a handler: each request is judged
-    and journaled, then any fault applies, then auth, validation and the domain."""
+    and journaled, then any fault applies, then auth, validation and the domain.
+
+    `rides`: the store and journal are in one Redis, so a request can ride its store operation's trip.
+    """
     missing = set(contract.operations) - set(HANDLERS)
     if missing:
         raise ValueError(f"the contract has operations the mock cannot serve: {sorted(missing)}")
     blueprint = Blueprint("api", __name__)
     judge = RequestJudge(contract, validator)
+    ready = responses.ReadyAnswers(keys.status)
 
     def serve(operation: Operation, **path_params: str) -> Response:
+        """One request; with Redis, in one trip to it (mockserver/state/trip.py) unless a plan is set."""
+        if not rides or operation.operation_id not in RIDING:
+            return serve_once(operation, path_params, riding=False)
+        try:
+            return serve_once(operation, path_params, riding=True)
+        except PlanIsSet:
+            return serve_once(operation, path_params, riding=False)
+
+    def serve_once(operation: Operation, path_params: dict[str, str], riding: bool) -> Response:
         """The pipeline of one API request, in the order Portkey answers: judged and journaled
         first, then a fault, auth (401), rate limit (429), scope (403), the contract (400), the
         workspace, and the domain."""
         sent = g.incoming = incoming(path_params)
         verdict = g.verdict = judge.judge(sent, bare_query=bare_query(), operation=operation)
-        faulted = apply_fault(faults, operation.operation_id, sent.headers) if faults else None
+        fault = faults.for_request(operation.operation_id, sent.headers, riding) if faults else NO_FAULT
+        faulted = apply_fault(fault)
         if faulted is not None:
             return faulted
-        principal = policy.authenticate(sent.headers)
-        if faults is not None:
-            faults.check_rate_limit(principal.api_key)
-        policy.require(principal, operation.scope)
-        valid = verdict.accepted()
-        workspace = policy.workspace_of(principal, valid)
-        return jsonify(HANDLERS[operation.operation_id](keys, valid, workspace))
+        with riding_along(verdict) if riding else nullcontext():
+            principal = policy.authenticate(sent.headers)
+            if faults is not None:
+                faults.check_rate_limit(principal.api_key, fault.rate_limits)
+            policy.require(principal, operation.scope)
+            valid = verdict.accepted()
+            workspace = policy.workspace_of(principal, valid)
+            answer = HANDLERS[operation.operation_id](keys, ready, valid, workspace)
+        return Response(answer, mimetype="application/json") if type(answer) is bytes else jsonify(answer)
+
+    @contextmanager
+    def riding_along(verdict: RequestVerdict) -> Iterator[None]:
+        """Hands the store the request's journal entry and the claim that no fault plan is set; an
+        error answered before a script checked that claim checks it here, so a fault comes first."""
+        assert journal is not None and faults is not None
+        entry = journal_entry(verdict, 0, contract.secret_fields)
+        rider = g.rider = journal.rider(entry, keys.not_found_status)
+        token = RIDER.set(rider)
+        try:
+            yield
+        except ApiError:
+            if rider is not None and not rider.journaled and faults.plan_is_set():
+                raise PlanIsSet() from None
+            raise
+        finally:
+            RIDER.reset(token)
 
     for operation in contract.operations.values():
         blueprint.add_url_rule(
@@ -114,6 +154,9 @@ def api_blueprint(
         def record(response: Response) -> Response:
             """Journal every API request, answered or not; the control plane is not journaled."""
             if request.path.startswith(CONTROL_PREFIX):
+                return response
+            rider = g.get("rider")
+            if rider is not None and rider.journaled:  # appended in the store operation's trip
                 return response
             verdict: RequestVerdict | None = g.get("verdict")
             if verdict is None:  # no route matched, or the body was too large to read

@@ -107,8 +107,18 @@ class VirtualKeys:
             raise self._not_found(slug)
         return record
 
+    def retrieve_text(self, workspace: Workspace, slug: str) -> bytes:
+        """`retrieve`, the record as its stored JSON text (for answers made ready from it)."""
+        text = self.store.get_text(workspace.namespace, slug)
+        if text is None:
+            raise self._not_found(slug)
+        return text
+
     def page(self, workspace: Workspace, current_page: int, page_size: int) -> tuple[int, list[Record]]:
         return self.store.page(workspace.namespace, current_page * page_size, page_size)
+
+    def page_text(self, workspace: Workspace, current_page: int, page_size: int) -> tuple[int, list[bytes]]:
+        return self.store.page_text(workspace.namespace, current_page * page_size, page_size)
 
     def update(self, workspace: Workspace, slug: str, fields: dict[str, Any]) -> Record:
         """Apply a partial update; on any error nothing changes."""

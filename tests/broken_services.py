@@ -153,11 +153,11 @@ class OneNamespaceStore(MemoryStore):
     def insert(self, namespace: str, record: Record) -> bool:
         return super().insert("shared", record)
 
-    def get(self, namespace: str, slug: str) -> Record | None:
-        return super().get("shared", slug)
+    def get_text(self, namespace: str, slug: str) -> bytes | None:
+        return super().get_text("shared", slug)  # get() reads through get_text()
 
-    def page(self, namespace: str, offset: int, limit: int) -> tuple[int, list[Record]]:
-        return super().page("shared", offset, limit)
+    def page_text(self, namespace: str, offset: int, limit: int) -> tuple[int, list[bytes]]:
+        return super().page_text("shared", offset, limit)
 
     def update(self, namespace: str, slug: str, changes: Record) -> Record | None:
         return super().update("shared", slug, changes)

@@ -21,10 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SHORT_RUN = ["--seconds", "1", "--rounds", "1", "--starts", "1", "--workloads", "retrieve", "--no-prism"]
 
 
-def _harness(tmp_path: Path, *extra: str, env: dict[str, str] | None = None) -> tuple[str, dict]:
+def _harness(
+    tmp_path: Path, *extra: str, env: dict[str, str] | None = None, redis: bool = False
+) -> tuple[str, dict]:
     output = tmp_path / "bench.json"
+    leave_out = [] if redis else ["--no-redis"]
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", *SHORT_RUN, "--output", str(output), *extra],
+        [sys.executable, "-m", "benchmarks", *SHORT_RUN, *leave_out, "--output", str(output), *extra],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -75,15 +78,17 @@ def test_prism_without_node_is_skipped_with_the_reason(tmp_path, monkeypatch):
     assert missing == "Node.js and npm are missing (apt-get install nodejs npm), so Prism cannot run"
 
 
-def test_the_shared_state_rows_run_the_mock_with_redis_and_each_worker_count(tmp_path):
-    printed, results = _harness(tmp_path, "--large", "0", "--workers", "1", "2")
+def test_the_redis_rows_compare_the_store_with_memory_and_each_worker_count_with_one(tmp_path):
+    printed, results = _harness(tmp_path, "--large", "0", "--workers", "1", "2", redis=True)
     rows = {row["system"]: row for row in results["rows"] if row.get("shared_state")}
-    assert set(rows) == {"mock, redis, 1 workers", "mock, redis, 2 workers"}
+    assert set(rows) == {"mock, memory", "mock, redis", "mock, redis, 1 workers", "mock, redis, 2 workers"}
     for row in rows.values():
         assert "vs_baseline" not in row  # another server and store: not compared with the baseline
-        if not shutil.which("redis-server"):
+        if not shutil.which("redis-server") and row["system"] != "mock, memory":
             assert row["skipped"] == "redis-server is not installed (apt-get install redis-server)"
         elif shutil.which("wrk"):
             assert row["rps"] > 0 and row["failed"] == 0
     if shutil.which("redis-server") and shutil.which("wrk"):
+        assert rows["mock, redis"]["vs_memory"] > 0
+        assert rows["mock, redis, 2 workers"]["vs_one_worker"] > 0
         assert "| mock, redis, 2 workers | retrieve |" in printed

@@ -9,6 +9,8 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mockserver.app import create_app
+from mockserver.config import MockConfig
 from mockserver.state.records import MemoryStore
 from mockserver.state.records.redis import RedisStore
 from mockserver.state.redis_keys import RedisNamespace
@@ -131,3 +133,56 @@ def test_clearing_one_prefix_leaves_another_mocks_keys_alone(keys):
         assert theirs.get("ns", "a") == {"slug": "a"}
     finally:
         neighbour.clear()
+
+
+def test_an_insert_sent_again_after_a_broken_connection_stores_its_record_once(keys):
+    """redis-py sends a command again when the connection breaks before the answer: the repeat of an
+    insert that did happen succeeds without a second record, and another record still finds the slug taken."""
+    store = RedisStore(keys)
+    record = {"id": "id-1", "slug": "s", "model_config": {}, "rate_limits": []}
+    assert store.insert("org/ws", record)
+    assert store.insert("org/ws", dict(record))
+    assert not store.insert("org/ws", {**record, "id": "id-2"})
+    assert store.page("org/ws", 0, 10) == (1, [record])
+
+
+@pytest.fixture
+def trips(monkeypatch):
+    """Counts round trips to Redis: each is one write of commands to a connection's socket."""
+    sent = []
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        sent.append(command)
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+    return sent
+
+
+def test_retrieve_list_and_create_make_one_round_trip_to_redis_journal_included(redis_url, trips):
+    app = create_app(MockConfig(store_url=redis_url, redis_prefix=unique_prefix()))
+    client = app.test_client()
+    headers = {"x-portkey-api-key": "pk-trips"}
+    body = {"name": "trip key", "provider": "openai", "key": "sk-trip-000000000000wxyz"}
+    slug = client.post("/v1/virtual-keys", json=body, headers=headers).get_json()["data"]["slug"]
+    for method, path, sent_body in [
+        ("GET", f"/v1/virtual-keys/{slug}", None),
+        ("GET", "/v1/virtual-keys", None),
+        ("POST", "/v1/virtual-keys", body),
+        ("GET", "/v1/virtual-keys/no-such-key", None),
+    ]:
+        client.open(path, method=method, json=sent_body, headers=headers)  # loads its script into Redis
+        trips.clear()
+        answer = client.open(path, method=method, json=sent_body, headers=headers)
+        assert answer.status_code in (200, 404)
+        assert len(trips) == 1, (method, path)
+    journal = client.get("/__mock/journal").get_json()["entries"]
+    assert [(e["method"], e["status"]) for e in journal[-8:]] == [
+        ("GET", 200), ("GET", 200), ("GET", 200), ("GET", 200),
+        ("POST", 200), ("POST", 200), ("GET", 404), ("GET", 404),
+    ]  # fmt: skip
+    assert journal[-1]["headers"]["x-portkey-api-key"] != "pk-trips"  # masked as ever
+    client.put("/__mock/faults", json={"rules": [{"operation": "retrieveVirtualKey", "status": 503}]})
+    assert client.get(f"/v1/virtual-keys/{slug}", headers=headers).status_code == 503  # the plan applies
+    assert client.get("/__mock/journal").get_json()["entries"][-1]["status"] == 503

@@ -588,3 +588,14 @@ def test_an_invalid_seed_entry_is_located(api: Api):
     assert error_of(response, 400, "AB01") == (
         "workspaces[0].virtual_keys[0].key: is required (for a provider with an API key)"
     )
+
+
+def test_answers_given_before_an_update_are_never_given_after_it(api: Api):
+    """Retrieve answers and list items are made once per stored version of a key and reused."""
+    slug = api.create_slug(**OPENAI, note="first")
+    for _ in range(2):  # the second answers come ready-made
+        assert api.retrieve(slug).json["note"] == "first"
+        assert [item["note"] for item in api.list().json["data"]] == ["first"]
+    api.update(slug, note="second")
+    assert api.retrieve(slug).json["note"] == "second"
+    assert [item["note"] for item in api.list().json["data"]] == ["second"]

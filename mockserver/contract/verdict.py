@@ -75,7 +75,7 @@ class RequestJudge:
                 body,
                 bare_query,
             )
-        if not request.path_params:
+        if not request.path_params and "{" in operation.path:  # a path without parameters has none to find
             request = replace(request, path_params=operation.path_params(request.path) or {})
         violations = self._missing_api_key(request)
         checked: Validated | None = None

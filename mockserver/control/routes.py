@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, jsonify, request
 
@@ -15,12 +15,16 @@ from mockserver.faults.plan import Faults
 from mockserver.state.journal import Journal
 from mockserver.virtual_keys import VirtualKeys, mask_secret
 
+if TYPE_CHECKING:
+    from mockserver.state.outage import StoreWatch
+
 
 def control_blueprint(
     seeder: Seeder,
     reset_all: Callable[[], None],
     faults: Faults | None = None,
     accepts_any_key: bool = False,
+    store: StoreWatch | None = None,
 ) -> Blueprint:
     blueprint = Blueprint("control", __name__, url_prefix="/__mock")
     auth = "any-key" if accepts_any_key else "keys-file"
@@ -29,6 +33,8 @@ def control_blueprint(
     def health() -> Any:
         # The process id tells the workers of `serve --workers N` apart; `auth` tells a contract
         # checker that an unknown API key is accepted here by design (no keys file).
+        if store is not None and not store.reachable():
+            return jsonify({"status": "unreachable", "store": store.where, "pid": os.getpid()}), 503
         return jsonify({"status": "ok", "pid": os.getpid(), "auth": auth})
 
     @blueprint.post("/reset")

@@ -4,21 +4,19 @@ connection on the way out. A fault replaces the operation, so nothing is stored 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 
 from flask import Response, jsonify, request
 
 from mockserver.faults.connection import CONNECTION_FAULT
-from mockserver.faults.plan import NO_FAULT, Faults
+from mockserver.faults.plan import NO_FAULT, Fault
 
 
-def apply_fault(faults: Faults, operation_id: str, headers: Mapping[str, str]) -> Response | None:
+def apply_fault(fault: Fault) -> Response | None:
     """The answer that replaces the operation's, or None when the request is served as usual.
 
     An error fault raises its `ApiError`; a connection fault answers a placeholder that the WSGI
     wrapper (`faults.connection`) breaks on the way out.
     """
-    fault = faults.for_request(operation_id, headers)
     if fault is NO_FAULT:
         return None
     if fault.delay_ms:

@@ -14,6 +14,7 @@ process. Without a seed the mock picks one and reports it, so a failing run can 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -24,8 +25,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
-
-from jsonschema import Draft202012Validator
 
 from mockserver.contract.document import Contract
 from mockserver.errors import ApiError, ValidationFailed
@@ -101,6 +100,8 @@ class Fault:
     retry_after: int | None = None
     request_id: bool = False
     connection: str | None = None
+    rate_limits: tuple[dict[str, Any], ...] = ()
+    """The plan's rate limits, read with the rules: the request's one read of the plan."""
 
     def error(self) -> ApiError:
         """The error answer this fault gives, in Portkey's envelope."""
@@ -165,15 +166,24 @@ class Faults:
         """Requests each rule has matched since the plan was set, keyed by rule index (as JSON keys)."""
         return {str(index): count for index, count in sorted(self.state.matches().items())}
 
-    def for_request(self, operation_id: str, headers: Mapping[str, str]) -> Fault:
+    def for_request(
+        self, operation_id: str, headers: Mapping[str, str], assume_no_plan: bool = False
+    ) -> Fault:
         """The fault for one request to `operation_id`; a header rule comes first.
 
         `NO_FAULT` itself when nothing applies, which is every request of a mock without faults.
+        `assume_no_plan` skips reading the plan, for a caller that has the store check its absence
+        (mockserver/state/trip.py).
         """
         header = headers.get(FAULT_HEADER)
-        plan = self.state.load()
-        if header is None and not (plan and plan["rules"]):
+        if assume_no_plan and header is None:
             return NO_FAULT
+        plan = self.state.load()
+        if plan is None and header is None:
+            return NO_FAULT
+        limits = tuple(plan["rate_limits"]) if plan else ()
+        if header is None and not (plan and plan["rules"]):
+            return Fault(rate_limits=limits) if limits else NO_FAULT
         effects: list[dict[str, Any]] = []
         if header is not None:
             where = f"header.{FAULT_HEADER}"
@@ -190,17 +200,25 @@ class Faults:
             draws = random.Random(f"{plan['seed']}:{index}:{n}")
             if draws.random() < rule.get("rate", 1.0):
                 effects.append(_with_sample(rule, draws))
-        return _combined(effects)
+        return dataclasses.replace(_combined(effects), rate_limits=limits)
 
-    def check_rate_limit(self, api_key: str) -> None:
-        """Count a request of `api_key`; 429 AB06 with `Retry-After` once a limit of the plan is spent."""
-        plan = self.state.load()
-        if not plan or not plan["rate_limits"]:
+    def plan_is_set(self) -> bool:
+        return self.state.load() is not None
+
+    def check_rate_limit(self, api_key: str, limits: tuple[dict[str, Any], ...] | None = None) -> None:
+        """Count a request of `api_key`; 429 AB06 with `Retry-After` once a limit of the plan is spent.
+
+        `limits` are those `for_request` read for the same request; None reads the plan again.
+        """
+        if limits is None:
+            plan = self.state.load()
+            limits = tuple(plan["rate_limits"]) if plan else ()
+        if not limits:
             return
         who = hashlib.sha256(api_key.encode()).hexdigest()[:16]  # never the key itself
         now = self.clock()
         waits = []
-        for limit in plan["rate_limits"]:
+        for limit in limits:
             if limit["value"] == 0:
                 continue  # Portkey's meaning of 0: no limit
             window = WINDOW_SECONDS[limit["unit"]]
@@ -212,6 +230,8 @@ class Faults:
             raise ApiError.for_status(message, 429, {"Retry-After": str(max(1, max(waits)))})
 
     def _checked_plan(self, document: Any, where: str) -> Plan:
+        from jsonschema import Draft202012Validator  # only with faults: slow to import (30 ms)
+
         errors = list(Draft202012Validator(_PLAN).iter_errors(document))
         if errors:
             raise ValidationFailed(from_schema_errors(errors, where))
@@ -230,6 +250,8 @@ class Faults:
     def _check_rule(
         self, rule: dict[str, Any], schema: dict[str, Any], where: str, operation_id: str
     ) -> None:
+        from jsonschema import Draft202012Validator
+
         errors = list(Draft202012Validator(schema).iter_errors(rule))
         if errors:
             raise ValidationFailed(from_schema_errors(errors, where))

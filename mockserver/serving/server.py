@@ -39,7 +39,12 @@ class MockServer:
         """Close the listener and every open connection, then end the worker threads."""
         if self._thread is not None and self._thread.is_alive():
             # Closing sockets is done by the serving loop itself, which the trigger wakes at once.
-            self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+            try:
+                self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+            except OSError:
+                # The trigger's pipe is already gone (waitress#468, seen under load as EBADF):
+                # close the sockets from here; the loop then ends on its next wake-up.
+                wasyncore.close_all(self._server._map)
             self._thread.join(timeout=10)
         else:
             wasyncore.close_all(self._server._map)

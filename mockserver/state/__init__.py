@@ -7,12 +7,14 @@ forgets everything in one `reset()`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from mockserver.state.faults import FaultState, MemoryFaultState, RedisFaultState
-from mockserver.state.journal import Journal, MemoryJournal, RedisJournal
+from mockserver.state.faults import FaultState, MemoryFaultState
+from mockserver.state.journal import Journal, MemoryJournal
 from mockserver.state.records import MemoryStore, Store
-from mockserver.state.records.redis import RedisStore
-from mockserver.state.redis_keys import RedisNamespace, connect
+
+if TYPE_CHECKING:  # redis is imported only when a mock uses it (50 ms of start-up)
+    from mockserver.state.outage import StoreWatch
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,11 @@ class State:
     records: Store
     journal: Journal
     faults: FaultState
+    watch: StoreWatch | None = None
+    """Whether Redis answers, when the state is in Redis."""
+    rides: bool = False
+    """Whether a request can ride its store operation's trip to Redis (mockserver/state/trip.py):
+    records and journal in the same Redis."""
 
     @classmethod
     def build(
@@ -30,9 +37,15 @@ class State:
         """In memory, or in Redis under `redis_prefix` when `store_url` is set; `records` replaces
         the records store either way."""
         if store_url:
+            from mockserver.state.faults import RedisFaultState
+            from mockserver.state.journal import RedisJournal
+            from mockserver.state.records.redis import RedisStore
+            from mockserver.state.redis_keys import RedisNamespace, connect
+
             shared = RedisNamespace(connect(store_url), redis_prefix)
             journal: Journal = RedisJournal(shared, journal_limit)
-            return cls(records or RedisStore(shared), journal, RedisFaultState(shared))
+            rides = records is None
+            return cls(records or RedisStore(shared), journal, RedisFaultState(shared), shared.watch, rides)
         return cls(records or MemoryStore(), MemoryJournal(journal_limit), MemoryFaultState())
 
     def reset(self) -> None:

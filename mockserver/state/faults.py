@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from mockserver.state.redis_keys import RedisNamespace
+if TYPE_CHECKING:  # redis is imported only when a mock uses it (50 ms of start-up)
+    from mockserver.state.redis_keys import RedisNamespace
 
 Plan = dict[str, Any]
 
@@ -51,8 +52,7 @@ class MemoryFaultState:
         self._windows: dict[str, int] = {}
 
     def load(self) -> Plan | None:
-        with self._lock:
-            return self._plan
+        return self._plan  # one attribute read, on every request: a plan is replaced whole, never changed
 
     def save(self, plan: Plan) -> None:
         with self._lock:
@@ -81,12 +81,17 @@ class MemoryFaultState:
             return self._windows[bucket]
 
 
+def plan_key(keys: RedisNamespace) -> str:
+    """Where the plan of one mock instance is kept in Redis (its absence is checked by scripts too)."""
+    return keys.key("faults", "plan")
+
+
 class RedisFaultState:
     """The plan and counters of one mock instance (its key prefix), shared by all its processes."""
 
     def __init__(self, keys: RedisNamespace) -> None:
         self.keys = keys
-        self._plan_key = keys.key("faults", "plan")
+        self._plan_key = plan_key(keys)
         self._count_key = keys.key("faults", "count")
 
     def load(self) -> Plan | None:

@@ -12,9 +12,13 @@ import json
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from mockserver.state.redis_keys import RedisNamespace
+from mockserver.state.faults import plan_key
+from mockserver.state.trip import Rider
+
+if TYPE_CHECKING:  # redis is imported only when a mock uses it (50 ms of start-up)
+    from mockserver.state.redis_keys import RedisNamespace
 
 Entry = dict[str, Any]
 
@@ -46,6 +50,10 @@ class Journal(Protocol):
 
     def dropped(self) -> int:
         """How many entries were dropped for lack of room since the last clear."""
+        ...
+
+    def rider(self, entry: PendingEntry, not_found_status: int) -> Rider | None:
+        """A rider that has the store's script append `entry` (mockserver/state/trip.py), or None."""
         ...
 
 
@@ -82,6 +90,9 @@ class MemoryJournal:
         with self._lock:
             return self._dropped
 
+    def rider(self, entry: PendingEntry, not_found_status: int) -> Rider | None:
+        return None  # an append here costs no trip
+
 
 class RedisJournal:
     """A journal shared by every process of one mock instance (its Redis key prefix).
@@ -98,13 +109,26 @@ class RedisJournal:
         self._keys = keys
         self._entries_key = keys.key("journal", "entries")
         self._count_key = keys.key("journal", "seq")
+        from mockserver.state.outage import UNREACHABLE
+
+        self._unreachable = UNREACHABLE
 
     def append(self, entry: PendingEntry) -> None:
-        with self._keys.client.pipeline(transaction=True) as pipe:
-            pipe.incr(self._count_key)
-            pipe.rpush(self._entries_key, json.dumps(built(entry)))
-            pipe.ltrim(self._entries_key, -self.limit, -1)
-            pipe.execute()
+        """Keep `entry`; while Redis is unreachable it is dropped (the store's watch logs that once)."""
+        try:
+            with self._keys.client.pipeline(transaction=True) as pipe:
+                pipe.incr(self._count_key)
+                pipe.rpush(self._entries_key, json.dumps(built(entry)))
+                pipe.ltrim(self._entries_key, -self.limit, -1)
+                pipe.execute()
+        except self._unreachable as error:
+            self._keys.watch.lost(error)
+
+    def rider(self, entry: PendingEntry, not_found_status: int) -> Rider | None:
+        fields = built(entry)
+        del fields["status"]  # the script writes it first, from the operation's outcome
+        keys = [plan_key(self._keys), self._entries_key, self._count_key]
+        return Rider(keys, json.dumps(fields), self.limit, not_found_status)
 
     def entries(self) -> list[Entry]:
         appended, raw = self._read()

@@ -5,7 +5,7 @@ one Redis without seeing each other, and a reset deletes one mock's keys only. K
 
     <prefix>:vk:seq                      counter giving every insert its place in list order
     <prefix>:vk:<namespace>:order        sorted set: slug -> insert sequence (newest = highest)
-    <prefix>:vk:<namespace>:key:<slug>   hash: record field -> JSON value
+    <prefix>:vk:<namespace>:key:<slug>   hash: record field -> JSON value; `:text` -> the record as JSON
     <prefix>:faults:plan                 the fault plan, as JSON
     <prefix>:faults:count                hash: rule index -> matching requests so far
     <prefix>:ratelimit:<key>:<unit>:<n>  requests of one API key in window n (expires)
@@ -22,13 +22,18 @@ from urllib.parse import quote
 
 import redis
 
+from mockserver.state.outage import StoreWatch
+
 DEFAULT_PREFIX = "portkey-mock"
 _GLOB_SPECIALS = "\\*?[]"
 
 
 def connect(url: str) -> redis.Redis:
-    """A client for `redis://host:port/db` or `unix:///path/to/socket`; fails fast if unreachable."""
-    client = redis.Redis.from_url(url, socket_connect_timeout=5)
+    """A client for `redis://host:port/db` or `unix:///path/to/socket`; fails fast if unreachable.
+
+    The read timeout bounds how long a request waits on a Redis that hangs instead of refusing.
+    """
+    client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
     client.ping()
     return client
 
@@ -41,6 +46,7 @@ class RedisNamespace:
             raise ValueError("the Redis key prefix must not be empty")
         self.client = client
         self.prefix = prefix
+        self.watch = StoreWatch(client)
 
     def key(self, *parts: str) -> str:
         """`key("vk", "seq")` -> `<prefix>:vk:seq`; request-derived parts must go through `part`."""

@@ -19,8 +19,16 @@ class Store(Protocol):
 
     def get(self, namespace: str, slug: str) -> Record | None: ...
 
+    def get_text(self, namespace: str, slug: str) -> bytes | None:
+        """The record as JSON text: what a reader that only re-encodes it needs (no decoding)."""
+        ...
+
     def page(self, namespace: str, offset: int, limit: int) -> tuple[int, list[Record]]:
         """The total in the namespace and up to `limit` records from `offset`, newest first."""
+        ...
+
+    def page_text(self, namespace: str, offset: int, limit: int) -> tuple[int, list[bytes]]:
+        """`page`, each record as JSON text."""
         ...
 
     def update(self, namespace: str, slug: str, changes: Record) -> Record | None:

@@ -38,17 +38,24 @@ class MemoryStore:
             return True
 
     def get(self, namespace: str, slug: str) -> Record | None:
-        with self._lock:
-            packed = self._namespaces.get(namespace, {}).get(slug)
+        packed = self.get_text(namespace, slug)
         return json.loads(packed) if packed is not None else None
 
+    def get_text(self, namespace: str, slug: str) -> bytes | None:
+        with self._lock:
+            return self._namespaces.get(namespace, {}).get(slug)
+
     def page(self, namespace: str, offset: int, limit: int) -> tuple[int, list[Record]]:
+        total, chosen = self.page_text(namespace, offset, limit)
+        return total, [json.loads(packed) for packed in chosen]
+
+    def page_text(self, namespace: str, offset: int, limit: int) -> tuple[int, list[bytes]]:
         with self._lock:
             records = self._namespaces.get(namespace, {})
             total = len(records)
             # islice takes indexes up to sys.maxsize only; any larger page reads past the end anyway.
             chosen = list(islice(reversed(records.values()), min(offset, total), min(offset + limit, total)))
-        return total, [json.loads(packed) for packed in chosen]
+        return total, chosen
 
     def update(self, namespace: str, slug: str, changes: Record) -> Record | None:
         with self._lock:

@@ -13,23 +13,68 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
+from mockserver.state import trip
 from mockserver.state.records.base import Record
 from mockserver.state.redis_keys import RedisNamespace
 
-# KEYS: record, order, sequence. ARGV: slug, then field/value pairs.
-_INSERT = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
+# KEYS (after the rider's): record, order, sequence. ARGV: slug, the record's `id` (JSON, or ""),
+# the record as JSON text, field/value pairs. A stored record of the same id is this very insert,
+# sent again by redis-py after the connection broke before the answer came back: it succeeded,
+# rather than "taken" (which would store it twice).
+_INSERT = (
+    trip.LUA
+    + """
+if plan_is_set() then return 'plan-is-set' end
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  return (ARGV[5] ~= '' and redis.call('HGET', KEYS[4], 'id') == ARGV[5]) and 1 or 0
+end
+redis.call('HSET', KEYS[4], ':text', ARGV[6], unpack(ARGV, 7))
+redis.call('ZADD', KEYS[5], redis.call('INCR', KEYS[6]), ARGV[4])
+journal(true)
 return 1
 """
+)
 
-# KEYS: record. ARGV: field/value pairs. The whole record after the change, or nil.
-_UPDATE = """
+# Besides one field per record field, each hash keeps the whole record as JSON text under `:text`
+# (no record field has that name): a read is one HGET, and Python decodes one document rather than
+# one per field. Insert writes the text Python made; update makes it anew from the fields.
+_AS_JSON = """
+local function as_json(key)
+  return redis.call('HGET', key, ':text') or nil
+end
+local function compose(key)
+  local flat = redis.call('HGETALL', key)
+  local parts = {}
+  for i = 1, #flat, 2 do
+    if flat[i] ~= ':text' then parts[#parts + 1] = cjson.encode(flat[i]) .. ':' .. flat[i + 1] end
+  end
+  local text = '{' .. table.concat(parts, ',') .. '}'
+  redis.call('HSET', key, ':text', text)
+  return text
+end
+"""
+
+# KEYS (after the rider's): record. The record as JSON text, or nil.
+_GET = (
+    trip.LUA
+    + _AS_JSON
+    + """
+if plan_is_set() then return 'plan-is-set' end
+local text = as_json(KEYS[4])
+journal(text ~= nil)
+return text
+"""
+)
+
+# KEYS: record. ARGV: field/value pairs. The whole record after the change as JSON text, or nil.
+_UPDATE = (
+    _AS_JSON
+    + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
 redis.call('HSET', KEYS[1], unpack(ARGV))
-return redis.call('HGETALL', KEYS[1])
+return compose(KEYS[1])
 """
+)
 
 # KEYS: record, order. ARGV: slug.
 _DELETE = """
@@ -38,19 +83,26 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return removed
 """
 
-# KEYS: order. ARGV: record key prefix, offset, limit. The total, then each record's HGETALL.
-_PAGE = """
-local total = redis.call('ZCARD', KEYS[1])
+# KEYS (after the rider's): order. ARGV: record key prefix, offset, limit. The total, then each
+# record as JSON text.
+_PAGE = (
+    trip.LUA
+    + _AS_JSON
+    + """
+if plan_is_set() then return 'plan-is-set' end
+local total = redis.call('ZCARD', KEYS[4])
 local result = {total}
-local offset, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
+local offset, limit = tonumber(ARGV[5]), tonumber(ARGV[6])
 if limit > 0 and offset < total then
   local stop = math.min(offset + limit, total) - 1  -- clamped: Lua numbers are doubles
-  for _, slug in ipairs(redis.call('ZREVRANGE', KEYS[1], offset, stop)) do
-    table.insert(result, redis.call('HGETALL', ARGV[1] .. slug))
+  for _, slug in ipairs(redis.call('ZREVRANGE', KEYS[4], offset, stop)) do
+    result[#result + 1] = as_json(ARGV[4] .. slug)
   end
 end
+journal(true)
 return result
 """
+)
 
 
 class RedisStore:
@@ -60,29 +112,52 @@ class RedisStore:
         self.keys = keys
         client = keys.client
         self._insert = client.register_script(_INSERT)
+        self._get = client.register_script(_GET)
         self._update = client.register_script(_UPDATE)
         self._delete = client.register_script(_DELETE)
         self._page = client.register_script(_PAGE)
 
     def insert(self, namespace: str, record: Record) -> bool:
         slug = record["slug"]
-        keys = [self._record_key(namespace, slug), self._order_key(namespace), self.keys.key("vk", "seq")]
-        return bool(self._insert(keys=keys, args=[self.keys.part(slug), *_encode(record)]))
+        record_keys = [
+            self._record_key(namespace, slug),
+            self._order_key(namespace),
+            self.keys.key("vk", "seq"),
+        ]
+        record_id = json.dumps(record["id"]) if "id" in record else ""
+        text = _compact(record)
+        keys, args, rider = trip.ride(record_keys, [self.keys.part(slug), record_id, text, *_encode(record)])
+        inserted = _ridden(self._insert(keys=keys, args=args), rider, appended=None) == 1
+        if rider is not None and inserted:
+            rider.journaled = True
+        return inserted
 
     def get(self, namespace: str, slug: str) -> Record | None:
-        fields = self.keys.client.hgetall(self._record_key(namespace, slug))
-        return _decode(fields) if fields else None
+        """The record (for the domain's read before an update: never the request's one trip)."""
+        keys = ["", "", "", self._record_key(namespace, slug)]
+        text = self._get(keys=keys, args=["", 0, 0])
+        return json.loads(text) if text else None
+
+    def get_text(self, namespace: str, slug: str) -> bytes | None:
+        keys, args, rider = trip.ride([self._record_key(namespace, slug)], [])
+        text: bytes | None = _ridden(self._get(keys=keys, args=args), rider, appended=True)
+        return text
 
     def page(self, namespace: str, offset: int, limit: int) -> tuple[int, list[Record]]:
-        record_prefix = self._record_key(namespace, "")
-        total, *records = self._page(keys=[self._order_key(namespace)], args=[record_prefix, offset, limit])
-        return int(total), [_decode(_pairs(flat)) for flat in records if flat]
+        total, texts = self.page_text(namespace, offset, limit)
+        return total, [json.loads(text) for text in texts]
+
+    def page_text(self, namespace: str, offset: int, limit: int) -> tuple[int, list[bytes]]:
+        page_args: list[trip.Arg] = [self._record_key(namespace, ""), offset, limit]
+        keys, args, rider = trip.ride([self._order_key(namespace)], page_args)
+        total, *texts = _ridden(self._page(keys=keys, args=args), rider, appended=True)
+        return int(total), [text for text in texts if text]
 
     def update(self, namespace: str, slug: str, changes: Record) -> Record | None:
         if not changes:
             return self.get(namespace, slug)
-        flat = self._update(keys=[self._record_key(namespace, slug)], args=_encode(changes))
-        return _decode(_pairs(flat)) if flat else None
+        text = self._update(keys=[self._record_key(namespace, slug)], args=_encode(changes))
+        return json.loads(text) if text else None
 
     def delete(self, namespace: str, slug: str) -> bool:
         keys = [self._record_key(namespace, slug), self._order_key(namespace)]
@@ -103,14 +178,17 @@ class RedisStore:
         return key + self.keys.part(slug) if slug else key
 
 
+def _ridden(result: Any, rider: trip.Rider | None, appended: bool | None) -> Any:
+    """A riding script's result; `appended` says whether it appended the journal entry."""
+    if result == trip.PLAN_IS_SET:
+        raise trip.PlanIsSet()
+    if rider is not None and appended:
+        rider.journaled = True
+    return result
+
+
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def _encode(record: Record) -> list[str]:
     return [part for name, value in record.items() for part in (name, json.dumps(value))]
-
-
-def _pairs(flat: list[Any]) -> dict[bytes, bytes]:
-    return dict(zip(flat[::2], flat[1::2], strict=True))
-
-
-def _decode(fields: dict[Any, Any]) -> Record:
-    """A record from its hash (redis-py answers bytes, as this client never decodes responses)."""
-    return {name.decode(): json.loads(value) for name, value in fields.items()}
