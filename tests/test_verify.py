@@ -17,6 +17,7 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 
+from contracts.checks import CHECKS
 from contracts.cli import main
 from contracts.guard import SAFE_METHODS
 from contracts.report import VerifyResult
@@ -113,6 +114,12 @@ def test_each_broken_variant_fails_verify_with_the_defect_named(config, defect):
     assert result.exit_code == 1
     assert check in {finding.check for finding in result.findings}, output
     assert f"[{check}]" in output and "reproduce: curl -X" in output
+
+
+def test_every_registered_check_has_a_broken_variant_that_it_must_catch():
+    """A check no variant targets could be turned off without any test noticing."""
+    targeted = {check for _, check in VARIANTS.values()}
+    assert targeted == {check.name for check in CHECKS}
 
 
 def test_reports_show_a_reproduction_but_never_the_secret(config, tmp_path):
