@@ -20,10 +20,13 @@ import pytest
 from contracts.checks import CHECKS
 from contracts.cli import main
 from contracts.guard import SAFE_METHODS
+from contracts.ledger import Ledger, Observation
 from contracts.report import VerifyResult
 from contracts.verify import VerifyOptions, verify
 from mockserver import MockServer, create_app
 from mockserver.config import MockConfig
+from mockserver.contract.document import Contract
+from mockserver.contract.exchange import Exchange
 from mockserver.contract.verdict import sent_body
 from tests.broken_services import VARIANTS
 
@@ -120,6 +123,23 @@ def test_every_registered_check_has_a_broken_variant_that_it_must_catch():
     """A check no variant targets could be turned off without any test noticing."""
     targeted = {check for _, check in VARIANTS.values()}
     assert targeted == {check.name for check in CHECKS}
+
+
+def test_the_ledger_expects_the_masks_written_here_for_a_created_and_a_rotated_key():
+    """Written out, not computed by the mock's masking: a masking bug cannot move both sides."""
+    ledger = Ledger(Contract.load())
+
+    def write(method: str, path: str, operation: str, body: dict[str, Any]) -> None:
+        answer = b'{"success": true, "data": {"slug": "masks-000001"}}'
+        raw = json.dumps(body).encode()
+        exchange = Exchange(method, path, request_body=raw, status=200, response_body=answer)
+        ledger.observe(Observation(exchange, operation, slug="masks-000001", api_key=API_KEY))
+
+    create = {"name": "n", "provider": "openai", "key": "sk-abcdef0"}
+    write("POST", "/virtual-keys", "createVirtualKey", create)
+    assert ledger.keys["masks-000001"].masked_api_key == "sk*****ef0"  # 10 characters: the ends show
+    write("PUT", "/virtual-keys/masks-000001", "updateVirtualKey", {"key": "sk-abcdef"})
+    assert ledger.keys["masks-000001"].masked_api_key == "*****"  # rotated to 9 characters: nothing shows
 
 
 def test_reports_show_a_reproduction_but_never_the_secret(config, tmp_path):
