@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response, jsonify
@@ -30,16 +32,24 @@ if TYPE_CHECKING:  # redis is imported only when a mock uses it (50 ms of start-
 log = logging.getLogger("mockserver")
 
 
-def create_app(config: MockConfig | None = None, *, store: Store | None = None) -> Flask:
+def create_app(
+    config: MockConfig | None = None,
+    *,
+    store: Store | None = None,
+    rate_limit_clock: Callable[[], float] = time.time,
+) -> Flask:
     """A mock of the virtual-keys API; with no arguments, the project's contract and an empty store.
 
     With `config.store_url` set, records and faults live in Redis under `config.redis_prefix`;
-    a `store` passed in replaces the records store either way.
+    a `store` passed in replaces the records store either way. `rate_limit_clock` (seconds since
+    the epoch) places requests in rate-limit windows: a test passes a fixed one.
     """
     config = config or MockConfig()
     contract = Contract.load(config.contract_path)
     state = State.build(config.store_url, config.redis_prefix, config.journal_limit, store)
-    faults = Faults(contract, state.faults, connection_faults=config.connection_faults)
+    faults = Faults(
+        contract, state.faults, clock=rate_limit_clock, connection_faults=config.connection_faults
+    )
     validator = RequestValidator(contract, config.max_body_bytes, strict=config.strict)
     api_key_header = contract.require_api_key_header()
     policy = AccessPolicy(api_key_header)

@@ -22,6 +22,7 @@ Rewrite = Callable[[str, str, dict[str, Any], int, Any], tuple[int, Any]]
 """(method, path, request body, status, response body) -> (status, response body)."""
 
 RETRIEVE = re.compile(r"^/v1/virtual-keys/[^/]+$")
+LIST = "/v1/virtual-keys"
 
 
 def rewriting(app: WsgiApp, rewrite: Rewrite) -> WsgiApp:
@@ -113,6 +114,96 @@ def wrong_error_envelope(config: MockConfig) -> WsgiApp:
     return rewriting(create_app(config), rewrite)
 
 
+def not_found_without_error_code(config: MockConfig) -> WsgiApp:
+    """A 404 keeps Portkey's envelope but drops `errorCode`."""
+
+    def rewrite(method: str, path: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        if status == 404:
+            body["data"].pop("errorCode", None)
+        return status, body
+
+    return rewriting(create_app(config), rewrite)
+
+
+def not_found_with_wrong_code(config: MockConfig) -> WsgiApp:
+    """A 404 carries AB01 (Portkey's code for a bad request), not AB08."""
+
+    def rewrite(method: str, path: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        if status == 404:
+            body["data"]["errorCode"] = "AB01"
+        return status, body
+
+    return rewriting(create_app(config), rewrite)
+
+
+def lists_nothing(config: MockConfig) -> WsgiApp:
+    """The list is always empty, with a total to match: the keys are there, the list omits them."""
+
+    def rewrite(method: str, path: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        if method == "GET" and path == LIST and status == 200:
+            body["data"], body["total"] = [], 0
+        return status, body
+
+    return rewriting(create_app(config), rewrite)
+
+
+def total_one_short(config: MockConfig) -> WsgiApp:
+    """A list's `total` is one less than the keys it holds."""
+
+    def rewrite(method: str, path: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        if method == "GET" and path == LIST and status == 200 and body["total"] > 0:
+            body["total"] -= 1
+        return status, body
+
+    return rewriting(create_app(config), rewrite)
+
+
+def mask_shows_too_much(config: MockConfig) -> WsgiApp:
+    """Retrieve masks the provider key as 4 characters, 4 asterisks, 4 characters."""
+
+    def rewrite(method: str, path: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        if method == "GET" and RETRIEVE.match(path) and status == 200 and body.get("masked_api_key"):
+            body["masked_api_key"] = "sk-p****1234"
+        return status, body
+
+    return rewriting(create_app(config), rewrite)
+
+
+def refuses_valid_bedrock_creates(config: MockConfig) -> WsgiApp:
+    """A valid create for Bedrock answers 400, as if the body broke the contract."""
+
+    def rewrite(method: str, path: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        bedrock = isinstance(sent, dict) and sent.get("provider") == "bedrock"
+        if method == "POST" and bedrock and status == 200:
+            message = "body.provider: is not supported"
+            return 400, {"success": False, "data": {"message": message, "errorCode": "AB01"}}
+        return status, body
+
+    return rewriting(create_app(config), rewrite)
+
+
+def applies_part_of_a_refused_update(config: MockConfig) -> WsgiApp:
+    """An update answered 400 still writes a `note` before it is refused."""
+    app = create_app(config)
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            captured["status"], captured["headers"] = status, headers
+
+        body = b"".join(app(environ, capture))
+        if environ["REQUEST_METHOD"] == "PUT" and captured["status"].startswith("400"):
+            partial = json.dumps({"note": "half of a refused update"}).encode()
+            replay = {**environ, "wsgi.input": io.BytesIO(partial), "CONTENT_LENGTH": str(len(partial))}
+            replay["CONTENT_TYPE"] = "application/json"
+            b"".join(app(replay, lambda *args: None))
+        start_response(captured["status"], captured["headers"])
+        return [body]
+
+    return wrapped
+
+
 def ignores_auth(config: MockConfig) -> WsgiApp:
     """Every request is served as if it carried the keys file's first API key, whatever it carries."""
     app = create_app(config)
@@ -145,6 +236,39 @@ class ReadOnlyUpdateStore(MemoryStore):
     def update(self, namespace: str, slug: str, changes: Record) -> Record | None:
         record = self.get(namespace, slug)
         return None if record is None else {**record, **changes}
+
+
+class NoteDroppingStore(MemoryStore):
+    """Saves every change of an update but `note`."""
+
+    def update(self, namespace: str, slug: str, changes: Record) -> Record | None:
+        return super().update(namespace, slug, {k: v for k, v in changes.items() if k != "note"})
+
+
+class UnrotatedMaskStore(MemoryStore):
+    """Keeps the first mask when the provider key is rotated (the key's mask goes stale)."""
+
+    def update(self, namespace: str, slug: str, changes: Record) -> Record | None:
+        return super().update(namespace, slug, {k: v for k, v in changes.items() if k != "masked_api_key"})
+
+
+class DeletedStillListedStore(MemoryStore):
+    """Deletes a key, but its list pages still show it (counted in the total too)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deleted: dict[str, list[bytes]] = {}
+
+    def delete(self, namespace: str, slug: str) -> bool:
+        text = self.get_text(namespace, slug)
+        if text is not None:
+            self.deleted.setdefault(namespace, []).append(text)
+        return super().delete(namespace, slug)
+
+    def page_text(self, namespace: str, offset: int, limit: int) -> tuple[int, list[bytes]]:
+        total, texts = super().page_text(namespace, offset, limit)
+        ghosts = self.deleted.get(namespace, [])
+        return total + len(ghosts), [*texts, *ghosts][:limit]
 
 
 class OneNamespaceStore(MemoryStore):
@@ -186,5 +310,15 @@ VARIANTS: dict[str, tuple[Callable[[MockConfig], WsgiApp], str]] = {
     "auth ignored": (ignores_auth, "auth_enforced"),
     "keys leaking across workspaces": (with_store(OneNamespaceStore), "isolated_between_api_keys"),
     "wrong error envelope": (wrong_error_envelope, "error_envelope"),
+    "404 without errorCode": (not_found_without_error_code, "error_envelope"),
+    "404 with the wrong errorCode": (not_found_with_wrong_code, "error_envelope"),
+    "list omits keys": (lists_nothing, "listed_with_total"),
+    "deleted key still listed": (with_store(DeletedStillListedStore), "listed_with_total"),
+    "total one short": (total_one_short, "listed_with_total"),
+    "note not saved": (with_store(NoteDroppingStore), "update_visible"),
+    "mask not rotated with its key": (with_store(UnrotatedMaskStore), "masked_key_matches"),
+    "mask of the wrong form": (mask_shows_too_much, "masked_api_key_form"),
+    "valid create answered 400": (refuses_valid_bedrock_creates, "valid_request_accepted"),
+    "refused update partly applied": (applies_part_of_a_refused_update, "failed_update_changes_nothing"),
 }
 """Each defect: how to build it, and the check of `contracts verify` that must name it."""

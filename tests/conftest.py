@@ -16,6 +16,7 @@ from mockserver import Contract, MockServer, create_app
 from mockserver.config import MockConfig
 from mockserver.contract.exchange import ContractChecker, Exchange
 from mockserver.serving.redis_server import RedisServer
+from tests.tools import require_tool
 
 settings.register_profile(
     "ci", max_examples=25, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -94,17 +95,15 @@ STORES = ["memory", "redis"]
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    """`MOCK_REDIS_URL` (set by .ci/run), else a redis-server of the session's own, else skip."""
+    """`MOCK_REDIS_URL` (set by .ci/run), else a redis-server of the session's own, else skip (fail in CI)."""
     url = os.environ.get("MOCK_REDIS_URL")
     if url:
         yield url
         return
+    require_tool("redis-server", install="set MOCK_REDIS_URL, or apt-get install redis-server")
     server = RedisServer()
     started = server.start()
-    if started is None:
-        pytest.skip(
-            "Redis tests need MOCK_REDIS_URL or the redis-server binary (apt-get install redis-server)"
-        )
+    assert started is not None, "redis-server is installed but did not answer PING"
     try:
         yield started
     finally:

@@ -24,6 +24,8 @@ class ServedProcess:
     """
 
     def __init__(self, *options: str, timeout: float = 30.0) -> None:
+        self.output = ""
+        """What the command printed after its address (stdout, then stderr), once stopped."""
         self.process = subprocess.Popen(
             [MOCKSERVER, "serve", "--port", "0", *options],
             stdout=subprocess.PIPE,
@@ -61,5 +63,6 @@ class ServedProcess:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)  # a worker whose parent already exited
         for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
+            if stream is not None and not stream.closed:
+                self.output += stream.read()
                 stream.close()

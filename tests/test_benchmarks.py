@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.tools import has_tool
 
 pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
 
@@ -39,6 +40,7 @@ def _harness(
 
 
 def test_a_one_second_run_gives_every_row_in_the_table_and_the_json(tmp_path):
+    wrk = has_tool("wrk", install="apt-get install wrk")
     printed, results = _harness(tmp_path, "--large", "300")
     rows = {(row["system"], row["workload"]): row for row in results["rows"]}
     assert set(rows) == {
@@ -50,11 +52,11 @@ def test_a_one_second_run_gives_every_row_in_the_table_and_the_json(tmp_path):
         ("mock, 300 keys", "list"),
     }
     for row in rows.values():
-        if shutil.which("wrk"):
+        if wrk:
             assert row["rps"] > 0 and row["failed"] == 0 and row["p99_ms"] >= row["p50_ms"] > 0
         else:
             assert row["skipped"] == "wrk is not installed (apt-get install wrk)"
-    if shutil.which("wrk"):
+    if wrk:
         assert rows[("mock", "retrieve")]["vs_baseline"] > 0
         assert "| mock | retrieve |" in printed
     assert results["startup_seconds"]["mock"] > 0
@@ -79,16 +81,18 @@ def test_prism_without_node_is_skipped_with_the_reason(tmp_path, monkeypatch):
 
 
 def test_the_redis_rows_compare_the_store_with_memory_and_each_worker_count_with_one(tmp_path):
+    redis = has_tool("redis-server", install="apt-get install redis-server")
+    wrk = has_tool("wrk", install="apt-get install wrk")
     printed, results = _harness(tmp_path, "--large", "0", "--workers", "1", "2", redis=True)
     rows = {row["system"]: row for row in results["rows"] if row.get("shared_state")}
     assert set(rows) == {"mock, memory", "mock, redis", "mock, redis, 1 workers", "mock, redis, 2 workers"}
     for row in rows.values():
         assert "vs_baseline" not in row  # another server and store: not compared with the baseline
-        if not shutil.which("redis-server") and row["system"] != "mock, memory":
+        if not redis and row["system"] != "mock, memory":
             assert row["skipped"] == "redis-server is not installed (apt-get install redis-server)"
-        elif shutil.which("wrk"):
+        elif wrk:
             assert row["rps"] > 0 and row["failed"] == 0
-    if shutil.which("redis-server") and shutil.which("wrk"):
+    if redis and wrk:
         assert rows["mock, redis"]["vs_memory"] > 0
         assert rows["mock, redis, 2 workers"]["vs_one_worker"] > 0
         assert "| mock, redis, 2 workers | retrieve |" in printed

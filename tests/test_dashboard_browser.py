@@ -12,7 +12,6 @@ import http.client
 import io
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,10 +23,9 @@ from portkey_ai import Portkey
 
 from tests.conftest import unique_prefix
 from tests.served import ServedProcess
+from tests.tools import require_module, require_tool
 
-playwright = pytest.importorskip(
-    "playwright.sync_api", reason="browser tests need Playwright (pip install playwright)"
-)
+playwright = require_module("playwright.sync_api", install='pip install -e ".[test]"')
 expect = playwright.expect
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -51,11 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not shutil.which(CHROMIUM):
-        reason = f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)  # CI installs it (.ci/run): a missing browser there is a broken CI
-        pytest.skip(reason)
+    require_tool(CHROMIUM, install="apt-get install chromium")
     with playwright.sync_playwright() as driver:
         chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -39,6 +40,14 @@ def test_a_long_secret_shows_only_two_leading_and_three_trailing_characters(secr
 @given(st.text(max_size=9))
 def test_a_short_secret_is_masked_whole(secret):
     assert mask_secret(secret) == "*****"
+
+
+@pytest.mark.parametrize(
+    ("secret", "masked"),
+    [("123456789", "*****"), ("1234567890", "12*****890"), ("", "*****")],
+)
+def test_ten_characters_is_where_a_mask_starts_showing_the_ends(secret, masked):
+    assert mask_secret(secret) == masked
 
 
 def test_timestamps_have_milliseconds_and_z():

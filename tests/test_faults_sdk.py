@@ -22,7 +22,8 @@ from portkey_ai.api_resources.exceptions import (
 )
 
 from contracts.recording import ExchangeRecorder
-from mockserver import MockServer
+from mockserver import MockServer, create_app
+from tests.conftest import reset, store_config
 from tests.seed_examples import SEED_EXAMPLES
 
 pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
@@ -120,14 +121,21 @@ def test_latency_beyond_the_clients_timeout_raises_a_timeout_without_retrying(li
         impatient.http.close()
 
 
-def test_the_rate_limiter_stops_the_sdk_after_its_allowance(live, sdk):
-    set_faults(live, rate_limits=[{"type": "requests", "unit": "rph", "value": 2}])
+def test_the_rate_limiter_stops_the_sdk_after_its_allowance(request, store_kind, recorder):
+    ten_minutes_into_an_hour = 3600 * 1000 + 600.0
+    app = create_app(store_config(request, store_kind), rate_limit_clock=lambda: ten_minutes_into_an_hour)
+    server = MockServer(app).start()
+    request.addfinalizer(server.stop)
+    request.addfinalizer(lambda: reset(app))
+    sdk = CountingSdk(server, recorder)
+    request.addfinalizer(sdk.http.close)
+    set_faults(server, rate_limits=[{"type": "requests", "unit": "rph", "value": 2}])
     sdk.portkey.virtual_keys.list()
     sdk.portkey.virtual_keys.list()
     with pytest.raises(RateLimitError) as limited:
         sdk.portkey.virtual_keys.list()
     assert sdk.sent == 3
-    assert int(limited.value.response.headers["Retry-After"]) >= 1
+    assert limited.value.response.headers["Retry-After"] == "3000"  # the 50 minutes left in the hour
 
 
 @pytest.mark.parametrize(

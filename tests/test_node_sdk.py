@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.tools import require_tool
 
 pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
 
@@ -18,11 +19,13 @@ NODE_PROJECT = Path(__file__).parent / "node"
 @pytest.fixture(scope="session")
 def node_sdk() -> Path:
     """tests/node with its locked dependencies installed by `npm ci`."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        pytest.skip("Node.js and npm are needed to test the Node SDK (not found on PATH)")
+    require_tool("node", "npm", install="apt-get install nodejs npm")
     installed = subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_PROJECT, capture_output=True, text=True, timeout=300
+        ["npm", "ci", "--no-audit", "--no-fund"],
+        cwd=NODE_PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert installed.returncode == 0, f"npm ci failed:\n{installed.stdout}\n{installed.stderr}"
     return NODE_PROJECT

@@ -16,7 +16,7 @@ from portkey_ai import Portkey
 
 from contracts.strategies import PROVIDER_CASES, create_bodies, update_bodies
 from mockserver.contract.document import Contract
-from mockserver.virtual_keys import TOP_LEVEL_FIELDS, mask_secret
+from mockserver.virtual_keys import TOP_LEVEL_FIELDS
 
 pytestmark = pytest.mark.slow  # hypothesis through the SDK against a served mock
 
@@ -38,6 +38,12 @@ SHOWN = (
 )
 
 
+def masked(secret: str) -> str:
+    """Portkey's mask, written out here rather than taken from the mock: the ends of a secret of 10
+    characters or more around five asterisks, five asterisks alone for a shorter one."""
+    return f"{secret[:2]}*****{secret[-3:]}" if len(secret) >= 10 else "*****"
+
+
 class ClientChangedThePayload(AssertionError):
     """The key stored differs from what the caller passed to the SDK."""
 
@@ -52,9 +58,9 @@ def stored(asked: dict[str, Any]) -> dict[str, Any]:
         "usage_limits": asked.get("usage_limits"),
         "rate_limits": asked.get("rate_limits") or [],
         "expires_at": asked.get("expires_at"),
-        "masked_api_key": mask_secret(key) if key else None,
+        "masked_api_key": masked(key) if key else None,
         "model_config": {
-            name: mask_secret(value) if name in SECRETS else value
+            name: masked(value) if name in SECRETS else value
             for name, value in asked.items()
             if name not in TOP_LEVEL_FIELDS and not (name in SECRETS and not isinstance(value, str))
         },
@@ -67,7 +73,7 @@ def updated(before: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
         if name in update:
             after[name] = update[name]
     if "key" in update:
-        after["masked_api_key"] = mask_secret(update["key"])
+        after["masked_api_key"] = masked(update["key"])
     if "deploymentConfig" in update:
         after["model_config"] = {**before["model_config"], "deploymentConfig": update["deploymentConfig"]}
     return after

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 
 import httpx
 import pytest
 
+from contracts.cli import main as contracts_main
 from mockserver import MockServer, create_app
+from mockserver.serving.proxy import create_proxy_app
+from tests.served import ServedProcess
 
 
 def canary(label: str) -> str:
@@ -150,3 +154,68 @@ def test_canary_secrets_appear_nowhere_but_masked(server, caplog):
         assert middle(secret) not in everything, f"the {label} secret leaked"
     assert middle(echo) not in answers_and_logs, "a rejected value was echoed"
     assert "CA*****" in everything  # and the masks are there
+
+
+def credential_headers() -> dict[str, str]:
+    """Credentials a client may send besides the API key: each value a canary of its own."""
+    return {
+        "Authorization": f"Bearer {canary('authorization')}",
+        "Cookie": f"session={canary('cookie')}",
+        "x-session-token": canary("token"),
+    }
+
+
+def send_with_credentials(base_url: str, headers: dict[str, str]) -> None:
+    """A create, a retrieve, a list and a refused create, each carrying the credential headers."""
+    with httpx.Client(base_url=base_url, headers={"x-portkey-api-key": "pk-canary", **headers}) as http:
+        slug = http.post("/virtual-keys", json={"name": "c", "provider": "openai", "key": "sk-1"}).json()
+        http.get(f"/virtual-keys/{slug['data']['slug']}")
+        http.get("/virtual-keys")
+        assert http.post("/virtual-keys", json={"name": "c"}).status_code == 400
+
+
+def assert_no_credential_in(texts: dict[str, str], headers: dict[str, str]) -> None:
+    for where, text in texts.items():
+        for name, value in headers.items():
+            assert middle(value) not in text, f"the {name} header leaked into {where}"
+
+
+def test_credential_headers_never_reach_the_journal_the_logs_or_the_report(caplog, capsys, tmp_path):
+    caplog.set_level(logging.DEBUG)
+    headers = credential_headers()
+    upstream = MockServer(create_app()).start()
+    proxy = MockServer(create_proxy_app(upstream.base_url)).start()
+    try:
+        send_with_credentials(proxy.base_url, headers)  # through the proxy to the mock behind it
+        journals = {
+            "the mock's journal": httpx.get(f"{upstream.root_url}/__mock/journal").text,
+            "the proxy's journal": httpx.get(f"{proxy.root_url}/__mock/journal").text,
+        }
+    finally:
+        proxy.stop()
+        upstream.stop()
+    for journal in journals.values():
+        entries = json.loads(journal)["entries"]
+        assert [entry["operation"] for entry in entries].count("createVirtualKey") == 2
+        assert all(entry["headers"]["authorization"].startswith("Be*****") for entry in entries)  # masked
+    recorded = tmp_path / "journal.json"
+    recorded.write_text(journals["the proxy's journal"], encoding="utf-8")
+    html = tmp_path / "report.html"
+    assert contracts_main(["check-traffic", str(recorded), "--html", str(html)]) == 1  # the refused create
+    report = capsys.readouterr()
+    texts = {**journals, "the logs": caplog.text, "the check-traffic report": report.out + report.err}
+    texts["the HTML report"] = html.read_text(encoding="utf-8")
+    assert_no_credential_in(texts, headers)
+
+
+def test_credential_headers_never_reach_the_served_commands_output():
+    headers = credential_headers()
+    served = ServedProcess()
+    try:
+        send_with_credentials(served.base_url, headers)
+        journal = httpx.get(f"{served.root_url}/__mock/journal").json()
+    finally:
+        served.stop()
+    assert all(entry["headers"]["x-session-token"].startswith("CA*****") for entry in journal["entries"])
+    texts = {"the journal": json.dumps(journal), "the command's output": served.output}
+    assert_no_credential_in(texts, headers)

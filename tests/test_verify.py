@@ -17,12 +17,16 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 
+from contracts.checks import CHECKS
 from contracts.cli import main
 from contracts.guard import SAFE_METHODS
+from contracts.ledger import Ledger, Observation
 from contracts.report import VerifyResult
 from contracts.verify import VerifyOptions, verify
 from mockserver import MockServer, create_app
 from mockserver.config import MockConfig
+from mockserver.contract.document import Contract
+from mockserver.contract.exchange import Exchange
 from mockserver.contract.verdict import sent_body
 from tests.broken_services import VARIANTS
 
@@ -115,6 +119,29 @@ def test_each_broken_variant_fails_verify_with_the_defect_named(config, defect):
     assert f"[{check}]" in output and "reproduce: curl -X" in output
 
 
+def test_every_registered_check_has_a_broken_variant_that_it_must_catch():
+    """A check no variant targets could be turned off without any test noticing."""
+    targeted = {check for _, check in VARIANTS.values()}
+    assert targeted == {check.name for check in CHECKS}
+
+
+def test_the_ledger_expects_the_masks_written_here_for_a_created_and_a_rotated_key():
+    """Written out, not computed by the mock's masking: a masking bug cannot move both sides."""
+    ledger = Ledger(Contract.load())
+
+    def write(method: str, path: str, operation: str, body: dict[str, Any]) -> None:
+        answer = b'{"success": true, "data": {"slug": "masks-000001"}}'
+        raw = json.dumps(body).encode()
+        exchange = Exchange(method, path, request_body=raw, status=200, response_body=answer)
+        ledger.observe(Observation(exchange, operation, slug="masks-000001", api_key=API_KEY))
+
+    create = {"name": "n", "provider": "openai", "key": "sk-abcdef0"}
+    write("POST", "/virtual-keys", "createVirtualKey", create)
+    assert ledger.keys["masks-000001"].masked_api_key == "sk*****ef0"  # 10 characters: the ends show
+    write("PUT", "/virtual-keys/masks-000001", "updateVirtualKey", {"key": "sk-abcdef"})
+    assert ledger.keys["masks-000001"].masked_api_key == "*****"  # rotated to 9 characters: nothing shows
+
+
 def test_reports_show_a_reproduction_but_never_the_secret(config, tmp_path):
     build, _ = VARIANTS["secret echoed back"]
     junit, report = tmp_path / "verify.junit.xml", tmp_path / "verify.json"
@@ -171,17 +198,21 @@ def test_max_requests_caps_what_the_service_receives(config):
     assert "stopped early: the request budget of 40 is spent" in output
 
 
-def rate_limited_every_fifth(app: Any) -> Any:
-    """Answers every fifth request with 429 and `Retry-After: 0` instead of serving it."""
-    count = {"n": 0}
-    lock = threading.Lock()
+class RateLimitedEveryFifth(Journal):
+    """Answers every fifth request with 429 and `Retry-After: 0` instead of serving it.
 
-    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        with lock:
-            count["n"] += 1
-            limited = count["n"] % 5 == 0
+    Its journal notes each request and whether it was refused: (method, path, query, body, limited).
+    """
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(raw)
+        with self._lock:
+            limited = len(self.entries) % 5 == 4
+            seen = (environ["REQUEST_METHOD"], environ["PATH_INFO"], environ.get("QUERY_STRING", ""))
+            self.entries.append((*seen, raw, limited))
         if not limited:
-            return app(environ, start_response)
+            return self.app(environ, start_response)
         body = b'{"success": false, "data": {"message": "Too many requests", "errorCode": "AB06"}}'
         start_response(
             "429 Too Many Requests",
@@ -189,13 +220,28 @@ def rate_limited_every_fifth(app: Any) -> Any:
         )
         return [body]
 
-    return wrapped
-
 
 def test_a_429_is_waited_out_as_retry_after_says_not_reported(config):
-    with serving(rate_limited_every_fifth(create_app(config))) as server:
+    limiter = RateLimitedEveryFifth(create_app(config))
+    with serving(limiter) as server:
         result, output = run_verify(server.base_url, provider_cases=FEW_CASES, **FAST)
     assert result.exit_code == 0, output
+    assert not [finding for finding in result.findings if "429" in finding.message]
+
+    def request(entry: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The request, each secret the run made up for it blanked (a retry gets a fresh one)."""
+        method, path, query, body, _ = entry
+        return method, path, query, re.sub(rb"cvk[0-9a-f]+", b"<secret>", body)
+
+    refused = [n for n, entry in enumerate(limiter.entries) if entry[-1]]
+    assert len(refused) >= 5
+    for n in refused:
+        if "schemathesis-probe" in limiter.entries[n][1]:
+            continue  # the probing phase asks what the server supports; an answer of any kind is one
+        assert n + 1 < len(limiter.entries), "the last request was refused and never sent again"
+        assert request(limiter.entries[n + 1]) == request(limiter.entries[n]), (
+            "a refused request was not retried"
+        )
 
 
 def test_command_exits_0_on_the_mock_and_writes_junit(config, tmp_path, capsys):

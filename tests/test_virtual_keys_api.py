@@ -375,6 +375,22 @@ def test_a_short_key_is_masked_whole(api: Api):
     assert api.retrieve(slug).json["masked_api_key"] == "*****"
 
 
+@pytest.mark.parametrize(
+    ("key", "masked"),
+    [("sk-abcdef", "*****"), ("sk-abcdefg", "sk*****efg"), ("sk-abcdefgh", "sk*****fgh")],
+    ids=["9 characters", "10 characters", "11 characters"],
+)
+def test_a_key_of_ten_characters_or_more_shows_its_ends_and_a_shorter_one_nothing(api: Api, key, masked):
+    slug = api.create_slug(name="g", provider="openai", key=key)
+    assert api.retrieve(slug).json["masked_api_key"] == masked
+
+
+def test_rotating_to_a_short_key_hides_the_old_keys_ends(api: Api):
+    slug = api.create_slug(name="g", provider="openai", key="sk-abcdefg")
+    api.update(slug, key="sk-xyz123")
+    assert api.retrieve(slug).json["masked_api_key"] == "*****"
+
+
 def test_secrets_inside_model_config_are_masked(api: Api):
     body, _, _ = PROVIDER_CASES["azure entra"]
     slug = api.create_slug(**body)
