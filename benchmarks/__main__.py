@@ -23,7 +23,7 @@ from benchmarks.report import table
 from mockserver.serving.redis_server import RedisServer
 
 WORKLOADS = ("retrieve", "list", "mixed", "create")
-STORED_KEYS = 20  # keys each system holds while measured (Prism, stateless, answers its example)
+STORED_KEYS = 20  # keys each system holds while measured (Prism, stateless, answers a 20-key example page)
 PRISM_WORKLOADS = ("retrieve", "list", "create")  # Prism is stateless: no update or delete of a created key
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results" / "latest.json"  # git-ignored
 
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     missing_wrk = load.wrk_missing()
     candidates = [systems.baseline(s) for s in args.servers] + [systems.mock(s) for s in args.servers]
     if not args.no_prism:
-        candidates.append(systems.prism())
+        candidates.append(systems.prism(page_size=STORED_KEYS))
     startup = {system.name: _startup(system, args.starts) for system in candidates}
     rows = _side_by_side(candidates, args, missing_wrk)
     if not args.no_redis:

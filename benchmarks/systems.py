@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import shutil
 import subprocess
@@ -148,13 +149,35 @@ def _on_server(name: str, server: str, factory: str, port: int) -> System:
     return System(name, [*commands[server], target], "/v1", "/__mock/health", port, missing)
 
 
-def prism() -> System:
-    """Prism 5.16 mocking the same contract, installed with `npm ci` from benchmarks/package-lock.json."""
+def prism(page_size: int = 1) -> System:
+    """Prism 5.16 mocking the same contract, installed with `npm ci` from benchmarks/package-lock.json.
+
+    Prism is stateless: a list answers the contract's example page. With `page_size` above 1 it
+    serves a copy of the contract whose example page holds that many keys, so that its list answers
+    as much JSON as the mock's and the baseline's do.
+    """
     port = free_port()
-    command = [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), "-v", "warn", str(CONTRACT)]
+    contract = _with_example_page(page_size) if page_size > 1 else CONTRACT
+    command = [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), "-v", "warn", str(contract)]
     system = System("prism", command, "", "/virtual-keys/ready-probe", port)
     system.missing = install_prism()
     return system
+
+
+def _with_example_page(size: int) -> Path:
+    """A copy of the contract (JSON, in a temporary folder) whose list example holds `size` keys."""
+    document = json.loads(json.dumps(Contract.load(CONTRACT).document, default=str))
+    page = document["components"]["examples"]["ListPage"]["value"]
+    item = page["data"][0]
+    page["data"] = [
+        {**item, "slug": f"{item['slug']}-{n}", "name": f"{item['name']} {n}"} for n in range(size)
+    ]
+    page["total"] = size
+    folder = tempfile.mkdtemp(prefix="prism-contract-")
+    atexit.register(shutil.rmtree, folder, True)
+    path = Path(folder) / "openapi.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
 
 
 def install_prism() -> str | None:
