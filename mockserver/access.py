@@ -22,7 +22,12 @@ from mockserver.contract.validation import ValidRequest, header
 from mockserver.errors import Forbidden, Unauthorised, ValidationFailed
 from mockserver.violations import Violation
 
-SCOPES = frozenset(f"virtual_keys.{action}" for action in ("create", "read", "update", "delete", "list"))
+SCOPES = frozenset(
+    f"{resource}.{action}"
+    for resource in ("virtual_keys", "providers", "organisation_integrations", "workspace_integrations")
+    for action in ("create", "read", "update", "delete", "list")
+)
+"""Every scope a keys file may grant; providers and virtual keys are separate scopes on the same records."""
 MAX_API_KEY_LENGTH = 1024
 _IDS = uuid.UUID("6f0c8a52-58a5-4c9e-9a53-3c2f1f3a7b10")  # namespace of the mock's derived ids
 
@@ -102,15 +107,23 @@ class AccessPolicy:
         return holders
 
     @staticmethod
-    def require(principal: Principal, scope: str | None) -> None:
-        """403 unless the caller holds `scope` (an operation without one needs none)."""
-        if scope is not None and scope not in principal.scopes:
-            raise Forbidden(f"API key lacks the scope {scope}")
+    def require(principal: Principal, scopes: str | tuple[str, ...] | None) -> None:
+        """403 unless the caller holds one of `scopes` (an operation without any needs none)."""
+        wanted = (scopes,) if isinstance(scopes, str) else scopes or ()
+        if wanted and principal.scopes.isdisjoint(wanted):
+            raise Forbidden(f"API key lacks the scope {' or '.join(wanted)}")
 
-    def workspace_of(self, principal: Principal, request: ValidRequest) -> Workspace:
-        """The workspace a validated request acts on: `workspace_id` from its body, else its query."""
+    def workspace_of(self, principal: Principal, request: ValidRequest) -> Workspace | None:
+        """The workspace a validated request acts on: `workspace_id` from its body, else its query.
+
+        None only for an operation that may act on no workspace (`x-portkey-workspace: optional`)
+        called, naming none, by a key that may choose its workspace (an organisation key).
+        """
         body = request.body or {}
         requested = body.get("workspace_id") or request.query.get("workspace_id")
+        optional = not request.operation.workspace_required
+        if requested is None and optional and principal.may_choose_workspace:
+            return None
         return self.workspace_for(principal, requested, "body" if "workspace_id" in body else "query")
 
     def _check_header_form(self, api_key: str) -> None:

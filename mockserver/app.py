@@ -21,6 +21,8 @@ from mockserver.control.token import require_control_token
 from mockserver.errors import ApiError, PayloadTooLarge, envelope
 from mockserver.faults.connection import ConnectionFaults
 from mockserver.faults.plan import Faults
+from mockserver.resources.integrations import Integrations
+from mockserver.resources.providers import Providers
 from mockserver.routes import api_blueprint
 from mockserver.state import State
 from mockserver.state.records import Store
@@ -38,7 +40,8 @@ def create_app(
     store: Store | None = None,
     rate_limit_clock: Callable[[], float] = time.time,
 ) -> Flask:
-    """A mock of the virtual-keys API; with no arguments, the project's contract and an empty store.
+    """A mock of the virtual-keys, providers and integrations API; with no arguments, the project's
+    contract and an empty store.
 
     With `config.store_url` set, records and faults live in Redis under `config.redis_prefix`;
     a `store` passed in replaces the records store either way. `rate_limit_clock` (seconds since
@@ -56,13 +59,24 @@ def create_app(
     if config.keys_path:
         policy = AccessPolicy.from_file(api_key_header, config.keys_path)
     keys = VirtualKeys(state.records, contract.secret_fields, config.not_found_status)
+    integrations = Integrations(state.integrations, keys, policy, contract.secret_fields)
+    resources = (keys, Providers(keys, integrations), integrations)
     seeder = Seeder(contract, validator, policy, keys)
 
     app = Flask("mockserver")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the service's field order
     app.register_blueprint(
-        api_blueprint(contract, validator, policy, keys, state.journal, faults, state.rides)
+        api_blueprint(
+            contract,
+            validator,
+            policy,
+            resources,
+            state.journal,
+            faults,
+            state.rides,
+            config.not_found_status,
+        )
     )
     any_key = config.keys_path is None
     app.register_blueprint(

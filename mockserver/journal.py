@@ -71,11 +71,21 @@ def mask_body(body: Any, secret_fields: Iterable[str]) -> Any:
     A masked string stays a string and a masked document stays an object with the same keys, so a
     journaled body can be judged against the contract again (`contracts check-traffic`).
     """
-    if not isinstance(body, dict):
-        return body
     secrets = set(secret_fields)
     secrets |= {snake_case(name) for name in secrets}
-    return {name: _masked(value) if name in secrets else value for name, value in body.items()}
+    return _mask_fields(body, frozenset(secrets))
+
+
+def _mask_fields(value: Any, secrets: frozenset[str]) -> Any:
+    """Secret fields masked at any depth (an integration's `configurations.aws_secret_access_key`)."""
+    if isinstance(value, dict):
+        return {
+            name: _masked(inner) if name in secrets else _mask_fields(inner, secrets)
+            for name, inner in value.items()
+        }
+    if isinstance(value, list):
+        return [_mask_fields(inner, secrets) for inner in value]
+    return value
 
 
 def _masked(value: Any) -> Any:

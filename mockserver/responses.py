@@ -35,7 +35,7 @@ def retrieved(record: Record, status: str) -> dict[str, Any]:
             "expires_at": record["expires_at"],
             "last_reset_at": record["last_reset_at"],
             "rate_limits": record["rate_limits"],
-            "integration_id": None,
+            "integration_id": record.get("integration_id"),
             "tags": None,
             "object": "virtual-key",
         },
@@ -61,7 +61,7 @@ def listed(record: Record, status: str) -> dict[str, Any]:
             "rate_limits": record["rate_limits"] or None,
             "expires_at": record["expires_at"],
             "last_reset_at": record["last_reset_at"],
-            "integration_id": None,
+            "integration_id": record.get("integration_id"),
             "tags": None,
             "provider": record["provider"],
             "object": "virtual-key",
@@ -122,3 +122,14 @@ class ReadyAnswers:
                     del self._answers[next(iter(self._answers))]  # the oldest
                 self._answers[text] = answers
         return answers
+
+
+def provider_retrieved(record: Record, status: str) -> dict[str, Any]:
+    """A key as `GET /providers/{slug}` answers it: the virtual-key detail with the workspace and
+    `object: provider` (Portkey's spec; no live capture exists, see docs/model-catalog.md)."""
+    return {**retrieved(record, status), "workspace_id": record["workspace_id"], "object": "provider"}
+
+
+def provider_listed(record: Record, status: str) -> dict[str, Any]:
+    """A key as `GET /providers` lists it: the virtual-key list item with `object: provider`."""
+    return {**listed(record, status), "object": "provider"}

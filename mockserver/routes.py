@@ -1,12 +1,13 @@
 """HTTP in and out for `/v1`: authenticate, validate against the contract, call the domain, answer.
 
-Routes are derived from the contract's operations; each operationId has one handler here.
+Routes are derived from the contract's operations; each operationId's handler comes from the domain
+module of its resource (`mockserver.resources`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from functools import partial
@@ -16,86 +17,45 @@ from flask import Blueprint, Response, g, jsonify, request
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from mockserver import responses
-from mockserver.access import AccessPolicy, Workspace
+from mockserver.access import AccessPolicy
 from mockserver.contract.document import Contract, Operation
-from mockserver.contract.validation import IncomingRequest, RequestValidator, ValidRequest
+from mockserver.contract.validation import IncomingRequest, RequestValidator
 from mockserver.contract.verdict import RequestJudge, RequestVerdict
 from mockserver.errors import ApiError, PayloadTooLarge
 from mockserver.faults.apply import apply_fault
 from mockserver.faults.plan import NO_FAULT, Faults
 from mockserver.journal import entry_for
+from mockserver.resources import Call, Resource, handler_table, riding_operations
 from mockserver.state.journal import Journal
 from mockserver.state.trip import RIDER, PlanIsSet
 from mockserver.violations import Violation
-from mockserver.virtual_keys import VirtualKeys
-
-Ready = responses.ReadyAnswers
-Handler = Callable[[VirtualKeys, Ready, ValidRequest, Workspace], Any]
-"""An operation: its answer as a JSON-able value, or as JSON bytes made ready beforehand."""
-
-
-def _list(keys: VirtualKeys, ready: Ready, req: ValidRequest, workspace: Workspace) -> Any:
-    page, size = req.query.get("current_page", 0), req.query.get("page_size", 50)
-    return ready.page(*keys.page_text(workspace, page, size))
-
-
-def _create(keys: VirtualKeys, ready: Ready, req: ValidRequest, workspace: Workspace) -> Any:
-    fields = {name: value for name, value in (req.body or {}).items() if name != "workspace_id"}
-    return responses.created(keys.create(workspace, fields)["slug"])
-
-
-def _retrieve(keys: VirtualKeys, ready: Ready, req: ValidRequest, workspace: Workspace) -> Any:
-    return ready.retrieved(keys.retrieve_text(workspace, req.path_params["slug"]))
-
-
-def _update(keys: VirtualKeys, ready: Ready, req: ValidRequest, workspace: Workspace) -> Any:
-    keys.update(workspace, req.path_params["slug"], req.body or {})
-    return {}
-
-
-def _delete(keys: VirtualKeys, ready: Ready, req: ValidRequest, workspace: Workspace) -> Any:
-    keys.delete(workspace, req.path_params["slug"])
-    return {}
-
-
-RIDING = frozenset({"retrieveVirtualKey", "listVirtualKeys", "createVirtualKey"})
-"""Operations whose store call is one riding script (mockserver/state/trip.py); update and delete
-read before they write, so they read the plan and append the journal entry on their own."""
-
-HANDLERS: dict[str, Handler] = {
-    "listVirtualKeys": _list,
-    "createVirtualKey": _create,
-    "retrieveVirtualKey": _retrieve,
-    "updateVirtualKey": _update,
-    "deleteVirtualKey": _delete,
-}
 
 
 def api_blueprint(
     contract: Contract,
     validator: RequestValidator,
     policy: AccessPolicy,
-    keys: VirtualKeys,
+    resources: Iterable[Resource],
     journal: Journal | None = None,
     faults: Faults | None = None,
     rides: bool = False,
+    not_found_status: int = 404,
 ) -> Blueprint:
-    """A blueprint serving every operation of `contract` that has a handler: each request is judged
-    and journaled, then any fault applies, then auth, validation and the domain.
+    """A blueprint serving every operation of `contract` with the handler a resource declares for
+    it: each request is judged and journaled, then any fault applies, then auth, validation and the
+    domain.
 
-    `rides`: the store and journal are in one Redis, so a request can ride its store operation's trip.
+    `rides`: the store and journal are in one Redis, so a request can ride its store operation's trip
+    (the operations a resource lists in its `riding`).
     """
-    missing = set(contract.operations) - set(HANDLERS)
-    if missing:
-        raise ValueError(f"the contract has operations the mock cannot serve: {sorted(missing)}")
+    handlers = handler_table(contract, resources)
+    riders = riding_operations(resources)
     blueprint = Blueprint("api", __name__)
     judge = RequestJudge(contract, validator)
-    ready = responses.ReadyAnswers(keys.status)
 
     def serve(operation: Operation, **path_params: str) -> Response:
         """One request; with Redis, in one trip to it (mockserver/state/trip.py) unless a plan is set."""
-        if not rides or operation.operation_id not in RIDING:
+        if not rides or operation.operation_id not in riders:
             return serve_once(operation, path_params, riding=False)
         try:
             return serve_once(operation, path_params, riding=True)
@@ -116,10 +76,10 @@ def api_blueprint(
             principal = policy.authenticate(sent.headers)
             if faults is not None:
                 faults.check_rate_limit(principal.api_key, fault.rate_limits)
-            policy.require(principal, operation.scope)
+            policy.require(principal, operation.scopes)
             valid = verdict.accepted()
             workspace = policy.workspace_of(principal, valid)
-            answer = HANDLERS[operation.operation_id](keys, ready, valid, workspace)
+            answer = handlers[operation.operation_id](Call(valid, principal, workspace))
         return Response(answer, mimetype="application/json") if type(answer) is bytes else jsonify(answer)
 
     @contextmanager
@@ -128,7 +88,7 @@ def api_blueprint(
         error answered before a script checked that claim checks it here, so a fault comes first."""
         assert journal is not None and faults is not None
         entry = journal_entry(verdict, 0, contract.secret_fields)
-        rider = g.rider = journal.rider(entry, keys.not_found_status)
+        rider = g.rider = journal.rider(entry, not_found_status)
         token = RIDER.set(rider)
         try:
             yield

@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from mockserver import responses
 from mockserver.access import Workspace
 from mockserver.errors import NotFound, ValidationFailed
+from mockserver.resources import Call, Handler
 from mockserver.state.records.base import Record, Store
 from mockserver.violations import Violation
 
@@ -73,33 +75,92 @@ class VirtualKeys:
         self.secret_fields = frozenset(secret_fields) - {"key"}
         self.not_found_status = not_found_status
         self.clock = clock
+        self.ready = responses.ReadyAnswers(self.status)
+        """Retrieve answers and list items as bytes, made once per stored version of a key."""
+
+    def handlers(self) -> dict[str, Handler]:
+        """The `/virtual-keys` operations this resource serves (see `mockserver.resources`)."""
+        return {
+            "listVirtualKeys": self._list,
+            "createVirtualKey": self._create,
+            "retrieveVirtualKey": self._retrieve,
+            "updateVirtualKey": self._update,
+            "deleteVirtualKey": self._delete,
+        }
+
+    riding = frozenset({"retrieveVirtualKey", "listVirtualKeys", "createVirtualKey"})
+    """Operations whose store call is one riding script (mockserver/state/trip.py); update and delete
+    read before they write, so they read the plan and append the journal entry on their own."""
+
+    def _list(self, call: Call) -> Any:
+        query = call.request.query
+        page, size = query.get("current_page", 0), query.get("page_size", 50)
+        return self.ready.page(*self.page_text(call.in_workspace, page, size))
+
+    def _retrieve(self, call: Call) -> Any:
+        return self.ready.retrieved(self.retrieve_text(call.in_workspace, call.slug))
+
+    def _create(self, call: Call) -> Any:
+        fields = {name: value for name, value in call.body.items() if name != "workspace_id"}
+        return responses.created(self.create(call.in_workspace, fields)["slug"])
+
+    def _update(self, call: Call) -> Any:
+        self.update(call.in_workspace, call.slug, call.body)
+        return {}
+
+    def _delete(self, call: Call) -> Any:
+        self.delete(call.in_workspace, call.slug)
+        return {}
 
     def create(self, workspace: Workspace, fields: dict[str, Any], slug: str | None = None) -> Record:
         """Store a new key from validated create `fields`; `slug` fixes the slug (seeding)."""
-        record = {
+        record = self.new_record(
+            workspace,
+            name=fields["name"],
+            provider=fields["provider"],
+            note=fields.get("note"),
+            masked_api_key=mask_secret(fields["key"]) if fields.get("key") else None,
+            model_config=self._provider_config(fields),
+            usage_limits=fields.get("usage_limits"),
+            rate_limits=fields.get("rate_limits") or [],
+            secret_mappings=fields.get("secret_mappings") or [],
+            expires_at=fields.get("expires_at"),
+        )
+        return self.insert(workspace, record, slug)
+
+    def new_record(self, workspace: Workspace, **fields: Any) -> Record:
+        """A key record in `workspace` (no slug yet); `fields` set the rest, e.g. a provider's
+        `integration_id`."""
+        record: Record = {
             "id": str(uuid.uuid4()),
             "organisation_id": workspace.organisation_id,
             "workspace_id": workspace.workspace_id,
             "workspace_name": workspace.workspace_name,
-            "name": fields["name"],
-            "provider": fields["provider"],
-            "note": fields.get("note"),
-            "masked_api_key": mask_secret(fields["key"]) if fields.get("key") else None,
-            "model_config": self._provider_config(fields),
-            "usage_limits": fields.get("usage_limits"),
-            "rate_limits": fields.get("rate_limits") or [],
-            "secret_mappings": fields.get("secret_mappings") or [],
-            "expires_at": fields.get("expires_at"),
+            "note": None,
+            "masked_api_key": None,
+            "model_config": {},
+            "usage_limits": None,
+            "rate_limits": [],
+            "secret_mappings": [],
+            "expires_at": None,
             "created_at": timestamp(self.clock()),
             "last_reset_at": None,
+            "integration_id": None,
         }
+        record.update(fields)
+        return record
+
+    def insert(
+        self, workspace: Workspace, record: Record, slug: str | None = None, where: str = "body.slug"
+    ) -> Record:
+        """Store `record` under `slug`, or under a fresh slug from its name; 400 if `slug` is taken."""
         for _ in range(8):
-            record["slug"] = slug or slug_for(fields["name"])
+            record["slug"] = slug or slug_for(record["name"])
             if self.store.insert(workspace.namespace, record):
                 return record
             if slug:
                 break
-        raise ValidationFailed([Violation("body.slug", "is already taken in this workspace")])
+        raise ValidationFailed([Violation(where, "is already taken in this workspace")])
 
     def retrieve(self, workspace: Workspace, slug: str) -> Record:
         record = self.store.get(workspace.namespace, slug)
@@ -113,6 +174,16 @@ class VirtualKeys:
         if text is None:
             raise self._not_found(slug)
         return text
+
+    def find(self, workspace: Workspace, ref: str) -> Record:
+        """A record by slug, or by id (`/providers/{id}` works live): ids are scanned, slugs looked up."""
+        record = self.store.get(workspace.namespace, ref)
+        if record is None and _looks_like_uuid(ref):
+            _, records = self.store.page(workspace.namespace, 0, 2**31)
+            record = next((r for r in records if r["id"] == ref), None)
+        if record is None:
+            raise self._not_found(ref)
+        return record
 
     def page(self, workspace: Workspace, current_page: int, page_size: int) -> tuple[int, list[Record]]:
         return self.store.page(workspace.namespace, current_page * page_size, page_size)
@@ -131,7 +202,7 @@ class VirtualKeys:
                 **current["model_config"],
                 "deploymentConfig": fields["deploymentConfig"],
             }
-        updated = self.store.update(workspace.namespace, slug, changes)
+        updated = self.store.update(workspace.namespace, current["slug"], changes)
         if updated is None:
             raise self._not_found(slug)
         return updated
@@ -162,3 +233,11 @@ class VirtualKeys:
     def _not_found(self, slug: str) -> NotFound:
         shown = slug if len(slug) <= 100 else slug[:100] + "..."
         return NotFound(f"Virtual key not found: {shown}", self.not_found_status)
+
+
+def _looks_like_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True

@@ -15,7 +15,13 @@ LAYERS = [
     ("state", ["mockserver.state"]),
     (
         "domain and API",
-        ["mockserver.virtual_keys", "mockserver.access", "mockserver.responses", "mockserver.journal"],
+        [
+            "mockserver.virtual_keys",
+            "mockserver.resources",
+            "mockserver.access",
+            "mockserver.responses",
+            "mockserver.journal",
+        ],
     ),
     ("faults", ["mockserver.faults"]),
     ("HTTP", ["mockserver.routes", "mockserver.control", "mockserver.app", "mockserver.config"]),

@@ -18,6 +18,21 @@ EXPECTED_OPERATIONS = {
     ("get", "/v1/virtual-keys/{slug}"): "retrieveVirtualKey",
     ("put", "/v1/virtual-keys/{slug}"): "updateVirtualKey",
     ("delete", "/v1/virtual-keys/{slug}"): "deleteVirtualKey",
+    ("get", "/v1/providers"): "listProviders",
+    ("post", "/v1/providers"): "createProvider",
+    ("get", "/v1/providers/{slug}"): "retrieveProvider",
+    ("put", "/v1/providers/{slug}"): "updateProvider",
+    ("delete", "/v1/providers/{slug}"): "deleteProvider",
+    ("get", "/v1/integrations"): "listIntegrations",
+    ("post", "/v1/integrations"): "createIntegration",
+    ("get", "/v1/integrations/{slug}"): "retrieveIntegration",
+    ("put", "/v1/integrations/{slug}"): "updateIntegration",
+    ("delete", "/v1/integrations/{slug}"): "deleteIntegration",
+    ("get", "/v1/integrations/{slug}/models"): "listIntegrationModels",
+    ("put", "/v1/integrations/{slug}/models"): "updateIntegrationModels",
+    ("delete", "/v1/integrations/{slug}/models"): "deleteIntegrationModels",
+    ("get", "/v1/integrations/{slug}/workspaces"): "listIntegrationWorkspaces",
+    ("put", "/v1/integrations/{slug}/workspaces"): "updateIntegrationWorkspaces",
 }
 ERROR_STATUSES = {"400", "401", "403", "429", "500"}
 

@@ -17,8 +17,9 @@ from typing import Any
 import jsonschema_rs
 from rfc3339_validator import validate_rfc3339
 
+from mockserver.contract.document import WARNING_EXTENSION as WARNING
 from mockserver.contract.document import Contract, Operation
-from mockserver.violations import location
+from mockserver.violations import Violation, location
 
 
 def _is_date_time(value: object) -> bool:
@@ -57,6 +58,18 @@ class CompiledOperation:
 
     parameters: tuple[Parameter, ...]
     body: jsonschema_rs.Validator | None
+    body_required: bool = True
+    warned: tuple[WarnedForm, ...] = ()
+
+
+@dataclass(frozen=True)
+class WarnedForm:
+    """A form the contract accepts but warns about (`x-portkey-warning`): the whole body (`field`
+    empty), a body field, or a field's value when it matches one alternative (`matches`)."""
+
+    field: str
+    matches: jsonschema_rs.Validator | None
+    rule: str
 
 
 class FastValidator:
@@ -99,8 +112,12 @@ class FastValidator:
         compiled = self._compiled(operation)
         if compiled is None:
             return None
-        if compiled.body is not None and (body is None or not compiled.body.is_valid(body)):
-            return None
+        if compiled.body is not None:
+            if body is None:
+                if compiled.body_required:
+                    return None
+            elif not compiled.body.is_valid(body):
+                return None
         decoded: dict[str, Any] = {}
         for parameter in compiled.parameters:
             raw = _raw_value(parameter, query, path_params, headers)
@@ -143,9 +160,40 @@ class FastValidator:
                 found.add(f"{parameter.where}.{parameter.name}")
         return sorted(found)
 
+    def warnings(self, operation: Operation, body: dict[str, Any] | None) -> list[Violation]:
+        """The forms of `body` the contract accepts with a warning (`x-portkey-warning`)."""
+        compiled = self._compiled(operation)
+        found: list[Violation] = []
+        for form in compiled.warned if compiled is not None else ():
+            if body is None:
+                continue
+            if not form.field:
+                found.append(Violation("body", form.rule))
+            elif form.field in body and (form.matches is None or form.matches.is_valid(body[form.field])):
+                found.append(Violation(f"body.{form.field}", form.rule))
+        return found
+
     def _compile(self, operation: Operation) -> CompiledOperation:
         body = self._validator(operation.body_schema) if operation.body_schema is not None else None
-        return CompiledOperation(tuple(self._parameters(operation)), body)
+        return CompiledOperation(
+            tuple(self._parameters(operation)),
+            body,
+            operation.body_required,
+            tuple(self._warned(operation.body_schema)),
+        )
+
+    def _warned(self, schema: dict[str, Any] | None) -> list[WarnedForm]:
+        if schema is None:
+            return []
+        forms = [WarnedForm("", None, schema[WARNING])] if WARNING in schema else []
+        for name, raw in schema.get("properties", {}).items():
+            prop = self.contract.resolve(raw)
+            if WARNING in prop:
+                forms.append(WarnedForm(name, None, prop[WARNING]))
+            for branch in map(self.contract.resolve, prop.get("anyOf", [])):
+                if WARNING in branch:
+                    forms.append(WarnedForm(name, self._validator(branch), branch[WARNING]))
+        return forms
 
     def _parameters(self, operation: Operation) -> list[Parameter]:
         found = []

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 __all__ = ["Contract", "ContractUnusable", "Operation", "Problem", "core_openapi"]
 
 ALIAS_EXTENSION = "x-portkey-snake-case-aliases"
+EXPLICIT_ALIASES = "x-portkey-aliases"
+"""A body schema's map of other spellings clients send -> the contract's field (accepted, warned)."""
+WARNING_EXTENSION = "x-portkey-warning"
+"""On a body schema, a property or one alternative of a property: accepted, but reported as a warning."""
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser: ten times faster
 
 
@@ -54,16 +58,23 @@ class Operation:
     path: str
     """The path as requested: the server's path prefix, then the template (`/v1/virtual-keys/{slug}`)."""
     body_schema: dict[str, Any] | None
-    aliases: dict[str, str]  # snake_case spelling -> contract field
-    scope: str | None  # the API-key scope it needs (`x-portkey-scope`)
+    aliases: dict[str, str]  # other spelling (snake_case, or `x-portkey-aliases`) -> contract field
+    scopes: tuple[str, ...]  # the API-key scopes it needs, any one of them (`x-portkey-scope`)
     template: str = ""
     """The path as the contract writes it, without the server's prefix (`/virtual-keys/{slug}`)."""
     field_providers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Body fields taken only for some providers (`x-portkey-providers`)."""
+    workspace_required: bool = True  # `x-portkey-workspace: optional` lets it act on no workspace
+    body_required: bool = True
 
     @property
     def has_body(self) -> bool:
         return self.body_schema is not None
+
+    @property
+    def scope(self) -> str | None:
+        """The first scope it needs (the one an error message names)."""
+        return self.scopes[0] if self.scopes else None
 
     def path_params(self, path: str) -> dict[str, str] | None:
         """The path parameters of a concrete `path` (`{"slug": ...}`), or None if it is not this path."""
@@ -146,13 +157,31 @@ class Contract:
 
     @cached_property
     def secret_fields(self) -> frozenset[str]:
-        """Top-level request fields marked `writeOnly`: provider secrets, never to be returned."""
-        return frozenset(
-            name
-            for op in self.operations.values()
-            for name, prop in (op.body_schema or {}).get("properties", {}).items()
-            if self.resolve(prop).get("writeOnly")
-        )
+        """Request fields marked `writeOnly`, at any depth (`key`, `configurations.aws_secret_access_key`
+        as `aws_secret_access_key`): provider secrets, never to be returned."""
+        found: set[str] = set()
+        for op in self.operations.values():
+            self._collect_secrets(op.body_schema, found, set())
+        return frozenset(found)
+
+    @cached_property
+    def scopes(self) -> frozenset[str]:
+        """Every API-key scope an operation may need."""
+        return frozenset(scope for op in self.operations.values() for scope in op.scopes)
+
+    def _collect_secrets(self, schema: Any, found: set[str], seen: set[int]) -> None:
+        schema = self.resolve(schema)
+        if not isinstance(schema, dict) or id(schema) in seen:
+            return
+        seen.add(id(schema))
+        for name, prop in schema.get("properties", {}).items():
+            if self.resolve(prop).get("writeOnly"):
+                found.add(name)
+            self._collect_secrets(prop, found, seen)
+        for keyword in ("anyOf", "oneOf", "allOf"):
+            for branch in schema.get(keyword, []):
+                self._collect_secrets(branch, found, seen)
+        self._collect_secrets(schema.get("items"), found, seen)
 
     @cached_property
     def api_key_headers(self) -> tuple[str, ...]:
@@ -217,6 +246,7 @@ class Contract:
                 schema = None
                 if body:
                     schema = self.resolve(body["content"]["application/json"].get("schema", {}))
+                scope = spec.get("x-portkey-scope") or ()
                 found.append(
                     Operation(
                         operation_id=spec["operationId"],
@@ -224,9 +254,11 @@ class Contract:
                         path=base + template,
                         body_schema=schema,
                         aliases=_aliases(schema),
-                        scope=spec.get("x-portkey-scope"),
+                        scopes=(scope,) if isinstance(scope, str) else tuple(scope),
                         template=template,
                         field_providers=field_providers(schema),
+                        workspace_required=spec.get("x-portkey-workspace", "required") != "optional",
+                        body_required=bool(body.get("required", False)) if body else False,
                     )
                 )
         return found
@@ -259,9 +291,13 @@ def core_openapi(document: dict[str, Any]) -> OpenAPI:
 
 
 def _aliases(schema: dict[str, Any] | None) -> dict[str, str]:
-    if not schema or not schema.get(ALIAS_EXTENSION):
+    if not schema:
         return {}
-    return {snake_case(name): name for name in schema.get("properties", {}) if snake_case(name) != name}
+    explicit = dict(schema.get(EXPLICIT_ALIASES) or {})
+    if not schema.get(ALIAS_EXTENSION):
+        return explicit
+    snake = {snake_case(name): name for name in schema.get("properties", {}) if snake_case(name) != name}
+    return {**snake, **explicit}
 
 
 @lru_cache(maxsize=64)

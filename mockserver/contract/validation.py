@@ -86,7 +86,8 @@ class RequestValidator:
 
     def check(self, operation: Operation, request: IncomingRequest) -> Validated:
         """Decode and judge `request`; decoding failures raise, contract violations are returned."""
-        sent = body = self._decode_body(operation, request) if operation.has_body else None
+        has_body = operation.has_body and (operation.body_required or bool(request.body))
+        sent = body = self._decode_body(operation, request) if has_body else None
         violations: list[Violation] = []
         aliases: list[tuple[str, str]] = []
         if body is not None:
@@ -187,7 +188,8 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def normalise_spellings(
     operation: Operation, body: dict[str, Any]
 ) -> tuple[dict[str, Any], list[tuple[str, str]], list[Violation]]:
-    """Rename snake_case top-level fields to the contract's camelCase (Node SDK spelling)."""
+    """Rename top-level fields spelled another way (the Node SDK's snake_case, an SDK's plural) to the
+    contract's name."""
     if not operation.aliases or not any(name in operation.aliases for name in body):
         return body, [], []
     normalised: dict[str, Any] = {}

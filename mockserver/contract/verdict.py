@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from mockserver.contract.document import Contract, Operation
+from mockserver.contract.document import Contract, Operation, snake_case
 from mockserver.contract.validation import IncomingRequest, RequestValidator, Validated, ValidRequest, header
 from mockserver.errors import ApiError, ValidationFailed
 from mockserver.violations import Violation, location
@@ -94,6 +94,8 @@ class RequestJudge:
             where, _, rule = failed.message.partition(": ")
             violations.append(Violation(where, rule) if rule else Violation("request", failed.message))
         warnings = _warnings(checked, body, bare_query, violations)
+        if checked is not None:
+            warnings += self.validator.fast.warnings(operation, checked.request.body)
         return RequestVerdict(
             operation.operation_id, None, tuple(violations), tuple(warnings), body, bare_query, checked, error
         )
@@ -122,7 +124,8 @@ def _warnings(
     warnings = []
     if checked is not None:
         for spelled, canonical in checked.request.aliases_used:
-            rule = f"is spelled in snake_case; the contract names it {canonical} (accepted as an alias)"
+            form = "in snake_case" if snake_case(canonical) == spelled else "another way"
+            rule = f"is spelled {form}; the contract names it {canonical} (accepted as an alias)"
             warnings.append(Violation(f"body.{spelled}", rule))
     if bare_query:
         warnings.append(Violation("query", "is a bare '?' with no parameters after it"))

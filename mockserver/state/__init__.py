@@ -1,4 +1,5 @@
-"""Everything the mock remembers, in memory or in Redis: key records, the journal, fault counters.
+"""Everything the mock remembers, in memory or in Redis: key records, integrations, the journal, fault
+counters.
 
 `State` holds one backend of each kind, all in process memory or all in one Redis namespace, and
 forgets everything in one `reset()`.
@@ -24,6 +25,8 @@ class State:
     records: Store
     journal: Journal
     faults: FaultState
+    integrations: Store
+    """Integrations, one namespace per organisation (virtual keys and providers share `records`)."""
     watch: StoreWatch | None = None
     """Whether Redis answers, when the state is in Redis."""
     rides: bool = False
@@ -45,12 +48,20 @@ class State:
             shared = RedisNamespace(connect(store_url), redis_prefix)
             journal: Journal = RedisJournal(shared, journal_limit)
             rides = records is None
-            return cls(records or RedisStore(shared), journal, RedisFaultState(shared), shared.watch, rides)
-        return cls(records or MemoryStore(), MemoryJournal(journal_limit), MemoryFaultState())
+            return cls(
+                records or RedisStore(shared),
+                journal,
+                RedisFaultState(shared),
+                RedisStore(shared, "integration"),
+                shared.watch,
+                rides,
+            )
+        return cls(records or MemoryStore(), MemoryJournal(journal_limit), MemoryFaultState(), MemoryStore())
 
     def reset(self) -> None:
-        """Forget every key, journal entry, fault plan and counter."""
+        """Forget every key, integration, journal entry, fault plan and counter."""
         self.records.clear()
+        self.integrations.clear()
         self.journal.clear()
         self.faults.clear()
 

@@ -108,8 +108,9 @@ return result
 class RedisStore:
     """Records of one mock instance (its key prefix) in a Redis database."""
 
-    def __init__(self, keys: RedisNamespace) -> None:
+    def __init__(self, keys: RedisNamespace, section: str = "vk") -> None:
         self.keys = keys
+        self.section = section  # `vk` for virtual keys (and providers), `integration` for integrations
         client = keys.client
         self._insert = client.register_script(_INSERT)
         self._get = client.register_script(_GET)
@@ -122,7 +123,7 @@ class RedisStore:
         record_keys = [
             self._record_key(namespace, slug),
             self._order_key(namespace),
-            self.keys.key("vk", "seq"),
+            self.keys.key(self.section, "seq"),
         ]
         record_id = json.dumps(record["id"]) if "id" in record else ""
         text = _compact(record)
@@ -165,16 +166,16 @@ class RedisStore:
 
     def namespaces(self) -> list[str]:
         # An order set exists while its namespace holds a record (ZREM of the last one deletes it).
-        return [unquote(part) for part in self.keys.parts_of("vk", "*", "order")]
+        return [unquote(part) for part in self.keys.parts_of(self.section, "*", "order")]
 
     def clear(self) -> None:
-        self.keys.clear("vk")
+        self.keys.clear(self.section)
 
     def _order_key(self, namespace: str) -> str:
-        return self.keys.key("vk", self.keys.part(namespace), "order")
+        return self.keys.key(self.section, self.keys.part(namespace), "order")
 
     def _record_key(self, namespace: str, slug: str) -> str:
-        key = self.keys.key("vk", self.keys.part(namespace), "key", "")
+        key = self.keys.key(self.section, self.keys.part(namespace), "key", "")
         return key + self.keys.part(slug) if slug else key
 
 

@@ -1,0 +1,375 @@
+"""Integrations: provider credentials of an organisation (or of one workspace), granted to workspaces.
+
+An integration's secret (`key`) and secret settings are masked before anything is stored. Its
+workspace grants, their limits and its model allow-list live on the integration's own record.
+Granting a workspace access (or creating a workspace integration) creates that workspace's default
+provider, a virtual-key record, as Portkey does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from mockserver.access import AccessPolicy, Workspace
+from mockserver.errors import Forbidden, NotFound, ValidationFailed
+from mockserver.resources import Call, Handler
+from mockserver.state.records.base import Record, Store
+from mockserver.violations import Violation
+from mockserver.virtual_keys import VirtualKeys, mask_secret, slug_for, timestamp
+
+DEFAULT_PROVIDER_NOTE = "Created automatically on integration access grant"
+"""The note Portkey gives a provider it creates on a grant (seen in live virtual-key lists)."""
+UPDATABLE = ("name", "description", "secret_mappings", "pricing_adjustments")
+
+
+class Integrations:
+    """The operations on integrations of one store, with grants and the default providers they make."""
+
+    riding: frozenset[str] = frozenset()  # each reads before it writes, or reads two stores
+
+    def __init__(
+        self, store: Store, keys: VirtualKeys, policy: AccessPolicy, secret_fields: Iterable[str]
+    ) -> None:
+        self.store = store
+        self.keys = keys
+        self.policy = policy
+        self.secret_fields = frozenset(secret_fields)
+
+    def handlers(self) -> dict[str, Handler]:
+        return {
+            "listIntegrations": self._list,
+            "createIntegration": self._create,
+            "retrieveIntegration": lambda call: detail(self._visible(call)),
+            "updateIntegration": self._update,
+            "deleteIntegration": self._delete,
+            "listIntegrationModels": self._list_models,
+            "updateIntegrationModels": self._update_models,
+            "deleteIntegrationModels": self._delete_models,
+            "listIntegrationWorkspaces": self._list_workspaces,
+            "updateIntegrationWorkspaces": self._update_workspaces,
+        }
+
+    # -- the integration itself
+
+    def _create(self, call: Call) -> Any:
+        """Organisation-wide, or owned by the workspace named in the body (or of a workspace key)."""
+        fields, workspace = call.body, call.workspace
+        kind = "workspace" if workspace is not None else "organisation"
+        _require(call, kind)
+        organisation = call.principal.organisation_id
+        record: Record = {
+            "id": str(uuid.uuid4()),
+            "organisation_id": organisation,
+            "workspace_id": workspace.workspace_id if workspace else None,
+            "type": kind,
+            "name": fields["name"],
+            "ai_provider_id": fields["ai_provider_id"],
+            "description": fields.get("description"),
+            "status": "active",
+            "masked_key": mask_secret(fields["key"]) if fields.get("key") else None,
+            "configurations": self._masked_configurations(fields.get("configurations") or {}),
+            "secret_mappings": fields.get("secret_mappings") or [],
+            "pricing_adjustments": fields.get("pricing_adjustments"),
+            "created_at": timestamp(self.keys.clock()),
+            "last_updated_at": None,
+            "allow_all_models": True,
+            "models": [],
+            "workspaces": {},
+            "global_workspace_access": None,
+        }
+        slug = fields.get("slug")
+        default_slug = None
+        if workspace is not None and fields.get("create_default_provider", True):
+            default_slug = fields.get("default_provider_slug") or slug
+            if default_slug is not None:
+                self._require_free(workspace, default_slug, "body.default_provider_slug")
+        for _ in range(8):
+            record["slug"] = slug or slug_for(fields["name"])
+            if self.store.insert(organisation, record):
+                break
+            if slug:
+                raise ValidationFailed([Violation("body.slug", "is already taken in this organisation")])
+        else:
+            raise ValidationFailed([Violation("body.slug", "could not be generated; send one")])
+        if workspace is not None and fields.get("create_default_provider", True):
+            try:
+                self._create_default_provider(record, workspace, default_slug, "body.default_provider_slug")
+            except ValidationFailed:
+                self.store.delete(organisation, record["slug"])  # never half-made
+                raise
+        return {"id": record["id"], "slug": record["slug"]}
+
+    def _list(self, call: Call) -> Any:
+        """Newest first; `type` filters by scope, a workspace (always a workspace key's own) to the
+        integrations it may use."""
+        query = call.request.query
+        wanted = query.get("type", "all")
+        kinds = ["organisation", "workspace"] if wanted == "all" else [wanted]
+        allowed = [kind for kind in kinds if f"{kind}_integrations.list" in call.principal.scopes]
+        if not allowed:
+            _require(call, kinds[0], "list")
+        kinds = allowed
+        _, records = self.store.page(call.principal.organisation_id, 0, 2**31)
+        chosen = [
+            r
+            for r in records
+            if r["type"] in kinds and (call.workspace is None or _usable_in(r, call.workspace))
+        ]
+        page, size = query.get("current_page", 0), query.get("page_size", 100)
+        items = [listed(r) for r in chosen[page * size : page * size + size]]
+        return {"object": "list", "total": len(chosen), "data": items}
+
+    def _update(self, call: Call) -> Any:
+        record = self._manageable(call)
+        fields = call.body
+        changes = {name: fields[name] for name in UPDATABLE if name in fields}
+        if "key" in fields:
+            changes["masked_key"] = mask_secret(fields["key"])
+        if "configurations" in fields:
+            changes["configurations"] = self._masked_configurations(fields["configurations"])
+        changes["last_updated_at"] = timestamp(self.keys.clock())
+        self.store.update(record["organisation_id"], record["slug"], changes)
+        return {}
+
+    def _delete(self, call: Call) -> Any:
+        """Deletes the integration; its providers stay (whether Portkey cascades is not known)."""
+        record = self._manageable(call)
+        self.store.delete(record["organisation_id"], record["slug"])
+        return {}
+
+    # -- models
+
+    def _list_models(self, call: Call) -> Any:
+        record = self._visible(call)
+        models = [_model_out(m) for m in record["models"]]
+        return {
+            "object": "list",
+            "total": len(models),
+            "models": models,
+            "allow_all_models": record["allow_all_models"],
+        }
+
+    def _update_models(self, call: Call) -> Any:
+        """Each model is added or replaced by slug; `allow_all_models` switches the default."""
+        record = self._manageable(call)
+        models = {m["slug"]: m for m in record["models"]}
+        for model in call.body["models"]:
+            models[model["slug"]] = {**models.get(model["slug"], {}), **model}
+        changes: Record = {"models": list(models.values()), "last_updated_at": timestamp(self.keys.clock())}
+        if "allow_all_models" in call.body:
+            changes["allow_all_models"] = call.body["allow_all_models"]
+        self.store.update(record["organisation_id"], record["slug"], changes)
+        return {}
+
+    def _delete_models(self, call: Call) -> Any:
+        """Custom models named by `?slugs=a,b` (Portkey's spec) or a `{models: [...]}` body (its
+        Terraform provider); naming a model that is not a custom one is refused."""
+        record = self._manageable(call)
+        if "slugs" in call.request.query:
+            named, where = (
+                [s.strip() for s in call.request.query["slugs"].split(",") if s.strip()],
+                "query.slugs",
+            )
+        elif call.request.body is not None:
+            named, where = call.request.body["models"], "body.models"
+        else:
+            raise ValidationFailed([Violation("query.slugs", "is required (or a body naming the models)")])
+        custom = {m["slug"] for m in record["models"] if m.get("is_custom")}
+        if not named or not set(named) <= custom:
+            raise ValidationFailed(
+                [Violation(where, "names a model that is not a custom model of this integration")]
+            )
+        kept = [m for m in record["models"] if m["slug"] not in set(named)]
+        self.store.update(record["organisation_id"], record["slug"], {"models": kept})
+        return {}
+
+    # -- workspace grants
+
+    def _list_workspaces(self, call: Call) -> Any:
+        record = self._visible(call)
+        grants = [{"id": ws_id, **grant} for ws_id, grant in record["workspaces"].items()]
+        return {
+            "object": "list",
+            "total": len(grants),
+            "workspaces": grants,
+            "global_workspace_access": record["global_workspace_access"],
+        }
+
+    def _update_workspaces(self, call: Call) -> Any:
+        """Grants and revocations (`enabled: false`) with their limits; each newly enabled workspace
+        gets the default provider unless `create_default_provider` is false. All or nothing: a slug
+        clash is found before anything changes."""
+        record = self._manageable(call)
+        if record["type"] == "workspace" and call.body.get("workspaces"):
+            raise ValidationFailed(
+                [Violation("body.workspaces", "cannot grant a workspace integration to workspaces")]
+            )
+        body = call.body
+        grants = {} if body.get("override_existing_workspace_access") else dict(record["workspaces"])
+        defaults: list[tuple[Workspace, str | None, str]] = []
+        for index, item in enumerate(body.get("workspaces", [])):
+            where = f"body.workspaces[{index}]"
+            workspace = self.policy.workspace_for(call.principal, item["id"], f"{where}.id")
+            was_enabled = record["workspaces"].get(item["id"], {}).get("enabled", False)
+            grants[item["id"]] = {
+                "enabled": item["enabled"],
+                "usage_limits": item.get("usage_limits"),
+                "rate_limits": item.get("rate_limits"),
+                "status": "active",
+                "last_updated_at": timestamp(self.keys.clock()),
+            }
+            create = item.get("create_default_provider", body.get("create_default_provider", True))
+            if item["enabled"] and not was_enabled and create:
+                slug = (
+                    item.get("default_provider_slug") or body.get("default_provider_slug") or record["slug"]
+                )
+                slug_where = (
+                    f"{where}.default_provider_slug"
+                    if "default_provider_slug" in item
+                    else "body.default_provider_slug"
+                )
+                self._require_free(workspace, slug, slug_where)
+                defaults.append((workspace, slug, slug_where))
+        changes: Record = {"workspaces": grants, "last_updated_at": timestamp(self.keys.clock())}
+        if "global_workspace_access" in body:
+            changes["global_workspace_access"] = body["global_workspace_access"]
+        self.store.update(record["organisation_id"], record["slug"], changes)
+        for workspace, slug, slug_where in defaults:
+            self._create_default_provider(record, workspace, slug, slug_where)
+        return {}
+
+    def enabled_for(self, workspace: Workspace, ref: str) -> Record:
+        """The integration `ref` (slug or id) if `workspace` may create providers on it; 404 if there
+        is none, 400 if it is not enabled for the workspace."""
+        record = self._find(workspace.organisation_id, ref)
+        if record is None:
+            raise NotFound("Integration not found", self.keys.not_found_status)
+        if not _usable_in(record, workspace):
+            raise ValidationFailed(
+                [Violation("body.integration_id", "names an integration not enabled for this workspace")]
+            )
+        return record
+
+    # -- helpers
+
+    def _create_default_provider(
+        self, integration: Record, workspace: Workspace, slug: str | None, where: str
+    ) -> None:
+        record = self.keys.new_record(
+            workspace,
+            name=integration["slug"],
+            provider=integration["ai_provider_id"],
+            note=DEFAULT_PROVIDER_NOTE,
+            masked_api_key=integration["masked_key"],
+            integration_id=integration["slug"],
+        )
+        self.keys.insert(workspace, record, slug or integration["slug"], where)
+
+    def _require_free(self, workspace: Workspace, slug: str, where: str) -> None:
+        if self.keys.store.get(workspace.namespace, slug) is not None:
+            raise ValidationFailed([Violation(where, "is already taken by a provider in that workspace")])
+
+    def _find(self, organisation: str, ref: str) -> Record | None:
+        record = self.store.get(organisation, ref)
+        if record is None:
+            _, records = self.store.page(organisation, 0, 2**31)
+            record = next((r for r in records if r["id"] == ref), None)
+        return record
+
+    def _visible(self, call: Call) -> Record:
+        """The integration of the path, if the caller may read it: a workspace key only those its
+        workspace may use."""
+        record = self._find(call.principal.organisation_id, call.slug)
+        pinned = _pinned(call)
+        if record is None or (pinned is not None and not _usable_in(record, pinned)):
+            raise NotFound("Integration not found", self.keys.not_found_status)
+        _require(call, record["type"])
+        return record
+
+    def _manageable(self, call: Call) -> Record:
+        """The integration of the path, if the caller may change it: a workspace key only its own
+        workspace's integrations."""
+        record = self._visible(call)
+        pinned = _pinned(call)
+        if pinned is not None and record["workspace_id"] != pinned.workspace_id:
+            raise Forbidden("A workspace API key can change only its own workspace's integrations")
+        return record
+
+    def _masked_configurations(self, configurations: dict[str, Any]) -> dict[str, Any]:
+        """Secret settings kept only masked, renamed `masked_<field>`; a secret document is dropped."""
+        masked: dict[str, Any] = {}
+        for name, value in configurations.items():
+            if name not in self.secret_fields:
+                masked[name] = value
+            elif isinstance(value, str):
+                masked[f"masked_{name}"] = mask_secret(value)
+        return masked
+
+
+def _require(call: Call, kind: str, action: str | None = None) -> None:
+    """The scope an integration of `kind` needs for this operation (`workspace_integrations.read`)."""
+    action = action or (call.request.operation.scope or ".read").rsplit(".", 1)[1]
+    AccessPolicy.require(call.principal, f"{kind}_integrations.{action}")
+
+
+def _pinned(call: Call) -> Workspace | None:
+    """The workspace of a workspace API key (one that cannot name another), else None."""
+    return None if call.principal.may_choose_workspace else call.principal.workspace
+
+
+def _usable_in(record: Record, workspace: Workspace) -> bool:
+    if record["type"] == "workspace":
+        return bool(record["workspace_id"] == workspace.workspace_id)
+    grant = record["workspaces"].get(workspace.workspace_id)
+    if grant is not None:
+        return bool(grant["enabled"])
+    return bool((record["global_workspace_access"] or {}).get("enabled"))
+
+
+def listed(record: Record) -> dict[str, Any]:
+    """An integration as `GET /integrations` lists it."""
+    return {
+        "id": record["id"],
+        "slug": record["slug"],
+        "name": record["name"],
+        "ai_provider_id": record["ai_provider_id"],
+        "organisation_id": record["organisation_id"],
+        "workspace_id": record["workspace_id"],
+        "type": record["type"],
+        "status": record["status"],
+        "description": record["description"],
+        "created_at": record["created_at"],
+        "last_updated_at": record["last_updated_at"],
+        "object": "integration",
+    }
+
+
+def detail(record: Record) -> dict[str, Any]:
+    """An integration as `GET /integrations/{slug}` answers it: secrets only masked."""
+    enabled = [grant for grant in record["workspaces"].values() if grant["enabled"]]
+    return {
+        **listed(record),
+        "masked_key": record["masked_key"],
+        "configurations": record["configurations"],
+        "global_workspace_access_settings": record["global_workspace_access"],
+        "allow_all_models": record["allow_all_models"],
+        "workspace_count": len(enabled),
+        "secret_mappings": record["secret_mappings"],
+        "pricing_adjustments": record["pricing_adjustments"],
+        "object": "integration",
+    }
+
+
+def _model_out(model: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "slug": model["slug"],
+        "name": model.get("name", model["slug"]),
+        "enabled": model["enabled"],
+        "is_custom": bool(model.get("is_custom", False)),
+        "is_finetune": bool(model.get("is_finetune", False)),
+        "base_model_slug": model.get("base_model_slug"),
+        "configurations": model.get("configurations"),
+        "pricing_config": model.get("pricing_config"),
+    }
