@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from contracts.ledger import Ledger, Observation, OwnKey
+from contracts.ledger import KEY_LISTS, KEY_RETRIEVES, Ledger, Observation, OwnKey
 from mockserver.contract.document import Contract
 from mockserver.contract.exchange import ContractChecker
 from mockserver.errors import error_code
@@ -84,7 +84,7 @@ def no_server_error(seen: Observation, ledger: Ledger) -> Iterable[str]:
 @check("masked_api_key_form", "masked_api_key is 2 characters, 5 asterisks, 3 characters")
 def masked_api_key_form(seen: Observation, ledger: Ledger) -> Iterable[str]:
     body = seen.json()
-    if seen.operation != "retrieveVirtualKey" or seen.exchange.status != 200 or not isinstance(body, dict):
+    if seen.operation not in KEY_RETRIEVES or seen.exchange.status != 200 or not isinstance(body, dict):
         return
     masked = body.get("masked_api_key")
     if masked is not None and not (isinstance(masked, str) and _MASK_FORM.match(masked)):
@@ -121,7 +121,7 @@ def invalid_request_rejected(seen: Observation, ledger: Ledger) -> Iterable[str]
 @check("created_key_retrievable", "a created key is retrievable", ordered=True)
 def created_key_retrievable(seen: Observation, ledger: Ledger) -> Iterable[str]:
     key = _own(seen, ledger)
-    if key and not key.deleted and seen.operation == "retrieveVirtualKey" and seen.exchange.status != 200:
+    if key and not key.deleted and seen.operation in KEY_RETRIEVES and seen.exchange.status != 200:
         yield f"retrieving a key the run created answered {seen.exchange.status}"
 
 
@@ -144,7 +144,9 @@ def failed_update_changes_nothing(seen: Observation, ledger: Ledger) -> Iterable
 @check("masked_key_matches", "masked_api_key matches the last key sent", ordered=True)
 def masked_key_matches(seen: Observation, ledger: Ledger) -> Iterable[str]:
     key, body = _own(seen, ledger), seen.json()
-    if key is not None and _retrieved(seen, key, body) and body.get("masked_api_key") != key.masked_api_key:
+    if key is None or key.from_integration or not _retrieved(seen, key, body):
+        return
+    if body.get("masked_api_key") != key.masked_api_key:
         yield "masked_api_key does not mask the last key sent"
 
 
@@ -158,7 +160,7 @@ def deleted_key_gone(seen: Observation, ledger: Ledger) -> Iterable[str]:
 @check("listed_with_total", "created keys appear in the list, with a consistent total", ordered=True)
 def listed_with_total(seen: Observation, ledger: Ledger) -> Iterable[str]:
     body = seen.json()
-    if seen.operation != "listVirtualKeys" or seen.exchange.status != 200 or not isinstance(body, dict):
+    if seen.operation not in KEY_LISTS or seen.exchange.status != 200 or not isinstance(body, dict):
         return
     items, total = body.get("data"), body.get("total")
     if not isinstance(items, list) or not isinstance(total, int):
@@ -197,11 +199,11 @@ def whole_list_problems(ledger: Ledger, api_key: str, slugs: list[str], totals: 
 
 @check("isolated_between_api_keys", "a key created with one API key is invisible to another", ordered=True)
 def isolated_between_api_keys(seen: Observation, ledger: Ledger) -> Iterable[str]:
-    key = ledger.own_key(seen.slug)
+    key = None if ledger.is_integration_operation(seen.operation) else ledger.own_key(seen.slug)
     if key and seen.api_key != key.api_key and not _is_not_found(seen):
         yield f"{seen.operation} of another API key's key answered {seen.exchange.status}"
     body = seen.json()
-    if seen.operation == "listVirtualKeys" and seen.exchange.status == 200 and isinstance(body, dict):
+    if seen.operation in KEY_LISTS and seen.exchange.status == 200 and isinstance(body, dict):
         data = body.get("data")
         items = data if isinstance(data, list) else []
         others = {k.slug for k in ledger.keys.values() if k.api_key != seen.api_key and not k.deleted}
@@ -219,6 +221,9 @@ def run_checks(seen: Observation, ledger: Ledger, *, ordered: bool) -> list[tupl
 
 
 def _own(seen: Observation, ledger: Ledger) -> OwnKey | None:
+    """The key (or provider) of `seen`, if the run created it with the same API key."""
+    if ledger.is_integration_operation(seen.operation):
+        return None
     key = ledger.own_key(seen.slug)
     return key if key and key.api_key == seen.api_key else None
 
@@ -227,7 +232,7 @@ def _retrieved(seen: Observation, key: OwnKey | None, body: Any) -> bool:
     return (
         key is not None
         and not key.deleted
-        and seen.operation == "retrieveVirtualKey"
+        and seen.operation in KEY_RETRIEVES
         and seen.exchange.status == 200
         and isinstance(body, dict)
     )

@@ -92,11 +92,26 @@ def make_safe(run: VerifyRun, case: Any) -> None:
         parameters["slug"] = ledger.absent_slug
         case.path_parameters = parameters
         run.redirected_case_ids.add(case.id)
-    if operation in ("createVirtualKey", "updateVirtualKey") and isinstance(case.body, dict):
+    if operation in WRITES_WITH_BODIES and isinstance(case.body, dict):
         own = ledger.own_key((case.path_parameters or {}).get("slug"))
         kept = safe_body(run, operation, case.body, own.provider if own else None)
         case.body.clear()
         case.body.update(kept)
+
+
+WRITES_WITH_BODIES = frozenset(
+    {
+        "createVirtualKey",
+        "updateVirtualKey",
+        "createProvider",
+        "updateProvider",
+        "createIntegration",
+        "updateIntegration",
+        "updateIntegrationWorkspaces",
+        "updateIntegrationModels",
+    }
+)
+"""Writes whose bodies are made safe: names prefixed, slugs the run's, secrets canaries, no side effects."""
 
 
 def safe_body(
@@ -109,18 +124,41 @@ def safe_body(
     """
     ledger = run.ledger
     body = {name: value for name, value in body.items() if name != "workspace_id"}  # stay in own workspace
-    for name in run.contract.secret_fields & set(body):
-        if isinstance(body[name], str) and body[name]:
-            body[name] = ledger.canary()
-        elif isinstance(body[name], dict):
-            body[name] = {"type": "service_account", "private_key": ledger.canary()}
+    body = _canaries(run, body)
     given = body.get("name")
-    if (
-        operation == "createVirtualKey"
-        and isinstance(given, str)
-        and not given.startswith(ledger.name_prefix)
-    ):
+    if operation.startswith("create") and isinstance(given, str) and not given.startswith(ledger.name_prefix):
         body["name"] = (ledger.name_prefix + given)[:_NAME_LIMIT]  # a retried request keeps one prefix
+    own_slug = isinstance(body.get("slug"), str) and body["slug"].startswith(
+        f"contracts-verify-{ledger.run_id}-"
+    )
+    if operation in ("createProvider", "createIntegration") and "slug" in body and not own_slug:
+        body["slug"] = ledger.own_slug("slug")
+    if operation in ("createIntegration", "updateIntegrationWorkspaces"):
+        # A default provider would be a key the run did not ask for, in a workspace it may not own.
+        body.pop("default_provider_slug", None)
+        body["create_default_provider"] = False
+        for grant in body.get("workspaces") or []:
+            if isinstance(grant, dict):
+                grant.pop("default_provider_slug", None)
+                grant["create_default_provider"] = False
     if operation == "updateVirtualKey" and provider != "azure-openai":
         body.pop("deploymentConfig", None)
     return keep_service_rules(body) if keep_rules else body
+
+
+def _canaries(run: VerifyRun, value: Any) -> Any:
+    """`value` with every secret field, at any depth, replaced by a fresh canary."""
+    if isinstance(value, list):
+        return [_canaries(run, item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    replaced = {}
+    for name, inner in value.items():
+        if name in run.contract.secret_fields and isinstance(inner, str) and inner:
+            inner = run.ledger.canary()
+        elif name in run.contract.secret_fields and isinstance(inner, dict):
+            inner = {"type": "service_account", "private_key": run.ledger.canary()}
+        else:
+            inner = _canaries(run, inner)
+        replaced[name] = inner
+    return replaced

@@ -27,11 +27,33 @@ ROLES = {
 }
 """What each virtual-keys operation does, by method and path: the names the run's checks speak of,
 whatever a contract calls the operation (Portkey's published spec gives none)."""
+CATALOG_ROLES = {
+    ("get", "/providers"): "listProviders",
+    ("post", "/providers"): "createProvider",
+    ("get", "/providers/{slug}"): "retrieveProvider",
+    ("put", "/providers/{slug}"): "updateProvider",
+    ("delete", "/providers/{slug}"): "deleteProvider",
+    ("get", "/integrations"): "listIntegrations",
+    ("post", "/integrations"): "createIntegration",
+    ("get", "/integrations/{slug}"): "retrieveIntegration",
+    ("put", "/integrations/{slug}"): "updateIntegration",
+    ("delete", "/integrations/{slug}"): "deleteIntegration",
+    ("get", "/integrations/{slug}/models"): "listIntegrationModels",
+    ("put", "/integrations/{slug}/models"): "updateIntegrationModels",
+    ("delete", "/integrations/{slug}/models"): "deleteIntegrationModels",
+    ("get", "/integrations/{slug}/workspaces"): "listIntegrationWorkspaces",
+    ("put", "/integrations/{slug}/workspaces"): "updateIntegrationWorkspaces",
+}
+"""The Model Catalog's operations, tested when a contract has them (Portkey's published spec does)."""
+INTEGRATION_ROLES = frozenset(
+    role for (_, path), role in CATALOG_ROLES.items() if path.startswith("/integrations")
+)
 
 
 def role_of(operation: Operation) -> str | None:
     """`createVirtualKey` for the operation that creates a key, in any contract; None for others."""
-    return ROLES.get((operation.method, re.sub(r"\{[^}/]+\}", "{slug}", operation.template)))
+    shape = (operation.method, re.sub(r"\{[^}/]+\}", "{slug}", operation.template))
+    return ROLES.get(shape) or CATALOG_ROLES.get(shape)
 
 
 @dataclass(frozen=True)
@@ -66,8 +88,27 @@ class OwnKey:
     note: Any
     masked_api_key: str | None
     deleted: bool = False
+    from_integration: bool = False
+    """Created through `/providers`: its masked secret is its integration's, not one the run sent."""
     last_write: str = "create"
     """`create`, `update` or `failed update`: what the next retrieve should reflect."""
+
+
+KEY_CREATES = frozenset({"createVirtualKey", "createProvider"})
+"""Operations that create a virtual-key record (a provider is one, reached by the same slug)."""
+KEY_UPDATES = frozenset({"updateVirtualKey", "updateProvider"})
+KEY_DELETES = frozenset({"deleteVirtualKey", "deleteProvider"})
+KEY_RETRIEVES = frozenset({"retrieveVirtualKey", "retrieveProvider"})
+KEY_LISTS = frozenset({"listVirtualKeys", "listProviders"})
+
+
+@dataclass
+class OwnIntegration:
+    """An integration this run created; deleting it also drops every grant the run gave it."""
+
+    slug: str
+    api_key: str | None
+    deleted: bool = False
 
 
 @dataclass
@@ -79,6 +120,7 @@ class Ledger:
     seed: int | None = None
     run_id: str = ""
     keys: dict[str, OwnKey] = field(default_factory=dict)
+    integrations: dict[str, OwnIntegration] = field(default_factory=dict)
     canaries: set[str] = field(default_factory=set)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _random: random.Random = field(init=False)
@@ -86,6 +128,10 @@ class Ledger:
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed) if self.seed is not None else random.SystemRandom()
         self.run_id = self.run_id or f"{self._random.getrandbits(24):06x}"
+
+    def own_slug(self, what: str) -> str:
+        """A slug for something the run creates, named with the run id (`^[a-zA-Z0-9_-]+$`)."""
+        return f"contracts-verify-{self.run_id}-{what}-{self._random.getrandbits(24):06x}"
 
     @property
     def name_prefix(self) -> str:
@@ -110,8 +156,18 @@ class Ledger:
         return value
 
     def owns(self, slug: Any) -> bool:
+        """Whether the run created a key, provider or integration with this slug."""
         with self._lock:
-            return isinstance(slug, str) and slug in self.keys
+            return isinstance(slug, str) and (slug in self.keys or slug in self.integrations)
+
+    def alive_integrations(self) -> list[OwnIntegration]:
+        with self._lock:
+            return [own for own in self.integrations.values() if not own.deleted]
+
+    @staticmethod
+    def is_integration_operation(role: str | None) -> bool:
+        """Whether the operation acts on an integration (its slug names an integration, not a key)."""
+        return role in INTEGRATION_ROLES
 
     def own_key(self, slug: Any) -> OwnKey | None:
         with self._lock:
@@ -133,7 +189,17 @@ class Ledger:
         exchange, status = seen.exchange, seen.exchange.status
         body = _json_object(exchange.request_body)
         with self._lock:
-            if seen.operation == "createVirtualKey" and 200 <= status < 300:
+            if seen.operation == "createIntegration" and 200 <= status < 300:
+                slug = _created_slug(seen.json())
+                if slug:
+                    self.integrations[slug] = OwnIntegration(slug, seen.api_key)
+                return
+            if self.is_integration_operation(seen.operation):
+                own = self.integrations.get(seen.slug or "")
+                if own and seen.operation == "deleteIntegration" and 200 <= status < 300:
+                    own.deleted = True
+                return
+            if seen.operation in KEY_CREATES and 200 <= status < 300:
                 slug = _created_slug(seen.json())
                 if slug:
                     self.keys[slug] = OwnKey(
@@ -143,12 +209,13 @@ class Ledger:
                         name=body.get("name"),
                         note=body.get("note"),
                         masked_api_key=_masked(body.get("key")),
+                        from_integration=seen.operation == "createProvider",
                     )
                 return
             key = self.keys.get(seen.slug or "")
             if key is None or key.deleted or seen.api_key != key.api_key:
                 return
-            if seen.operation == "updateVirtualKey":
+            if seen.operation in KEY_UPDATES:
                 if 200 <= status < 300:
                     key.last_write = "update"
                     key.name = body.get("name", key.name)
@@ -157,7 +224,7 @@ class Ledger:
                         key.masked_api_key = _masked(body["key"])
                 elif 400 <= status < 500 and status != 404:
                     key.last_write = "failed update"
-            elif seen.operation == "deleteVirtualKey" and 200 <= status < 300:
+            elif seen.operation in KEY_DELETES and 200 <= status < 300:
                 key.deleted = True
 
     def classify(self, method: str, path: str) -> tuple[str | None, str | None]:
@@ -166,9 +233,7 @@ class Ledger:
         operation = self.contract.operation_for(method, path)
         if operation is None:
             return None, None
-        slug = None
-        if operation.path.endswith("}"):
-            slug = path.rsplit("/", 1)[-1]
+        slug = (operation.path_params(path) or {}).get("slug")
         return role_of(operation), slug
 
 

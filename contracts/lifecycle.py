@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from contracts import strategies
 from contracts.guard import safe_body
-from contracts.ledger import Observation
+from contracts.ledger import Observation, role_of
 from contracts.verify_run import VerifyRun
 from mockserver.contract.exchange import Exchange
 
@@ -183,6 +183,64 @@ def run_lifecycle(
         _progress(out, f"invalid create: {kind}")
         body = safe_body(run, "createVirtualKey", bodies[kind], keep_rules=False)
         client.send("POST", "/virtual-keys", api_key, body, intent="invalid")
+    if any(role_of(operation) == "createIntegration" for operation in run.contract.operations.values()):
+        _progress(out, "model catalog: integration, grant, provider through both paths")
+        _catalog_lifecycle(run, client, api_key, catalog_plan(run.result.seed))
+
+
+@cache
+def catalog_plan(seed: int | None) -> tuple[Any, Any]:
+    """An integration body (OpenAI: it needs no settings a staging service could act on) and a
+    provider body, drawn under the run's seed."""
+    return draw(st.tuples(strategies.integration_bodies("openai"), strategies.provider_bodies()), seed)
+
+
+def _catalog_lifecycle(run: VerifyRun, client: Client, api_key: str, plan: tuple[Any, Any]) -> None:
+    """integration -> grant -> provider -> retrieve through `/providers` and `/virtual-keys` ->
+    update -> delete -> revoke -> delete. Everything is named with the run id; the grant is revoked
+    and the integration deleted here, and again by the clean-up if the run stops half-way."""
+    ledger = run.ledger
+    integration_body, provider_body = copy.deepcopy(plan)
+    integration_body["slug"] = ledger.own_slug("integration")
+    integration_body["key"] = "replaced by a canary"
+    integration_body = safe_body(run, "createIntegration", integration_body)
+    created = client.send("POST", "/integrations", api_key, integration_body, intent="valid").json()
+    if not isinstance(created, dict) or not isinstance(created.get("slug"), str):
+        return
+    integration = f"/integrations/{created['slug']}"
+    client.send("GET", integration, api_key)
+    client.send("GET", "/integrations", api_key)
+    grant = {"global_workspace_access": {"enabled": True}}
+    client.send(
+        "PUT",
+        f"{integration}/workspaces",
+        api_key,
+        safe_body(run, "updateIntegrationWorkspaces", grant),
+        intent="valid",
+    )
+    provider_body |= {"integration_id": created["slug"], "slug": ledger.own_slug("provider")}
+    provider_body = safe_body(run, "createProvider", provider_body)
+    made = client.send("POST", "/providers", api_key, provider_body, intent="valid").json()
+    if isinstance(made, dict) and isinstance(made.get("slug"), str):
+        provider = f"/providers/{made['slug']}"
+        client.send("GET", provider, api_key)
+        client.send("GET", f"/virtual-keys/{made['slug']}", api_key)
+        client.send("GET", "/providers", api_key)
+        update = {"name": f"{ledger.name_prefix}updated", "note": "updated by contracts verify"}
+        client.send("PUT", provider, api_key, update, intent="valid")
+        client.send("GET", f"/virtual-keys/{made['slug']}", api_key)
+        client.send("DELETE", provider, api_key, intent="valid")
+        client.send("GET", provider, api_key)
+    revoke = {"global_workspace_access": {"enabled": False}}
+    client.send(
+        "PUT",
+        f"{integration}/workspaces",
+        api_key,
+        safe_body(run, "updateIntegrationWorkspaces", revoke),
+        intent="valid",
+    )
+    client.send("DELETE", integration, api_key, intent="valid")
+    client.send("GET", integration, api_key)
 
 
 def list_every_page(client: Client, api_key: str) -> None:

@@ -1,4 +1,4 @@
-"""Hypothesis strategies for virtual-key request bodies, derived from the contract.
+"""Hypothesis strategies for virtual-key, integration and provider request bodies, from the contract.
 
 Each provider case is one `anyOf` branch of the contract's create schema, found by its title.
 Schemathesis generates from that branch alone, so field names, types and enums are read from
@@ -10,6 +10,9 @@ Schemathesis generates from that branch alone, so field names, types and enums a
 
     @given(strategies.create_bodies("azure-entra"))
     def test_my_client_stores_entra_keys(body): ...
+
+    @given(strategies.integration_bodies("bedrock"), strategies.provider_bodies())
+    def test_my_client_provisions_bedrock(integration, provider): ...
 """
 
 from __future__ import annotations
@@ -87,6 +90,21 @@ PROVIDER_CASES: dict[str, ProviderCase] = {
     "workers-ai": ProviderCase("workers-ai"),
     "oracle": ProviderCase("oracle with an API signing key", extras=("oracleCompartmentId", "oracleVersion")),
 }
+
+INTEGRATION_SCHEMA = "CreateIntegrationRequest"
+PROVIDER_SCHEMA = "CreateProviderRequest"
+INTEGRATION_CASES: dict[str, tuple[str, str]] = {
+    "openai": ("any other provider", "openai"),
+    "anthropic": ("any other provider", "anthropic"),
+    "azure-openai": ("azure-openai", "azure-openai"),
+    "azure-ai": ("azure-ai", "azure-ai"),
+    "bedrock": ("bedrock or sagemaker", "bedrock"),
+    "sagemaker": ("bedrock or sagemaker", "sagemaker"),
+    "vertex-ai": ("vertex-ai", "vertex-ai"),
+    "workers-ai": ("workers-ai", "workers-ai"),
+    "cortex": ("cortex", "cortex"),
+}
+"""Integration cases: the `title` of the create schema's `anyOf` branch, and the `ai_provider_id`."""
 
 INVALID_CREATE_KINDS = ("missing-required", "wrong-type", "provider-rule", "limits-inconsistent")
 INVALID_UPDATE_KINDS = ("wrong-type", "limits-inconsistent")
@@ -166,6 +184,22 @@ def invalid_update_bodies(kind: str | None = None) -> st.SearchStrategy[dict[str
     raise ValueError(f"unknown kind {kind!r}; known: {', '.join(INVALID_UPDATE_KINDS)}")
 
 
+def integration_bodies(provider: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid integration create bodies for one `ai_provider_id` (see `INTEGRATION_CASES`), with the
+    `configurations` that provider requires; no `workspace_id`, so they stay where the caller is."""
+    if provider is None:
+        return st.sampled_from(sorted(INTEGRATION_CASES)).flatmap(integration_bodies)
+    if provider not in INTEGRATION_CASES:
+        raise ValueError(f"unknown integration case {provider!r}; known: {', '.join(INTEGRATION_CASES)}")
+    return _catalog_strategy(INTEGRATION_SCHEMA, "/integrations", provider).map(keep_service_rules)
+
+
+def provider_bodies() -> st.SearchStrategy[dict[str, Any]]:
+    """Valid provider create bodies (`integration_id` is any string: set it to your integration's
+    slug); no `workspace_id`. `rate_limits` comes as an array or as the one object clients send."""
+    return _catalog_strategy(PROVIDER_SCHEMA, "/providers", None).map(keep_service_rules)
+
+
 def keep_service_rules(body: dict[str, Any]) -> dict[str, Any]:
     """`body` repaired to keep the rules the contract states in prose only.
 
@@ -228,6 +262,26 @@ def _body_strategy(schema_name: str, path: str, method: str, variant: Any) -> st
     operation = schemathesis.openapi.from_dict(document)[path][method]
     fixed = {"slug": "any-slug"} if "{slug}" in path else None
     return operation.as_strategy(path_parameters=fixed).map(lambda case: case.body)
+
+
+@cache
+def _catalog_strategy(schema_name: str, path: str, case: str | None) -> st.SearchStrategy[Any]:
+    """Schemathesis's positive generation for a Model Catalog create, narrowed to one case."""
+    document = copy.deepcopy(_contract().document)
+    schema = document["components"]["schemas"][schema_name]
+    schema["properties"].pop("workspace_id", None)
+    if case is not None:
+        title, provider = INTEGRATION_CASES[case]
+        branch = next(b for b in schema.pop("anyOf") if b.get("title") == title)
+        schema["properties"]["ai_provider_id"] = {"const": provider}
+        narrowed = branch.get("properties", {}).get("configurations")
+        if narrowed is not None:
+            schema["properties"]["configurations"] = {
+                "allOf": [schema["properties"]["configurations"], narrowed]
+            }
+            schema["required"] = sorted(set(schema["required"]) | {"configurations"})
+    operation = schemathesis.openapi.from_dict(document)[path]["POST"]
+    return operation.as_strategy().map(lambda generated: generated.body)
 
 
 def _case_schema(create: dict[str, Any], case: ProviderCase) -> dict[str, Any]:

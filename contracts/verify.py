@@ -272,7 +272,13 @@ def _note_once(run: VerifyRun, note: str) -> None:
 
 
 def _clean_up(run: VerifyRun, client: Client, out: TextIO) -> None:
-    """Delete every key the run created and did not delete, with the API key that created it."""
+    """Delete every key (and provider) the run created and did not delete, with the API key that
+    created it, then every integration."""
+    _clean_up_keys(run, client, out)
+    _clean_up_integrations(run, client, out)
+
+
+def _clean_up_keys(run: VerifyRun, client: Client, out: TextIO) -> None:
     alive = run.ledger.alive()
     if not alive:
         return
@@ -288,3 +294,22 @@ def _clean_up(run: VerifyRun, client: Client, out: TextIO) -> None:
     print(f"clean-up: deleted {len(alive) - len(left)} key(s) the run created", file=out, flush=True)
     if left:
         run.result.notes.append(f"clean-up could not delete {len(left)} key(s): {', '.join(left)}")
+
+
+def _clean_up_integrations(run: VerifyRun, client: Client, out: TextIO) -> None:
+    """Delete every integration the run created (with it go the grants the run gave it)."""
+    alive = run.ledger.alive_integrations()
+    if not alive:
+        return
+    left = []
+    for own in alive:
+        try:
+            response = client.raw("DELETE", f"/integrations/{own.slug}", own.api_key)
+        except httpx.TransportError:
+            left.append(own.slug)
+            continue
+        if response.status_code not in (200, 204, 404):
+            left.append(own.slug)
+    print(f"clean-up: deleted {len(alive) - len(left)} integration(s) the run created", file=out, flush=True)
+    if left:
+        run.result.notes.append(f"clean-up could not delete {len(left)} integration(s): {', '.join(left)}")

@@ -35,8 +35,9 @@ class ContractNotForVerify(Exception):
 
 
 def virtual_keys_contract(contract: Contract) -> Contract:
-    """`contract` cut down to the virtual-keys operations `verify` tests (a vendor's whole API
-    document is mostly other APIs); `ContractNotForVerify` if one of the five is missing."""
+    """`contract` cut down to the operations `verify` tests: the five of virtual keys, and the Model
+    Catalog's (providers, integrations) that it has (a vendor's whole API document is mostly other
+    APIs); `ContractNotForVerify` if one of the five is missing."""
     found = {role_of(op): op.operation_id for op in contract.operations.values() if role_of(op)}
     missing = [f"{method.upper()} {path}" for (method, path), role in ROLES.items() if role not in found]
     if missing:

@@ -132,3 +132,21 @@ def test_a_missing_source_is_bad_usage():
     with pytest.raises(SystemExit) as exit_:
         main(["check-traffic"])
     assert exit_.value.code == 2
+
+
+def test_model_catalog_traffic_is_judged_with_its_warnings_and_no_secret(portkey_mock, capsys):
+    client = Portkey(api_key=portkey_mock.api_key, base_url=portkey_mock.base_url)
+    secret = "sk-traffic-000000000wxyz"
+    client.integrations.create(name="t", ai_provider_id="openai", key=secret, slug="t-int")
+    client.integrations.workspaces.update(
+        slug="t-int", workspaces=[{"id": "ws-t", "enabled": True}], override_existing_workspaces_access=False
+    )
+    rate_limit = {"type": "requests", "unit": "rpm", "value": 5}
+    client.providers.create(name="t", integration_id="t-int", workspace_id="ws-t", rate_limits=rate_limit)
+
+    assert main(["check-traffic", portkey_mock.base_url]) == 0
+    out = capsys.readouterr().out
+    for operation in ("createIntegration", "updateIntegrationWorkspaces", "createProvider"):
+        assert operation in out
+    assert "body.override_existing_workspaces_access" in out and "body.rate_limits" in out
+    assert secret not in out

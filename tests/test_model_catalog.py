@@ -256,6 +256,7 @@ def test_the_model_allow_list(api: Api):
         ("my-other", False, True),
     ]
     error_of(api.call("DELETE", f"/v1/integrations/{slug}/models?slugs=gpt-4o"), 400, "AB01")
+    error_of(api.call("DELETE", f"/v1/integrations/{slug}/models?slugs=no-such-model"), 404, "AB08")
     error_of(api.call("DELETE", f"/v1/integrations/{slug}/models"), 400, "AB01")
     assert api.call("DELETE", f"/v1/integrations/{slug}/models?slugs=my-ft").status_code == 200
     assert (
@@ -362,3 +363,13 @@ def test_a_keys_file_with_an_unknown_scope_is_refused(tmp_path):
     path.write_text("api_keys:\n  - {key: k, scopes: [integrations.read]}\n")
     with pytest.raises(ValueError, match="unknown scopes"):
         make_api(keys_path=path)
+
+
+def test_a_fault_replaces_a_catalog_operation_and_changes_nothing(api: Api):
+    slug = integration(api)
+    grant(api, slug, "ws-a", create_default_provider=False)
+    plan = {"rules": [{"operation": "createProvider", "status": 503}]}
+    assert api.client.put("/__mock/faults", json=plan).status_code == 200
+    error_of(provider(api, "ws-a", integration_id=slug), 503, "AB04")
+    assert api.call("GET", "/v1/providers?workspace_id=ws-a").json["total"] == 0
+    assert [e["operation"] for e in journal(api)][-2:] == ["createProvider", "listProviders"]

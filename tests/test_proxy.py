@@ -155,3 +155,16 @@ def test_an_upstream_that_never_answers_gets_504_after_the_timeout():
 def test_the_proxy_command_refuses_a_bad_upstream(capsys):
     assert mockserver_main(["proxy", "--upstream", "staging.example/v1", "--port", "0"]) == 2
     assert "--upstream must be an http:// or https:// URL" in capsys.readouterr().err
+
+
+def test_model_catalog_traffic_passes_through_and_both_sides_conform(proxied):
+    client = Portkey(api_key=proxied.api_key, base_url=proxied.base_url)
+    secret = "sk-proxy-catalog-0000wxyz"
+    client.integrations.create(name="p", ai_provider_id="openai", key=secret, slug="proxied-int")
+    client.integrations.workspaces.update(slug="proxied-int", workspaces=[{"id": "ws-p", "enabled": True}])
+    made = client.providers.create(name="p", integration_id="proxied-int", workspace_id="ws-p")
+    assert client.providers.retrieve(slug=made.slug, workspace_id="ws-p").integration_id == "proxied-int"
+    assert client.integrations.retrieve(slug="proxied-int").masked_key == "sk*****xyz"
+    proxied.assert_all_requests_conform()
+    proxied.assert_all_responses_conform()
+    assert secret not in json.dumps(proxied.journal)

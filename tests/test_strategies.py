@@ -104,3 +104,50 @@ def test_unknown_case_or_kind_is_refused_by_name():
         strategies.create_bodies("azure")
     with pytest.raises(ValueError, match="wrong-type"):
         strategies.invalid_create_bodies("typo")
+
+
+@pytest.mark.parametrize("case", sorted(strategies.INTEGRATION_CASES))
+def test_each_integration_case_gives_bodies_the_service_stores_masked(client, case):
+    headers = {"x-portkey-api-key": "pk-strategies-catalog"}
+
+    @FEW
+    @given(strategies.integration_bodies(case))
+    def stored(body):
+        body = {**body, "create_default_provider": False}
+        body.pop("slug", None)  # a drawn slug may repeat across examples; let the service make one
+        answer = client.post("/v1/integrations", json=body, headers=headers)
+        assert answer.status_code == 200, answer.json
+        got = client.get(f"/v1/integrations/{answer.json['slug']}", headers=headers).json
+        assert got["ai_provider_id"] == strategies.INTEGRATION_CASES[case][1]
+        for secret in ("aws_secret_access_key", "azure_entra_client_secret", "vertex_service_account_json"):
+            assert secret not in got["configurations"]
+
+    stored()
+
+
+def test_provider_bodies_create_providers_on_an_enabled_integration(client):
+    headers = {"x-portkey-api-key": "pk-strategies-providers"}
+    made = client.post("/v1/integrations", json={"name": "p", "ai_provider_id": "openai"}, headers=headers)
+    integration = made.json["slug"]
+    grant = {"global_workspace_access": {"enabled": True}}
+    assert (
+        client.put(f"/v1/integrations/{integration}/workspaces", json=grant, headers=headers).status_code
+        == 200
+    )
+
+    @FEW
+    @given(strategies.provider_bodies())
+    def created(body):
+        body = {**body, "integration_id": integration}
+        body.pop("slug", None)
+        answer = client.post("/v1/providers", json=body, headers=headers)
+        assert answer.status_code == 200, answer.json
+        got = client.get(f"/v1/providers/{answer.json['slug']}", headers=headers).json
+        assert isinstance(got["rate_limits"], list)  # an object sent is answered as an array
+
+    created()
+
+
+def test_an_unknown_integration_case_is_refused_by_name():
+    with pytest.raises(ValueError, match="unknown integration case 'openia'"):
+        strategies.integration_bodies("openia")

@@ -171,7 +171,10 @@ def test_only_keys_the_run_created_are_written_and_all_carry_the_run_prefix(conf
         )
         assert listed_slugs(server.base_url) == [bystander]
     assert result.exit_code == 0, output
-    sent = [sent_body(body) for method, *_, body in journal.entries if method == "POST"]
+    creates = ("/v1/virtual-keys", "/v1/providers", "/v1/integrations")
+    sent = [
+        sent_body(body) for method, path, _, body in journal.entries if method == "POST" and path in creates
+    ]
     created_names = [body.get("name") for body in sent if isinstance(body, dict)]  # negative cases: any bytes
     prefix = f"contracts-verify-{result.run_id} "
     assert created_names and all(name.startswith(prefix) for name in created_names if isinstance(name, str))
@@ -193,22 +196,27 @@ def test_max_requests_caps_what_the_service_receives(config):
     with serving(journal) as server:
         journal.entries.clear()
         _, output = run_verify(server.base_url, max_requests=40, seed=4, max_examples=5)
-    cleaned_up = int(re.search(r"clean-up: deleted (\d+) key", output).group(1))
+    cleaned_up = sum(int(n) for n in re.findall(r"clean-up: deleted (\d+) (?:key|integration)", output))
     assert len(journal.entries) - cleaned_up <= 40
     assert "stopped early: the request budget of 40 is spent" in output
 
 
 class RateLimitedEveryFifth(Journal):
-    """Answers every fifth request with 429 and `Retry-After: 0` instead of serving it.
+    """Answers every fifth request of a known API key with 429 and `Retry-After: 0` instead of
+    serving it; as at Portkey, a request without a known key is refused (401) before any rate limit.
 
     Its journal notes each request and whether it was refused: (method, path, query, body, limited).
     """
 
+    counted = 0  # requests of a known API key so far
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = io.BytesIO(raw)
+        known = environ.get("HTTP_X_PORTKEY_API_KEY") in (API_KEY, OTHER_API_KEY)
         with self._lock:
-            limited = len(self.entries) % 5 == 4
+            self.counted += known
+            limited = known and self.counted % 5 == 4
             seen = (environ["REQUEST_METHOD"], environ["PATH_INFO"], environ.get("QUERY_STRING", ""))
             self.entries.append((*seen, raw, limited))
         if not limited:
@@ -321,3 +329,21 @@ def test_ctrl_c_mid_run_still_deletes_every_key_created(config, monkeypatch):
         assert listed_slugs(server.base_url) == []
     assert result.interrupted and result.exit_code == 1
     assert "clean-up: deleted" in output and "interrupted" in output
+
+
+def test_the_lifecycle_drives_the_model_catalog_through_both_paths_and_leaves_nothing(config):
+    journal = Journal(create_app(config))
+    with serving(journal) as server:
+        result, output = run_verify(server.base_url, provider_cases=FEW_CASES, **FAST)
+        headers = {"x-portkey-api-key": API_KEY}
+        left = httpx.get(f"{server.base_url}/integrations", headers=headers).json()
+        assert (left["total"], listed_slugs(server.base_url)) == (0, [])
+    assert result.exit_code == 0, output
+    assert "model catalog: integration, grant, provider through both paths" in output
+    catalog = [(method, path) for method, path, _, _ in journal.entries if "contracts-verify" in path]
+    own = f"/v1/providers/contracts-verify-{result.run_id}-provider-"
+    provider = next(path.rsplit("/", 1)[1] for method, path in catalog if path.startswith(own))
+    assert ("GET", f"/v1/virtual-keys/{provider}") in catalog  # the same record through the other path
+    grants = [json.loads(body) for method, path, _, body in journal.entries if path.endswith("/workspaces")]
+    assert [g["global_workspace_access"]["enabled"] for g in grants][-1] is False  # revoked before delete
+    assert all(g["create_default_provider"] is False for g in grants)

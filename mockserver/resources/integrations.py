@@ -176,10 +176,14 @@ class Integrations:
             named, where = call.request.body["models"], "body.models"
         else:
             raise ValidationFailed([Violation("query.slugs", "is required (or a body naming the models)")])
-        custom = {m["slug"] for m in record["models"] if m.get("is_custom")}
-        if not named or not set(named) <= custom:
+        known = {m["slug"]: bool(m.get("is_custom")) for m in record["models"]}
+        if not named:
+            raise ValidationFailed([Violation(where, "names no model")])
+        if any(slug not in known for slug in named):
+            raise NotFound("Custom model not found", self.keys.not_found_status)
+        if not all(known[slug] for slug in named):
             raise ValidationFailed(
-                [Violation(where, "names a model that is not a custom model of this integration")]
+                [Violation(where, "names a built-in model; only custom models can be deleted")]
             )
         kept = [m for m in record["models"] if m["slug"] not in set(named)]
         self.store.update(record["organisation_id"], record["slug"], {"models": kept})
@@ -203,9 +207,7 @@ class Integrations:
         clash is found before anything changes."""
         record = self._manageable(call)
         if record["type"] == "workspace" and call.body.get("workspaces"):
-            raise ValidationFailed(
-                [Violation("body.workspaces", "cannot grant a workspace integration to workspaces")]
-            )
+            raise Forbidden("A workspace integration cannot be granted to other workspaces")
         body = call.body
         grants = {} if body.get("override_existing_workspace_access") else dict(record["workspaces"])
         defaults: list[tuple[Workspace, str | None, str]] = []
