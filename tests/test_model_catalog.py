@@ -373,3 +373,26 @@ def test_a_fault_replaces_a_catalog_operation_and_changes_nothing(api: Api):
     error_of(provider(api, "ws-a", integration_id=slug), 503, "AB04")
     assert api.call("GET", "/v1/providers?workspace_id=ws-a").json["total"] == 0
     assert [e["operation"] for e in journal(api)][-2:] == ["createProvider", "listProviders"]
+
+
+# --- a resource is declared: the handler table -----------------------------------------------------
+
+
+class _Declared:
+    def __init__(self, *operations: str) -> None:
+        self.operations = operations
+
+    def handlers(self) -> dict:
+        return {operation: (lambda call: {}) for operation in self.operations}
+
+
+def test_every_operation_needs_exactly_one_resource_to_serve_it(contract):
+    from mockserver.resources import handler_table
+
+    everything = _Declared(*contract.operations, "anOperationOfAnotherContract")
+    assert set(handler_table(contract, [everything])) == set(contract.operations)
+    missing = sorted(contract.operations)[0]
+    with pytest.raises(ValueError, match=f"cannot serve: \\['{missing}'\\]"):
+        handler_table(contract, [_Declared(*sorted(contract.operations)[1:])])
+    with pytest.raises(ValueError, match="two resources serve listProviders"):
+        handler_table(contract, [everything, _Declared("listProviders")])
