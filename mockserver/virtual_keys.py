@@ -16,7 +16,7 @@ from typing import Any
 
 from mockserver import responses
 from mockserver.access import Workspace
-from mockserver.errors import NotFound, ValidationFailed
+from mockserver.errors import ApiError, NotFound, ValidationFailed
 from mockserver.resources import Call, Handler
 from mockserver.state.records.base import Record, Store
 from mockserver.violations import Violation
@@ -151,15 +151,23 @@ class VirtualKeys:
         return record
 
     def insert(
-        self, workspace: Workspace, record: Record, slug: str | None = None, where: str = "body.slug"
+        self,
+        workspace: Workspace,
+        record: Record,
+        slug: str | None = None,
+        where: str = "body.slug",
+        taken_status: int = 400,
     ) -> Record:
-        """Store `record` under `slug`, or under a fresh slug from its name; 400 if `slug` is taken."""
+        """Store `record` under `slug`, or under a fresh slug from its name; `taken_status` (400, or
+        409 where a client chose the slug) if `slug` is taken."""
         for _ in range(8):
             record["slug"] = slug or slug_for(record["name"])
             if self.store.insert(workspace.namespace, record):
                 return record
             if slug:
                 break
+        if taken_status != 400:
+            raise ApiError.for_status(f"{where}: is already taken in this workspace", taken_status)
         raise ValidationFailed([Violation(where, "is already taken in this workspace")])
 
     def retrieve(self, workspace: Workspace, slug: str) -> Record:

@@ -109,7 +109,7 @@ def test_a_provider_slug_is_unique_in_its_workspace(api: Api):
     slug = integration(api)
     grant(api, slug, "ws-team", create_default_provider=False)
     provider(api, "ws-team", integration_id=slug, slug="taken")
-    message = error_of(provider(api, "ws-team", integration_id=slug, slug="taken"), 400, "AB01")
+    message = error_of(provider(api, "ws-team", integration_id=slug, slug="taken"), 409, "AB07")
     assert message == "body.slug: is already taken in this workspace"
 
 
@@ -149,7 +149,7 @@ def test_an_integration_slug_is_generated_or_refused_when_taken(api: Api):
     response = api.call(
         "POST", "/v1/integrations", json={"name": "x", "ai_provider_id": "openai", "slug": "mine"}
     )
-    assert error_of(response, 400, "AB01") == "body.slug: is already taken in this organisation"
+    assert error_of(response, 409, "AB07") == "body.slug: is already taken in this organisation"
 
 
 def test_provider_settings_the_contract_requires_are_enforced(api: Api):
@@ -256,7 +256,7 @@ def test_the_model_allow_list(api: Api):
         ("my-other", False, True),
     ]
     error_of(api.call("DELETE", f"/v1/integrations/{slug}/models?slugs=gpt-4o"), 400, "AB01")
-    error_of(api.call("DELETE", f"/v1/integrations/{slug}/models?slugs=no-such-model"), 404, "AB08")
+    assert api.call("DELETE", f"/v1/integrations/{slug}/models?slugs=no-such-model").status_code == 200
     error_of(api.call("DELETE", f"/v1/integrations/{slug}/models"), 400, "AB01")
     assert api.call("DELETE", f"/v1/integrations/{slug}/models?slugs=my-ft").status_code == 200
     assert (

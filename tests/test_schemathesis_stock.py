@@ -51,7 +51,9 @@ def test_stock_schemathesis_finds_no_failure(tmp_path: Path):
     finally:
         server.stop()
     assert result.returncode == 0, result.stdout[-4000:]
-    assert "No issues found" in result.stdout
+    assert "No issues found" in result.stdout or _only_workspace_heuristic(result.stdout), result.stdout[
+        -4000:
+    ]
     for phase in ("Examples", "Coverage", "Fuzzing", "Stateful"):
         assert f"✅ {phase}" in result.stdout
     generated = int(re.search(r"(\d+) generated", result.stdout).group(1))
@@ -130,3 +132,16 @@ def test_stock_schemathesis_with_portkeys_published_spec_finds_only_documented_d
             assert violation in DOCUMENTED_REFUSALS, (violation, result.stdout[-4000:])
     for problem in re.findall(r"^    (.+ is not of type .+)$", result.stdout, flags=re.MULTILINE):
         assert problem.startswith("null is not of type"), problem  # live retrieves answer null there
+
+
+def _only_workspace_heuristic(out: str) -> bool:
+    """The one warning is schemathesis's "Authentication failed" heuristic on
+    provider writes: it sends the workspace key a made-up `workspace_id`, and a workspace key naming
+    another workspace rightly answers 403 (docs/model-catalog.md, "Auth")."""
+    warned = re.findall(r"^  - (\w+ /\S+)$", out.split("WARNINGS", 1)[-1].split("SUMMARY", 1)[0], re.M)
+    return (
+        "1 warning in" in out
+        and "Authentication failed" in out
+        and bool(warned)
+        and all(" /providers/{slug}" in operation for operation in warned)
+    )

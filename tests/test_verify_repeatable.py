@@ -25,6 +25,7 @@ from tests.broken_services import rewriting
 API_KEY = "pk-repeat"
 _MADE_UP = [
     (re.compile(r"\d{4}-\d\d-\d\dT[0-9:.]+Z"), "<time>"),  # timestamps the service wrote
+    (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<id>"),  # ids it made up
     (re.compile(r"-[0-9a-f]{6}\b"), "-<slug>"),  # the random tail of a slug the service made up
 ]
 

@@ -152,7 +152,10 @@ class FastValidator:
         if compiled is None:
             return ["(not compiled: the reference judges this operation)"]
         if compiled.body is not None and body is not None:
-            found.update(location("body", error.instance_path) for error in compiled.body.iter_errors(body))
+            found.update(
+                location("body", _keys_as_named(body, error.instance_path))
+                for error in compiled.body.iter_errors(body)
+            )
         for parameter in compiled.parameters:
             raw = _raw_value(parameter, query, path_params, headers)
             missing = raw is None and parameter.required
@@ -231,6 +234,22 @@ class FastValidator:
         return jsonschema_rs.Draft202012Validator(
             {**schema, "components": self._components}, formats=_FORMATS, validate_formats=True
         )
+
+
+def _keys_as_named(instance: Any, path: list[Any]) -> list[Any]:
+    """`path` with each step into an object as its key (a string), even a key like `0`, which
+    jsonschema-rs reports as a number; steps into an array stay indexes."""
+    named: list[Any] = []
+    for part in path:
+        if isinstance(instance, dict):
+            part = str(part)
+            instance = instance.get(part)
+        elif isinstance(instance, list) and isinstance(part, int) and 0 <= part < len(instance):
+            instance = instance[part]
+        else:
+            instance = None
+        named.append(part)
+    return named
 
 
 def _decoded(parameter: Parameter, raw: str) -> Any:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mockserver.access import AccessPolicy, Workspace
-from mockserver.errors import Forbidden, NotFound, ValidationFailed
+from mockserver.errors import ApiError, Forbidden, NotFound, ValidationFailed
 from mockserver.resources import Call, Handler
 from mockserver.state.records.base import Record, Store
 from mockserver.violations import Violation
@@ -90,7 +90,7 @@ class Integrations:
             if self.store.insert(organisation, record):
                 break
             if slug:
-                raise ValidationFailed([Violation("body.slug", "is already taken in this organisation")])
+                raise ApiError.for_status("body.slug: is already taken in this organisation", 409)
         else:
             raise ValidationFailed([Violation("body.slug", "could not be generated; send one")])
         if workspace is not None and fields.get("create_default_provider", True):
@@ -165,7 +165,7 @@ class Integrations:
 
     def _delete_models(self, call: Call) -> Any:
         """Custom models named by `?slugs=a,b` (Portkey's spec) or a `{models: [...]}` body (its
-        Terraform provider); naming a model that is not a custom one is refused."""
+        Terraform provider); naming a built-in model is refused, an unknown one is nothing to do."""
         record = self._manageable(call)
         if "slugs" in call.request.query:
             named, where = (
@@ -179,9 +179,7 @@ class Integrations:
         known = {m["slug"]: bool(m.get("is_custom")) for m in record["models"]}
         if not named:
             raise ValidationFailed([Violation(where, "names no model")])
-        if any(slug not in known for slug in named):
-            raise NotFound("Custom model not found", self.keys.not_found_status)
-        if not all(known[slug] for slug in named):
+        if not all(known.get(slug, True) for slug in named):
             raise ValidationFailed(
                 [Violation(where, "names a built-in model; only custom models can be deleted")]
             )

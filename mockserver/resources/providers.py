@@ -64,7 +64,7 @@ class Providers:
             expires_at=fields.get("expires_at"),
             integration_id=integration["slug"],
         )
-        record = self.keys.insert(workspace, record, fields.get("slug"))
+        record = self.keys.insert(workspace, record, fields.get("slug"), taken_status=409)
         return {"id": record["id"], "slug": record["slug"]}
 
     def _retrieve(self, call: Call) -> Any:
