@@ -13,8 +13,8 @@ from flask import Flask, jsonify, request
 from mockserver import responses as wire
 from mockserver.access import AccessPolicy
 from mockserver.contract import Contract
+from mockserver.resources.virtual_keys import VirtualKeys
 from mockserver.state.records import MemoryStore
-from mockserver.virtual_keys import VirtualKeys
 
 SECRET_FIELDS = ("key", "azureEntraClientSecret", "awsSecretAccessKey", "vertexServiceAccountJson")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from mockserver.contract.document import Contract, Operation
 from mockserver.contract.exchange import Exchange
-from mockserver.virtual_keys import mask_secret
+from mockserver.resources.virtual_keys import mask_secret
 
 _REDACTED = "<secret>"
 ROLES = {

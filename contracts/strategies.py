@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from mockserver.contract.document import Contract
 from mockserver.contract.rules import rule_violations
 from mockserver.contract.validation import IncomingRequest, RequestValidator
-from mockserver.virtual_keys import TOP_LEVEL_FIELDS
+from mockserver.resources.virtual_keys import TOP_LEVEL_FIELDS
 
 CREATE_SCHEMA = "CreateVirtualKeyRequest"
 UPDATE_SCHEMA = "UpdateVirtualKeyRequest"

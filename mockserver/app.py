@@ -23,10 +23,10 @@ from mockserver.faults.connection import ConnectionFaults
 from mockserver.faults.plan import Faults
 from mockserver.resources.integrations import Integrations
 from mockserver.resources.providers import Providers
+from mockserver.resources.virtual_keys import VirtualKeys
 from mockserver.routes import api_blueprint
 from mockserver.state import State
 from mockserver.state.records import Store
-from mockserver.virtual_keys import VirtualKeys
 
 if TYPE_CHECKING:  # redis is imported only when a mock uses it (50 ms of start-up)
     from mockserver.state.outage import StoreWatch

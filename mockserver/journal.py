@@ -14,9 +14,9 @@ from typing import Any
 
 from mockserver.contract.document import snake_case
 from mockserver.contract.verdict import RequestVerdict
+from mockserver.resources.virtual_keys import MASK, mask_secret, timestamp
 from mockserver.state.journal import Entry
 from mockserver.violations import Violation
-from mockserver.virtual_keys import MASK, mask_secret, timestamp
 
 SECRET_HEADER_WORDS = frozenset({"key", "secret", "token", "authorization", "cookie", "password"})
 """A header with one of these words in its name is masked (`x-portkey-api-key`, `Authorization`)."""

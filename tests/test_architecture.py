@@ -16,7 +16,6 @@ LAYERS = [
     (
         "domain and API",
         [
-            "mockserver.virtual_keys",
             "mockserver.resources",
             "mockserver.access",
             "mockserver.responses",

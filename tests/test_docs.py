@@ -146,7 +146,7 @@ def test_every_source_path_and_module_the_docs_name_exists():
 
 
 def importable(dotted: str) -> bool:
-    """A module, or an attribute of one (`mockserver.virtual_keys.rule_violations`)."""
+    """A module, or an attribute of one (`mockserver.resources.virtual_keys.rule_violations`)."""
     parts = dotted.split(".")
     for cut in range(len(parts), 0, -1):
         try:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver.virtual_keys import mask_secret, slug_for, timestamp
+from mockserver.resources.virtual_keys import mask_secret, slug_for, timestamp
 
 
 @given(st.text(min_size=1, max_size=300))

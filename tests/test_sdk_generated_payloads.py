@@ -16,7 +16,7 @@ from portkey_ai import Portkey
 
 from contracts.strategies import PROVIDER_CASES, create_bodies, update_bodies
 from mockserver.contract.document import Contract
-from mockserver.virtual_keys import TOP_LEVEL_FIELDS
+from mockserver.resources.virtual_keys import TOP_LEVEL_FIELDS
 
 pytestmark = pytest.mark.slow  # hypothesis through the SDK against a served mock
 

@@ -12,8 +12,8 @@ from mockserver.access import AccessPolicy
 from mockserver.contract.validation import decode_json_object
 from mockserver.control.seeding import Seeder
 from mockserver.faults.plan import Faults
+from mockserver.resources.virtual_keys import VirtualKeys, mask_secret
 from mockserver.state.journal import Journal
-from mockserver.virtual_keys import VirtualKeys, mask_secret
 
 if TYPE_CHECKING:
     from mockserver.state.outage import StoreWatch

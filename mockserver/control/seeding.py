@@ -13,8 +13,8 @@ from mockserver.access import AccessPolicy
 from mockserver.contract.document import Contract
 from mockserver.contract.validation import IncomingRequest, RequestValidator
 from mockserver.errors import ValidationFailed
+from mockserver.resources.virtual_keys import VirtualKeys
 from mockserver.violations import Violation
-from mockserver.virtual_keys import VirtualKeys
 
 
 class Seeder:

@@ -15,9 +15,9 @@ from typing import Any
 from mockserver.access import AccessPolicy, Workspace
 from mockserver.errors import ApiError, Forbidden, NotFound, ValidationFailed
 from mockserver.resources import Call, Handler
+from mockserver.resources.virtual_keys import VirtualKeys, mask_secret, slug_for, timestamp
 from mockserver.state.records.base import Record, Store
 from mockserver.violations import Violation
-from mockserver.virtual_keys import VirtualKeys, mask_secret, slug_for, timestamp
 
 DEFAULT_PROVIDER_NOTE = "Created automatically on integration access grant"
 """The note Portkey gives a provider it creates on a grant (seen in live virtual-key lists)."""

@@ -12,7 +12,7 @@ from typing import Any
 from mockserver import responses
 from mockserver.resources import Call, Handler
 from mockserver.resources.integrations import Integrations
-from mockserver.virtual_keys import VirtualKeys
+from mockserver.resources.virtual_keys import VirtualKeys
 
 UPDATABLE = ("name", "note", "usage_limits", "rate_limits", "expires_at")
 
