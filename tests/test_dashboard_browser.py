@@ -25,6 +25,8 @@ from tests.conftest import unique_prefix
 from tests.served import ServedProcess
 from tests.tools import require_module, require_tool
 
+pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
+
 playwright = require_module("playwright.sync_api", install='pip install -e ".[test]"')
 expect = playwright.expect
 

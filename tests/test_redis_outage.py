@@ -20,6 +20,8 @@ from mockserver.config import MockConfig
 from mockserver.serving.ports import free_port
 from tests.conftest import unique_prefix
 
+pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
+
 PASSWORD = "outage-test-password-9f3"
 HEADERS = {"x-portkey-api-key": "pk-outage"}
 NEW_KEY = {"name": "outage key", "provider": "openai", "key": "sk-outage-0000000000wxyz"}

@@ -22,6 +22,8 @@ from mockserver import MockServer, create_app
 from mockserver.config import MockConfig
 from tests.broken_services import rewriting
 
+pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
+
 API_KEY = "pk-repeat"
 _MADE_UP = [
     (re.compile(r"\d{4}-\d\d-\d\dT[0-9:.]+Z"), "<time>"),  # timestamps the service wrote
