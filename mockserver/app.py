@@ -83,7 +83,7 @@ def create_app(
         control_blueprint(seeder, state.reset, faults, accepts_any_key=any_key, store=state.watch)
     )
     app.register_blueprint(journal_blueprint(state.journal))
-    app.register_blueprint(store_blueprint(keys, policy))
+    app.register_blueprint(store_blueprint(keys, policy, state.integrations))
     app.register_blueprint(dashboard_blueprint(contract.secret_fields, config.journal_limit))
     if config.control_token:
         require_control_token(app, config.control_token)

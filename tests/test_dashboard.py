@@ -85,6 +85,25 @@ def test_the_store_view_lists_keys_per_workspace_masked_with_hostile_values_as_d
     assert client.get("/__mock/store").json["workspaces"] == []
 
 
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_the_store_view_lists_integrations_per_organisation_masked(request, kind):
+    client = create_app(store_config(request, kind)).test_client()
+    created = client.post(
+        "/v1/integrations",
+        json={"name": HOSTILE, "ai_provider_id": "openai", "key": PROVIDER_SECRET},
+        headers={"x-portkey-api-key": API_KEY},
+    )
+    assert created.status_code == 200, created.json
+    answer = client.get("/__mock/store")
+    [organisation] = answer.json["organisations"]
+    [integration] = organisation["integrations"]
+    assert (organisation["total"], integration["name"]) == (1, HOSTILE)
+    assert integration["masked_key"] == "sk*****789"
+    assert PROVIDER_SECRET not in answer.get_data(as_text=True)
+    client.post("/__mock/reset")
+    assert client.get("/__mock/store").json["organisations"] == []
+
+
 def test_with_a_keys_file_the_store_names_each_workspaces_api_keys_masked(tmp_path):
     keys = tmp_path / "keys.json"
     keys.write_text(json.dumps({"api_keys": [{"key": API_KEY, "workspace_id": "ws-one"}]}))

@@ -329,3 +329,20 @@ def test_each_html_report_opens_and_shows_its_failures(watched: Watched, tmp_pat
     assert page.locator("article img, article svg, article b").count() == 0
     assert watched.dialogs == [] and watched.errors == []
     assert re.search(r"pk-dashboard", page.content()) is None
+
+
+def test_the_store_panel_shows_integrations_masked_with_hostile_values_as_text(
+    served: ServedProcess, watched: Watched
+):
+    headers = {"x-portkey-api-key": API_KEY}
+    body = {"name": HOSTILE_NAME, "ai_provider_id": "openai", "key": PROVIDER_SECRET}
+    assert httpx.post(f"{served.base_url}/integrations", json=body, headers=headers).status_code == 200
+    page = watched.page
+    page.goto(f"{served.root_url}/__mock/")
+    store = page.locator("#store-workspaces")
+    expect(store).to_contain_text("Integrations of organisation", timeout=LIVE_DEADLINE_MS)
+    expect(store).to_contain_text(HOSTILE_NAME)
+    expect(store).to_contain_text("sk*****789")
+    assert page.locator("#store img, #store script").count() == 0
+    assert PROVIDER_SECRET not in page.content()
+    assert (watched.errors, watched.dialogs) == ([], [])

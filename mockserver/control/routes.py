@@ -12,8 +12,10 @@ from mockserver.access import AccessPolicy
 from mockserver.contract.validation import decode_json_object
 from mockserver.control.seeding import Seeder
 from mockserver.faults.plan import Faults
+from mockserver.resources.integrations import detail as integration_detail
 from mockserver.resources.virtual_keys import VirtualKeys, mask_secret
 from mockserver.state.journal import Journal
+from mockserver.state.records.base import Store
 
 if TYPE_CHECKING:
     from mockserver.state.outage import StoreWatch
@@ -91,8 +93,9 @@ STORE_VIEW_LIMIT = 200
 """Keys shown per workspace by `GET /__mock/store`, newest first; the total is always given."""
 
 
-def store_blueprint(keys: VirtualKeys, policy: AccessPolicy) -> Blueprint:
-    """`GET /__mock/store`: the stored keys per workspace, as stored (secrets were masked on create)."""
+def store_blueprint(keys: VirtualKeys, policy: AccessPolicy, integrations: Store) -> Blueprint:
+    """`GET /__mock/store`: the stored keys (providers are the same records) per workspace, and the
+    integrations per organisation, as the API retrieves them (secrets only masked)."""
     blueprint = Blueprint("store", __name__, url_prefix="/__mock")
 
     @blueprint.get("/store")
@@ -113,6 +116,17 @@ def store_blueprint(keys: VirtualKeys, policy: AccessPolicy) -> Blueprint:
                     "virtual_keys": [{**record, "status": keys.status(record)} for record in records],
                 }
             )
-        return jsonify({"limit_per_workspace": STORE_VIEW_LIMIT, "workspaces": workspaces})
+        organisations = []
+        for organisation_id in sorted(integrations.namespaces()):
+            total, records = integrations.page(organisation_id, 0, STORE_VIEW_LIMIT)
+            shown = [integration_detail(record) for record in records]
+            organisations.append({"organisation_id": organisation_id, "total": total, "integrations": shown})
+        return jsonify(
+            {
+                "limit_per_workspace": STORE_VIEW_LIMIT,
+                "workspaces": workspaces,
+                "organisations": organisations,
+            }
+        )
 
     return blueprint

@@ -252,7 +252,39 @@ function renderStore(document_) {
     section.append(wrap);
     holder.append(section);
   }
-  $("store-empty").hidden = document_.workspaces.length > 0;
+  for (const organisation of document_.organisations || []) {
+    const section = el("section", undefined, "workspace");
+    section.append(el("h3", "Integrations of organisation " + organisation.organisation_id + " (" + organisation.total + ")"));
+    const wrap = el("div", undefined, "table-wrap");
+    const table = el("table");
+    const head = el("tr");
+    for (const name of ["Slug", "Name", "Provider", "Type", "Masked key", "Status", "Other fields"]) {
+      const cell = el("th", name);
+      cell.scope = "col";
+      head.append(cell);
+    }
+    table.append(el("thead"));
+    table.tHead.append(head);
+    const body = el("tbody");
+    for (const integration of organisation.integrations) {
+      const row = el("tr");
+      const rest = {
+        configurations: integration.configurations,
+        workspace_count: integration.workspace_count,
+        global_workspace_access_settings: integration.global_workspace_access_settings,
+        allow_all_models: integration.allow_all_models,
+      };
+      row.append(el("td", integration.slug), el("td", integration.name), el("td", integration.ai_provider_id));
+      row.append(el("td", integration.type), el("td", integration.masked_key), el("td", integration.status));
+      row.append(el("td", JSON.stringify(rest), "mono"));
+      body.append(row);
+    }
+    table.append(body);
+    wrap.append(table);
+    section.append(wrap);
+    holder.append(section);
+  }
+  $("store-empty").hidden = document_.workspaces.length + (document_.organisations || []).length > 0;
 }
 
 // -- faults --------------------------------------------------------------------------------------
