@@ -221,6 +221,29 @@ for (const id of ["filter-operation", "filter-status", "filter-verdict"]) {
 
 // -- store ---------------------------------------------------------------------------------------
 
+function storeTable(headings, rows) {
+  // A table of stored records: every cell is text (`el` sets textContent), never markup.
+  const wrap = el("div", undefined, "table-wrap");
+  const table = el("table");
+  const head = el("tr");
+  for (const name of headings) {
+    const cell = el("th", name);
+    cell.scope = "col";
+    head.append(cell);
+  }
+  table.append(el("thead"));
+  table.tHead.append(head);
+  const body = el("tbody");
+  for (const cells of rows) {
+    const row = el("tr");
+    cells.forEach((value, index) => row.append(el("td", value, index === cells.length - 1 ? "mono" : undefined)));
+    body.append(row);
+  }
+  table.append(body);
+  wrap.append(table);
+  return wrap;
+}
+
 function renderStore(document_) {
   const holder = $("store-workspaces");
   holder.replaceChildren();
@@ -229,59 +252,26 @@ function renderStore(document_) {
     const keys = workspace.api_keys.length ? " · API keys " + workspace.api_keys.join(", ") : "";
     section.append(el("h3", "Workspace " + workspace.workspace_name + " (" + workspace.total + " keys)"));
     section.append(el("p", "organisation " + workspace.organisation_id + " · workspace " + workspace.workspace_id + keys, "muted"));
-    const wrap = el("div", undefined, "table-wrap");
-    const table = el("table");
-    const head = el("tr");
-    for (const name of ["Slug", "Name", "Provider", "Masked key", "Status", "Note", "Other fields"]) {
-      const cell = el("th", name);
-      cell.scope = "col";
-      head.append(cell);
-    }
-    table.append(el("thead"));
-    table.tHead.append(head);
-    const body = el("tbody");
-    for (const key of workspace.virtual_keys) {
-      const row = el("tr");
-      const rest = { model_config: key.model_config, usage_limits: key.usage_limits, rate_limits: key.rate_limits, expires_at: key.expires_at };
-      row.append(el("td", key.slug), el("td", key.name), el("td", key.provider), el("td", key.masked_api_key));
-      row.append(el("td", key.status), el("td", key.note), el("td", JSON.stringify(rest), "mono"));
-      body.append(row);
-    }
-    table.append(body);
-    wrap.append(table);
-    section.append(wrap);
+    const rows = workspace.virtual_keys.map((key) => [
+      key.slug, key.name, key.provider, key.masked_api_key, key.status, key.note,
+      JSON.stringify({ model_config: key.model_config, usage_limits: key.usage_limits, rate_limits: key.rate_limits, expires_at: key.expires_at }),
+    ]);
+    section.append(storeTable(["Slug", "Name", "Provider", "Masked key", "Status", "Note", "Other fields"], rows));
     holder.append(section);
   }
   for (const organisation of document_.organisations || []) {
     const section = el("section", undefined, "workspace");
     section.append(el("h3", "Integrations of organisation " + organisation.organisation_id + " (" + organisation.total + ")"));
-    const wrap = el("div", undefined, "table-wrap");
-    const table = el("table");
-    const head = el("tr");
-    for (const name of ["Slug", "Name", "Provider", "Type", "Masked key", "Status", "Other fields"]) {
-      const cell = el("th", name);
-      cell.scope = "col";
-      head.append(cell);
-    }
-    table.append(el("thead"));
-    table.tHead.append(head);
-    const body = el("tbody");
-    for (const integration of organisation.integrations) {
-      const row = el("tr");
-      const rest = {
+    const rows = organisation.integrations.map((integration) => [
+      integration.slug, integration.name, integration.ai_provider_id, integration.type, integration.masked_key, integration.status,
+      JSON.stringify({
         configurations: integration.configurations,
         workspace_count: integration.workspace_count,
         global_workspace_access_settings: integration.global_workspace_access_settings,
         allow_all_models: integration.allow_all_models,
-      };
-      row.append(el("td", integration.slug), el("td", integration.name), el("td", integration.ai_provider_id));
-      row.append(el("td", integration.type), el("td", integration.masked_key), el("td", integration.status));
-      row.append(el("td", JSON.stringify(rest), "mono"));
-      body.append(row);
-    }
-    table.append(body);
-    wrap.append(table);
-    section.append(wrap);
+      }),
+    ]);
+    section.append(storeTable(["Slug", "Name", "Provider", "Type", "Masked key", "Status", "Other fields"], rows));
     holder.append(section);
   }
   $("store-empty").hidden = document_.workspaces.length + (document_.organisations || []).length > 0;
