@@ -210,14 +210,13 @@ def _catalog_lifecycle(run: VerifyRun, client: Client, api_key: str, plan: tuple
     integration = f"/integrations/{created['slug']}"
     client.send("GET", integration, api_key)
     client.send("GET", "/integrations", api_key)
-    grant = {"global_workspace_access": {"enabled": True}}
-    client.send(
-        "PUT",
-        f"{integration}/workspaces",
-        api_key,
-        safe_body(run, "updateIntegrationWorkspaces", grant),
-        intent="valid",
-    )
+
+    def grant_to_every_workspace(enabled: bool) -> None:
+        access = {"global_workspace_access": {"enabled": enabled}}
+        body = safe_body(run, "updateIntegrationWorkspaces", access)
+        client.send("PUT", f"{integration}/workspaces", api_key, body, intent="valid")
+
+    grant_to_every_workspace(True)
     provider_body |= {"integration_id": created["slug"], "slug": ledger.own_slug("provider")}
     provider_body = safe_body(run, "createProvider", provider_body)
     made = client.send("POST", "/providers", api_key, provider_body, intent="valid").json()
@@ -231,14 +230,7 @@ def _catalog_lifecycle(run: VerifyRun, client: Client, api_key: str, plan: tuple
         client.send("GET", f"/virtual-keys/{made['slug']}", api_key)
         client.send("DELETE", provider, api_key, intent="valid")
         client.send("GET", provider, api_key)
-    revoke = {"global_workspace_access": {"enabled": False}}
-    client.send(
-        "PUT",
-        f"{integration}/workspaces",
-        api_key,
-        safe_body(run, "updateIntegrationWorkspaces", revoke),
-        intent="valid",
-    )
+    grant_to_every_workspace(False)  # the grant is revoked before the integration goes
     client.send("DELETE", integration, api_key, intent="valid")
     client.send("GET", integration, api_key)
 

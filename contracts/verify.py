@@ -279,37 +279,36 @@ def _clean_up(run: VerifyRun, client: Client, out: TextIO) -> None:
 
 
 def _clean_up_keys(run: VerifyRun, client: Client, out: TextIO) -> None:
-    alive = run.ledger.alive()
-    if not alive:
-        return
-    left = []
-    for key in alive:
-        try:
-            response = client.raw("DELETE", f"/virtual-keys/{key.slug}", key.api_key)
-        except httpx.TransportError:
-            left.append(key.slug)
-            continue
-        if response.status_code not in (200, 204, 404):
-            left.append(key.slug)
-    print(f"clean-up: deleted {len(alive) - len(left)} key(s) the run created", file=out, flush=True)
-    if left:
-        run.result.notes.append(f"clean-up could not delete {len(left)} key(s): {', '.join(left)}")
+    owned = [(key.slug, key.api_key) for key in run.ledger.alive()]
+    _delete_each(run, client, out, "/virtual-keys", owned, "key(s)")
 
 
 def _clean_up_integrations(run: VerifyRun, client: Client, out: TextIO) -> None:
     """Delete every integration the run created (with it go the grants the run gave it)."""
-    alive = run.ledger.alive_integrations()
-    if not alive:
+    owned = [(own.slug, own.api_key) for own in run.ledger.alive_integrations()]
+    _delete_each(run, client, out, "/integrations", owned, "integration(s)")
+
+
+def _delete_each(
+    run: VerifyRun,
+    client: Client,
+    out: TextIO,
+    collection: str,
+    owned: list[tuple[str, str | None]],
+    noun: str,
+) -> None:
+    """DELETE each (slug, API key) under `collection`; say how many went, and note the ones that stayed."""
+    if not owned:
         return
     left = []
-    for own in alive:
+    for slug, api_key in owned:
         try:
-            response = client.raw("DELETE", f"/integrations/{own.slug}", own.api_key)
+            response = client.raw("DELETE", f"{collection}/{slug}", api_key)
         except httpx.TransportError:
-            left.append(own.slug)
+            left.append(slug)
             continue
         if response.status_code not in (200, 204, 404):
-            left.append(own.slug)
-    print(f"clean-up: deleted {len(alive) - len(left)} integration(s) the run created", file=out, flush=True)
+            left.append(slug)
+    print(f"clean-up: deleted {len(owned) - len(left)} {noun} the run created", file=out, flush=True)
     if left:
-        run.result.notes.append(f"clean-up could not delete {len(left)} integration(s): {', '.join(left)}")
+        run.result.notes.append(f"clean-up could not delete {len(left)} {noun}: {', '.join(left)}")
