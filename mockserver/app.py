@@ -24,7 +24,7 @@ from mockserver.faults.plan import Faults
 from mockserver.resources.integrations import Integrations
 from mockserver.resources.providers import Providers
 from mockserver.resources.virtual_keys import VirtualKeys
-from mockserver.routes import api_blueprint
+from mockserver.routes import ApiRoutes, Planes
 from mockserver.state import State
 from mockserver.state.records import Store
 
@@ -42,6 +42,9 @@ def create_app(
 ) -> Flask:
     """A mock of the virtual-keys, providers and integrations API; with no arguments, the project's
     contract and an empty store.
+
+    The Flask app serves the control plane; every other path goes to the API's own WSGI app
+    (`routes.ApiRoutes`), which the Flask app's `wsgi_app` hands requests to.
 
     With `config.store_url` set, records and faults live in Redis under `config.redis_prefix`;
     a `store` passed in replaces the records store either way. `rate_limit_clock` (seconds since
@@ -63,21 +66,20 @@ def create_app(
     resources = (keys, Providers(keys, integrations), integrations)
     seeder = Seeder(contract, validator, policy, keys)
 
+    api = ApiRoutes(
+        contract,
+        validator,
+        policy,
+        resources,
+        state.journal,
+        faults,
+        state.rides,
+        config.not_found_status,
+        state.watch,
+    )
     app = Flask("mockserver")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the service's field order
-    app.register_blueprint(
-        api_blueprint(
-            contract,
-            validator,
-            policy,
-            resources,
-            state.journal,
-            faults,
-            state.rides,
-            config.not_found_status,
-        )
-    )
     any_key = config.keys_path is None
     app.register_blueprint(
         control_blueprint(seeder, state.reset, faults, accepts_any_key=any_key, store=state.watch)
@@ -87,7 +89,7 @@ def create_app(
     app.register_blueprint(dashboard_blueprint(contract.secret_fields, config.journal_limit))
     if config.control_token:
         require_control_token(app, config.control_token)
-    app.wsgi_app = ConnectionFaults(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = ConnectionFaults(Planes(api, app.wsgi_app))  # type: ignore[method-assign]
     _register_error_handlers(app, config)
     if state.watch is not None:
         _register_outage_handlers(app, state.watch)

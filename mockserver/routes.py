@@ -1,186 +1,272 @@
-"""HTTP in and out for `/v1`: authenticate, validate against the contract, call the domain, answer.
+"""HTTP in and out for the API: route, judge, fault, authenticate, validate, call the domain, answer.
 
 Routes are derived from the contract's operations; each operationId's handler comes from the domain
-module of its resource (`mockserver.resources`).
+module of its resource (`mockserver.resources`). Every path outside the control plane (`/__mock/`)
+is served here, as a plain WSGI app on `mockserver.wsgi`, beside the Flask app that serves the
+control plane: Flask's request machinery was half of an API request's cost (docs/performance.md).
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
-
-from flask import Blueprint, Response, g, jsonify, request
-from werkzeug.datastructures import Headers
-from werkzeug.exceptions import RequestEntityTooLarge
+from typing import TYPE_CHECKING, Any
 
 from mockserver.access import AccessPolicy
 from mockserver.contract.document import Contract, Operation
 from mockserver.contract.validation import IncomingRequest, RequestValidator
 from mockserver.contract.verdict import RequestJudge, RequestVerdict
-from mockserver.errors import ApiError, PayloadTooLarge
+from mockserver.errors import ApiError, PayloadTooLarge, envelope
 from mockserver.faults.apply import apply_fault
 from mockserver.faults.plan import NO_FAULT, Faults
 from mockserver.journal import entry_for
 from mockserver.resources import Call, Resource, handler_table, riding_operations
 from mockserver.state.journal import Journal
-from mockserver.state.trip import RIDER, PlanIsSet
+from mockserver.state.trip import RIDER, PlanIsSet, Rider
 from mockserver.violations import Violation
+from mockserver.wsgi import (
+    Environ,
+    StartResponse,
+    WsgiApp,
+    answer,
+    bare_query,
+    header_pairs,
+    incoming,
+    json_body,
+    path_of,
+    query_of,
+)
+
+if TYPE_CHECKING:  # redis is imported only when a mock uses it
+    from mockserver.state.outage import StoreWatch
+
+log = logging.getLogger("mockserver")
+
+CONTROL_PREFIX = "/__mock"
+
+_HTTP_MESSAGES = {404: "No such endpoint", 405: "Method not allowed on this endpoint"}
 
 
-def api_blueprint(
-    contract: Contract,
-    validator: RequestValidator,
-    policy: AccessPolicy,
-    resources: Iterable[Resource],
-    journal: Journal | None = None,
-    faults: Faults | None = None,
-    rides: bool = False,
-    not_found_status: int = 404,
-) -> Blueprint:
-    """A blueprint serving every operation of `contract` with the handler a resource declares for
-    it: each request is judged and journaled, then any fault applies, then auth, validation and the
-    domain.
+@dataclass
+class Served:
+    """What the pipeline learnt of one request, for its journal entry once it is answered."""
 
-    `rides`: the store and journal are in one Redis, so a request can ride its store operation's trip
-    (the operations a resource lists in its `riding`).
+    environ: Environ
+    sent: IncomingRequest | None = None
+    verdict: RequestVerdict | None = None
+    rider: Rider | None = None
+
+
+class ApiRoutes:
+    """The WSGI app serving every operation of a contract with the handler a resource declares for
+    it: each request is judged and journaled, then any fault applies, then auth, validation and
+    the domain.
+
+    `rides`: the store and journal are in one Redis, so a request can ride its store operation's
+    trip (the operations a resource lists in its `riding`). `watch`: that Redis's reachability.
     """
-    handlers = handler_table(contract, resources)
-    riders = riding_operations(resources)
-    blueprint = Blueprint("api", __name__)
-    judge = RequestJudge(contract, validator)
 
-    def serve(operation: Operation, **path_params: str) -> Response:
-        """One request; with Redis, in one trip to it (mockserver/state/trip.py) unless a plan is set."""
-        if not rides or operation.operation_id not in riders:
-            return serve_once(operation, path_params, riding=False)
+    def __init__(
+        self,
+        contract: Contract,
+        validator: RequestValidator,
+        policy: AccessPolicy,
+        resources: Iterable[Resource],
+        journal: Journal | None = None,
+        faults: Faults | None = None,
+        rides: bool = False,
+        not_found_status: int = 404,
+        watch: StoreWatch | None = None,
+    ) -> None:
+        self.contract = contract
+        self.policy = policy
+        self.journal = journal
+        self.faults = faults
+        self.not_found_status = not_found_status
+        self.watch = watch
+        self.judge = RequestJudge(contract, validator)
+        self.router = Router(contract)
+        self._max_body_bytes = validator.max_body_bytes
+        self._handlers = handler_table(contract, resources)
+        self._riders = riding_operations(resources) if rides else frozenset()
+        self._unreachable: tuple[type[Exception], ...] = ()
+        if watch is not None:
+            from mockserver.state.outage import UNREACHABLE
+
+            self._unreachable = UNREACHABLE
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        served = Served(environ)
+        headers: dict[str, str] | None = None
         try:
-            return serve_once(operation, path_params, riding=True)
-        except PlanIsSet:
-            return serve_once(operation, path_params, riding=False)
+            status, body = 200, self._serve(served)
+        except ApiError as error:
+            status, body, headers = error.status, json_body(envelope(error)), error.headers
+        except self._unreachable as error:
+            assert self.watch is not None
+            lost = self.watch.lost(error)
+            status, body, headers = lost.status, json_body(envelope(lost)), lost.headers
+        except Exception as error:
+            # The exception type only: its text or traceback may quote a request value.
+            log.error("internal error: %s", type(error).__name__)
+            status, body = 500, json_body(envelope(ApiError("Internal error")))
+        self._record(served, status)
+        if self.watch is not None and self.watch.down:  # one PING per request, only while it is away
+            self.watch.reachable()
+        return answer(environ, start_response, status, body, headers)
 
-    def serve_once(operation: Operation, path_params: dict[str, str], riding: bool) -> Response:
-        """The pipeline of one API request, in the order Portkey answers: judged and journaled
-        first, then a fault, auth (401), rate limit (429), scope (403), the contract (400), the
-        workspace, and the domain."""
-        sent = g.incoming = incoming(path_params)
-        verdict = g.verdict = judge.judge(sent, bare_query=bare_query(), operation=operation)
+    def _serve(self, served: Served) -> bytes:
+        """One request; with Redis, in one trip to it (mockserver/state/trip.py) unless a plan is set."""
+        environ = served.environ
+        method = environ["REQUEST_METHOD"]
+        path = path_of(environ)
+        routed = self.router.match("GET" if method == "HEAD" else method, path)
+        if routed is None:
+            allowed = self.router.allowed(path)
+            status = 405 if allowed else 404
+            headers = {"Allow": ", ".join(allowed)} if allowed else None
+            raise ApiError.for_status(_HTTP_MESSAGES[status], status, headers)
+        operation, path_params = routed
+        sent = served.sent = incoming(environ, path_params, self._max_body_bytes)
+        served.verdict = self.judge.judge(sent, bare_query=bare_query(environ), operation=operation)
+        if operation.operation_id not in self._riders:
+            return self._pipeline(served, operation, riding=False)
+        try:
+            return self._pipeline(served, operation, riding=True)
+        except PlanIsSet:
+            return self._pipeline(served, operation, riding=False)
+
+    def _pipeline(self, served: Served, operation: Operation, riding: bool) -> bytes:
+        """The pipeline of one judged API request, in the order Portkey answers: a fault, auth (401),
+        rate limit (429), scope (403), the contract (400), the workspace, and the domain."""
+        environ, sent, verdict = served.environ, served.sent, served.verdict
+        assert sent is not None and verdict is not None
+        faults = self.faults
         fault = faults.for_request(operation.operation_id, sent.headers, riding) if faults else NO_FAULT
-        faulted = apply_fault(fault)
+        faulted = apply_fault(fault, environ)
         if faulted is not None:
             return faulted
-        with riding_along(verdict) if riding else nullcontext():
-            principal = policy.authenticate(sent.headers)
+        with self._riding_along(served, verdict) if riding else nullcontext():
+            principal = self.policy.authenticate(sent.headers)
             if faults is not None:
                 faults.check_rate_limit(principal.api_key, fault.rate_limits)
-            policy.require(principal, operation.scopes)
+            self.policy.require(principal, operation.scopes)
             valid = verdict.accepted()
-            workspace = policy.workspace_of(principal, valid)
-            answer = handlers[operation.operation_id](Call(valid, principal, workspace))
-        return Response(answer, mimetype="application/json") if type(answer) is bytes else jsonify(answer)
+            workspace = self.policy.workspace_of(principal, valid)
+            result = self._handlers[operation.operation_id](Call(valid, principal, workspace))
+        return result if type(result) is bytes else json_body(result)
 
     @contextmanager
-    def riding_along(verdict: RequestVerdict) -> Iterator[None]:
+    def _riding_along(self, served: Served, verdict: RequestVerdict) -> Iterator[None]:
         """Hands the store the request's journal entry and the claim that no fault plan is set; an
         error answered before a script checked that claim checks it here, so a fault comes first."""
-        assert journal is not None and faults is not None
-        entry = journal_entry(verdict, 0, contract.secret_fields)
-        rider = g.rider = journal.rider(entry, not_found_status)
+        assert self.journal is not None and self.faults is not None
+        entry = journal_entry(served.environ, verdict, 0, self.contract.secret_fields, served.sent)
+        rider = served.rider = self.journal.rider(entry, self.not_found_status)
         token = RIDER.set(rider)
         try:
             yield
         except ApiError:
-            if rider is not None and not rider.journaled and faults.plan_is_set():
+            if rider is not None and not rider.journaled and self.faults.plan_is_set():
                 raise PlanIsSet() from None
             raise
         finally:
             RIDER.reset(token)
 
-    for operation in contract.operations.values():
-        blueprint.add_url_rule(
-            _flask_rule(operation.path),
-            endpoint=operation.operation_id,
-            view_func=_bind(serve, operation),
-            methods=[operation.method.upper()],
-            provide_automatic_options=False,  # an OPTIONS answer would not be JSON: 405 instead
-        )
+    def _record(self, served: Served, status: int) -> None:
+        """Journal every API request, answered or not (unless its store trip appended it already)."""
+        if self.journal is None or (served.rider is not None and served.rider.journaled):
+            return
+        verdict = served.verdict or self._judge_unserved(served)
+        entry = journal_entry(served.environ, verdict, status, self.contract.secret_fields, served.sent)
+        try:
+            self.journal.append(entry)
+        except self._unreachable as error:
+            assert self.watch is not None
+            self.watch.lost(error)
 
-    if journal is not None:
-
-        @blueprint.after_app_request
-        def record(response: Response) -> Response:
-            """Journal every API request, answered or not; the control plane is not journaled."""
-            if request.path.startswith(CONTROL_PREFIX):
-                return response
-            rider = g.get("rider")
-            if rider is not None and rider.journaled:  # appended in the store operation's trip
-                return response
-            verdict: RequestVerdict | None = g.get("verdict")
-            if verdict is None:  # no route matched, or the body was too large to read
-                verdict = _judge_unserved(judge)
-            journal.append(journal_entry(verdict, response.status_code, contract.secret_fields))
-            return response
-
-    return blueprint
-
-
-CONTROL_PREFIX = "/__mock"
-
-
-def incoming(path_params: dict[str, str]) -> IncomingRequest:
-    """The current Flask request as the validator sees it.
-
-    On every request's path, so it reads the WSGI environ once and parses only what is there:
-    no query string, no body, and headers only when someone asks for them.
-    """
-    environ = request.environ
-    has_body = bool(environ.get("CONTENT_LENGTH") or environ.get("HTTP_TRANSFER_ENCODING"))
-    try:
-        body = request.get_data(cache=True) if has_body else b""
-    except RequestEntityTooLarge:
-        raise PayloadTooLarge(request.max_content_length or 0) from None
-    method = environ["REQUEST_METHOD"]
-    return IncomingRequest(
-        method="GET" if method == "HEAD" else method,  # HEAD is GET without a body
-        path=request.path,
-        query=request.args.to_dict(flat=False) if environ.get("QUERY_STRING") else {},
-        headers=HeaderView(request.headers),
-        body=body,
-        content_type=environ.get("CONTENT_TYPE"),
-        path_params=path_params,
-    )
+    def _judge_unserved(self, served: Served) -> RequestVerdict:
+        """The verdict on a request no route served, or whose body was too large to read."""
+        environ = served.environ
+        try:
+            sent = served.sent or incoming(environ, {}, self._max_body_bytes)
+            return self.judge.judge(sent, bare_query=bare_query(environ))
+        except PayloadTooLarge as error:
+            operation = self.contract.operation_for(environ["REQUEST_METHOD"], path_of(environ))
+            where, _, rule = error.message.partition(": ")
+            return RequestVerdict(
+                operation.operation_id if operation else None,
+                None,
+                (Violation(where, rule),),
+                (),
+                None,
+                bare_query(environ),
+            )
 
 
-def bare_query() -> bool:
-    """Whether the request's URL ended in a `?` with nothing after it (the Python SDK's `list()`)."""
-    raw_uri = request.environ.get("REQUEST_URI") or request.environ.get("RAW_URI") or ""
-    return raw_uri.endswith("?") and raw_uri.count("?") == 1
+class Router:
+    """(method, path) to the contract's operation and its path parameters, as werkzeug's routing
+    would match the same templates: a path without parameters before one with them."""
+
+    def __init__(self, contract: Contract) -> None:
+        self._routes: dict[str, list[tuple[re.Pattern[str], Operation]]] = {}
+        by_parameters = sorted(contract.operations.values(), key=lambda op: op.path.count("{"))
+        for operation in by_parameters:
+            pattern = re.compile(re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(operation.path)))
+            self._routes.setdefault(operation.method.upper(), []).append((pattern, operation))
+
+    def match(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
+        for pattern, operation in self._routes.get(method, ()):
+            found = pattern.fullmatch(path)
+            if found is not None:
+                return operation, found.groupdict()
+        return None
+
+    def allowed(self, path: str) -> list[str]:
+        """The methods some operation serves at `path` (HEAD wherever GET is), for a 405's `Allow`."""
+        methods = sorted(m for m, routes in self._routes.items() if any(p.fullmatch(path) for p, _ in routes))
+        return [*methods, "HEAD"] if "GET" in methods else methods
+
+
+class Planes:
+    """One WSGI app of two: the control plane (`/__mock/`, Flask) and the API (everything else)."""
+
+    def __init__(self, api: WsgiApp, control: WsgiApp) -> None:
+        self.api = api
+        self.control = control
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if (environ.get("PATH_INFO") or "").startswith(CONTROL_PREFIX):
+            return self.control(environ, start_response)
+        return self.api(environ, start_response)
 
 
 def journal_entry(
+    environ: Environ,
     verdict: RequestVerdict,
     status: int,
     secret_fields: frozenset[str],
+    sent: IncomingRequest | None = None,
     source: str = "mock",
     response_violations: list[Violation] | None = None,
 ) -> Callable[[], dict[str, Any]]:
-    """The journal entry for the current request, answered with `status`, built when it is read.
+    """The journal entry for a request answered with `status`, built when it is read.
 
-    On every request's path, so it only captures: what `incoming()` already read is reused, the
-    rest comes from the WSGI environ directly; masking and formatting wait for a reader.
+    On every request's path, so it only captures: what `incoming()` already read (`sent`) is
+    reused, the rest comes from the WSGI environ directly; masking and formatting wait for a reader.
     """
-    sent: IncomingRequest | None = g.get("incoming")
-    environ = request.environ
     return partial(
         entry_for,
         verdict,
         method=environ["REQUEST_METHOD"],
-        path=request.path,
-        query=sent.query if sent is not None else request.args.to_dict(flat=False),
-        headers=_header_pairs(environ),
+        path=sent.path if sent is not None else path_of(environ),
+        query=sent.query if sent is not None else query_of(environ),
+        headers=header_pairs(environ),
         now=datetime.now(UTC),
         body_size=int(environ.get("CONTENT_LENGTH") or 0),
         status=status,
@@ -188,62 +274,3 @@ def journal_entry(
         source=source,
         response_violations=response_violations,
     )
-
-
-def _header_pairs(environ: dict[str, Any]) -> list[tuple[str, str]]:
-    """The request's headers as (name, value) pairs, read straight from the WSGI environ."""
-    pairs = [(name[5:].replace("_", "-"), value) for name, value in environ.items() if name[:5] == "HTTP_"]
-    pairs += [(name.replace("_", "-"), environ[name]) for name in _BODY_HEADERS if environ.get(name)]
-    return pairs
-
-
-_BODY_HEADERS = ("CONTENT_TYPE", "CONTENT_LENGTH")
-
-
-def _judge_unserved(judge: RequestJudge) -> RequestVerdict:
-    try:
-        return judge.judge(incoming({}), bare_query=bare_query())
-    except PayloadTooLarge as error:
-        operation = judge.contract.operation_for(request.method, request.path)
-        where, _, rule = error.message.partition(": ")
-        return RequestVerdict(
-            operation.operation_id if operation else None,
-            None,
-            (Violation(where, rule),),
-            (),
-            None,
-            bare_query(),
-        )
-
-
-class HeaderView(Mapping[str, str]):
-    """A request's headers as a read-only mapping, read from the WSGI environ only when asked.
-
-    Copying every header into a dict cost a third of the validator's share of a request.
-    """
-
-    def __init__(self, headers: Headers) -> None:
-        self._headers = headers
-
-    def __getitem__(self, name: str) -> str:
-        value = self._headers.get(name)
-        if value is None:
-            raise KeyError(name)
-        return value
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._headers.keys())
-
-    def __len__(self) -> int:
-        return len(self._headers)
-
-
-def _bind(serve: Callable[..., Response], operation: Operation) -> Callable[..., Response]:
-    def view(**path_params: str) -> Response:
-        return serve(operation, **path_params)
-
-    return view
-
-
-def _flask_rule(template: str) -> str:
-    return re.sub(r"\{([^}]+)\}", r"<\1>", template)

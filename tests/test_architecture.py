@@ -23,7 +23,10 @@ LAYERS = [
         ],
     ),
     ("faults", ["mockserver.faults"]),
-    ("HTTP", ["mockserver.routes", "mockserver.control", "mockserver.app", "mockserver.config"]),
+    (
+        "HTTP",
+        ["mockserver.wsgi", "mockserver.routes", "mockserver.control", "mockserver.app", "mockserver.config"],
+    ),
     ("serving", ["mockserver.serving", "mockserver.cli", "mockserver.pytest_plugin"]),
     ("toolkit", ["contracts"]),
 ]

@@ -12,11 +12,11 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import yaml
-from flask import Response
 from portkey_ai import Portkey
 
 from contracts.cli import main
@@ -25,6 +25,7 @@ from contracts.verify import VerifyOptions, verify
 from mockserver import MockServer, create_app
 from mockserver.contract.document import Contract
 from mockserver.serving.proxy import create_proxy_app
+from tests.broken_services import rewriting
 
 ROOT = Path(__file__).parent.parent
 STAND_IN = Path(__file__).parent / "contracts" / "published_drifts.yaml"
@@ -183,17 +184,12 @@ def test_the_validating_proxy_judges_against_a_published_style_document():
 
 
 def drops_slug_from_retrieve() -> object:
-    app = create_app()
-
-    @app.after_request
-    def drop(response: Response) -> Response:
-        body = response.get_json(silent=True)
-        if response.status_code == 200 and isinstance(body, dict) and "ai_provider_name" in body:
+    def drop(method: str, path: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        if status == 200 and isinstance(body, dict) and "ai_provider_name" in body:
             body.pop("slug")
-            response.set_data(json.dumps(body))
-        return response
+        return status, body
 
-    return app
+    return rewriting(create_app(), drop)
 
 
 def test_check_traffic_on_a_proxys_journal_fails_when_the_service_answered_off_contract(tmp_path, capsys):

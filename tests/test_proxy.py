@@ -9,10 +9,10 @@ import json
 import re
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
-from flask import Response
 from portkey_ai import Portkey
 
 from mockserver import MockServer, create_app
@@ -20,23 +20,20 @@ from mockserver.cli import main as mockserver_main
 from mockserver.pytest_plugin import PortkeyMock
 from mockserver.serving.ports import free_port
 from mockserver.serving.proxy import create_proxy_app
+from tests.broken_services import rewriting
 
 SECRET = "sk-live-0000000000abcd"
 
 
 def off_contract_app():
     """A mock whose retrieve answers name the provider `provider`, as list items do: a service drift."""
-    app = create_app()
 
-    @app.after_request
-    def rename(response: Response) -> Response:
-        body = response.get_json(silent=True)
-        if response.status_code == 200 and isinstance(body, dict) and "ai_provider_name" in body:
+    def rename(method: str, path: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        if status == 200 and isinstance(body, dict) and "ai_provider_name" in body:
             body["provider"] = body.pop("ai_provider_name")
-            response.set_data(json.dumps(body))
-        return response
+        return status, body
 
-    return app
+    return rewriting(create_app(), rename)
 
 
 @pytest.fixture(scope="module")

@@ -4,15 +4,14 @@ connection on the way out. A fault replaces the operation, so nothing is stored 
 from __future__ import annotations
 
 import time
-
-from flask import Response, jsonify, request
+from typing import Any
 
 from mockserver.faults.connection import CONNECTION_FAULT
 from mockserver.faults.plan import NO_FAULT, Fault
 
 
-def apply_fault(fault: Fault) -> Response | None:
-    """The answer that replaces the operation's, or None when the request is served as usual.
+def apply_fault(fault: Fault, environ: dict[str, Any]) -> bytes | None:
+    """The body that replaces the operation's answer, or None when the request is served as usual.
 
     An error fault raises its `ApiError`; a connection fault answers a placeholder that the WSGI
     wrapper (`faults.connection`) breaks on the way out.
@@ -22,8 +21,8 @@ def apply_fault(fault: Fault) -> Response | None:
     if fault.delay_ms:
         time.sleep(fault.delay_ms / 1000)  # the injected latency itself
     if fault.connection:
-        request.environ[CONNECTION_FAULT] = fault.connection
-        return jsonify({"success": True, "data": {"fault": fault.connection}})
+        environ[CONNECTION_FAULT] = fault.connection
+        return b'{"success":true,"data":{"fault":"%s"}}\n' % fault.connection.encode()
     if fault.status:
         raise fault.error()
     return None

@@ -18,12 +18,14 @@ from werkzeug.exceptions import HTTPException
 
 from mockserver.contract.document import Contract
 from mockserver.contract.exchange import ContractChecker, Exchange
+from mockserver.contract.validation import IncomingRequest
 from mockserver.contract.verdict import RequestJudge, RequestVerdict
 from mockserver.control.routes import journal_blueprint
 from mockserver.errors import ApiError, envelope
-from mockserver.routes import bare_query, incoming, journal_entry
+from mockserver.routes import journal_entry
 from mockserver.state.journal import MemoryJournal
 from mockserver.violations import Violation
+from mockserver.wsgi import bare_query, incoming
 
 API_PREFIX = "/v1"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -84,8 +86,8 @@ class _Forwarder:
         self.client = httpx.Client(timeout=timeout, follow_redirects=False)
 
     def forward(self, rest: str) -> Response:
-        sent = incoming({})
-        verdict = self.judge.judge(sent, bare_query=bare_query())
+        sent = incoming(request.environ, {}, max_body_bytes=None)
+        verdict = self.judge.judge(sent, bare_query=bare_query(request.environ))
         query = request.query_string.decode("latin-1")
         url = f"{self.target}/{rest}" if rest else self.target
         try:
@@ -96,9 +98,9 @@ class _Forwarder:
                 content=sent.body,
             )
         except httpx.TimeoutException:
-            return self._unreachable(verdict, 504, f"upstream did not answer within {self.timeout} s")
+            return self._unreachable(sent, verdict, 504, f"upstream did not answer within {self.timeout} s")
         except httpx.TransportError as error:
-            return self._unreachable(verdict, 502, f"upstream unreachable ({type(error).__name__})")
+            return self._unreachable(sent, verdict, 502, f"upstream unreachable ({type(error).__name__})")
         response_violations = None
         if verdict.operation is not None:
             exchange = Exchange(
@@ -110,20 +112,27 @@ class _Forwarder:
                 response_body=answer.content,
             )
             response_violations = self.responses.check_response(exchange)
-        self._journal(verdict, answer.status_code, response_violations)
+        self._journal(sent, verdict, answer.status_code, response_violations)
         headers = [(k, v) for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP | DECODED]
         return Response(answer.content, answer.status_code, headers)
 
-    def _unreachable(self, verdict: RequestVerdict, status: int, message: str) -> Response:
-        self._journal(verdict, status, [Violation("response", message)])
+    def _unreachable(
+        self, sent: IncomingRequest, verdict: RequestVerdict, status: int, message: str
+    ) -> Response:
+        self._journal(sent, verdict, status, [Violation("response", message)])
         response = jsonify(envelope(ApiError.for_status(message, status)))
         response.status_code = status
         return response
 
     def _journal(
-        self, verdict: RequestVerdict, status: int, response_violations: list[Violation] | None
+        self,
+        sent: IncomingRequest,
+        verdict: RequestVerdict,
+        status: int,
+        response_violations: list[Violation] | None,
     ) -> None:
-        entry = journal_entry(verdict, status, self.contract.secret_fields, "proxy", response_violations)
+        secrets = self.contract.secret_fields
+        entry = journal_entry(request.environ, verdict, status, secrets, sent, "proxy", response_violations)
         self.journal.append(entry)
 
 
