@@ -78,9 +78,15 @@ _KEEP_QUOTED = "werkzeug.url_quote"
 
 def body_of(environ: Environ, max_body_bytes: int | None) -> bytes:
     """The request body; `PayloadTooLarge` past `max_body_bytes` (None: no limit), announced or streamed."""
-    if not (environ.get("CONTENT_LENGTH") or environ.get("HTTP_TRANSFER_ENCODING")):
+    length = environ.get("CONTENT_LENGTH")
+    if length and length.isdigit():  # the common case: one read of the announced size
+        if max_body_bytes is not None and int(length) > max_body_bytes:
+            raise PayloadTooLarge(max_body_bytes)
+        body: bytes = environ["wsgi.input"].read(int(length))
+        return body
+    if not (length or environ.get("HTTP_TRANSFER_ENCODING")):
         return b""
-    try:
+    try:  # streamed: werkzeug's reader stops at the limit
         return get_input_stream(environ, max_content_length=max_body_bytes).read()
     except RequestEntityTooLarge:
         raise PayloadTooLarge(max_body_bytes or 0) from None

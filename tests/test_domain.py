@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import random
 import re
 from datetime import UTC, datetime
 
@@ -9,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver.resources.virtual_keys import mask_secret, slug_for, timestamp
+from mockserver.resources.virtual_keys import mask_secret, new_id, slug_for, timestamp
 
 
 @given(st.text(min_size=1, max_size=300))
@@ -24,6 +26,31 @@ def test_every_name_gives_a_url_safe_slug_with_a_hex_tag(name):
 @given(st.from_regex(r"[a-z0-9]{1,15}", fullmatch=True))
 def test_a_short_lowercase_name_is_kept_whole(name):
     assert slug_for(name, "abcdef") == f"{name}-abcdef"
+
+
+def test_seeding_pythons_random_does_not_make_the_mock_repeat_ids_or_slugs():
+    """A test suite that seeds `random` (hypothesis does, per example) shares a process with the
+    pytest plugin's mock; the mock's slugs and ids must not follow that seed."""
+    made = []
+    for _ in range(2):
+        random.seed(1234)
+        made.append((new_id(), slug_for("same name")))
+    assert made[0][0] != made[1][0]
+    assert made[0][1] != made[1][1]
+
+
+def test_a_forked_worker_does_not_repeat_the_parents_ids():
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # the worker: its first id, to the parent
+        os.write(writer, new_id().encode())
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(child, 0)
+    with os.fdopen(reader, "rb") as pipe:
+        childs = pipe.read().decode()
+    assert re.fullmatch(r"[0-9a-f-]{36}", childs)
+    assert childs != new_id()
 
 
 def test_live_examples_of_slugs():

@@ -8,14 +8,13 @@ provider, a virtual-key record, as Portkey does.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from mockserver.access import AccessPolicy, Workspace
 from mockserver.errors import ApiError, Forbidden, NotFound, ValidationFailed
 from mockserver.resources import Call, Handler
-from mockserver.resources.virtual_keys import VirtualKeys, mask_secret, slug_for, timestamp
+from mockserver.resources.virtual_keys import VirtualKeys, mask_secret, new_id, slug_for, timestamp
 from mockserver.state.records.base import Record, Store
 from mockserver.violations import Violation
 
@@ -60,7 +59,7 @@ class Integrations:
         _require(call, kind)
         organisation = call.principal.organisation_id
         record: Record = {
-            "id": str(uuid.uuid4()),
+            "id": new_id(),
             "organisation_id": organisation,
             "workspace_id": workspace.workspace_id if workspace else None,
             "type": kind,

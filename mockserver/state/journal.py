@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -58,40 +57,45 @@ class Journal(Protocol):
 
 
 class MemoryJournal:
-    """A journal in process memory: a bounded deque under one lock."""
+    """A journal in process memory: a bounded deque of numbered entries.
+
+    It takes no lock: numbering (`itertools.count`) and appending to a deque are each atomic, and
+    the entries are read from a copy sorted by number. A lock here cost a third of the mock's
+    throughput under eight serving threads (see `mockserver.state.records.memory`).
+    """
 
     def __init__(self, limit: int = 1000) -> None:
         if limit < 1:
             raise ValueError("the journal limit must be positive")
         self.limit = limit
-        self._lock = threading.Lock()
         self._entries: deque[tuple[int, PendingEntry]] = deque(maxlen=limit)
-        self._dropped = 0
         self._sequence = itertools.count(1)
 
     def append(self, entry: PendingEntry) -> None:
-        with self._lock:
-            if len(self._entries) == self.limit:
-                self._dropped += 1
-            self._entries.append((next(self._sequence), entry))
+        self._entries.append((next(self._sequence), entry))
 
     def entries(self) -> list[Entry]:
-        with self._lock:
-            kept = list(self._entries)
+        kept = sorted(self._kept(), key=_number)
         return [{"seq": seq, **built(entry)} for seq, entry in kept]
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._dropped = 0
-            self._sequence = itertools.count(1)
+        self._sequence = itertools.count(1)
+        self._entries.clear()
 
     def dropped(self) -> int:
-        with self._lock:
-            return self._dropped
+        """Entries numbered but no longer kept: the newest number less the count kept."""
+        kept = self._kept()
+        return max(0, max(map(_number, kept), default=0) - len(kept))
+
+    def _kept(self) -> list[tuple[int, PendingEntry]]:
+        return list(self._entries)  # one call: a copy no append can change half-way
 
     def rider(self, entry: PendingEntry, not_found_status: int) -> Rider | None:
         return None  # an append here costs no trip
+
+
+def _number(numbered: tuple[int, PendingEntry]) -> int:
+    return numbered[0]
 
 
 class RedisJournal:
