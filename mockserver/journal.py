@@ -71,9 +71,15 @@ def mask_body(body: Any, secret_fields: Iterable[str]) -> Any:
     A masked string stays a string and a masked document stays an object with the same keys, so a
     journaled body can be judged against the contract again (`contracts check-traffic`).
     """
-    secrets = set(secret_fields)
-    secrets |= {snake_case(name) for name in secrets}
-    return _mask_fields(body, frozenset(secrets))
+    if body is None:
+        return None
+    return _mask_fields(body, _both_spellings(frozenset(secret_fields)))
+
+
+@functools.lru_cache(maxsize=8)
+def _both_spellings(secret_fields: frozenset[str]) -> frozenset[str]:
+    """The secret fields as the contract names them and in snake_case (one set per contract)."""
+    return secret_fields | {snake_case(name) for name in secret_fields}
 
 
 def _mask_fields(value: Any, secrets: frozenset[str]) -> Any:

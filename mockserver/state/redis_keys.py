@@ -19,6 +19,7 @@ can never make two different keys collide.
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import quote
 
 import redis
@@ -54,6 +55,7 @@ class RedisNamespace:
         return ":".join((self.prefix, *parts))
 
     @staticmethod
+    @functools.lru_cache(maxsize=4096)  # the same slugs and workspaces, request after request
     def part(text: str) -> str:
         """A request-derived key part, encoded so it holds no `:` (nor any other separator)."""
         return quote(text, safe="")
