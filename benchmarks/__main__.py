@@ -158,15 +158,16 @@ def _side_by_side(
 
 
 def _shared_state(args: argparse.Namespace, missing_wrk: str | None) -> list[dict[str, Any]]:
-    """The Redis store against the memory store (one process each, the default server), and Redis
-    with 1, 2, 4... worker processes (waitress, as `--workers` forks it), all side by side.
+    """The Redis store against the memory store (one process each, the default server), beside an
+    app that makes one Redis trip per request and nothing else (the floor of any one-trip design),
+    and Redis with 1, 2, 4... worker processes (waitress, as `--workers` forks it), side by side.
 
     Compared with each other (`vs_memory`, `vs_one_worker`) rather than with the baseline.
     """
     redis = RedisServer()
     url = redis.start()
     try:
-        candidates = [systems.mock(name="mock, memory"), systems.mock_redis(url)]
+        candidates = [systems.mock(name="mock, memory"), systems.mock_redis(url), systems.redis_trip(url)]
         candidates += [systems.mock_workers(n, url) for n in args.workers]
         rows = _side_by_side(candidates, args, missing_wrk)
     finally:
@@ -191,6 +192,7 @@ def _row(system: str, workload: str, runs: list[load.Measurement], **extra: Any)
         "p99_ms": median.p99_ms,
         "requests": median.requests,
         "failed": median.failed,
+        "cores_busy": median.cores_busy,
         "rps_all_rounds": [round(m.rps, 1) for m in runs],
         **extra,
     }
@@ -264,7 +266,7 @@ def _add_ratios(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         if "rps" not in row or not row.get("shared_state"):
             continue
-        if row["system"] == "mock, redis":
+        if row["system"] in ("mock, redis", "one Redis trip alone"):
             memory = measured.get(("mock, memory", row["workload"]))
             row["vs_memory"] = round(row["rps"] / memory, 2) if memory else None
         elif row["system"].endswith(" workers"):

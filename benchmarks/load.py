@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ class Measurement:
     failed: int
     p50_ms: float
     p99_ms: float
+    cores_busy: float
+    """Cores of this machine busy during the run, on average: the server, wrk, Redis, anything else."""
 
     @property
     def rps(self) -> float:
@@ -38,7 +41,9 @@ def run(system: System, workload: str, slug: str, seconds: float, connections: i
         "wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "5s",
         "-s", str(SCRIPT), system.url, "--", workload, system.base, API_KEY, slug,
     ]  # fmt: skip
+    before = _cpu_ticks()
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30)
+    after = _cpu_ticks()
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no result: {done.stderr.strip() or done.stdout.strip()}")
@@ -49,4 +54,17 @@ def run(system: System, workload: str, slug: str, seconds: float, connections: i
         failed=result["failed"],
         p50_ms=result["p50_us"] / 1000,
         p99_ms=result["p99_us"] / 1000,
+        cores_busy=_cores_busy(before, after),
     )
+
+
+def _cpu_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of all cores since boot, from the first line of /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def _cores_busy(before: tuple[int, int], after: tuple[int, int]) -> float:
+    busy, total = after[0] - before[0], after[1] - before[1]
+    return round(busy / total * (os.cpu_count() or 1), 2) if total else 0.0

@@ -7,17 +7,20 @@ from typing import Any
 
 def table(results: dict[str, Any]) -> str:
     lines = [
-        "| system | workload | req/s | p50 ms | p99 ms | failed | vs baseline | vs Prism | vs memory "
-        "| vs 1 worker |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| system | workload | req/s | p50 ms | p99 ms | failed | cores busy | vs baseline | vs Prism "
+        "| vs memory | vs 1 worker |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in results["rows"]:
         if "skipped" in row:
-            lines.append(f"| {row['system']} | {row['workload']} | skipped: {row['skipped']} | | | | | | | |")
+            lines.append(
+                f"| {row['system']} | {row['workload']} | skipped: {row['skipped']} | | | | | | | | |"
+            )
             continue
         lines.append(
             f"| {row['system']} | {row['workload']} | {row['rps']:.0f} | {row['p50_ms']:.2f} | "
-            f"{row['p99_ms']:.2f} | {row['failed']} | {_ratio(row.get('vs_baseline'))} | "
+            f"{row['p99_ms']:.2f} | {row['failed']} | {_ratio(row.get('cores_busy'))} | "
+            f"{_ratio(row.get('vs_baseline'))} | "
             f"{_ratio(row.get('vs_prism'))} | {_ratio(row.get('vs_memory'))} | "
             f"{_ratio(row.get('vs_one_worker'))} |"
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,7 @@ class System:
     ready_path: str  # the first path that answers 200 once it is up
     port: int
     missing: str | None = None  # why it cannot run here, if it cannot
+    env: dict[str, str] = field(default_factory=dict)  # added to the process's environment
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -44,7 +46,13 @@ class System:
         """Start the process; seconds from its start to the first 200 on `ready_path`."""
         with tempfile.TemporaryFile() as errors:  # the child keeps its own handle on it
             began = time.perf_counter()
-            self.process = subprocess.Popen(self.command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors)
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+                env={**os.environ, **self.env} if self.env else None,
+            )
             deadline = began + timeout
             while time.perf_counter() < deadline:
                 if self.process.poll() is not None:
@@ -88,6 +96,7 @@ class System:
 
 
 DEFAULT_SERVER = "granian"  # the mock's command line default
+REDIS_MISSING = "redis-server is not installed (apt-get install redis-server)"
 
 
 def _named(name: str, server: str) -> str:
@@ -109,7 +118,7 @@ def mock_redis(redis_url: str | None) -> System:
     port = free_port()
     command = [sys.executable, "-m", "mockserver.cli", "serve", "--port", str(port)]
     command += ["--store", redis_url or "", "--redis-prefix", "bench-redis"]
-    missing = None if redis_url else "redis-server is not installed (apt-get install redis-server)"
+    missing = None if redis_url else REDIS_MISSING
     return System("mock, redis", command, "/v1", "/__mock/health", port, missing)
 
 
@@ -119,8 +128,17 @@ def mock_workers(workers: int, redis_url: str | None) -> System:
     port = free_port()
     command = [sys.executable, "-m", "mockserver.cli", "serve", "--port", str(port), "--server", "waitress"]
     command += ["--store", redis_url or "", "--redis-prefix", f"bench-{workers}", "--workers", str(workers)]
-    missing = None if redis_url else "redis-server is not installed (apt-get install redis-server)"
+    missing = None if redis_url else REDIS_MISSING
     return System(f"mock, redis, {workers} workers", command, "/v1", "/__mock/health", port, missing)
+
+
+def redis_trip(redis_url: str | None) -> System:
+    """One Redis trip per request and nothing else (benchmarks/redis_trip.py), on the mock's server."""
+    factory = "benchmarks.redis_trip:create_redis_trip_app"
+    system = _on_server("one Redis trip alone", DEFAULT_SERVER, factory, port=free_port())
+    system.env = {"BENCH_REDIS_URL": redis_url or ""}
+    system.missing = system.missing or (None if redis_url else REDIS_MISSING)
+    return system
 
 
 def baseline(server: str = DEFAULT_SERVER) -> System:

@@ -85,14 +85,23 @@ def test_the_redis_rows_compare_the_store_with_memory_and_each_worker_count_with
     wrk = has_tool("wrk", install="apt-get install wrk")
     printed, results = _harness(tmp_path, "--large", "0", "--workers", "1", "2", redis=True)
     rows = {row["system"]: row for row in results["rows"] if row.get("shared_state")}
-    assert set(rows) == {"mock, memory", "mock, redis", "mock, redis, 1 workers", "mock, redis, 2 workers"}
+    assert set(rows) == {
+        "mock, memory",
+        "mock, redis",
+        "one Redis trip alone",
+        "mock, redis, 1 workers",
+        "mock, redis, 2 workers",
+    }
     for row in rows.values():
         assert "vs_baseline" not in row  # another server and store: not compared with the baseline
         if not redis and row["system"] != "mock, memory":
             assert row["skipped"] == "redis-server is not installed (apt-get install redis-server)"
         elif wrk:
             assert row["rps"] > 0 and row["failed"] == 0
+            assert 0 < row["cores_busy"] <= (os.cpu_count() or 1)
     if redis and wrk:
         assert rows["mock, redis"]["vs_memory"] > 0
+        assert rows["one Redis trip alone"]["vs_memory"] > 0  # the floor of any one-trip design
         assert rows["mock, redis, 2 workers"]["vs_one_worker"] > 0
         assert "| mock, redis, 2 workers | retrieve |" in printed
+        assert "| one Redis trip alone | retrieve |" in printed
