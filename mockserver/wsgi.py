@@ -4,21 +4,20 @@ written back, with no web framework in between.
 The API plane (`routes.py`) runs on these directly, because Flask's request machinery (request and
 app contexts, `Request` and `Response` objects) cost 39 µs per request, measured in process, where
 these cost under 2 µs; see docs/performance.md. Parsing that is not on the common path (query
-strings, bodies, chunked input, size limits) is left to werkzeug, as Flask would do it.
+strings) is left to werkzeug, as Flask would do it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
 import werkzeug.urls  # noqa: F401  (registers the error handler named below)
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
-from werkzeug.wsgi import get_input_stream
 
 from mockserver.contract.validation import IncomingRequest
 from mockserver.errors import PayloadTooLarge
@@ -78,18 +77,22 @@ _KEEP_QUOTED = "werkzeug.url_quote"
 
 def body_of(environ: Environ, max_body_bytes: int | None) -> bytes:
     """The request body; `PayloadTooLarge` past `max_body_bytes` (None: no limit), announced or streamed."""
+    stream = environ["wsgi.input"]
     length = environ.get("CONTENT_LENGTH")
     if length and length.isdigit():  # the common case: one read of the announced size
         if max_body_bytes is not None and int(length) > max_body_bytes:
             raise PayloadTooLarge(max_body_bytes)
-        body: bytes = environ["wsgi.input"].read(int(length))
+        body: bytes = stream.read(int(length))
         return body
-    if not (length or environ.get("HTTP_TRANSFER_ENCODING")):
-        return b""
-    try:  # streamed: werkzeug's reader stops at the limit
-        return get_input_stream(environ, max_content_length=max_body_bytes).read()
-    except RequestEntityTooLarge:
-        raise PayloadTooLarge(max_body_bytes or 0) from None
+    if not environ.get("wsgi.input_terminated"):
+        return b""  # no length, and the server does not end the stream: not read, as werkzeug does
+    pieces, size = [], 0  # streamed (chunked) and ended by the server: read to its end or the limit
+    while piece := stream.read(64 * 1024):
+        size += len(piece)
+        if max_body_bytes is not None and size > max_body_bytes:
+            raise PayloadTooLarge(max_body_bytes)
+        pieces.append(piece)
+    return b"".join(pieces)
 
 
 def bare_query(environ: Environ) -> bool:
@@ -100,12 +103,22 @@ def bare_query(environ: Environ) -> bool:
 
 def header_pairs(environ: Environ) -> list[tuple[str, str]]:
     """The request's headers as (name, value) pairs, read straight from the environ."""
-    pairs = [(name[5:].replace("_", "-"), value) for name, value in environ.items() if name[:5] == "HTTP_"]
+    pairs = [
+        (name[5:].replace("_", "-"), value)
+        for name, value in environ.items()
+        if name[:5] == "HTTP_" and _OWN_VARIABLES.get(name) != value
+    ]
     pairs += [(name.replace("_", "-"), environ[name]) for name in _BODY_HEADERS if environ.get(name)]
     return pairs
 
 
 _BODY_HEADERS = ("CONTENT_TYPE", "CONTENT_LENGTH")
+
+_OWN_VARIABLES = {name: value for name, value in os.environ.items() if name.startswith("HTTP_")}
+"""The mock's own environment variables that look like request headers. granian builds each
+request's environ on a copy of the process environment, so `HTTP_PROXY=http://user:password@...`
+set for the mock read as a `Proxy` header from the client, and went into the journal. Such a
+variable is not a header unless the request's value differs (a header sent replaces it)."""
 
 
 class HeaderView(Mapping[str, str]):
@@ -119,8 +132,9 @@ class HeaderView(Mapping[str, str]):
 
     def __getitem__(self, name: str) -> str:
         key = name.upper().replace("-", "_")
-        value = self._environ.get(key if key in _BODY_HEADERS else "HTTP_" + key)
-        if value is None:
+        key = key if key in _BODY_HEADERS else "HTTP_" + key
+        value = self._environ.get(key)
+        if value is None or _OWN_VARIABLES.get(key) == value:
             raise KeyError(name)
         return str(value)
 

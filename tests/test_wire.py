@@ -1,0 +1,121 @@
+"""What Flask and werkzeug did for the API and its own WSGI layer (mockserver/wsgi.py) now does,
+over a real socket on both servers: streamed bodies and their limit, HEAD, bytes that are not UTF-8.
+
+The servers differ where it matters: waitress hands the app a chunked body with a `Content-Length`
+it worked out, granian hands it over as a stream."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from mockserver import MockServer, create_app
+from mockserver.config import MockConfig
+from tests.served import ServedProcess
+
+pytestmark = pytest.mark.slow  # starts `mockserver serve`: not in the fast loop
+
+HEADERS = {"x-portkey-api-key": "pk-wire", "content-type": "application/json"}
+LIMIT = 300
+
+
+@pytest.fixture(scope="module", params=["waitress", "granian"])
+def client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
+    if request.param == "waitress":  # the pytest plugin's in-thread server
+        server: MockServer | ServedProcess = MockServer(create_app(MockConfig(max_body_bytes=LIMIT))).start()
+    else:  # `mockserver serve`, as a user starts it
+        server = ServedProcess("--max-body-bytes", str(LIMIT))
+    with httpx.Client(base_url=server.root_url, headers=HEADERS) as http:
+        yield http
+    server.stop()
+
+
+@pytest.fixture
+def api(client: httpx.Client) -> httpx.Client:
+    client.post("/__mock/reset")
+    return client
+
+
+def _in_pieces(data: bytes) -> Iterator[bytes]:
+    """A body httpx sends chunked (`Transfer-Encoding: chunked`, no `Content-Length`)."""
+    for start in range(0, len(data), 7):
+        yield data[start : start + 7]
+
+
+def _key(name: str) -> bytes:
+    return json.dumps({"name": name, "provider": "openai", "key": "sk-wire-0000000000wxyz"}).encode()
+
+
+def _journal(client: httpx.Client) -> list[dict]:
+    entries: list[dict] = client.get("/__mock/journal").json()["entries"]
+    return entries
+
+
+def test_a_chunked_body_is_read_whole_and_stored(api):
+    response = api.post("/v1/virtual-keys", content=_in_pieces(_key("sent in pieces")))
+    assert response.request.headers["transfer-encoding"] == "chunked"
+    assert response.status_code == 200
+    slug = response.json()["data"]["slug"]
+    assert api.get(f"/v1/virtual-keys/{slug}").json()["name"] == "sent in pieces"
+
+
+@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "with Content-Length"])
+def test_a_body_over_the_limit_is_refused_413_naming_it_and_journaled(api, chunked):
+    body = _key("x" * LIMIT)
+    response = api.post("/v1/virtual-keys", content=_in_pieces(body) if chunked else body)
+    assert response.status_code == 413
+    assert response.json()["data"] == {
+        "message": f"body: larger than the limit of {LIMIT} bytes",
+        "errorCode": "AB01",
+    }
+    [entry] = _journal(api)
+    assert entry["status"] == 413 and entry["operation"] == "createVirtualKey" and not entry["valid"]
+    assert api.get("/v1/virtual-keys").json()["total"] == 0
+
+
+def test_head_answers_the_gets_headers_without_its_body(api):
+    api.post("/v1/virtual-keys", content=_key("listed"))
+    got = api.get("/v1/virtual-keys")
+    url = httpx.URL(str(api.base_url))
+    with socket.create_connection((url.host, url.port), timeout=10) as raw:  # what is on the wire
+        raw.sendall(b"HEAD /v1/virtual-keys HTTP/1.1\r\nHost: mock\r\nConnection: close\r\n"
+                    b"x-portkey-api-key: pk-wire\r\n\r\n")  # fmt: skip
+        sent = b"".join(iter(lambda: raw.recv(65536), b""))
+    head, _, after = sent.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert f"content-length: {len(got.content)}".encode() in head.lower()
+    assert after == b""  # no body: a client reusing the connection would read it as the next answer
+
+
+def test_a_query_byte_that_is_not_utf8_is_refused_400_naming_the_parameter(api):
+    response = api.get("/v1/virtual-keys?current_page=%ff")
+    assert response.status_code == 400
+    assert response.json()["data"]["message"] == "query.current_page: must be of type integer"
+    assert _journal(api)[-1]["query"] == {"current_page": ["%FF"]}  # kept encoded, as werkzeug does
+
+
+def test_a_utf8_slug_in_the_path_is_decoded(api):
+    response = api.get("/v1/virtual-keys/caf%C3%A9")
+    assert response.status_code == 404
+    assert _journal(api)[-1]["path"] == "/v1/virtual-keys/café"
+
+
+def test_the_mocks_own_http_variables_are_not_read_as_request_headers(monkeypatch):
+    """granian copies the process environment into each request's environ: a proxy URL with its
+    password, set for the mock, must not turn up in the journal as a header the client sent."""
+    monkeypatch.setenv("HTTP_PROXY", "http://user:hunter2-secret@proxy.example:3128")
+    server = ServedProcess()
+    try:
+        with httpx.Client(base_url=server.root_url, headers=HEADERS, trust_env=False) as http:
+            http.get("/v1/virtual-keys")
+            http.get("/v1/virtual-keys", headers={"X-Trace": "sent by the client"})
+            entries = http.get("/__mock/journal").json()["entries"]
+    finally:
+        server.stop()
+    assert "hunter2" not in json.dumps(entries)
+    assert "proxy" not in entries[0]["headers"]
+    assert entries[1]["headers"]["x-trace"] == "sent by the client"
