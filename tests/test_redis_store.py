@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -186,3 +187,31 @@ def test_retrieve_list_and_create_make_one_round_trip_to_redis_journal_included(
     client.put("/__mock/faults", json={"rules": [{"operation": "retrieveVirtualKey", "status": 503}]})
     assert client.get(f"/v1/virtual-keys/{slug}", headers=headers).status_code == 503  # the plan applies
     assert client.get("/__mock/journal").get_json()["entries"][-1]["status"] == 503
+
+
+def test_each_thread_makes_its_trips_on_a_connection_of_its_own_and_a_forked_worker_too(keys):
+    """A request's trip goes on its thread's own connection; one made before a fork is never
+    shared with the forked worker (two processes on one socket would read each other's replies)."""
+    mine = keys.own_client()
+    assert keys.own_client() is mine
+    theirs: list[redis.Redis] = []
+    thread = threading.Thread(target=lambda: theirs.append(keys.own_client()))
+    thread.start()
+    thread.join()
+    assert theirs[0] is not mine and theirs[0].connection is not mine.connection
+
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # the worker: a client of its own, and it works
+        try:
+            own = keys.own_client()
+            answer = b"fresh" if own is not mine and own.ping() else b"shared"
+        except Exception:
+            answer = b"failed"
+        os.write(writer, answer)
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(child, 0)
+    with os.fdopen(reader, "rb") as pipe:
+        assert pipe.read() == b"fresh"
+    assert mine.ping()  # the parent's connection is unharmed

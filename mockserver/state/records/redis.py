@@ -18,9 +18,10 @@ from mockserver.state.records.base import Record
 from mockserver.state.redis_keys import RedisNamespace
 
 # KEYS (after the rider's): record, order, sequence. ARGV: slug, the record's `id` (JSON, or ""),
-# the record as JSON text, field/value pairs. A stored record of the same id is this very insert,
-# sent again by redis-py after the connection broke before the answer came back: it succeeded,
-# rather than "taken" (which would store it twice).
+# the record as JSON text, its field/value pairs as one JSON array (one argument, not 30: packing
+# each argument cost redis-py more than encoding the array). A stored record of the same id is this
+# very insert, sent again by redis-py after the connection broke before the answer came back: it
+# succeeded, rather than "taken" (which would store it twice).
 _INSERT = (
     trip.LUA
     + """
@@ -28,7 +29,7 @@ if plan_is_set() then return 'plan-is-set' end
 if redis.call('EXISTS', KEYS[4]) == 1 then
   return (ARGV[5] ~= '' and redis.call('HGET', KEYS[4], 'id') == ARGV[5]) and 1 or 0
 end
-redis.call('HSET', KEYS[4], ':text', ARGV[6], unpack(ARGV, 7))
+redis.call('HSET', KEYS[4], ':text', ARGV[6], unpack(cjson.decode(ARGV[7])))
 redis.call('ZADD', KEYS[5], redis.call('INCR', KEYS[6]), ARGV[4])
 journal(true)
 return 1
@@ -127,8 +128,9 @@ class RedisStore:
         ]
         record_id = json.dumps(record["id"]) if "id" in record else ""
         text = _compact(record)
-        keys, args, rider = trip.ride(record_keys, [self.keys.part(slug), record_id, text, *_encode(record)])
-        inserted = _ridden(self._insert(keys=keys, args=args), rider, appended=None) == 1
+        fields = _compact(_encode(record))
+        keys, args, rider = trip.ride(record_keys, [self.keys.part(slug), record_id, text, fields])
+        inserted = _ridden(self._insert(keys, args, self.keys.own_client()), rider, appended=None) == 1
         if rider is not None and inserted:
             rider.journaled = True
         return inserted
@@ -141,7 +143,7 @@ class RedisStore:
 
     def get_text(self, namespace: str, slug: str) -> bytes | None:
         keys, args, rider = trip.ride([self._record_key(namespace, slug)], [])
-        text: bytes | None = _ridden(self._get(keys=keys, args=args), rider, appended=True)
+        text: bytes | None = _ridden(self._get(keys, args, self.keys.own_client()), rider, appended=True)
         return text
 
     def page(self, namespace: str, offset: int, limit: int) -> tuple[int, list[Record]]:
@@ -151,7 +153,7 @@ class RedisStore:
     def page_text(self, namespace: str, offset: int, limit: int) -> tuple[int, list[bytes]]:
         page_args: list[trip.Arg] = [self._record_key(namespace, ""), offset, limit]
         keys, args, rider = trip.ride([self._order_key(namespace)], page_args)
-        total, *texts = _ridden(self._page(keys=keys, args=args), rider, appended=True)
+        total, *texts = _ridden(self._page(keys, args, self.keys.own_client()), rider, appended=True)
         return int(total), [text for text in texts if text]
 
     def update(self, namespace: str, slug: str, changes: Record) -> Record | None:
@@ -192,4 +194,4 @@ _compact = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _encode(record: Record) -> list[str]:
-    return [part for name, value in record.items() for part in (name, json.dumps(value))]
+    return [part for name, value in record.items() for part in (name, _compact(value))]
