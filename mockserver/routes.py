@@ -9,7 +9,6 @@ control plane: Flask's request machinery was half of an API request's cost (docs
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -214,22 +213,24 @@ class Router:
     would match the same templates: a path without parameters before one with them."""
 
     def __init__(self, contract: Contract) -> None:
-        self._routes: dict[str, list[tuple[re.Pattern[str], Operation]]] = {}
-        by_parameters = sorted(contract.operations.values(), key=lambda op: op.path.count("{"))
-        for operation in by_parameters:
-            pattern = re.compile(re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(operation.path)))
-            self._routes.setdefault(operation.method.upper(), []).append((pattern, operation))
+        self._routes: dict[str, list[Operation]] = {}
+        for operation in sorted(contract.operations.values(), key=lambda op: op.path.count("{")):
+            self._routes.setdefault(operation.method.upper(), []).append(operation)
 
     def match(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
-        for pattern, operation in self._routes.get(method, ()):
-            found = pattern.fullmatch(path)
-            if found is not None:
-                return operation, found.groupdict()
+        for operation in self._routes.get(method, ()):
+            params = operation.path_params(path)
+            if params is not None:
+                return operation, params
         return None
 
     def allowed(self, path: str) -> list[str]:
         """The methods some operation serves at `path` (HEAD wherever GET is), for a 405's `Allow`."""
-        methods = sorted(m for m, routes in self._routes.items() if any(p.fullmatch(path) for p, _ in routes))
+        methods = sorted(
+            method
+            for method, operations in self._routes.items()
+            if any(operation.path_params(path) is not None for operation in operations)
+        )
         return [*methods, "HEAD"] if "GET" in methods else methods
 
 
