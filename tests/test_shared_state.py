@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +19,7 @@ from mockserver.cli import main
 from mockserver.config import MockConfig
 from tests.conftest import reset, unique_prefix
 from tests.seed_examples import SEED_EXAMPLES
-from tests.served import ServedProcess
+from tests.served import MOCKSERVER, ServedProcess
 
 pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
 
@@ -137,6 +140,23 @@ def _worker_pids(root_url: str, timeout: float = 20.0) -> int:
     while len(seen) < 2 and time.monotonic() < deadline:
         seen.add(httpx.get(f"{root_url}/__mock/health").json()["pid"])
     return len(seen)
+
+
+def test_workers_answer_the_first_request_sent_the_moment_the_address_is_announced(redis_url, shared_prefix):
+    """The workers' sockets listen before the address is printed: a client that connects at once
+    (a CI step right after the line appears) waits in the backlog, it is not refused."""
+    command = [MOCKSERVER, "serve", "--port", "0", "--store", redis_url, "--redis-prefix", shared_prefix]
+    process = subprocess.Popen(
+        [*command, "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        line = process.stdout.readline()  # blocks until the address is announced
+        root_url = line.split("listening on ")[1].split()[0].removesuffix("/v1")
+        assert httpx.get(f"{root_url}/__mock/health", timeout=30).status_code == 200  # no retry
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
 
 
 def test_several_workers_need_a_shared_store(capsys):

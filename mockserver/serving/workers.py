@@ -1,12 +1,13 @@
 """Several worker processes on one port, sharing their state through Redis.
 
-waitress serves from one process. For more, the parent forks N workers; each builds its own app
-(Redis connections must not cross a fork) and runs waitress on its own listening socket, bound to
-the same port with `SO_REUSEPORT`, so the kernel spreads new connections evenly over the workers.
-(On one socket inherited by all, whichever worker woke first took the connections: in one
-measured run all eight of the load generator's went to one worker, and two workers served no
-more than one.) The parent holds the port, bound but not listening, so it receives none. It seeds
-the store and installs the fault plan once, before forking, so N workers do not do it N times.
+waitress serves from one process. For more, the parent opens N listening sockets on the one port
+with `SO_REUSEPORT`, so the kernel spreads new connections evenly over them, and forks N workers,
+each serving one of them; each builds its own app (Redis connections must not cross a fork).
+(On one socket shared by all, whichever worker woke first took the connections: in one measured
+run all eight of the load generator's went to one worker, and two workers served no more than
+one.) The sockets listen before the address is announced, so no early client is refused. The
+parent seeds the store and installs the fault plan once, before forking, so N workers do not do
+it N times.
 The WSGI server is chosen in `_serve_one` only, so another server could be slotted in there.
 """
 
@@ -38,14 +39,13 @@ def serve_workers(
         raise ValueError("--workers above 1 needs a shared store: pass --store redis://HOST:PORT/DB")
     create_app(config)  # checks the configuration, seeds and sets faults once, in the parent
     per_worker = dataclasses.replace(config, seed_path=None, fault_plan=None)
-    holder = _port_holder(host, port)
-    bound_host, bound_port = holder.getsockname()[:2]
+    listeners = [_listening(host, port)]
+    bound_host, bound_port = listeners[0].getsockname()[:2]
+    listeners += [_listening(bound_host, bound_port) for _ in range(workers - 1)]
     context = multiprocessing.get_context("fork")
     processes = [
-        context.Process(
-            target=_serve_one, args=(per_worker, bound_host, bound_port, threads), name=f"mockserver-{n}"
-        )
-        for n in range(workers)
+        context.Process(target=_serve_one, args=(per_worker, listener, threads), name=f"mockserver-{n}")
+        for n, listener in enumerate(listeners)
     ]
     for process in processes:
         process.start()
@@ -61,19 +61,16 @@ def serve_workers(
                 process.terminate()
         for process in processes:
             process.join(timeout=10)
-        holder.close()
+        for listener in listeners:
+            listener.close()
 
 
-def _port_holder(host: str, port: int) -> socket.socket:
-    """A socket that takes the port (a free one for 0) for the workers to share, never listening."""
-    holder = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    holder.bind((host, port))
-    return holder
+def _listening(host: str, port: int) -> socket.socket:
+    """One worker's socket on the shared port (0: a free one, for the first)."""
+    return socket.create_server((host, port), backlog=1024, reuse_port=True)
 
 
-def _serve_one(config: MockConfig, host: str, port: int, threads: int) -> None:
-    listener = socket.create_server((host, port), backlog=1024, reuse_port=True)
+def _serve_one(config: MockConfig, listener: socket.socket, threads: int) -> None:
     server = create_server(create_app(config), sockets=[listener], threads=threads, ident="mockserver")
     allow_connection_faults(server)
     server.run()
