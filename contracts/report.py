@@ -75,9 +75,9 @@ def write_terminal(result: VerifyResult, out: TextIO) -> None:
             file=out,
         )
     print("\nChecks:", file=out)
-    for name in sorted(set(result.checks_passed) | set(result.checks_failed)):
-        state = "FAILED" if result.checks_failed[name] else "ok"
-        passed, failed = result.checks_passed[name], result.checks_failed[name]
+    for name, counts in _check_counts(result).items():
+        passed, failed = counts["passed"], counts["failed"]
+        state = "FAILED" if failed else "ok"
         print(f"  {name:<36} {state:<7} {passed:>6} passed {failed:>4} failed", file=out)
     for number, finding in enumerate(_distinct(result.findings), start=1):
         print(f"\n{number}. [{finding.check}] {finding.operation} ({finding.phase})", file=out)
@@ -100,7 +100,7 @@ def write_junit(result: VerifyResult, path: Path) -> None:
     by_case: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for finding in result.findings:
         by_case[(finding.operation, finding.check)].append(finding)
-    checks = sorted(set(result.checks_passed) | set(result.checks_failed))
+    checks = list(_check_counts(result))
     suite = ElementTree.Element(
         "testsuite",
         name="contracts verify",
@@ -130,10 +130,7 @@ def write_json(result: VerifyResult, path: Path) -> None:
         "exit_code": result.exit_code,
         "interrupted": result.interrupted,
         "requests": dict(result.requests),
-        "checks": {
-            name: {"passed": result.checks_passed[name], "failed": result.checks_failed[name]}
-            for name in sorted(set(result.checks_passed) | set(result.checks_failed))
-        },
+        "checks": _check_counts(result),
         "failures": [asdict(finding) for finding in _distinct(result.findings)],
         "errors": result.errors,
         "notes": result.notes,
@@ -159,13 +156,21 @@ def write_html(result: VerifyResult, path: Path) -> None:
             result=result,
             verdict=_verdict(result),
             total_requests=sum(result.requests.values()),
-            checks=sorted(set(result.checks_passed) | set(result.checks_failed)),
+            checks=_check_counts(result),
             operations=operations,
             by_operation=failures,
             failures=_distinct(result.findings),
         ),
         encoding="utf-8",
     )
+
+
+def _check_counts(result: VerifyResult) -> dict[str, dict[str, int]]:
+    """Each check that ran, by name: how many times it passed and failed."""
+    return {
+        name: {"passed": result.checks_passed[name], "failed": result.checks_failed[name]}
+        for name in sorted(set(result.checks_passed) | set(result.checks_failed))
+    }
 
 
 def render_html(template: str, **context: Any) -> str:

@@ -305,6 +305,11 @@ def test_each_html_report_opens_and_shows_its_failures(watched: Watched, tmp_pat
     leak = failures.filter(has_text=check).first
     expect(leak).to_contain_text('"key": "<secret>"')
     expect(leak.locator("pre.curl")).to_contain_text("$PORTKEY_API_KEY")
+    row = page.locator("#checks tbody tr", has_text=check)
+    expect(row.locator("td").nth(1)).to_have_text("FAILED")
+    expect(row.locator("td.num").nth(1)).to_have_text(str(result.checks_failed[check]))
+    copies = leak.locator("button.copy").get_attribute("data-target")  # the curl its button copies
+    expect(leak.locator(f"pre#{copies}")).to_contain_text("$PORTKEY_API_KEY")
     page.screenshot(path=screenshot_path(tmp_path, "report.png"), full_page=False)
     page.fill("#failure-search", check)
     expect(page.locator("article.failure:visible")).to_have_count(
@@ -326,6 +331,9 @@ def test_each_html_report_opens_and_shows_its_failures(watched: Watched, tmp_pat
     expect(failure).to_contain_text("body.<b>bold</b>")
     expect(failure).to_contain_text("x-trace: <img src=x onerror=alert(4)>")
     expect(failure).to_contain_text("x-portkey-api-key: <secret>")
+    copies = failure.locator("button.copy").get_attribute("data-target")
+    expect(failure.locator(f"pre#{copies}")).to_contain_text("curl")
+    expect(page.locator("#checks tbody td.bad")).not_to_have_count(0)
     assert page.locator("article img, article svg, article b").count() == 0
     assert watched.dialogs == [] and watched.errors == []
     assert re.search(r"pk-dashboard", page.content()) is None

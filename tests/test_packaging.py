@@ -33,6 +33,7 @@ def test_the_wheel_ships_the_root_contract_and_the_mock_uses_it(tmp_path: Path):
         "mockserver/control/static/dashboard.css",
         "contracts/templates/verify.html",
         "contracts/templates/traffic.html",
+        "contracts/templates/parts.html",
         "contracts/templates/report.js",
     } <= set(names)
     assert not (ROOT / "mockserver" / "openapi.yaml").exists(), "the contract must live once, at the root"
