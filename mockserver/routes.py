@@ -20,6 +20,7 @@ from mockserver.access import AccessPolicy
 from mockserver.contract.document import Contract, Operation
 from mockserver.contract.validation import IncomingRequest, RequestValidator
 from mockserver.contract.verdict import RequestJudge, RequestVerdict
+from mockserver.control import is_control_path
 from mockserver.errors import ApiError, PayloadTooLarge, envelope
 from mockserver.faults.apply import apply_fault
 from mockserver.faults.plan import NO_FAULT, Faults
@@ -45,8 +46,6 @@ if TYPE_CHECKING:  # redis is imported only when a mock uses it
     from mockserver.state.outage import StoreWatch
 
 log = logging.getLogger("mockserver")
-
-CONTROL_PREFIX = "/__mock"
 
 _HTTP_MESSAGES = {404: "No such endpoint", 405: "Method not allowed on this endpoint"}
 
@@ -242,7 +241,7 @@ class Planes:
         self.control = control
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        if (environ.get("PATH_INFO") or "").startswith(CONTROL_PREFIX):
+        if is_control_path(environ.get("PATH_INFO") or ""):
             return self.control(environ, start_response)
         return self.api(environ, start_response)
 

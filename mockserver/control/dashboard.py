@@ -14,18 +14,20 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template
 
+from mockserver.control import CONTROL_PREFIX
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-DASHBOARD_PATH = "/__mock/"
+DASHBOARD_PATH = CONTROL_PREFIX + "/"
 
 
 def dashboard_blueprint(secret_fields: Iterable[str], journal_limit: int) -> Blueprint:
     blueprint = Blueprint(
         "dashboard",
         __name__,
-        url_prefix="/__mock",
+        url_prefix=CONTROL_PREFIX,
         template_folder="templates",
         static_folder="static",
         static_url_path="/static",

@@ -10,6 +10,7 @@ from flask import Blueprint, jsonify, request
 
 from mockserver.access import AccessPolicy
 from mockserver.contract.validation import decode_json_object
+from mockserver.control import CONTROL_PREFIX
 from mockserver.control.seeding import Seeder
 from mockserver.faults.plan import Faults
 from mockserver.resources.integrations import detail as integration_detail
@@ -28,7 +29,7 @@ def control_blueprint(
     accepts_any_key: bool = False,
     store: StoreWatch | None = None,
 ) -> Blueprint:
-    blueprint = Blueprint("control", __name__, url_prefix="/__mock")
+    blueprint = Blueprint("control", __name__, url_prefix=CONTROL_PREFIX)
     auth = "any-key" if accepts_any_key else "keys-file"
 
     @blueprint.get("/health")
@@ -56,7 +57,7 @@ def control_blueprint(
 
 def journal_blueprint(journal: Journal) -> Blueprint:
     """`GET /__mock/journal` reads the request journal, `DELETE /__mock/journal` empties it."""
-    blueprint = Blueprint("journal", __name__, url_prefix="/__mock")
+    blueprint = Blueprint("journal", __name__, url_prefix=CONTROL_PREFIX)
 
     @blueprint.get("/journal")
     def read() -> Any:
@@ -96,7 +97,7 @@ STORE_VIEW_LIMIT = 200
 def store_blueprint(keys: VirtualKeys, policy: AccessPolicy, integrations: Store) -> Blueprint:
     """`GET /__mock/store`: the stored keys (providers are the same records) per workspace, and the
     integrations per organisation, as the API retrieves them (secrets only masked)."""
-    blueprint = Blueprint("store", __name__, url_prefix="/__mock")
+    blueprint = Blueprint("store", __name__, url_prefix=CONTROL_PREFIX)
 
     @blueprint.get("/store")
     def read() -> Any:

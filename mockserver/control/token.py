@@ -12,12 +12,12 @@ import hmac
 
 from flask import Flask, Response, jsonify, request
 
+from mockserver.control import CONTROL_PREFIX, is_control_path
 from mockserver.errors import Unauthorised, envelope
 
-CONTROL_PREFIX = "/__mock/"
-OPEN_PATHS = frozenset({"/__mock/health", "/__mock/"})
+OPEN_PATHS = frozenset({CONTROL_PREFIX + "/health", CONTROL_PREFIX + "/"})
 """Paths answered without the token: the readiness probe and the dashboard's page shell."""
-OPEN_PREFIXES = ("/__mock/static/",)
+OPEN_PREFIXES = (CONTROL_PREFIX + "/static/",)
 TOKEN_VARIABLE = "MOCK_CONTROL_TOKEN"
 
 
@@ -28,7 +28,7 @@ def require_control_token(app: Flask, token: str) -> None:
     @app.before_request
     def check_token() -> tuple[Response, int, dict[str, str]] | None:
         path = request.path
-        if not path.startswith(CONTROL_PREFIX) or path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
+        if not is_control_path(path) or path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
             return None
         sent = request.headers.get("Authorization", "").encode()
         if hmac.compare_digest(sent, expected):  # constant time: the answer leaks no prefix

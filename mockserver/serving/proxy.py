@@ -20,6 +20,7 @@ from mockserver.contract.document import Contract
 from mockserver.contract.exchange import ContractChecker, Exchange
 from mockserver.contract.validation import IncomingRequest
 from mockserver.contract.verdict import RequestJudge, RequestVerdict
+from mockserver.control import CONTROL_PREFIX
 from mockserver.control.routes import journal_blueprint
 from mockserver.errors import ApiError, envelope
 from mockserver.routes import journal_entry
@@ -62,11 +63,11 @@ def create_proxy_app(
     app.register_blueprint(journal_blueprint(journal))
     app.register_error_handler(HTTPException, _http_error)
 
-    @app.get("/__mock/health")
+    @app.get(f"{CONTROL_PREFIX}/health")
     def health() -> Any:
         return jsonify({"status": "ok", "upstream": proxy.target})
 
-    @app.post("/__mock/reset")
+    @app.post(f"{CONTROL_PREFIX}/reset")
     def reset() -> Any:
         journal.clear()
         return jsonify({"reset": True})
