@@ -38,6 +38,12 @@ def test_a_conforming_request_is_journaled_with_operation_status_and_verdict(api
     assert entry["body"]["name"] == "openai" and entry["time"].endswith("Z")
 
 
+def test_control_plane_requests_are_not_journaled_but_a_path_merely_starting_like_it_is(api):
+    api.client.get("/__mock/health")
+    assert api.client.get("/__mockery").status_code == 404
+    assert [(entry["path"], entry["status"]) for entry in journal(api)] == [("/__mockery", 404)]
+
+
 def test_each_violation_is_journaled_with_its_location_and_rule(api):
     body = {**AZURE, "rate_limits": {"type": "requests", "unit": "rpm", "value": 10}}
     body["deploymentConfig"] = [{"deploymentName": "gpt"}]
