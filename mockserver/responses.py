@@ -12,9 +12,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from mockserver.jsontext import compact
 from mockserver.state.records.base import Record
-
-_encode = json.JSONEncoder(separators=(",", ":")).encode  # as Flask's jsonify writes JSON
 
 
 def retrieved(record: Record, status: str) -> dict[str, Any]:
@@ -77,9 +76,14 @@ def _with_mappings(record: Record, answer: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
+def json_body(value: Any) -> bytes:
+    """`value` as the body of a JSON answer, newline-terminated as `jsonify` ends it."""
+    return compact(value).encode() + b"\n"
+
+
 def created(slug: str) -> bytes:
     """A create's answer, `{"success": true, "data": {"slug": ...}}`, written directly as JSON."""
-    return b'{"success":true,"data":{"slug":%b}}\n' % _encode(slug).encode()
+    return b'{"success":true,"data":{"slug":%b}}\n' % compact(slug).encode()
 
 
 class ReadyAnswers:
@@ -113,8 +117,8 @@ class ReadyAnswers:
         record = json.loads(text)
         status = self._status(record)
         answers = (
-            _encode(retrieved(record, status)).encode() + b"\n",
-            _encode(listed(record, status)).encode(),
+            json_body(retrieved(record, status)),
+            compact(listed(record, status)).encode(),
         )
         if record.get("expires_at") is None:
             with self._lock:

@@ -26,6 +26,7 @@ from mockserver.faults.apply import apply_fault
 from mockserver.faults.plan import NO_FAULT, Faults
 from mockserver.journal import entry_for
 from mockserver.resources import Call, Resource, handler_table, riding_operations
+from mockserver.responses import json_body
 from mockserver.state.journal import Journal
 from mockserver.state.trip import RIDER, PlanIsSet, Rider
 from mockserver.violations import Violation
@@ -37,7 +38,6 @@ from mockserver.wsgi import (
     bare_query,
     header_pairs,
     incoming,
-    json_body,
     path_of,
     query_of,
 )

@@ -9,7 +9,6 @@ strings) is left to werkzeug, as Flask would do it.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -27,14 +26,6 @@ StartResponse = Callable[..., Any]
 WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 JSON_TYPE = "application/json"
-
-_encode = json.JSONEncoder(separators=(",", ":")).encode
-"""JSON as Flask's `jsonify` writes it: compact, ASCII-only, keys in the order given."""
-
-
-def json_body(value: Any) -> bytes:
-    """`value` as the body of a JSON answer, newline-terminated as `jsonify` ends it."""
-    return _encode(value).encode() + b"\n"
 
 
 def path_of(environ: Environ) -> str:

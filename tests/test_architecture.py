@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 LAYERS = [
-    ("facts", ["mockserver.violations", "mockserver.errors"]),
+    ("facts", ["mockserver.violations", "mockserver.errors", "mockserver.jsontext"]),
     ("contract", ["mockserver.contract"]),
     ("state", ["mockserver.state"]),
     (

@@ -17,14 +17,12 @@ import json
 import threading
 from itertools import islice
 
+from mockserver.jsontext import compact
 from mockserver.state.records.base import Record
-
-# ASCII escapes keep every string a client can send, lone surrogates included, encodable.
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
 
 
 def _pack(record: Record) -> bytes:
-    return _encode(record).encode("ascii")
+    return compact(record).encode("ascii")
 
 
 class MemoryStore:

@@ -13,6 +13,7 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
+from mockserver.jsontext import compact
 from mockserver.state import trip
 from mockserver.state.records.base import Record
 from mockserver.state.redis_keys import RedisNamespace
@@ -127,8 +128,8 @@ class RedisStore:
             self.keys.key(self.section, "seq"),
         ]
         record_id = json.dumps(record["id"]) if "id" in record else ""
-        text = _compact(record)
-        fields = _compact(_encode(record))
+        text = compact(record)
+        fields = compact(_encode(record))
         keys, args, rider = trip.ride(record_keys, [self.keys.part(slug), record_id, text, fields])
         inserted = _ridden(self._insert(keys, args, self.keys.own_client()), rider, appended=None) == 1
         if rider is not None and inserted:
@@ -190,8 +191,5 @@ def _ridden(result: Any, rider: trip.Rider | None, appended: bool | None) -> Any
     return result
 
 
-_compact = json.JSONEncoder(separators=(",", ":")).encode
-
-
 def _encode(record: Record) -> list[str]:
-    return [part for name, value in record.items() for part in (name, _compact(value))]
+    return [part for name, value in record.items() for part in (name, compact(value))]
