@@ -8,6 +8,7 @@ from typing import Any
 
 from mockserver.faults.connection import CONNECTION_FAULT
 from mockserver.faults.plan import NO_FAULT, Fault
+from mockserver.responses import json_body
 
 
 def apply_fault(fault: Fault, environ: dict[str, Any]) -> bytes | None:
@@ -22,7 +23,7 @@ def apply_fault(fault: Fault, environ: dict[str, Any]) -> bytes | None:
         time.sleep(fault.delay_ms / 1000)  # the injected latency itself
     if fault.connection:
         environ[CONNECTION_FAULT] = fault.connection
-        return b'{"success":true,"data":{"fault":"%s"}}\n' % fault.connection.encode()
+        return json_body({"success": True, "data": {"fault": fault.connection}})
     if fault.status:
         raise fault.error()
     return None
