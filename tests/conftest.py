@@ -16,7 +16,7 @@ from mockserver import Contract, MockServer, create_app
 from mockserver.config import MockConfig
 from mockserver.contract.exchange import ContractChecker, Exchange
 from mockserver.serving.redis_server import RedisServer
-from tests.tools import require_tool
+from tests.support.tools import require_tool
 
 settings.register_profile(
     "ci", max_examples=25, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]

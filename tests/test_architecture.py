@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
 
 LAYERS = [
     ("facts", ["mockserver.violations", "mockserver.errors", "mockserver.jsontext"]),

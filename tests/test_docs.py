@@ -22,8 +22,8 @@ import pytest
 import yaml
 
 from mockserver import MockConfig, MockServer, create_app
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 DOCUMENTED_URL = "http://127.0.0.1:8787"
 MARKER = re.compile(r"<!-- docs: (?P<kind>[a-z-]+)(?: (?P<reason>.*?))? -->")

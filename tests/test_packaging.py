@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
 
 
 def test_the_wheel_ships_the_root_contract_and_the_mock_uses_it(tmp_path: Path):

@@ -3,7 +3,7 @@
 Flask cannot break a connection, so the HTTP layer only marks the request (`CONNECTION_FAULT` in
 the WSGI environ) and this WSGI wrapper, outside Flask, does the breaking, by raising
 `DroppedConnection` where the server reads the app's answer. On waitress, as measured
-(tests/test_faults_sdk.py drives the real SDK through each):
+(tests/clients/test_python_sdk_faults.py drives the real SDK through each):
 
 - empty: `DroppedConnection` is waitress's `ClientDisconnected`, so raised before any byte is
   written, waitress closes the connection without an answer (anything else would send a 500);

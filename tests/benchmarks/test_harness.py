@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.tools import has_tool
+from tests.support.paths import ROOT
+from tests.support.tools import has_tool
 
 pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
 
-ROOT = Path(__file__).resolve().parent.parent
 SHORT_RUN = ["--seconds", "1", "--rounds", "1", "--starts", "1", "--workloads", "retrieve", "--no-prism"]
 
 

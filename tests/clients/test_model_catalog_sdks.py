@@ -17,7 +17,7 @@ import pytest
 from portkey_ai import AsyncPortkey, Portkey
 from portkey_ai.api_resources.exceptions import NotFoundError
 
-from tests.test_node_sdk import NODE_PROJECT, node_sdk  # noqa: F401  (the fixture)
+from tests.clients.test_node_sdk import NODE_PROJECT, node_sdk  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.slow  # a served mock and real clients
 

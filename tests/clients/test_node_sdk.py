@@ -1,4 +1,4 @@
-"""Portkey's Node SDK (npm `portkey-ai`, pinned in tests/node) driven against the mock for real."""
+"""Portkey's Node SDK (npm `portkey-ai`, pinned in tests/clients/node) driven against the mock for real."""
 
 from __future__ import annotations
 
@@ -9,16 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.tools import require_tool
+from tests.support.paths import NODE_PROJECT
+from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
-
-NODE_PROJECT = Path(__file__).parent / "node"
 
 
 @pytest.fixture(scope="session")
 def node_sdk() -> Path:
-    """tests/node with its locked dependencies installed by `npm ci`."""
+    """tests/clients/node with its locked dependencies installed by `npm ci`."""
     require_tool("node", "npm", install="apt-get install nodejs npm")
     installed = subprocess.run(
         ["npm", "ci", "--no-audit", "--no-fund"],

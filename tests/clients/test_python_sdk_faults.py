@@ -24,7 +24,7 @@ from portkey_ai.api_resources.exceptions import (
 from contracts.recording import ExchangeRecorder
 from mockserver import MockServer, create_app
 from tests.conftest import reset, store_config
-from tests.seed_examples import SEED_EXAMPLES
+from tests.support.seed_examples import SEED_EXAMPLES
 
 pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
 

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from portkey_ai import AsyncPortkey, Portkey
 
-from tests.seed_examples import SEED_EXAMPLES
+from tests.support.seed_examples import SEED_EXAMPLES
 
 OPERATIONS = [
     "createVirtualKey",

@@ -13,7 +13,7 @@ from portkey_ai import AsyncPortkey, Portkey
 from portkey_ai.api_resources.exceptions import NotFoundError
 
 from contracts.recording import ExchangeRecorder
-from tests.seed_examples import SEED_EXAMPLES
+from tests.support.seed_examples import SEED_EXAMPLES
 
 SECRET_FIELDS = ("key", "azureEntraClientSecret")
 

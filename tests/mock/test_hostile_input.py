@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import http.client
 import json
-from pathlib import Path
 
 import pytest
 
-from tests.hostile_cases import CASES, KEY, Case, body, reliability_table
+from tests.support.hostile_cases import CASES, KEY, Case, body, reliability_table
+from tests.support.paths import ROOT
 
-RELIABILITY = Path(__file__).resolve().parent.parent / "docs" / "reliability.md"
+RELIABILITY = ROOT / "docs" / "reliability.md"
 
 
 def send(root_url: str, method: str, path: str, payload: bytes | None, headers) -> tuple[int, dict, bytes]:

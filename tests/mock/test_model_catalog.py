@@ -11,7 +11,7 @@ import pytest
 
 from mockserver.resources.integrations import DEFAULT_PROVIDER_NOTE
 from tests.conftest import Api, make_api
-from tests.test_virtual_keys_api import OPENAI, error_of
+from tests.mock.test_virtual_keys import OPENAI, error_of
 
 SECRET = "sk-integration-000000000wxyz"
 AWS_SECRET = "aws-secret-0000000000000000abcd"

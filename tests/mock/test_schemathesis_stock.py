@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from mockserver import MockConfig, MockServer, create_app
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
 
-ROOT = Path(__file__).resolve().parent.parent
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 
 

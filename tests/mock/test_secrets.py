@@ -12,7 +12,7 @@ import pytest
 from contracts.cli import main as contracts_main
 from mockserver import MockServer, create_app
 from mockserver.serving.proxy import create_proxy_app
-from tests.served import ServedProcess
+from tests.support.served import ServedProcess
 
 
 def canary(label: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.served import MOCKSERVER, ServedProcess
+from tests.support.served import MOCKSERVER, ServedProcess
 
 pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
 

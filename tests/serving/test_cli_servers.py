@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from tests.served import ServedProcess
+from tests.support.served import ServedProcess
 
 pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
 

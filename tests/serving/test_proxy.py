@@ -20,7 +20,7 @@ from mockserver.cli import main as mockserver_main
 from mockserver.pytest_plugin import PortkeyMock
 from mockserver.serving.ports import free_port
 from mockserver.serving.proxy import create_proxy_app
-from tests.broken_services import rewriting
+from tests.support.broken_services import rewriting
 
 SECRET = "sk-live-0000000000abcd"
 

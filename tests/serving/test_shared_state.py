@@ -18,8 +18,8 @@ from mockserver import create_app
 from mockserver.cli import main
 from mockserver.config import MockConfig
 from tests.conftest import reset, unique_prefix
-from tests.seed_examples import SEED_EXAMPLES
-from tests.served import MOCKSERVER, ServedProcess
+from tests.support.seed_examples import SEED_EXAMPLES
+from tests.support.served import MOCKSERVER, ServedProcess
 
 pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
 

@@ -15,7 +15,7 @@ import pytest
 
 from mockserver import MockServer, create_app
 from mockserver.config import MockConfig
-from tests.served import ServedProcess
+from tests.support.served import ServedProcess
 
 pytestmark = pytest.mark.slow  # starts `mockserver serve`: not in the fast loop
 

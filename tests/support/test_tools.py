@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tools import has_tool, require_module, require_tool
+from tests.support.tools import has_tool, require_module, require_tool
 
 ABSENT = "no-such-program-for-the-suite"
 

@@ -25,10 +25,10 @@ from contracts.verify import VerifyOptions, verify
 from mockserver import MockServer, create_app
 from mockserver.contract.document import Contract
 from mockserver.serving.proxy import create_proxy_app
-from tests.broken_services import rewriting
+from tests.support.broken_services import rewriting
+from tests.support.paths import DATA, ROOT
 
-ROOT = Path(__file__).parent.parent
-STAND_IN = Path(__file__).parent / "contracts" / "published_drifts.yaml"
+STAND_IN = DATA / "published_drifts.yaml"
 OURS = ROOT / "openapi.yaml"
 ACCEPTED = ROOT / "docs" / "published-drifts.yaml"
 PUBLISHED = os.environ.get("PORTKEY_PUBLISHED_SPEC")

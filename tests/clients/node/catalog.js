@@ -1,5 +1,5 @@
 // Drives Portkey's Node SDK through an integration's and a provider's whole lives against the mock.
-// Run by tests/test_model_catalog_sdks.py with PORTKEY_BASE_URL and PORTKEY_API_KEY set.
+// Run by tests/clients/test_model_catalog_sdks.py with PORTKEY_BASE_URL and PORTKEY_API_KEY set.
 // Prints one JSON document of what it saw; any SDK error exits 1.
 const { Portkey } = require('portkey-ai');
 

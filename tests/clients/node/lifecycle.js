@@ -1,5 +1,5 @@
 // Drives Portkey's Node SDK through a virtual key's whole lifecycle against the mock.
-// Run by tests/test_node_sdk.py with PORTKEY_BASE_URL (honoured by the SDK) and PORTKEY_API_KEY set.
+// Run by tests/clients/test_node_sdk.py with PORTKEY_BASE_URL (honoured by the SDK) and PORTKEY_API_KEY set.
 // Prints one JSON document of what it saw; any SDK error exits 1.
 const { Portkey } = require('portkey-ai');
 

@@ -24,7 +24,7 @@ from mockserver.contract.validation import (
     normalise_spellings,
 )
 from tests.conftest import make_api
-from tests.seed_examples import SEED_EXAMPLES
+from tests.support.seed_examples import SEED_EXAMPLES
 
 CONTRACT = Contract()
 SCHEMA = schemathesis.openapi.from_dict(CONTRACT.document)

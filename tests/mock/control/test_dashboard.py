@@ -17,7 +17,7 @@ from mockserver import create_app
 from mockserver.config import MockConfig
 from mockserver.pytest_plugin import PortkeyMock
 from tests.conftest import store_config
-from tests.served import ServedProcess
+from tests.support.served import ServedProcess
 
 TOKEN = "control-token-0123456789"
 API_KEY = "pk-dashboard-0123456789"

@@ -22,8 +22,9 @@ import pytest
 from portkey_ai import Portkey
 
 from tests.conftest import unique_prefix
-from tests.served import ServedProcess
-from tests.tools import require_module, require_tool
+from tests.support.paths import ROOT
+from tests.support.served import ServedProcess
+from tests.support.tools import require_module, require_tool
 
 pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
 
@@ -46,7 +47,6 @@ HOSTILE_NAME = "<img src=x onerror=alert(1)>"
 HOSTILE_NOTE = "<script>alert('note')</script>"
 PROVIDER_SECRET = "sk-dashboard-secret-0123456789"
 API_KEY = "pk-dashboard-0123456789"
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -274,7 +274,7 @@ def test_each_html_report_opens_and_shows_its_failures(watched: Watched, tmp_pat
     from contracts.verify import VerifyOptions, verify
     from mockserver import MockServer
     from mockserver.config import MockConfig
-    from tests.broken_services import VARIANTS
+    from tests.support.broken_services import VARIANTS
 
     build, check = VARIANTS["secret echoed back"]
     broken = MockServer(build(MockConfig())).start()

@@ -9,8 +9,9 @@ import pytest
 from portkey_ai import Portkey
 
 from contracts.cli import main
+from tests.support.paths import DATA
 
-DRIFTS = Path(__file__).parent / "contracts" / "published_drifts.yaml"
+DRIFTS = DATA / "published_drifts.yaml"
 RATE_LIMITS = [{"type": "requests", "unit": "rpm", "value": 60}]
 
 

@@ -28,7 +28,7 @@ from mockserver.config import MockConfig
 from mockserver.contract.document import Contract
 from mockserver.contract.exchange import Exchange
 from mockserver.contract.verdict import sent_body
-from tests.broken_services import VARIANTS
+from tests.support.broken_services import VARIANTS
 
 pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
 

@@ -20,7 +20,7 @@ import pytest
 from contracts.verify import VerifyOptions, verify
 from mockserver import MockServer, create_app
 from mockserver.config import MockConfig
-from tests.broken_services import rewriting
+from tests.support.broken_services import rewriting
 
 pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
 
