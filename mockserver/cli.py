@@ -16,7 +16,7 @@ from flask import Flask
 
 from mockserver.app import create_app
 from mockserver.config import MockConfig
-from mockserver.contract.document import ContractUnusable
+from mockserver.contract.document import Contract, ContractUnusable
 from mockserver.control.dashboard import DASHBOARD_PATH
 from mockserver.control.token import TOKEN_VARIABLE, exposure_warning, is_loopback
 from mockserver.errors import ApiError
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mockserver: cannot start: {exc}", file=sys.stderr)
         return 2
     if args.command == "proxy":
-        for problem in server.app.extensions["mockserver"]["contract"].problems:
+        for problem in Contract.load(args.contract).problems:  # the proxy's own, loaded once per process
             print(f"mockserver proxy: warning: the contract: {problem}", file=sys.stderr, flush=True)
         print(f"mockserver proxy listening on {server.base_url}, forwarding to {args.upstream}", flush=True)
     else:

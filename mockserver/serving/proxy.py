@@ -58,7 +58,7 @@ def create_proxy_app(
 ) -> Flask:
     """A proxy forwarding `/v1/...` to `upstream` (`https://staging.example/v1`), journaling verdicts."""
     journal = MemoryJournal(journal_limit)
-    proxy = _Forwarder(Contract(contract_path), journal, upstream.rstrip("/"), timeout)
+    proxy = _Forwarder(Contract.load(contract_path), journal, upstream.rstrip("/"), timeout)
     app = Flask("mockserver-proxy")
     app.register_blueprint(journal_blueprint(journal))
     app.register_error_handler(HTTPException, _http_error)
