@@ -27,7 +27,7 @@ from mockserver.faults.plan import NO_FAULT, Faults
 from mockserver.journal import entry_for
 from mockserver.resources import Call, Resource, handler_table, riding_operations
 from mockserver.responses import json_body
-from mockserver.state.journal import Journal
+from mockserver.state.journal_store import Journal
 from mockserver.state.trip import RIDER, PlanIsSet, Rider
 from mockserver.violations import Violation
 from mockserver.wsgi import (

@@ -11,6 +11,7 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from mockserver.access import AccessPolicy
+from mockserver.api import ApiRoutes, Planes
 from mockserver.config import MockConfig
 from mockserver.contract.document import Contract
 from mockserver.contract.validation import RequestValidator
@@ -24,7 +25,6 @@ from mockserver.faults.plan import Faults
 from mockserver.resources.integrations import Integrations
 from mockserver.resources.providers import Providers
 from mockserver.resources.virtual_keys import VirtualKeys
-from mockserver.routes import ApiRoutes, Planes
 from mockserver.state import State
 from mockserver.state.records import Store
 
@@ -44,7 +44,7 @@ def create_app(
     contract and an empty store.
 
     The Flask app serves the control plane; every other path goes to the API's own WSGI app
-    (`routes.ApiRoutes`), which the Flask app's `wsgi_app` hands requests to.
+    (`api.ApiRoutes`), which the Flask app's `wsgi_app` hands requests to.
 
     With `config.store_url` set, records and faults live in Redis under `config.redis_prefix`;
     a `store` passed in replaces the records store either way. `rate_limit_clock` (seconds since

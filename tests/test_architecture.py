@@ -25,7 +25,7 @@ LAYERS = [
     ("faults", ["mockserver.faults"]),
     (
         "HTTP",
-        ["mockserver.wsgi", "mockserver.routes", "mockserver.control", "mockserver.app", "mockserver.config"],
+        ["mockserver.wsgi", "mockserver.api", "mockserver.control", "mockserver.app", "mockserver.config"],
     ),
     ("serving", ["mockserver.serving", "mockserver.cli", "mockserver.pytest_plugin"]),
     ("toolkit", ["contracts"]),

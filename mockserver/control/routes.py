@@ -15,7 +15,7 @@ from mockserver.control.seeding import Seeder
 from mockserver.faults.plan import Faults
 from mockserver.resources.integrations import detail as integration_detail
 from mockserver.resources.virtual_keys import VirtualKeys, mask_secret
-from mockserver.state.journal import Journal
+from mockserver.state.journal_store import Journal
 from mockserver.state.records.base import Store
 
 if TYPE_CHECKING:
