@@ -88,7 +88,7 @@ class ApiRoutes:
         self.not_found_status = not_found_status
         self.watch = watch
         self.judge = RequestJudge(contract, validator)
-        self.router = Router(contract)
+        self.routes = contract.routes
         self._max_body_bytes = validator.max_body_bytes
         self._handlers = handler_table(contract, resources)
         self._riders = riding_operations(resources) if rides else frozenset()
@@ -123,9 +123,9 @@ class ApiRoutes:
         environ = served.environ
         method = environ["REQUEST_METHOD"]
         path = path_of(environ)
-        routed = self.router.match("GET" if method == "HEAD" else method, path)
+        routed = self.routes.match("GET" if method == "HEAD" else method, path)
         if routed is None:
-            allowed = self.router.allowed(path)
+            allowed = self.routes.allowed(path)
             status = 405 if allowed else 404
             headers = {"Allow": ", ".join(allowed)} if allowed else None
             raise ApiError.for_status(_HTTP_MESSAGES[status], status, headers)
@@ -205,32 +205,6 @@ class ApiRoutes:
                 None,
                 bare_query(environ),
             )
-
-
-class Router:
-    """(method, path) to the contract's operation and its path parameters, as werkzeug's routing
-    would match the same templates: a path without parameters before one with them."""
-
-    def __init__(self, contract: Contract) -> None:
-        self._routes: dict[str, list[Operation]] = {}
-        for operation in sorted(contract.operations.values(), key=lambda op: op.path.count("{")):
-            self._routes.setdefault(operation.method.upper(), []).append(operation)
-
-    def match(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
-        for operation in self._routes.get(method, ()):
-            params = operation.path_params(path)
-            if params is not None:
-                return operation, params
-        return None
-
-    def allowed(self, path: str) -> list[str]:
-        """The methods some operation serves at `path` (HEAD wherever GET is), for a 405's `Allow`."""
-        methods = sorted(
-            method
-            for method, operations in self._routes.items()
-            if any(operation.path_params(path) is not None for operation in operations)
-        )
-        return [*methods, "HEAD"] if "GET" in methods else methods
 
 
 class Planes:
