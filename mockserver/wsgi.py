@@ -4,17 +4,17 @@ written back, with no web framework in between.
 The API plane (`routes.py`) runs on these directly, because Flask's request machinery (request and
 app contexts, `Request` and `Response` objects) cost 39 µs per request, measured in process, where
 these cost under 2 µs; see docs/performance.md. Parsing that is not on the common path (query
-strings) is left to werkzeug, as Flask would do it.
+strings) is left to the standard library, read as werkzeug reads them.
 """
 
 from __future__ import annotations
 
+import codecs
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-import werkzeug.urls  # noqa: F401  (registers the error handler named below)
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -53,7 +53,8 @@ def incoming(environ: Environ, path_params: Mapping[str, str], max_body_bytes: i
 
 
 def query_of(environ: Environ) -> dict[str, list[str]]:
-    """The query string's parameters, each with every value sent, parsed as werkzeug parses them."""
+    """The query string's parameters, each with every value sent, parsed as werkzeug parses them:
+    bytes that are not UTF-8 stay percent-encoded (`?page=%ff` gives `%FF`)."""
     raw = environ.get("QUERY_STRING")
     if not raw:
         return {}
@@ -62,8 +63,14 @@ def query_of(environ: Environ) -> dict[str, list[str]]:
     return MultiDict(pairs).to_dict(flat=False)
 
 
-_KEEP_QUOTED = "werkzeug.url_quote"
-"""Bytes that are not UTF-8 stay percent-encoded, as werkzeug leaves them."""
+def _keep_quoted(error: UnicodeError) -> tuple[str, int]:
+    """A decoding error handler: the bytes that are not UTF-8, percent-encoded, in place."""
+    assert isinstance(error, UnicodeDecodeError)
+    return "".join(f"%{byte:02X}" for byte in error.object[error.start : error.end]), error.end
+
+
+_KEEP_QUOTED = "mockserver.keep_quoted"
+codecs.register_error(_KEEP_QUOTED, _keep_quoted)
 
 
 def body_of(environ: Environ, max_body_bytes: int | None) -> bytes:
