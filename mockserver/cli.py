@@ -25,6 +25,7 @@ from mockserver.serving.granian import serve_with_granian
 from mockserver.serving.ports import free_port
 from mockserver.serving.server import MockServer
 from mockserver.serving.workers import serve_workers
+from mockserver.wsgi import WsgiApp
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -241,7 +242,7 @@ def _announce(base_url: str, args: argparse.Namespace, detail: str = "") -> None
         print(exposure_warning(args.host), file=sys.stderr, flush=True)
 
 
-def _serve_with_granian(app: Flask, args: argparse.Namespace) -> int:
+def _serve_with_granian(app: WsgiApp, args: argparse.Namespace) -> int:
     host, threads = args.host, args.threads
     port = args.port or free_port(host)
     with socket.socket() as probe:  # fail here, with a clear message, if the port is taken
