@@ -1,37 +1,70 @@
-"""The Flask application factory: builds each layer once and wires them together, nothing else."""
+"""The app factory: builds each layer once and wires them into one WSGI app, nothing else."""
 
 from __future__ import annotations
 
-import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from flask import Flask, Response
+from werkzeug.test import Client
 
 from mockserver.access import AccessPolicy
+from mockserver.api import ApiPlane
 from mockserver.config import MockConfig
 from mockserver.contract.document import Contract
 from mockserver.contract.validation import RequestValidator
+from mockserver.control import is_control_path
 from mockserver.control.dashboard import dashboard_blueprint
 from mockserver.control.routes import control_blueprint, journal_blueprint, store_blueprint
 from mockserver.control.seeding import Seeder
 from mockserver.control.token import require_control_token
-from mockserver.errors import ApiError, PayloadTooLarge, envelope
+from mockserver.errors import envelope
 from mockserver.faults.connection import ConnectionFaults
 from mockserver.faults.plan import Faults
 from mockserver.resources.integrations import Integrations
 from mockserver.resources.providers import Providers
 from mockserver.resources.virtual_keys import VirtualKeys
-from mockserver.routes import ApiRoutes, Planes
+from mockserver.responses import json_body
 from mockserver.state import State
 from mockserver.state.records import Store
+from mockserver.wsgi import JSON_TYPE, Environ, ErrorAnswers, StartResponse, WsgiApp
 
 if TYPE_CHECKING:  # redis is imported only when a mock uses it (50 ms of start-up)
     from mockserver.state.outage import StoreWatch
 
-log = logging.getLogger("mockserver")
+
+class MockApp:
+    """What `create_app` returns: one WSGI app whose outer layer is the API's own dispatcher, with
+    the control plane's Flask app mounted under `/__mock` (as moto puts its dispatcher in front of
+    its Flask apps).
+
+    An API request (any path outside `/__mock`) runs `api.ApiPlane` and no Flask code; a control
+    request runs Flask, its blueprints and its hooks. To act on every request, wrap this app in
+    WSGI middleware (docs/mock.md); a hook added to `control` sees control requests only.
+    """
+
+    def __init__(self, api: WsgiApp, control: Flask, contract: Contract, state: State) -> None:
+        self.api = api
+        self.control = control
+        """The control plane: a Flask app serving `/__mock/...` only."""
+        self.contract = contract
+        self.state = state
+        """What the mock remembers: records, integrations, journal, fault state (`State.reset()`)."""
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if is_control_path(environ.get("PATH_INFO") or ""):
+            answered = self.control(environ, start_response)
+        else:
+            answered = self.api(environ, start_response)
+        watch = self.state.watch
+        if watch is not None and watch.down:  # one PING per request, only while the store is away
+            watch.reachable()
+        return answered
+
+    def test_client(self) -> Client:
+        """A client calling this app in process, no server (werkzeug's, as Flask's test client is)."""
+        return Client(self)
 
 
 def create_app(
@@ -39,12 +72,12 @@ def create_app(
     *,
     store: Store | None = None,
     rate_limit_clock: Callable[[], float] = time.time,
-) -> Flask:
+) -> MockApp:
     """A mock of the virtual-keys, providers and integrations API; with no arguments, the project's
     contract and an empty store.
 
-    The Flask app serves the control plane; every other path goes to the API's own WSGI app
-    (`routes.ApiRoutes`), which the Flask app's `wsgi_app` hands requests to.
+    Every path outside `/__mock` goes to the API's own WSGI app (`api.ApiPlane`), the rest to
+    the control plane's Flask app (`MockApp`).
 
     With `config.store_url` set, records and faults live in Redis under `config.redis_prefix`;
     a `store` passed in replaces the records store either way. `rate_limit_clock` (seconds since
@@ -66,7 +99,8 @@ def create_app(
     resources = (keys, Providers(keys, integrations), integrations)
     seeder = Seeder(contract, validator, policy, keys)
 
-    api = ApiRoutes(
+    errors = _error_answers(state.watch)
+    api = ApiPlane(
         contract,
         validator,
         policy,
@@ -75,73 +109,47 @@ def create_app(
         faults,
         state.rides,
         config.not_found_status,
-        state.watch,
+        errors,
     )
     app = Flask("mockserver")
-    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the service's field order
     any_key = config.keys_path is None
     app.register_blueprint(
-        control_blueprint(seeder, state.reset, faults, accepts_any_key=any_key, store=state.watch)
+        control_blueprint(
+            seeder,
+            state.reset,
+            config.max_body_bytes,
+            faults,
+            accepts_any_key=any_key,
+            store=state.watch,
+        )
     )
     app.register_blueprint(journal_blueprint(state.journal))
     app.register_blueprint(store_blueprint(keys, policy, state.integrations))
     app.register_blueprint(dashboard_blueprint(contract.secret_fields, config.journal_limit))
     if config.control_token:
         require_control_token(app, config.control_token)
-    app.wsgi_app = ConnectionFaults(Planes(api, app.wsgi_app))  # type: ignore[method-assign]
-    _register_error_handlers(app, config)
-    if state.watch is not None:
-        _register_outage_handlers(app, state.watch)
+    _answer_errors(app, errors)
     if config.seed_path:
         seeder.seed_file(config.seed_path)
     if config.fault_plan is not None:
         faults.set_plan(config.fault_plan)
-    return app
+    return MockApp(ConnectionFaults(api), app, contract, state)
 
 
-def _register_outage_handlers(app: Flask, watch: StoreWatch) -> None:
-    """Redis unreachable: 503 AB04 with `Retry-After`, one log line; back: noticed on the next request."""
+def _error_answers(watch: StoreWatch | None) -> ErrorAnswers:
+    """What an exception answers on either plane; with Redis, its outage is a 503 AB04."""
+    if watch is None:
+        return ErrorAnswers()
     from mockserver.state.outage import UNREACHABLE
 
-    def store_unreachable(error: Exception) -> tuple[Response, int, dict[str, str]]:
-        answer = watch.lost(error)
-        return jsonify(envelope(answer)), answer.status, answer.headers
-
-    for kind in UNREACHABLE:
-        app.register_error_handler(kind, store_unreachable)
-
-    @app.after_request
-    def notice_return(response: Response) -> Response:
-        if watch.down:  # one PING per request, only while the store is away
-            watch.reachable()
-        return response
+    return ErrorAnswers(UNREACHABLE, watch.lost)
 
 
-_HTTP_MESSAGES = {404: "No such endpoint", 405: "Method not allowed on this endpoint"}
-
-
-def _register_error_handlers(app: Flask, config: MockConfig) -> None:
-    """Every error, expected or not, leaves as Portkey's JSON envelope."""
-
-    @app.errorhandler(ApiError)
-    def api_error(error: ApiError) -> tuple[Response, int, dict[str, str]]:
-        return jsonify(envelope(error)), error.status, error.headers
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[Response, int, dict[str, str]]:
-        status = error.code or 500
-        headers = {}
-        if isinstance(error, MethodNotAllowed) and error.valid_methods:
-            headers["Allow"] = ", ".join(error.valid_methods)
-        if status == 413:
-            mapped: ApiError = PayloadTooLarge(config.max_body_bytes)
-        else:
-            mapped = ApiError.for_status(_HTTP_MESSAGES.get(status, error.name), status)
-        return jsonify(envelope(mapped)), status, headers
+def _answer_errors(app: Flask, errors: ErrorAnswers) -> None:
+    """Every error of the control plane, expected or not, leaves as the API's would."""
 
     @app.errorhandler(Exception)
-    def unexpected(error: Exception) -> tuple[Response, int]:
-        # The exception type only: its text or traceback may quote a request value.
-        log.error("internal error: %s", type(error).__name__)
-        return jsonify(envelope(ApiError("Internal error"))), 500
+    def refused(error: Exception) -> Response:
+        answer = errors(error)
+        return Response(json_body(envelope(answer)), answer.status, answer.headers, content_type=JSON_TYPE)

@@ -16,7 +16,7 @@ from flask import Flask
 
 from mockserver.app import create_app
 from mockserver.config import MockConfig
-from mockserver.contract.document import ContractUnusable
+from mockserver.contract.document import Contract, ContractUnusable
 from mockserver.control.dashboard import DASHBOARD_PATH
 from mockserver.control.token import TOKEN_VARIABLE, exposure_warning, is_loopback
 from mockserver.errors import ApiError
@@ -25,6 +25,7 @@ from mockserver.serving.granian import serve_with_granian
 from mockserver.serving.ports import free_port
 from mockserver.serving.server import MockServer
 from mockserver.serving.workers import serve_workers
+from mockserver.wsgi import WsgiApp
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -188,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mockserver: cannot start: {exc}", file=sys.stderr)
         return 2
     if args.command == "proxy":
-        for problem in server.app.extensions["mockserver"]["contract"].problems:
+        for problem in Contract.load(args.contract).problems:  # the proxy's own, loaded once per process
             print(f"mockserver proxy: warning: the contract: {problem}", file=sys.stderr, flush=True)
         print(f"mockserver proxy listening on {server.base_url}, forwarding to {args.upstream}", flush=True)
     else:
@@ -241,7 +242,7 @@ def _announce(base_url: str, args: argparse.Namespace, detail: str = "") -> None
         print(exposure_warning(args.host), file=sys.stderr, flush=True)
 
 
-def _serve_with_granian(app: Flask, args: argparse.Namespace) -> int:
+def _serve_with_granian(app: WsgiApp, args: argparse.Namespace) -> int:
     host, threads = args.host, args.threads
     port = args.port or free_port(host)
     with socket.socket() as probe:  # fail here, with a clear message, if the port is taken

@@ -82,6 +82,13 @@ class ValidationFailed(ApiError):
         super().__init__("; ".join(str(v) for v in violations), 400, ERROR_CODES[400])
 
 
+def no_such_route(allowed: list[str]) -> ApiError:
+    """A path no operation serves (404), or serves with other methods only (405, naming them)."""
+    if allowed:
+        return ApiError.for_status("Method not allowed on this endpoint", 405, {"Allow": ", ".join(allowed)})
+    return ApiError.for_status("No such endpoint", 404)
+
+
 def envelope(error: ApiError) -> dict[str, Any]:
     """Portkey's error body for `error`."""
     data: dict[str, Any] = {"message": error.message}

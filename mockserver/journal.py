@@ -1,7 +1,7 @@
 """Journal entries: what a client sent to `/v1` and the contract's verdict on it, secrets masked.
 
 An entry is built from a `RequestVerdict` and the request's own fields; headers and body are masked
-here, before any backend (`mockserver.state.journal`) keeps them.
+here, before any backend (`mockserver.state.journal_store`) keeps them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from mockserver.contract.document import snake_case
 from mockserver.contract.verdict import RequestVerdict
 from mockserver.resources.virtual_keys import MASK, mask_secret, timestamp
-from mockserver.state.journal import Entry
+from mockserver.state.journal_store import Entry
 from mockserver.violations import Violation
 
 SECRET_HEADER_WORDS = frozenset({"key", "secret", "token", "authorization", "cookie", "password"})

@@ -4,22 +4,26 @@ written back, with no web framework in between.
 The API plane (`routes.py`) runs on these directly, because Flask's request machinery (request and
 app contexts, `Request` and `Response` objects) cost 39 µs per request, measured in process, where
 these cost under 2 µs; see docs/performance.md. Parsing that is not on the common path (query
-strings) is left to werkzeug, as Flask would do it.
+strings) is left to the standard library, read as werkzeug reads them.
 """
 
 from __future__ import annotations
 
+import codecs
+import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-import werkzeug.urls  # noqa: F401  (registers the error handler named below)
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
 
 from mockserver.contract.validation import IncomingRequest
-from mockserver.errors import PayloadTooLarge
+from mockserver.errors import ApiError, PayloadTooLarge, no_such_route
+
+log = logging.getLogger("mockserver")
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -53,7 +57,8 @@ def incoming(environ: Environ, path_params: Mapping[str, str], max_body_bytes: i
 
 
 def query_of(environ: Environ) -> dict[str, list[str]]:
-    """The query string's parameters, each with every value sent, parsed as werkzeug parses them."""
+    """The query string's parameters, each with every value sent, parsed as werkzeug parses them:
+    bytes that are not UTF-8 stay percent-encoded (`?page=%ff` gives `%FF`)."""
     raw = environ.get("QUERY_STRING")
     if not raw:
         return {}
@@ -62,8 +67,14 @@ def query_of(environ: Environ) -> dict[str, list[str]]:
     return MultiDict(pairs).to_dict(flat=False)
 
 
-_KEEP_QUOTED = "werkzeug.url_quote"
-"""Bytes that are not UTF-8 stay percent-encoded, as werkzeug leaves them."""
+def _keep_quoted(error: UnicodeError) -> tuple[str, int]:
+    """A decoding error handler: the bytes that are not UTF-8, percent-encoded, in place."""
+    assert isinstance(error, UnicodeDecodeError)
+    return "".join(f"%{byte:02X}" for byte in error.object[error.start : error.end]), error.end
+
+
+_KEEP_QUOTED = "mockserver.keep_quoted"
+codecs.register_error(_KEEP_QUOTED, _keep_quoted)
 
 
 def body_of(environ: Environ, max_body_bytes: int | None) -> bytes:
@@ -161,3 +172,35 @@ def _status_line(status: int) -> str:
 
 _STATUS_LINES: dict[int, str] = {}
 """`200 OK`, `404 NOT FOUND`: werkzeug's wording, as the mock answered under Flask."""
+
+
+class ErrorAnswers:
+    """Any exception raised while serving, on either plane, as the error Portkey answers with: the
+    API's pipeline and the control plane's Flask error handler both ask here, so the envelope, the
+    404 and 405 wording and the store-outage answer are decided once.
+
+    `unreachable`: what the shared store raises when it cannot be reached; `lost` notes such an
+    error and returns the 503 to answer (`state.outage.StoreWatch.lost`).
+    """
+
+    def __init__(
+        self,
+        unreachable: tuple[type[Exception], ...] = (),
+        lost: Callable[[Exception], ApiError] | None = None,
+    ) -> None:
+        self.unreachable = unreachable
+        self._lost = lost
+
+    def __call__(self, error: Exception) -> ApiError:
+        if isinstance(error, ApiError):
+            return error
+        if self._lost is not None and isinstance(error, self.unreachable):
+            return self._lost(error)
+        if isinstance(error, MethodNotAllowed):
+            return no_such_route(sorted(error.valid_methods or ()))
+        if isinstance(error, HTTPException):
+            status = error.code or 500
+            return no_such_route([]) if status == 404 else ApiError.for_status(error.name, status)
+        # The exception type only: its text or traceback may quote a request value.
+        log.error("internal error: %s", type(error).__name__)
+        return ApiError("Internal error")

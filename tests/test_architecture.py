@@ -25,9 +25,9 @@ LAYERS = [
     ("faults", ["mockserver.faults"]),
     (
         "HTTP",
-        ["mockserver.wsgi", "mockserver.routes", "mockserver.control", "mockserver.app", "mockserver.config"],
+        ["mockserver.wsgi", "mockserver.api", "mockserver.control", "mockserver.app", "mockserver.config"],
     ),
-    ("serving", ["mockserver.serving", "mockserver.cli", "mockserver.pytest_plugin"]),
+    ("serving", ["mockserver.serving", "mockserver.cli", "mockserver.client", "mockserver.pytest_plugin"]),
     ("toolkit", ["contracts"]),
 ]
 """Each module's layer, bottom first; a module may import from its own layer or any below it."""

@@ -21,6 +21,7 @@ from mockserver.contract.adapt import (
     reachable_refs,
     schema_problems,
 )
+from mockserver.contract.routing import RouteTable, path_params
 from mockserver.contract.rules import field_providers
 
 if TYPE_CHECKING:
@@ -78,8 +79,7 @@ class Operation:
 
     def path_params(self, path: str) -> dict[str, str] | None:
         """The path parameters of a concrete `path` (`{"slug": ...}`), or None if it is not this path."""
-        match = _template_regex(self.path).fullmatch(path)
-        return match.groupdict() if match else None
+        return path_params(self.path, path)
 
 
 class Contract:
@@ -218,16 +218,19 @@ class Contract:
                     return frozenset(int(s) for s in spec.get("responses", {}) if str(s).isdigit())
         raise KeyError(operation_id)
 
+    @cached_property
+    def routes(self) -> RouteTable[Operation]:
+        """The one route matcher every tool uses (`mockserver/contract/routing.py`)."""
+        return RouteTable(self.operations.values())
+
     def operation_for(self, method: str, path: str) -> Operation | None:
         """The operation a request targets, from its method and concrete path."""
-        for op in self.operations.values():
-            if op.method == method.lower() and op.path_params(path) is not None:
-                return op
-        return None
+        routed = self.routes.match(method, path)
+        return routed[0] if routed else None
 
     def nearest_operation(self, method: str, path: str) -> Operation | None:
         """The operation a non-matching request most likely meant: same path, else same method."""
-        same_path = [op for op in self.operations.values() if op.path_params(path) is not None]
+        same_path = self.routes.at(path)
         if same_path:
             return same_path[0]
         same_method = [op for op in self.operations.values() if op.method == method.lower()]
@@ -298,9 +301,3 @@ def _aliases(schema: dict[str, Any] | None) -> dict[str, str]:
         return explicit
     snake = {snake_case(name): name for name in schema.get("properties", {}) if snake_case(name) != name}
     return {**snake, **explicit}
-
-
-@lru_cache(maxsize=64)
-def _template_regex(template: str) -> re.Pattern[str]:
-    """`/v1/virtual-keys/{slug}` -> a pattern whose named groups are the path parameters."""
-    return re.compile(re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)))

@@ -15,8 +15,9 @@ from mockserver.control.seeding import Seeder
 from mockserver.faults.plan import Faults
 from mockserver.resources.integrations import detail as integration_detail
 from mockserver.resources.virtual_keys import VirtualKeys, mask_secret
-from mockserver.state.journal import Journal
+from mockserver.state.journal_store import Journal
 from mockserver.state.records.base import Store
+from mockserver.wsgi import body_of
 
 if TYPE_CHECKING:
     from mockserver.state.outage import StoreWatch
@@ -25,12 +26,17 @@ if TYPE_CHECKING:
 def control_blueprint(
     seeder: Seeder,
     reset_all: Callable[[], None],
+    max_body_bytes: int | None = None,
     faults: Faults | None = None,
     accepts_any_key: bool = False,
     store: StoreWatch | None = None,
 ) -> Blueprint:
+    """Health, reset, seeding and faults; a body is read as the API reads one, to `max_body_bytes`."""
     blueprint = Blueprint("control", __name__, url_prefix=CONTROL_PREFIX)
     auth = "any-key" if accepts_any_key else "keys-file"
+
+    def sent_document() -> dict[str, Any]:
+        return decode_json_object(body_of(request.environ, max_body_bytes))
 
     @blueprint.get("/health")
     def health() -> Any:
@@ -47,11 +53,11 @@ def control_blueprint(
 
     @blueprint.post("/seed")
     def seed() -> Any:
-        slugs = seeder.seed(decode_json_object(request.get_data()))
+        slugs = seeder.seed(sent_document())
         return jsonify({"slugs": slugs})
 
     if faults is not None:
-        _add_fault_routes(blueprint, faults)
+        _add_fault_routes(blueprint, faults, sent_document)
     return blueprint
 
 
@@ -71,14 +77,16 @@ def journal_blueprint(journal: Journal) -> Blueprint:
     return blueprint
 
 
-def _add_fault_routes(blueprint: Blueprint, faults: Faults) -> None:
+def _add_fault_routes(
+    blueprint: Blueprint, faults: Faults, sent_document: Callable[[], dict[str, Any]]
+) -> None:
     @blueprint.get("/faults")
     def fault_plan() -> Any:
         return jsonify(faults.plan())
 
     @blueprint.put("/faults")
     def set_fault_plan() -> Any:
-        return jsonify(faults.set_plan(decode_json_object(request.get_data())))
+        return jsonify(faults.set_plan(sent_document()))
 
     @blueprint.delete("/faults")
     def clear_faults() -> Any:

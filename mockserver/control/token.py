@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, request
 
 from mockserver.control import CONTROL_PREFIX, is_control_path
-from mockserver.errors import Unauthorised, envelope
+from mockserver.errors import Unauthorised
 
 OPEN_PATHS = frozenset({CONTROL_PREFIX + "/health", CONTROL_PREFIX + "/"})
 """Paths answered without the token: the readiness probe and the dashboard's page shell."""
@@ -26,15 +26,16 @@ def require_control_token(app: Flask, token: str) -> None:
     expected = f"Bearer {token}".encode()
 
     @app.before_request
-    def check_token() -> tuple[Response, int, dict[str, str]] | None:
+    def check_token() -> None:
         path = request.path
         if not is_control_path(path) or path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
-            return None
+            return
         sent = request.headers.get("Authorization", "").encode()
         if hmac.compare_digest(sent, expected):  # constant time: the answer leaks no prefix
-            return None
+            return
         error = Unauthorised("Control token required: send Authorization: Bearer <token>")
-        return jsonify(envelope(error)), 401, {"WWW-Authenticate": 'Bearer realm="portkey-mock control"'}
+        error.headers["WWW-Authenticate"] = 'Bearer realm="portkey-mock control"'
+        raise error  # answered by the control plane's error handler, as every error
 
 
 def is_loopback(host: str) -> bool:

@@ -28,7 +28,7 @@ from typing import Any
 
 from mockserver.contract.document import Contract
 from mockserver.errors import ApiError, ValidationFailed
-from mockserver.state.faults import FaultState, Plan
+from mockserver.state.fault_state import FaultState, Plan
 from mockserver.violations import Violation, from_schema_errors
 
 FAULT_HEADER = "x-mock-fault"

@@ -11,10 +11,10 @@ import logging
 import multiprocessing
 from functools import partial
 
-from flask import Flask
+from mockserver.wsgi import WsgiApp
 
 
-def serve_with_granian(app: Flask, host: str, port: int, threads: int) -> None:
+def serve_with_granian(app: WsgiApp, host: str, port: int, threads: int) -> None:
     """Serve `app` until SIGINT or SIGTERM; granian handles both and stops its worker."""
     from granian import Granian  # imported only when chosen
     from granian.constants import Interfaces
@@ -43,5 +43,5 @@ class _ThreadCountNotice(logging.Filter):
         return "Python threads" not in record.getMessage()
 
 
-def _built(app: Flask, _target: str) -> Flask:
+def _built(app: WsgiApp, _target: str) -> WsgiApp:
     return app

@@ -16,6 +16,7 @@ import httpx
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from mockserver.api import journal_entry
 from mockserver.contract.document import Contract
 from mockserver.contract.exchange import ContractChecker, Exchange
 from mockserver.contract.validation import IncomingRequest
@@ -23,8 +24,7 @@ from mockserver.contract.verdict import RequestJudge, RequestVerdict
 from mockserver.control import CONTROL_PREFIX
 from mockserver.control.routes import journal_blueprint
 from mockserver.errors import ApiError, envelope
-from mockserver.routes import journal_entry
-from mockserver.state.journal import MemoryJournal
+from mockserver.state.journal_store import MemoryJournal
 from mockserver.violations import Violation
 from mockserver.wsgi import bare_query, incoming
 
@@ -58,7 +58,7 @@ def create_proxy_app(
 ) -> Flask:
     """A proxy forwarding `/v1/...` to `upstream` (`https://staging.example/v1`), journaling verdicts."""
     journal = MemoryJournal(journal_limit)
-    proxy = _Forwarder(Contract(contract_path), journal, upstream.rstrip("/"), timeout)
+    proxy = _Forwarder(Contract.load(contract_path), journal, upstream.rstrip("/"), timeout)
     app = Flask("mockserver-proxy")
     app.register_blueprint(journal_blueprint(journal))
     app.register_error_handler(HTTPException, _http_error)

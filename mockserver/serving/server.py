@@ -6,17 +6,17 @@ import threading
 import time
 import urllib.request
 
-from flask import Flask
 from waitress import wasyncore
 from waitress.server import create_server
 
 from mockserver.faults.connection import allow_connection_faults
+from mockserver.wsgi import WsgiApp
 
 
 class MockServer:
     """A bound server: `base_url` is known as soon as it is built (port 0 picks a free port)."""
 
-    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> None:
+    def __init__(self, app: WsgiApp, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> None:
         self.app = app
         self._server = create_server(app, host=host, port=port, threads=threads, ident="mockserver")
         allow_connection_faults(self._server)

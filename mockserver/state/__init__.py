@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mockserver.state.faults import FaultState, MemoryFaultState
-from mockserver.state.journal import Journal, MemoryJournal
+from mockserver.state.fault_state import FaultState, MemoryFaultState
+from mockserver.state.journal_store import Journal, MemoryJournal
 from mockserver.state.records import MemoryStore, Store
 
 if TYPE_CHECKING:  # redis is imported only when a mock uses it (50 ms of start-up)
@@ -40,8 +40,8 @@ class State:
         """In memory, or in Redis under `redis_prefix` when `store_url` is set; `records` replaces
         the records store either way."""
         if store_url:
-            from mockserver.state.faults import RedisFaultState
-            from mockserver.state.journal import RedisJournal
+            from mockserver.state.fault_state import RedisFaultState
+            from mockserver.state.journal_store import RedisJournal
             from mockserver.state.records.redis import RedisStore
             from mockserver.state.redis_keys import RedisNamespace, connect
 

@@ -8,7 +8,7 @@ from mockserver import create_app
 from mockserver.cli import main
 from mockserver.config import MockConfig
 from mockserver.faults.plan import Faults
-from mockserver.state.faults import MemoryFaultState, RedisFaultState
+from mockserver.state.fault_state import MemoryFaultState, RedisFaultState
 from mockserver.state.redis_keys import RedisNamespace, connect
 from tests.conftest import API_KEY, Api, reset, store_config, unique_prefix
 

@@ -7,7 +7,7 @@ import threading
 
 import httpx
 
-from mockserver.state.journal import MemoryJournal
+from mockserver.state.journal_store import MemoryJournal
 from tests.conftest import make_api
 
 AZURE = {

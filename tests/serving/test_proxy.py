@@ -21,6 +21,7 @@ from mockserver.pytest_plugin import PortkeyMock
 from mockserver.serving.ports import free_port
 from mockserver.serving.proxy import create_proxy_app
 from tests.support.broken_services import rewriting
+from tests.support.served import ServedProcess
 
 SECRET = "sk-live-0000000000abcd"
 
@@ -92,7 +93,7 @@ def test_an_off_contract_request_is_forwarded_and_journaled_as_a_violation(proxi
     body = {"name": "limited", "provider": "openai", "key": SECRET, "rate_limits": {"type": "requests"}}
     answer = httpx.post(f"{proxied.base_url}/virtual-keys", json=body, headers=headers)
     assert answer.status_code == 400 and answer.json()["data"]["errorCode"] == "AB01"  # the upstream's answer
-    with pytest.raises(pytest.fail.Exception, match=re.escape("body.rate_limits: must be of type array")):
+    with pytest.raises(AssertionError, match=re.escape("body.rate_limits: must be of type array")):
         proxied.assert_all_requests_conform()
     proxied.assert_all_responses_conform()  # the 400 envelope is on-contract
 
@@ -107,7 +108,7 @@ def test_an_off_contract_response_is_returned_unchanged_and_journaled():
         assert retrieved.provider == "openai"  # the client saw exactly what the service sent
         mock = PortkeyMock(proxy.root_url)
         mock.assert_all_requests_conform()
-        with pytest.raises(pytest.fail.Exception) as failure:
+        with pytest.raises(AssertionError) as failure:
             mock.assert_all_responses_conform()
         assert "request #2 GET /v1/virtual-keys/" in str(failure.value)
         assert "response.body.ai_provider_name: is required" in str(failure.value)
@@ -152,6 +153,24 @@ def test_an_upstream_that_never_answers_gets_504_after_the_timeout():
 def test_the_proxy_command_refuses_a_bad_upstream(capsys):
     assert mockserver_main(["proxy", "--upstream", "staging.example/v1", "--port", "0"]) == 2
     assert "--upstream must be an http:// or https:// URL" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_proxy_command_started_as_a_user_would_forwards_its_first_request(upstream):
+    served = ServedProcess("--upstream", upstream.base_url, command="proxy")
+    try:
+        headers = {"x-portkey-api-key": "pk-proxy-command"}
+        body = {"name": "via the command", "provider": "openai", "key": SECRET}
+        created = httpx.post(f"{served.base_url}/virtual-keys", json=body, headers=headers)
+        assert created.status_code == 200
+        slug = created.json()["data"]["slug"]
+        direct = httpx.get(f"{upstream.base_url}/virtual-keys/{slug}", headers=headers)
+        assert direct.json()["name"] == "via the command"  # forwarded to the upstream, which stored it
+        [entry] = httpx.get(f"{served.root_url}/__mock/journal").json()["entries"]
+        assert (entry["source"], entry["operation"], entry["status"]) == ("proxy", "createVirtualKey", 200)
+    finally:
+        served.stop()
+    assert "Traceback" not in served.output
 
 
 def test_model_catalog_traffic_passes_through_and_both_sides_conform(proxied):

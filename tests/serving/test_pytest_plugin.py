@@ -13,7 +13,7 @@ from mockserver import MockServer, create_app
 
 pytest_plugins = ["pytester"]
 
-FAILED = pytest.fail.Exception
+FAILED = AssertionError
 
 
 def sdk(portkey_mock) -> Portkey:

@@ -15,6 +15,7 @@ import pytest
 
 from mockserver import MockServer, create_app
 from mockserver.config import MockConfig
+from mockserver.wsgi import query_of
 from tests.support.served import ServedProcess
 
 pytestmark = pytest.mark.slow  # starts `mockserver serve`: not in the fast loop
@@ -89,6 +90,13 @@ def test_head_answers_the_gets_headers_without_its_body(api):
     assert head.startswith(b"HTTP/1.1 200")
     assert f"content-length: {len(got.content)}".encode() in head.lower()
     assert after == b""  # no body: a client reusing the connection would read it as the next answer
+
+
+def test_query_bytes_that_are_not_utf8_stay_percent_encoded_whether_sent_raw_or_escaped():
+    # The codec error handler doing this is registered by mockserver.wsgi itself, not as a side
+    # effect of importing werkzeug.urls.
+    parsed = query_of({"QUERY_STRING": "page=%ff&name=caf%C3%A9&raw=\xff&blank="})
+    assert parsed == {"page": ["%FF"], "name": ["café"], "raw": ["%FF"], "blank": [""]}
 
 
 def test_a_query_byte_that_is_not_utf8_is_refused_400_naming_the_parameter(api):

@@ -1,9 +1,10 @@
-"""`mockserver serve` as a user starts it: its own process and process group, on a free port."""
+"""`mockserver serve` or `proxy` as a user starts it: its own process and process group, on a free port."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import selectors
 import signal
 import subprocess
@@ -23,11 +24,11 @@ class ServedProcess:
     that must not outlive the test.
     """
 
-    def __init__(self, *options: str, timeout: float = 30.0) -> None:
+    def __init__(self, *options: str, command: str = "serve", timeout: float = 30.0) -> None:
         self.output = ""
         """What the command printed after its address (stdout, then stderr), once stopped."""
         self.process = subprocess.Popen(
-            [MOCKSERVER, "serve", "--port", "0", *options],
+            [MOCKSERVER, command, "--port", "0", *options],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -48,9 +49,9 @@ class ServedProcess:
             if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
                 raise TimeoutError("mockserver did not announce its address")
         line = self.process.stdout.readline()
-        if not line.startswith("mockserver listening on http://127.0.0.1:"):
+        if not re.match(r"mockserver (proxy )?listening on http://127\.0\.0\.1:", line):
             raise RuntimeError(f"mockserver did not start: {line!r} {self.process.stderr.read()}")
-        return line.split("listening on ")[1].split()[0]
+        return line.split("listening on ")[1].split()[0].rstrip(",")
 
     def stop(self) -> None:
         if self.process.poll() is None:

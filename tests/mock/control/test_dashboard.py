@@ -26,9 +26,9 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 
 
 def control_routes(app) -> list[tuple[str, str]]:
-    """Every (method, path) the app serves under /__mock/, read from its URL map."""
+    """Every (method, path) the app serves under /__mock/, read from its control plane's URL map."""
     routes = []
-    for rule in app.url_map.iter_rules():
+    for rule in app.control.url_map.iter_rules():
         if rule.rule.startswith("/__mock/"):
             path = rule.rule.replace("<path:filename>", "dashboard.js")
             routes += [(method, path) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from mockserver.state.faults import plan_key
+from mockserver.state.fault_state import plan_key
 from mockserver.state.trip import Rider
 
 if TYPE_CHECKING:  # redis is imported only when a mock uses it (50 ms of start-up)

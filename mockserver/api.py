@@ -1,39 +1,38 @@
-"""HTTP in and out for the API: route, judge, fault, authenticate, validate, call the domain, answer.
+"""The API plane: route, judge, fault, authenticate, validate, call the domain, answer.
 
-Routes are derived from the contract's operations; each operationId's handler comes from the domain
-module of its resource (`mockserver.resources`). Every path outside the control plane (`/__mock/`)
-is served here, as a plain WSGI app on `mockserver.wsgi`, beside the Flask app that serves the
-control plane: Flask's request machinery was half of an API request's cost (docs/performance.md).
+Routes are derived from the contract's operations (`contract/routing.py`); each operationId's
+handler comes from the domain module of its resource (`mockserver.resources`). Every path outside
+the control plane (`/__mock/`) is served here, as a plain WSGI app on `mockserver.wsgi`, with no
+Flask in between: Flask's request machinery was half of an API request's cost (docs/performance.md).
+`app.MockApp` puts this plane in front and mounts the control plane's Flask app under `/__mock`.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mockserver.access import AccessPolicy
 from mockserver.contract.document import Contract, Operation
 from mockserver.contract.validation import IncomingRequest, RequestValidator
 from mockserver.contract.verdict import RequestJudge, RequestVerdict
-from mockserver.control import is_control_path
-from mockserver.errors import ApiError, PayloadTooLarge, envelope
+from mockserver.errors import ApiError, PayloadTooLarge, envelope, no_such_route
 from mockserver.faults.apply import apply_fault
 from mockserver.faults.plan import NO_FAULT, Faults
 from mockserver.journal import entry_for
 from mockserver.resources import Call, Resource, handler_table, riding_operations
 from mockserver.responses import json_body
-from mockserver.state.journal import Journal
+from mockserver.state.journal_store import Journal
 from mockserver.state.trip import RIDER, PlanIsSet, Rider
 from mockserver.violations import Violation
 from mockserver.wsgi import (
     Environ,
+    ErrorAnswers,
     StartResponse,
-    WsgiApp,
     answer,
     bare_query,
     header_pairs,
@@ -42,17 +41,10 @@ from mockserver.wsgi import (
     query_of,
 )
 
-if TYPE_CHECKING:  # redis is imported only when a mock uses it
-    from mockserver.state.outage import StoreWatch
-
-log = logging.getLogger("mockserver")
-
-_HTTP_MESSAGES = {404: "No such endpoint", 405: "Method not allowed on this endpoint"}
-
 
 @dataclass
-class Served:
-    """What the pipeline learnt of one request, for its journal entry once it is answered."""
+class InFlight:
+    """A request being answered: what the pipeline learnt of it so far, for its journal entry."""
 
     environ: Environ
     sent: IncomingRequest | None = None
@@ -60,13 +52,13 @@ class Served:
     rider: Rider | None = None
 
 
-class ApiRoutes:
+class ApiPlane:
     """The WSGI app serving every operation of a contract with the handler a resource declares for
     it: each request is judged and journaled, then any fault applies, then auth, validation and
     the domain.
 
     `rides`: the store and journal are in one Redis, so a request can ride its store operation's
-    trip (the operations a resource lists in its `riding`). `watch`: that Redis's reachability.
+    trip (the operations a resource lists in its `riding`). `errors`: what any exception answers.
     """
 
     def __init__(
@@ -79,56 +71,39 @@ class ApiRoutes:
         faults: Faults | None = None,
         rides: bool = False,
         not_found_status: int = 404,
-        watch: StoreWatch | None = None,
+        errors: ErrorAnswers | None = None,
     ) -> None:
         self.contract = contract
         self.policy = policy
         self.journal = journal
         self.faults = faults
         self.not_found_status = not_found_status
-        self.watch = watch
+        self.errors = errors or ErrorAnswers()
         self.judge = RequestJudge(contract, validator)
-        self.router = Router(contract)
+        self.routes = contract.routes
         self._max_body_bytes = validator.max_body_bytes
         self._handlers = handler_table(contract, resources)
         self._riders = riding_operations(resources) if rides else frozenset()
-        self._unreachable: tuple[type[Exception], ...] = ()
-        if watch is not None:
-            from mockserver.state.outage import UNREACHABLE
-
-            self._unreachable = UNREACHABLE
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        served = Served(environ)
+        served = InFlight(environ)
         headers: dict[str, str] | None = None
         try:
             status, body = 200, self._serve(served)
-        except ApiError as error:
-            status, body, headers = error.status, json_body(envelope(error)), error.headers
-        except self._unreachable as error:
-            assert self.watch is not None
-            lost = self.watch.lost(error)
-            status, body, headers = lost.status, json_body(envelope(lost)), lost.headers
         except Exception as error:
-            # The exception type only: its text or traceback may quote a request value.
-            log.error("internal error: %s", type(error).__name__)
-            status, body = 500, json_body(envelope(ApiError("Internal error")))
+            refused = self.errors(error)
+            status, body, headers = refused.status, json_body(envelope(refused)), refused.headers
         self._record(served, status)
-        if self.watch is not None and self.watch.down:  # one PING per request, only while it is away
-            self.watch.reachable()
         return answer(environ, start_response, status, body, headers)
 
-    def _serve(self, served: Served) -> bytes:
+    def _serve(self, served: InFlight) -> bytes:
         """One request; with Redis, in one trip to it (mockserver/state/trip.py) unless a plan is set."""
         environ = served.environ
         method = environ["REQUEST_METHOD"]
         path = path_of(environ)
-        routed = self.router.match("GET" if method == "HEAD" else method, path)
+        routed = self.routes.match("GET" if method == "HEAD" else method, path)
         if routed is None:
-            allowed = self.router.allowed(path)
-            status = 405 if allowed else 404
-            headers = {"Allow": ", ".join(allowed)} if allowed else None
-            raise ApiError.for_status(_HTTP_MESSAGES[status], status, headers)
+            raise no_such_route(self.routes.allowed(path))
         operation, path_params = routed
         sent = served.sent = incoming(environ, path_params, self._max_body_bytes)
         served.verdict = self.judge.judge(sent, bare_query=bare_query(environ), operation=operation)
@@ -139,7 +114,7 @@ class ApiRoutes:
         except PlanIsSet:
             return self._pipeline(served, operation, riding=False)
 
-    def _pipeline(self, served: Served, operation: Operation, riding: bool) -> bytes:
+    def _pipeline(self, served: InFlight, operation: Operation, riding: bool) -> bytes:
         """The pipeline of one judged API request, in the order Portkey answers: a fault, auth (401),
         rate limit (429), scope (403), the contract (400), the workspace, and the domain."""
         environ, sent, verdict = served.environ, served.sent, served.verdict
@@ -160,7 +135,7 @@ class ApiRoutes:
         return result if type(result) is bytes else json_body(result)
 
     @contextmanager
-    def _riding_along(self, served: Served, verdict: RequestVerdict) -> Iterator[None]:
+    def _riding_along(self, served: InFlight, verdict: RequestVerdict) -> Iterator[None]:
         """Hands the store the request's journal entry and the claim that no fault plan is set; an
         error answered before a script checked that claim checks it here, so a fault comes first."""
         assert self.journal is not None and self.faults is not None
@@ -176,7 +151,7 @@ class ApiRoutes:
         finally:
             RIDER.reset(token)
 
-    def _record(self, served: Served, status: int) -> None:
+    def _record(self, served: InFlight, status: int) -> None:
         """Journal every API request, answered or not (unless its store trip appended it already)."""
         if self.journal is None or (served.rider is not None and served.rider.journaled):
             return
@@ -184,11 +159,10 @@ class ApiRoutes:
         entry = journal_entry(served.environ, verdict, status, self.contract.secret_fields, served.sent)
         try:
             self.journal.append(entry)
-        except self._unreachable as error:
-            assert self.watch is not None
-            self.watch.lost(error)
+        except self.errors.unreachable as error:
+            self.errors(error)  # noted as an outage; the answer has been decided already
 
-    def _judge_unserved(self, served: Served) -> RequestVerdict:
+    def _judge_unserved(self, served: InFlight) -> RequestVerdict:
         """The verdict on a request no route served, or whose body was too large to read."""
         environ = served.environ
         try:
@@ -205,45 +179,6 @@ class ApiRoutes:
                 None,
                 bare_query(environ),
             )
-
-
-class Router:
-    """(method, path) to the contract's operation and its path parameters, as werkzeug's routing
-    would match the same templates: a path without parameters before one with them."""
-
-    def __init__(self, contract: Contract) -> None:
-        self._routes: dict[str, list[Operation]] = {}
-        for operation in sorted(contract.operations.values(), key=lambda op: op.path.count("{")):
-            self._routes.setdefault(operation.method.upper(), []).append(operation)
-
-    def match(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
-        for operation in self._routes.get(method, ()):
-            params = operation.path_params(path)
-            if params is not None:
-                return operation, params
-        return None
-
-    def allowed(self, path: str) -> list[str]:
-        """The methods some operation serves at `path` (HEAD wherever GET is), for a 405's `Allow`."""
-        methods = sorted(
-            method
-            for method, operations in self._routes.items()
-            if any(operation.path_params(path) is not None for operation in operations)
-        )
-        return [*methods, "HEAD"] if "GET" in methods else methods
-
-
-class Planes:
-    """One WSGI app of two: the control plane (`/__mock/`, Flask) and the API (everything else)."""
-
-    def __init__(self, api: WsgiApp, control: WsgiApp) -> None:
-        self.api = api
-        self.control = control
-
-    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        if is_control_path(environ.get("PATH_INFO") or ""):
-            return self.control(environ, start_response)
-        return self.api(environ, start_response)
 
 
 def journal_entry(

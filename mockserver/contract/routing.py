@@ -1,0 +1,74 @@
+"""A request's method and path to the contract's operation: one matcher, one precedence rule.
+
+The mock, the validating proxy, `contracts check-traffic` and `contracts verify` all route here
+(`Contract.operation_for` is this table), so one path never means two operations to two tools.
+Where templates overlap (`/prompts/partials` beside `/prompts/{promptId}`), segment by segment a
+fixed segment comes before a parameter, as werkzeug and most routers order them; templates that
+still tie keep the document's order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Generic, Protocol, TypeVar
+
+
+class Routable(Protocol):
+    """What routing needs of an operation: its method and its path template as requested."""
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+
+R = TypeVar("R", bound=Routable)
+
+
+class RouteTable(Generic[R]):
+    """Operations ordered by precedence, per method; built once per contract."""
+
+    def __init__(self, operations: Iterable[R]) -> None:
+        # sorted() is stable: operations that tie keep the order they came in, the document's
+        ordered = sorted(operations, key=lambda operation: precedence(operation.path))
+        self._ordered = [(operation, template_regex(operation.path)) for operation in ordered]
+        self._by_method: dict[str, list[tuple[R, re.Pattern[str]]]] = {}
+        for operation, pattern in self._ordered:
+            self._by_method.setdefault(operation.method.upper(), []).append((operation, pattern))
+
+    def match(self, method: str, path: str) -> tuple[R, dict[str, str]] | None:
+        """The operation serving `method` on the concrete `path`, with its path parameters."""
+        for operation, pattern in self._by_method.get(method.upper(), ()):
+            found = pattern.fullmatch(path)
+            if found is not None:
+                return operation, found.groupdict()
+        return None
+
+    def at(self, path: str) -> list[R]:
+        """Every operation whose template matches `path`, whatever its method, first in precedence."""
+        return [operation for operation, pattern in self._ordered if pattern.fullmatch(path)]
+
+    def allowed(self, path: str) -> list[str]:
+        """The methods some operation serves at `path` (HEAD wherever GET is), for a 405's `Allow`."""
+        methods = sorted({operation.method.upper() for operation in self.at(path)})
+        return [*methods, "HEAD"] if "GET" in methods else methods
+
+
+def precedence(template: str) -> tuple[int, ...]:
+    """Sorts before any template it overlaps that has a parameter where it has a fixed segment."""
+    return tuple(1 if "{" in segment else 0 for segment in template.split("/"))
+
+
+def path_params(template: str, path: str) -> dict[str, str] | None:
+    """The parameters of a concrete `path` under `template` (`{"slug": ...}`), or None if it does not fit."""
+    found = template_regex(template).fullmatch(path)
+    return found.groupdict() if found else None
+
+
+@lru_cache(maxsize=256)
+def template_regex(template: str) -> re.Pattern[str]:
+    """`/v1/virtual-keys/{slug}` -> a pattern whose named groups are the path parameters."""
+    return re.compile(re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)))

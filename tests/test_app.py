@@ -1,0 +1,100 @@
+"""The app `create_app` returns: the API's dispatcher outside, the control plane's Flask app under
+`/__mock`, one answer for an error on either plane, and WSGI middleware as the way to wrap both."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import request
+from werkzeug.test import Client
+
+from mockserver import MockConfig, create_app
+
+HEADERS = {"x-portkey-api-key": "pk-app"}
+
+
+def stamped(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+    """WSGI middleware, as a user would write it: adds a header to every answer."""
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, [*headers, ("X-Stamped", environ["PATH_INFO"])], exc_info)
+
+        return app(environ, start)
+
+    return wrapped
+
+
+def test_wsgi_middleware_around_the_app_sees_api_and_control_requests_alike():
+    client = Client(stamped(create_app()))
+
+    created = client.post(
+        "/v1/virtual-keys",
+        json={"name": "a", "provider": "openai", "key": "sk-0000000000abcd"},
+        headers=HEADERS,
+    )
+    health = client.get("/__mock/health")
+
+    assert created.status_code == 200 and created.headers["X-Stamped"] == "/v1/virtual-keys"
+    assert health.status_code == 200 and health.headers["X-Stamped"] == "/__mock/health"
+
+
+def test_a_flask_hook_on_the_control_plane_sees_control_requests_only():
+    app = create_app()
+    seen: list[str] = []
+    app.control.before_request(lambda: seen.append(request.path))
+    client = app.test_client()
+
+    client.get("/v1/virtual-keys", headers=HEADERS)
+    client.get("/__mock/journal")
+
+    assert seen == ["/__mock/journal"]  # as docs/mock.md says: wrap the app to see /v1
+
+
+def test_an_unknown_path_and_a_wrong_method_get_one_wording_on_both_planes():
+    client = create_app().test_client()
+
+    for path in ("/v1/no-such-thing", "/__mock/no-such-thing"):
+        answer = client.get(path, headers=HEADERS)
+        assert (answer.status_code, answer.json) == (
+            404,
+            {"success": False, "data": {"message": "No such endpoint", "errorCode": "AB08"}},
+        ), path
+    for method, path in (("PATCH", "/v1/virtual-keys"), ("PATCH", "/__mock/journal")):
+        answer = client.open(path, method=method, headers=HEADERS)
+        assert answer.status_code == 405 and answer.json["data"] == {
+            "message": "Method not allowed on this endpoint",
+            "errorCode": "AB01",
+        }, path
+        assert "GET" in answer.headers["Allow"].split(", "), path
+
+
+def test_the_body_limit_holds_on_both_planes_with_one_answer():
+    client = create_app(MockConfig(max_body_bytes=200)).test_client()
+    big = {"name": "x" * 300, "provider": "openai", "key": "sk-0000000000abcd"}
+
+    api = client.post("/v1/virtual-keys", json=big, headers=HEADERS)
+    control = client.post("/__mock/seed", json={"workspaces": [{"api_key": "pk-app", "virtual_keys": [big]}]})
+
+    for answer in (api, control):
+        assert answer.status_code == 413
+        assert answer.json["data"] == {
+            "message": "body: larger than the limit of 200 bytes",
+            "errorCode": "AB01",
+        }
+
+
+def test_the_app_hands_its_control_plane_state_and_contract_to_whoever_embeds_it():
+    app = create_app()
+    app.test_client().post(
+        "/v1/virtual-keys",
+        json={"name": "a", "provider": "openai", "key": "sk-0000000000abcd"},
+        headers=HEADERS,
+    )
+
+    assert len(app.state.journal.entries()) == 1
+    app.state.reset()
+    assert app.state.journal.entries() == []
+    assert "createVirtualKey" in app.contract.operations
+    assert app.control.name == "mockserver"
