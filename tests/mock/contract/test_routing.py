@@ -17,8 +17,8 @@ from mockserver import MockConfig, MockServer, create_app
 from mockserver.contract.document import Contract
 from mockserver.contract.routing import RouteTable
 from mockserver.serving.proxy import create_proxy_app
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).parent.parent
 API_KEY = "pk-routing"
 OVERLAPPING = "/v1/virtual-keys/providers"
 """Fits the static template `/virtual-keys/providers` and the parameter one `/virtual-keys/{slug}`."""
