@@ -20,7 +20,7 @@ from mockserver.access import AccessPolicy
 from mockserver.contract.document import Contract, Operation
 from mockserver.contract.validation import IncomingRequest, RequestValidator
 from mockserver.contract.verdict import RequestJudge, RequestVerdict
-from mockserver.errors import ApiError, PayloadTooLarge, envelope, no_such_route
+from mockserver.errors import ApiError, BodyRefused, envelope, no_such_route
 from mockserver.faults.apply import apply_fault
 from mockserver.faults.plan import NO_FAULT, Faults
 from mockserver.journal import entry_for
@@ -163,12 +163,12 @@ class ApiPlane:
             self.errors(error)  # noted as an outage; the answer has been decided already
 
     def _judge_unserved(self, served: InFlight) -> RequestVerdict:
-        """The verdict on a request no route served, or whose body was too large to read."""
+        """The verdict on a request no route served, or whose body the server did not read whole."""
         environ = served.environ
         try:
             sent = served.sent or incoming(environ, {}, self._max_body_bytes)
             return self.judge.judge(sent, bare_query=bare_query(environ))
-        except PayloadTooLarge as error:
+        except BodyRefused as error:
             operation = self.contract.operation_for(environ["REQUEST_METHOD"], path_of(environ))
             where, _, rule = error.message.partition(": ")
             return RequestVerdict(

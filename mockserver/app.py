@@ -44,8 +44,12 @@ class MockApp:
     WSGI middleware (docs/mock.md); a hook added to `control` sees control requests only.
     """
 
-    def __init__(self, api: WsgiApp, control: Flask, contract: Contract, state: State) -> None:
+    def __init__(
+        self, api: WsgiApp, control: Flask, contract: Contract, state: State, max_body_bytes: int | None
+    ) -> None:
         self.api = api
+        self.max_body_bytes = max_body_bytes
+        """The largest body taken (`--max-body-bytes`); the servers enforce it while reading."""
         self.control = control
         """The control plane: a Flask app serving `/__mock/...` only."""
         self.contract = contract
@@ -134,7 +138,7 @@ def create_app(
         seeder.seed_file(config.seed_path)
     if config.fault_plan is not None:
         faults.set_plan(config.fault_plan)
-    return MockApp(ConnectionFaults(api), app, contract, state)
+    return MockApp(ConnectionFaults(api), app, contract, state, config.max_body_bytes)
 
 
 def _error_answers(watch: StoreWatch | None) -> ErrorAnswers:

@@ -21,6 +21,7 @@ from mockserver.control.dashboard import DASHBOARD_PATH
 from mockserver.control.token import TOKEN_VARIABLE, exposure_warning, is_loopback
 from mockserver.errors import ApiError
 from mockserver.faults.plan import parse_rule_text
+from mockserver.serving.bodies import READ_TIMEOUT
 from mockserver.serving.granian import serve_with_granian
 from mockserver.serving.ports import free_port
 from mockserver.serving.server import MockServer
@@ -132,6 +133,13 @@ def _add_listening_options(parser: argparse.ArgumentParser, default_port: int) -
     )
     parser.add_argument("--threads", type=int, default=8, help="threads running the app (default 8)")
     parser.add_argument(
+        "--read-timeout",
+        type=float,
+        default=READ_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time a client has to send a request body; then 408 or closed (default {READ_TIMEOUT:g})",
+    )
+    parser.add_argument(
         "--journal-limit", type=int, default=1000, help="requests the journal keeps (default 1000)"
     )
 
@@ -166,8 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:
+        if args.read_timeout <= 0:
+            raise ValueError("--read-timeout must be positive")
         if args.command == "proxy":
-            server = MockServer(_proxy_app(args), host=args.host, port=args.port, threads=args.threads)
+            server = _waitress(_proxy_app(args), args)
         else:
             config = _config(args)
             if args.workers < 1:
@@ -180,11 +190,12 @@ def main(argv: list[str] | None = None) -> int:
                     args.workers,
                     args.threads,
                     lambda url: _announce(url, args, f" with {args.workers} workers"),
+                    args.read_timeout,
                 )
             app = create_app(config)
             if args.server == "granian":
                 return _serve_with_granian(app, args)
-            server = MockServer(app, host=args.host, port=args.port, threads=args.threads)
+            server = _waitress(app, args)
     except _start_errors() as exc:
         print(f"mockserver: cannot start: {exc}", file=sys.stderr)
         return 2
@@ -202,6 +213,10 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
     print("mockserver stopped", flush=True)
     return 0
+
+
+def _waitress(app: WsgiApp, args: argparse.Namespace) -> MockServer:
+    return MockServer(app, args.host, args.port, args.threads, args.read_timeout)
 
 
 def _config(args: argparse.Namespace) -> MockConfig:
@@ -249,7 +264,7 @@ def _serve_with_granian(app: WsgiApp, args: argparse.Namespace) -> int:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as granian binds
         probe.bind((host, port))
     _announce(f"http://{host}:{port}/v1", args)
-    serve_with_granian(app, host, port, threads)
+    serve_with_granian(app, host, port, threads, args.read_timeout)
     print("mockserver stopped", flush=True)
     return 0
 

@@ -64,9 +64,26 @@ class NotFound(ApiError):
         super().__init__(message, status, ERROR_CODES[status])
 
 
-class PayloadTooLarge(ApiError):
+class BodyRefused(ApiError):
+    """A request body the server stopped reading: too large, cut short, or too slow to arrive."""
+
+
+class PayloadTooLarge(BodyRefused):
     def __init__(self, limit: int) -> None:
         super().__init__(f"body: larger than the limit of {limit} bytes", 413, ERROR_CODES[413])
+
+
+class IncompleteBody(BodyRefused):
+    """The client ended its side before the body did (short of its Content-Length, or chunked
+    without its last chunk): what arrived is not what was sent, so it is never processed."""
+
+    def __init__(self) -> None:
+        super().__init__("body: ended before it was complete", 400, ERROR_CODES[400])
+
+
+class BodyTimeout(BodyRefused):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"body: not received within {seconds:g} s", 408, error_code(408) or "AB01")
 
 
 class UnsupportedMediaType(ApiError):

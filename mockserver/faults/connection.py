@@ -79,8 +79,3 @@ class FaultableChannel(HTTPChannel):
     """waitress's channel, handing the connection's socket to the app so it can be reset."""
 
     task_class = _SocketTask
-
-
-def allow_connection_faults(server: Any) -> None:
-    """Make a waitress server (from `create_server`) able to reset connections."""
-    server.channel_class = FaultableChannel

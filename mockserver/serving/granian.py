@@ -3,18 +3,32 @@
 Granian's HTTP side is Rust; Python runs only the app. It serves from one worker process, forked
 from this one so the worker inherits the app already built (and seeded): the store is in memory, so
 there is exactly one worker. The test suite's in-thread server stays on waitress (`MockServer`).
+
+The app is served over granian's RSGI interface, through `WsgiOverRsgi`, not over its WSGI one.
+granian's WSGI interface (2.x) reads a body from inside the app's thread with no time limit, so ten
+stalled uploads held all eight threads and the mock stopped answering; it gives
+`x_portkey_api_key` and `x-portkey-api-key` one environ key; and it hands the app a body the
+client cut short as if it were whole. Over RSGI the request is read on granian's event loop, with
+a deadline and the body limit, header names arrive as sent, and a body cut short is an error: only
+a request read whole, or refused, takes one of the threads that run the app.
 """
 
 from __future__ import annotations
 
-import logging
+import asyncio
+import io
 import multiprocessing
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from typing import Any
 
-from mockserver.wsgi import WsgiApp
+from mockserver.errors import BodyTimeout, IncompleteBody, PayloadTooLarge
+from mockserver.serving.bodies import RefusedBody, body_limit
+from mockserver.wsgi import Environ, WsgiApp
 
 
-def serve_with_granian(app: WsgiApp, host: str, port: int, threads: int) -> None:
+def serve_with_granian(app: WsgiApp, host: str, port: int, threads: int, read_timeout: float) -> None:
     """Serve `app` until SIGINT or SIGTERM; granian handles both and stops its worker."""
     from granian import Granian  # imported only when chosen
     from granian.constants import Interfaces
@@ -26,22 +40,127 @@ def serve_with_granian(app: WsgiApp, host: str, port: int, threads: int) -> None
         "mockserver",  # granian wants a target name; the loader below hands it the built app
         address=host,
         port=port,
-        interface=Interfaces.WSGI,
+        interface=Interfaces.RSGI,
         workers=1,
-        blocking_threads=threads,
+        websockets=False,
         log_level=LogLevels.warning,
     )
-    logging.getLogger("_granian").addFilter(_ThreadCountNotice())
-    server.serve(target_loader=partial(_built, app))
+    bridge = WsgiOverRsgi(app, threads, body_limit(app), read_timeout)
+    server.serve(target_loader=partial(_built, bridge))
 
 
-class _ThreadCountNotice(logging.Filter):
-    """Drops granian's start-up notice that 8 threads is a lot for this many cores: the mock's
-    threads mostly wait (injected latency, clients), so that count is chosen, not a mistake."""
+class WsgiOverRsgi:
+    """A WSGI app served by an RSGI server: each request is read on the server's event loop (its
+    body within `read_timeout` seconds and `max_body_bytes`), then run on one of `threads` threads.
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "Python threads" not in record.getMessage()
+    Headers are read as waitress reads them: a name with an underscore is dropped (it would be
+    read as the header spelled with a hyphen), repeated headers are joined with a comma.
+    """
+
+    def __init__(self, app: WsgiApp, threads: int, max_body_bytes: int | None, read_timeout: float) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.read_timeout = read_timeout
+        self._threads = ThreadPoolExecutor(threads, thread_name_prefix="mockserver")
+        from granian._granian import RSGIProtocolClosed, RSGIProtocolError  # granian only when chosen
+
+        self._cut_short = (RSGIProtocolError, RSGIProtocolClosed)
+
+    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+        environ = wsgi_environ(scope)
+        environ["wsgi.input"] = await self._body(protocol, environ)
+        status, headers, body = await asyncio.get_running_loop().run_in_executor(
+            self._threads, self._run, environ
+        )
+        protocol.response_bytes(status, headers, body)
+
+    async def _body(self, protocol: Any, environ: Environ) -> io.BytesIO | RefusedBody:
+        """The body as sent, or the reason it was not read whole."""
+        length = environ.get("CONTENT_LENGTH")
+        limit = self.max_body_bytes
+        announced = length is not None or "HTTP_TRANSFER_ENCODING" in environ
+        if not announced and environ["SERVER_PROTOCOL"] != "HTTP/2":
+            return io.BytesIO()  # HTTP/1 sends a body only with one of those headers
+        if limit is not None and length is not None and length.isdigit() and int(length) > limit:
+            return RefusedBody(PayloadTooLarge(limit))  # not read at all
+        try:
+            async with asyncio.timeout(self.read_timeout):
+                if length is not None:  # granian stops at the announced length
+                    return io.BytesIO(await protocol())
+                return io.BytesIO(await _streamed(protocol, limit))
+        except TimeoutError:
+            return RefusedBody(BodyTimeout(self.read_timeout))
+        except (PayloadTooLarge, IncompleteBody) as refusal:
+            return RefusedBody(refusal)
+        except self._cut_short:
+            return RefusedBody(IncompleteBody())
+
+    def _run(self, environ: Environ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """The app's answer to one request, in one of the app's threads."""
+        started: list[Any] = []
+        result = self.app(environ, lambda status, headers, exc_info=None: started.extend((status, headers)))
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        status, headers = started
+        return int(status.split(" ", 1)[0]), headers, body
 
 
-def _built(app: WsgiApp, _target: str) -> WsgiApp:
+async def _streamed(protocol: Any, limit: int | None) -> bytes:
+    """A chunked body, read up to `limit`: `PayloadTooLarge` past it, `IncompleteBody` if cut short.
+
+    granian ends the pieces with one empty piece; it turns an error (the client closed before
+    the last chunk) into an empty piece of its own, so two of them mean the body was cut short.
+    (Trailers read the same way, so a chunked body with trailers is refused; no API client sends
+    them.)
+    """
+    pieces, size, empty = [], 0, 0
+    async for piece in protocol:
+        size += len(piece)
+        empty += not piece
+        if limit is not None and size > limit:
+            raise PayloadTooLarge(limit)
+        pieces.append(piece)
+    if empty > 1:
+        raise IncompleteBody()
+    return b"".join(pieces)
+
+
+def wsgi_environ(scope: Any) -> Environ:
+    """The WSGI environ of an RSGI request scope (PEP 3333's names), without its body."""
+    server_host, _, server_port = scope.server.rpartition(":")
+    environ: Environ = {
+        "REQUEST_METHOD": scope.method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": scope.path.encode("utf-8").decode("latin-1"),  # WSGI's latin-1 of the bytes
+        "QUERY_STRING": scope.query_string,
+        "SERVER_NAME": server_host,
+        "SERVER_PORT": server_port,
+        "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
+        "REMOTE_ADDR": scope.client.rpartition(":")[0],
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.scheme,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "wsgi.input_terminated": True,
+    }
+    headers = scope.headers
+    for name in headers:
+        if "_" in name:
+            continue
+        key = _CGI_NAMES.get(name) or "HTTP_" + name.upper().replace("-", "_")
+        environ[key] = (";" if name == "cookie" else ",").join(headers.get_all(name))
+    if "HTTP_HOST" not in environ and scope.authority:
+        environ["HTTP_HOST"] = scope.authority
+    return environ
+
+
+_CGI_NAMES = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
+
+
+def _built(app: WsgiOverRsgi, _target: str) -> Any:  # granian types a loader's result as a callable
     return app

@@ -19,11 +19,10 @@ import socket
 from collections.abc import Callable
 from multiprocessing.connection import wait
 
-from waitress.server import create_server
-
 from mockserver.app import create_app
 from mockserver.config import MockConfig
-from mockserver.faults.connection import allow_connection_faults
+from mockserver.serving.bodies import READ_TIMEOUT
+from mockserver.serving.server import waitress_server
 
 
 def serve_workers(
@@ -33,6 +32,7 @@ def serve_workers(
     workers: int,
     threads: int,
     on_listening: Callable[[str], None] = print,
+    read_timeout: float = READ_TIMEOUT,
 ) -> int:
     """Serve on `workers` processes until one exits or the parent is interrupted; an exit status."""
     if workers > 1 and config.store_url is None:
@@ -44,7 +44,9 @@ def serve_workers(
     listeners += [_listening(bound_host, bound_port) for _ in range(workers - 1)]
     context = multiprocessing.get_context("fork")
     processes = [
-        context.Process(target=_serve_one, args=(per_worker, listener, threads), name=f"mockserver-{n}")
+        context.Process(
+            target=_serve_one, args=(per_worker, listener, threads, read_timeout), name=f"mockserver-{n}"
+        )
         for n, listener in enumerate(listeners)
     ]
     for process in processes:
@@ -70,7 +72,5 @@ def _listening(host: str, port: int) -> socket.socket:
     return socket.create_server((host, port), backlog=1024, reuse_port=True)
 
 
-def _serve_one(config: MockConfig, listener: socket.socket, threads: int) -> None:
-    server = create_server(create_app(config), sockets=[listener], threads=threads, ident="mockserver")
-    allow_connection_faults(server)
-    server.run()
+def _serve_one(config: MockConfig, listener: socket.socket, threads: int, read_timeout: float) -> None:
+    waitress_server(create_app(config), threads, read_timeout, sockets=[listener]).run()

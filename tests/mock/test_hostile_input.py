@@ -3,6 +3,7 @@ the store exactly as before after any rejected request."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 
@@ -23,7 +24,9 @@ def send(root_url: str, method: str, path: str, payload: bytes | None, headers) 
             connection.putheader(name, value)
         if payload is not None:
             connection.putheader("Content-Length", str(len(payload)))
-        connection.endheaders(payload)
+        # Refused before the body was all sent (413): read the answer anyway, as httpx and requests do.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            connection.endheaders(payload)
         response = connection.getresponse()
         return response.status, dict(response.getheaders()), response.read()
     finally:
