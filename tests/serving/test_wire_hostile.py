@@ -1,29 +1,29 @@
 """Malformed and hostile HTTP on raw sockets, the same set against each server (granian and
 waitress, each started as `mockserver serve` is): stalled uploads hold no thread, a body past the
 limit is refused before it is read, an incomplete body is never processed, and a header spelled
-with underscores is not the API key. The exact answers are in `tests/wire_cases.py`."""
+with underscores is not the API key. The exact answers are in `tests/support/wire_cases.py`."""
 
 from __future__ import annotations
 
 import json
 import socket
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.hostile_cases import CASES as HOSTILE
-from tests.hostile_cases import KEY as HOSTILE_KEY
-from tests.hostile_cases import Case, body
-from tests.served import ServedProcess
+from tests.support.hostile_cases import CASES as HOSTILE
+from tests.support.hostile_cases import KEY as HOSTILE_KEY
+from tests.support.hostile_cases import Case, body
+from tests.support.paths import ROOT
+from tests.support.served import ServedProcess
+from tests.support.wire_cases import CASES, KEY, LIMIT, READ_TIMEOUT, SERVERS, WireCase, request, wire_table
 from tests.test_hostile_input import send, snapshot
-from tests.wire_cases import CASES, KEY, LIMIT, READ_TIMEOUT, SERVERS, WireCase, request, wire_table
 
 pytestmark = pytest.mark.slow  # starts `mockserver serve`: not in the fast loop
 
 THREADS = 8
-RELIABILITY = Path(__file__).resolve().parent.parent / "docs" / "reliability.md"
+RELIABILITY = ROOT / "docs" / "reliability.md"
 
 
 @pytest.fixture(scope="module", params=SERVERS)

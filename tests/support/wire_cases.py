@@ -1,6 +1,6 @@
 """Malformed and hostile HTTP, sent on raw sockets, and what each server answers.
 
-One list feeds both `tests/test_wire_hostile.py` and the table of docs/reliability.md, so they
+One list feeds both `tests/serving/test_wire_hostile.py` and the table of docs/reliability.md, so they
 cannot drift. An answer is `STATUS CODE` (Portkey's envelope), or `closed`: the connection closed
 with no answer. Every case is followed by a check that no key was created.
 """
