@@ -101,7 +101,8 @@ def create_app(
 
 
 def _register_outage_handlers(app: Flask, watch: StoreWatch) -> None:
-    """Redis unreachable: 503 AB04 with `Retry-After`, one log line; back: noticed on the next request."""
+    """Redis unreachable: 503 AB04 with `Retry-After`, one log line; back: noticed by the next API
+    request or health check that reaches it."""
     from mockserver.state.outage import UNREACHABLE
 
     def store_unreachable(error: Exception) -> tuple[Response, int, dict[str, str]]:
@@ -110,12 +111,6 @@ def _register_outage_handlers(app: Flask, watch: StoreWatch) -> None:
 
     for kind in UNREACHABLE:
         app.register_error_handler(kind, store_unreachable)
-
-    @app.after_request
-    def notice_return(response: Response) -> Response:
-        if watch.down:  # one PING per request, only while the store is away
-            watch.reachable()
-        return response
 
 
 _HTTP_MESSAGES = {404: "No such endpoint", 405: "Method not allowed on this endpoint"}

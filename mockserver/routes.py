@@ -101,6 +101,8 @@ class ApiRoutes:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         served = Served(environ)
         headers: dict[str, str] | None = None
+        if self.watch is not None:
+            self.watch.begin()
         try:
             status, body = 200, self._serve(served)
         except ApiError as error:
@@ -113,9 +115,12 @@ class ApiRoutes:
             # The exception type only: its text or traceback may quote a request value.
             log.error("internal error: %s", type(error).__name__)
             status, body = 500, json_body(envelope(ApiError("Internal error")))
-        self._record(served, status)
-        if self.watch is not None and self.watch.down:  # one PING per request, only while it is away
-            self.watch.reachable()
+        if self.watch is None:
+            self._record(served, status)
+        else:  # one wait per request for a Redis that hangs: none for the journal after a failed call
+            if not self.watch.failed():
+                self._record(served, status)
+            self.watch.finish()
         return answer(environ, start_response, status, body, headers)
 
     def _serve(self, served: Served) -> bytes:
