@@ -14,7 +14,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockserver.access import AccessPolicy
 from mockserver.contract.document import Contract, Operation
@@ -41,6 +41,9 @@ from mockserver.wsgi import (
     query_of,
 )
 
+if TYPE_CHECKING:  # redis is imported only when a mock uses it
+    from mockserver.state.outage import StoreWatch
+
 
 @dataclass
 class InFlight:
@@ -59,6 +62,7 @@ class ApiPlane:
 
     `rides`: the store and journal are in one Redis, so a request can ride its store operation's
     trip (the operations a resource lists in its `riding`). `errors`: what any exception answers.
+    `watch`: the shared store's watch, told when each request begins and ends (one wait per request).
     """
 
     def __init__(
@@ -72,8 +76,10 @@ class ApiPlane:
         rides: bool = False,
         not_found_status: int = 404,
         errors: ErrorAnswers | None = None,
+        watch: StoreWatch | None = None,
     ) -> None:
         self.contract = contract
+        self.watch = watch
         self.policy = policy
         self.journal = journal
         self.faults = faults
@@ -88,12 +94,19 @@ class ApiPlane:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         served = InFlight(environ)
         headers: dict[str, str] | None = None
+        if self.watch is not None:
+            self.watch.begin()
         try:
             status, body = 200, self._serve(served)
         except Exception as error:
             refused = self.errors(error)
             status, body, headers = refused.status, json_body(envelope(refused)), refused.headers
-        self._record(served, status)
+        if self.watch is None:
+            self._record(served, status)
+        else:  # one wait per request for a Redis that hangs: none for the journal after a failed call
+            if not self.watch.failed():
+                self._record(served, status)
+            self.watch.finish()
         return answer(environ, start_response, status, body, headers)
 
     def _serve(self, served: InFlight) -> bytes:

@@ -57,14 +57,10 @@ class MockApp:
         """What the mock remembers: records, integrations, journal, fault state (`State.reset()`)."""
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        # A store that came back is noticed by the next API request that reaches it, or by health.
         if is_control_path(environ.get("PATH_INFO") or ""):
-            answered = self.control(environ, start_response)
-        else:
-            answered = self.api(environ, start_response)
-        watch = self.state.watch
-        if watch is not None and watch.down:  # one PING per request, only while the store is away
-            watch.reachable()
-        return answered
+            return self.control(environ, start_response)
+        return self.api(environ, start_response)
 
     def test_client(self) -> Client:
         """A client calling this app in process, no server (werkzeug's, as Flask's test client is)."""
@@ -114,6 +110,7 @@ def create_app(
         state.rides,
         config.not_found_status,
         errors,
+        state.watch,
     )
     app = Flask("mockserver")
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the service's field order

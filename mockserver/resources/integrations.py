@@ -4,23 +4,54 @@ An integration's secret (`key`) and secret settings are masked before anything i
 workspace grants, their limits and its model allow-list live on the integration's own record.
 Granting a workspace access (or creating a workspace integration) creates that workspace's default
 provider, a virtual-key record, as Portkey does.
+
+A change of grants or models is planned from the record as read and written only if the record is
+still that, together with the default providers it makes, in one store write (`Store.write`); if
+another request changed the record in between, it is read and planned again. So concurrent
+requests, through any process, each change only what they name, and a grant never lacks its
+default provider, nor a provider its grant, even when the store goes away half-way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from mockserver.access import AccessPolicy, Workspace
 from mockserver.errors import ApiError, Forbidden, NotFound, ValidationFailed
 from mockserver.resources import Call, Handler
 from mockserver.resources.virtual_keys import VirtualKeys, mask_secret, new_id, slug_for, timestamp
-from mockserver.state.records.base import Record, Store
+from mockserver.state.records.base import Insert, Record, Store, Update
 from mockserver.violations import Violation
 
 DEFAULT_PROVIDER_NOTE = "Created automatically on integration access grant"
 """The note Portkey gives a provider it creates on a grant (seen in live virtual-key lists)."""
 UPDATABLE = ("name", "description", "secret_mappings", "pricing_adjustments")
+WRITE_ATTEMPTS = 100
+"""How often a change is planned again because another request changed the integration first; the
+winner of each round is done, so only a request outrun 100 times in a row answers 503."""
+
+
+@dataclass(frozen=True)
+class Found:
+    """An integration as read, with the JSON text it was read from (what a write checks against)."""
+
+    record: Record
+    text: bytes
+
+
+@dataclass(frozen=True)
+class DefaultProvider:
+    """A default provider to make with a change, and the body field that named its slug."""
+
+    insert: Insert
+    where: str
+
+
+Planned = tuple[Record, list[DefaultProvider]]
+"""A change of an integration (its fields) and the default providers it makes."""
 
 
 class Integrations:
@@ -40,7 +71,7 @@ class Integrations:
         return {
             "listIntegrations": self._list,
             "createIntegration": self._create,
-            "retrieveIntegration": lambda call: detail(self._visible(call)),
+            "retrieveIntegration": lambda call: detail(self._visible(call).record),
             "updateIntegration": self._update,
             "deleteIntegration": self._delete,
             "listIntegrationModels": self._list_models,
@@ -79,25 +110,24 @@ class Integrations:
             "global_workspace_access": None,
         }
         slug = fields.get("slug")
-        default_slug = None
-        if workspace is not None and fields.get("create_default_provider", True):
-            default_slug = fields.get("default_provider_slug") or slug
-            if default_slug is not None:
-                self._require_free(workspace, default_slug, "body.default_provider_slug")
+        makes_default = workspace is not None and fields.get("create_default_provider", True)
         for _ in range(8):
             record["slug"] = slug or slug_for(fields["name"])
-            if self.store.insert(organisation, record):
+            inserts = [Insert(self.store, organisation, record)]
+            if makes_default:
+                assert workspace is not None
+                default_slug = fields.get("default_provider_slug") or record["slug"]
+                where = "body.default_provider_slug"
+                inserts.append(self._default_provider(record, workspace, default_slug, where).insert)
+            conflict = self.store.write(None, inserts)
+            if conflict is None:
                 break
+            if conflict.taken != 0:
+                raise _taken_by_provider("body.default_provider_slug")
             if slug:
                 raise ApiError.for_status("body.slug: is already taken in this organisation", 409)
         else:
             raise ValidationFailed([Violation("body.slug", "could not be generated; send one")])
-        if workspace is not None and fields.get("create_default_provider", True):
-            try:
-                self._create_default_provider(record, workspace, default_slug, "body.default_provider_slug")
-            except ValidationFailed:
-                self.store.delete(organisation, record["slug"])  # never half-made
-                raise
         return {"id": record["id"], "slug": record["slug"]}
 
     def _list(self, call: Call) -> Any:
@@ -121,7 +151,7 @@ class Integrations:
         return {"object": "list", "total": len(chosen), "data": items}
 
     def _update(self, call: Call) -> Any:
-        record = self._manageable(call)
+        record = self._manageable(call).record
         fields = call.body
         changes = {name: fields[name] for name in UPDATABLE if name in fields}
         if "key" in fields:
@@ -134,14 +164,14 @@ class Integrations:
 
     def _delete(self, call: Call) -> Any:
         """Deletes the integration; its providers stay (whether Portkey cascades is not known)."""
-        record = self._manageable(call)
+        record = self._manageable(call).record
         self.store.delete(record["organisation_id"], record["slug"])
         return {}
 
     # -- models
 
     def _list_models(self, call: Call) -> Any:
-        record = self._visible(call)
+        record = self._visible(call).record
         models = [_model_out(m) for m in record["models"]]
         return {
             "object": "list",
@@ -152,20 +182,23 @@ class Integrations:
 
     def _update_models(self, call: Call) -> Any:
         """Each model is added or replaced by slug; `allow_all_models` switches the default."""
-        record = self._manageable(call)
-        models = {m["slug"]: m for m in record["models"]}
-        for model in call.body["models"]:
-            models[model["slug"]] = {**models.get(model["slug"], {}), **model}
-        changes: Record = {"models": list(models.values()), "last_updated_at": timestamp(self.keys.clock())}
-        if "allow_all_models" in call.body:
-            changes["allow_all_models"] = call.body["allow_all_models"]
-        self.store.update(record["organisation_id"], record["slug"], changes)
+
+        def plan(record: Record) -> Planned:
+            models = {m["slug"]: m for m in record["models"]}
+            for model in call.body["models"]:
+                models[model["slug"]] = {**models.get(model["slug"], {}), **model}
+            changes: Record = {"models": list(models.values())}
+            changes["last_updated_at"] = timestamp(self.keys.clock())
+            if "allow_all_models" in call.body:
+                changes["allow_all_models"] = call.body["allow_all_models"]
+            return changes, []
+
+        self._change(call, plan)
         return {}
 
     def _delete_models(self, call: Call) -> Any:
         """Custom models named by `?slugs=a,b` (Portkey's spec) or a `{models: [...]}` body (its
         Terraform provider); naming a built-in model is refused, an unknown one is nothing to do."""
-        record = self._manageable(call)
         if "slugs" in call.request.query:
             named, where = (
                 [s.strip() for s in call.request.query["slugs"].split(",") if s.strip()],
@@ -174,22 +207,26 @@ class Integrations:
         elif call.request.body is not None:
             named, where = call.request.body["models"], "body.models"
         else:
+            self._manageable(call)  # a missing or foreign integration is answered first
             raise ValidationFailed([Violation("query.slugs", "is required (or a body naming the models)")])
-        known = {m["slug"]: bool(m.get("is_custom")) for m in record["models"]}
-        if not named:
-            raise ValidationFailed([Violation(where, "names no model")])
-        if not all(known.get(slug, True) for slug in named):
-            raise ValidationFailed(
-                [Violation(where, "names a built-in model; only custom models can be deleted")]
-            )
-        kept = [m for m in record["models"] if m["slug"] not in set(named)]
-        self.store.update(record["organisation_id"], record["slug"], {"models": kept})
+
+        def plan(record: Record) -> Planned:
+            known = {m["slug"]: bool(m.get("is_custom")) for m in record["models"]}
+            if not named:
+                raise ValidationFailed([Violation(where, "names no model")])
+            if not all(known.get(slug, True) for slug in named):
+                raise ValidationFailed(
+                    [Violation(where, "names a built-in model; only custom models can be deleted")]
+                )
+            return {"models": [m for m in record["models"] if m["slug"] not in set(named)]}, []
+
+        self._change(call, plan)
         return {}
 
     # -- workspace grants
 
     def _list_workspaces(self, call: Call) -> Any:
-        record = self._visible(call)
+        record = self._visible(call).record
         grants = [{"id": ws_id, **grant} for ws_id, grant in record["workspaces"].items()]
         return {
             "object": "list",
@@ -201,50 +238,53 @@ class Integrations:
     def _update_workspaces(self, call: Call) -> Any:
         """Grants and revocations (`enabled: false`) with their limits; each newly enabled workspace
         gets the default provider unless `create_default_provider` is false. All or nothing: a slug
-        clash is found before anything changes."""
-        record = self._manageable(call)
-        if record["type"] == "workspace" and call.body.get("workspaces"):
-            raise Forbidden("A workspace integration cannot be granted to other workspaces")
+        clash changes nothing."""
         body = call.body
-        grants = {} if body.get("override_existing_workspace_access") else dict(record["workspaces"])
-        defaults: list[tuple[Workspace, str | None, str]] = []
-        for index, item in enumerate(body.get("workspaces", [])):
-            where = f"body.workspaces[{index}]"
-            workspace = self.policy.workspace_for(call.principal, item["id"], f"{where}.id")
-            was_enabled = record["workspaces"].get(item["id"], {}).get("enabled", False)
-            grants[item["id"]] = {
-                "enabled": item["enabled"],
-                "usage_limits": item.get("usage_limits"),
-                "rate_limits": item.get("rate_limits"),
-                "status": "active",
-                "last_updated_at": timestamp(self.keys.clock()),
-            }
-            create = item.get("create_default_provider", body.get("create_default_provider", True))
-            if item["enabled"] and not was_enabled and create:
-                slug = (
-                    item.get("default_provider_slug") or body.get("default_provider_slug") or record["slug"]
-                )
-                slug_where = (
-                    f"{where}.default_provider_slug"
-                    if "default_provider_slug" in item
-                    else "body.default_provider_slug"
-                )
-                self._require_free(workspace, slug, slug_where)
-                defaults.append((workspace, slug, slug_where))
-        changes: Record = {"workspaces": grants, "last_updated_at": timestamp(self.keys.clock())}
-        if "global_workspace_access" in body:
-            changes["global_workspace_access"] = body["global_workspace_access"]
-        self.store.update(record["organisation_id"], record["slug"], changes)
-        for workspace, slug, slug_where in defaults:
-            self._create_default_provider(record, workspace, slug, slug_where)
+
+        def plan(record: Record) -> Planned:
+            if record["type"] == "workspace" and body.get("workspaces"):
+                raise Forbidden("A workspace integration cannot be granted to other workspaces")
+            grants = {} if body.get("override_existing_workspace_access") else dict(record["workspaces"])
+            defaults: list[DefaultProvider] = []
+            for index, item in enumerate(body.get("workspaces", [])):
+                where = f"body.workspaces[{index}]"
+                workspace = self.policy.workspace_for(call.principal, item["id"], f"{where}.id")
+                was_enabled = record["workspaces"].get(item["id"], {}).get("enabled", False)
+                grants[item["id"]] = {
+                    "enabled": item["enabled"],
+                    "usage_limits": item.get("usage_limits"),
+                    "rate_limits": item.get("rate_limits"),
+                    "status": "active",
+                    "last_updated_at": timestamp(self.keys.clock()),
+                }
+                create = item.get("create_default_provider", body.get("create_default_provider", True))
+                if item["enabled"] and not was_enabled and create:
+                    slug = (
+                        item.get("default_provider_slug")
+                        or body.get("default_provider_slug")
+                        or record["slug"]
+                    )
+                    slug_where = (
+                        f"{where}.default_provider_slug"
+                        if "default_provider_slug" in item
+                        else "body.default_provider_slug"
+                    )
+                    defaults.append(self._default_provider(record, workspace, slug, slug_where))
+            changes: Record = {"workspaces": grants, "last_updated_at": timestamp(self.keys.clock())}
+            if "global_workspace_access" in body:
+                changes["global_workspace_access"] = body["global_workspace_access"]
+            return changes, defaults
+
+        self._change(call, plan)
         return {}
 
     def enabled_for(self, workspace: Workspace, ref: str) -> Record:
         """The integration `ref` (slug or id) if `workspace` may create providers on it; 404 if there
         is none, 400 if it is not enabled for the workspace."""
-        record = self._find(workspace.organisation_id, ref)
-        if record is None:
+        found = self._find(workspace.organisation_id, ref)
+        if found is None:
             raise NotFound("Integration not found", self.keys.not_found_status)
+        record = found.record
         if not _usable_in(record, workspace):
             raise ValidationFailed(
                 [Violation("body.integration_id", "names an integration not enabled for this workspace")]
@@ -253,9 +293,26 @@ class Integrations:
 
     # -- helpers
 
-    def _create_default_provider(
-        self, integration: Record, workspace: Workspace, slug: str | None, where: str
-    ) -> None:
+    def _change(self, call: Call, plan: Callable[[Record], Planned]) -> None:
+        """Write what `plan` makes of the integration of the path, as the integration is when it is
+        written: planned from the record as read, written only if the record is still that (else
+        read and planned again), with the default providers the plan makes, or not at all."""
+        for _ in range(WRITE_ATTEMPTS):
+            found = self._manageable(call)
+            changes, defaults = plan(found.record)
+            record = found.record
+            update = Update(record["organisation_id"], record["slug"], found.text, changes)
+            conflict = self.store.write(update, [default.insert for default in defaults])
+            if conflict is None:
+                return
+            if conflict.taken is not None:
+                raise _taken_by_provider(defaults[conflict.taken].where)
+        busy = "The integration kept changing under this request; retry"
+        raise ApiError(busy, 503, headers={"Retry-After": "1"})
+
+    def _default_provider(
+        self, integration: Record, workspace: Workspace, slug: str, where: str
+    ) -> DefaultProvider:
         record = self.keys.new_record(
             workspace,
             name=integration["slug"],
@@ -263,38 +320,40 @@ class Integrations:
             note=DEFAULT_PROVIDER_NOTE,
             masked_api_key=integration["masked_key"],
             integration_id=integration["slug"],
+            slug=slug,
         )
-        self.keys.insert(workspace, record, slug or integration["slug"], where)
+        return DefaultProvider(Insert(self.keys.store, workspace.namespace, record), where)
 
-    def _require_free(self, workspace: Workspace, slug: str, where: str) -> None:
-        if self.keys.store.get(workspace.namespace, slug) is not None:
-            raise ValidationFailed([Violation(where, "is already taken by a provider in that workspace")])
+    def _find(self, organisation: str, ref: str) -> Found | None:
+        """The integration `ref` (its slug, or its id)."""
+        text = self.store.get_text(organisation, ref)
+        if text is not None:
+            return Found(json.loads(text), text)
+        _, texts = self.store.page_text(organisation, 0, 2**31)
+        for text in texts:
+            record = json.loads(text)
+            if record["id"] == ref:
+                return Found(record, text)
+        return None
 
-    def _find(self, organisation: str, ref: str) -> Record | None:
-        record = self.store.get(organisation, ref)
-        if record is None:
-            _, records = self.store.page(organisation, 0, 2**31)
-            record = next((r for r in records if r["id"] == ref), None)
-        return record
-
-    def _visible(self, call: Call) -> Record:
+    def _visible(self, call: Call) -> Found:
         """The integration of the path, if the caller may read it: a workspace key only those its
         workspace may use."""
-        record = self._find(call.principal.organisation_id, call.slug)
+        found = self._find(call.principal.organisation_id, call.slug)
         pinned = _pinned(call)
-        if record is None or (pinned is not None and not _usable_in(record, pinned)):
+        if found is None or (pinned is not None and not _usable_in(found.record, pinned)):
             raise NotFound("Integration not found", self.keys.not_found_status)
-        _require(call, record["type"])
-        return record
+        _require(call, found.record["type"])
+        return found
 
-    def _manageable(self, call: Call) -> Record:
+    def _manageable(self, call: Call) -> Found:
         """The integration of the path, if the caller may change it: a workspace key only its own
         workspace's integrations."""
-        record = self._visible(call)
+        found = self._visible(call)
         pinned = _pinned(call)
-        if pinned is not None and record["workspace_id"] != pinned.workspace_id:
+        if pinned is not None and found.record["workspace_id"] != pinned.workspace_id:
             raise Forbidden("A workspace API key can change only its own workspace's integrations")
-        return record
+        return found
 
     def _masked_configurations(self, configurations: dict[str, Any]) -> dict[str, Any]:
         """Secret settings kept only masked, renamed `masked_<field>`; a secret document is dropped."""
@@ -305,6 +364,10 @@ class Integrations:
             elif isinstance(value, str):
                 masked[f"masked_{name}"] = mask_secret(value)
         return masked
+
+
+def _taken_by_provider(where: str) -> ValidationFailed:
+    return ValidationFailed([Violation(where, "is already taken by a provider in that workspace")])
 
 
 def _require(call: Call, kind: str, action: str | None = None) -> None:

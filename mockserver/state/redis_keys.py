@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 import redis
 
-from mockserver.state.outage import StoreWatch
+from mockserver.state.outage import StoreWatch, one_retry_on_a_broken_connection
 
 DEFAULT_PREFIX = "portkey-mock"
 _GLOB_SPECIALS = "\\*?[]"
@@ -35,9 +35,11 @@ _GLOB_SPECIALS = "\\*?[]"
 def connect(url: str) -> redis.Redis:
     """A client for `redis://host:port/db` or `unix:///path/to/socket`; fails fast if unreachable.
 
-    The read timeout bounds how long a request waits on a Redis that hangs instead of refusing.
+    The read timeout bounds how long a request waits on a Redis that hangs instead of refusing
+    (`?socket_timeout=2` in the URL changes it); a request waits for it once (`mockserver.state.outage`).
     """
-    client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+    retry = one_retry_on_a_broken_connection()
+    client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5, retry=retry)
     client.ping()
     return client
 

@@ -7,18 +7,22 @@ the dict it came from, which matters with a hundred thousand keys stored.
 Reads and inserts take no lock: each is one call into a dict (`get`, `setdefault`, a slice of its
 values) that runs without letting go of the GIL, so it is atomic. A lock there cost a third of the
 mock's throughput under eight serving threads: a thread that lost the GIL while holding it made the
-others queue on it, one hand-over of the GIL each (docs/performance.md). An update or a delete,
-which reads and then writes, takes the lock.
+others queue on it, one hand-over of the GIL each (docs/performance.md). An update, a delete or a
+write, which read and then write, take the lock (a write across two stores takes both, in a fixed
+order); a write's parts are each one step, so a reader that takes no lock may see one record of a
+write a moment before the other, never half a record, and nothing of a write that is refused.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
+from contextlib import ExitStack
 from itertools import islice
 
 from mockserver.jsontext import compact
-from mockserver.state.records.base import Record
+from mockserver.state.records.base import Conflict, Insert, Record, Update
 
 
 def _pack(record: Record) -> bytes:
@@ -66,6 +70,42 @@ class MemoryStore:
             records[slug] = _pack(record)
         return record  # decoded above: the caller's own copy, not the stored text
 
+    def write(self, update: Update | None, inserts: Sequence[Insert] = ()) -> Conflict | None:
+        targets = [(_memory(insert.store), insert) for insert in inserts]
+        stores = {id(store): store for store in [self, *(store for store, _ in targets)]}
+        with ExitStack() as held:
+            for store in sorted(stores.values(), key=id):  # one order for every writer: no deadlock
+                held.enter_context(store._lock)
+            if update is not None and self.get_text(update.namespace, update.slug) != update.seen:
+                return Conflict()
+            there, planned = set(), set()
+            for index, (store, insert) in enumerate(targets):
+                place = (id(store), insert.namespace, insert.record["slug"])
+                if place in planned:  # the same slug twice in one write
+                    return Conflict(index)
+                planned.add(place)
+                stored = store.get_text(insert.namespace, insert.record["slug"])
+                if stored is not None:
+                    if "id" not in insert.record or json.loads(stored).get("id") != insert.record["id"]:
+                        return Conflict(index)
+                    there.add(index)  # made already, as a Redis store sees a write sent twice
+            made: list[tuple[dict[str, bytes], str]] = []
+            for index, (store, insert) in enumerate(targets):
+                if index in there:
+                    continue
+                records = store._namespaces.setdefault(insert.namespace, {})
+                packed, slug = _pack(insert.record), insert.record["slug"]
+                if records.setdefault(slug, packed) is not packed:  # an insert (lock-free) came first
+                    for where, mine in made:
+                        del where[mine]
+                    return Conflict(index)
+                made.append((records, slug))
+            if update is not None:
+                record = json.loads(update.seen)
+                record.update(update.changes)
+                self._namespaces[update.namespace][update.slug] = _pack(record)
+        return None
+
     def delete(self, namespace: str, slug: str) -> bool:
         with self._lock:
             return self._namespaces.get(namespace, {}).pop(slug, None) is not None
@@ -76,3 +116,10 @@ class MemoryStore:
     def clear(self) -> None:
         with self._lock:
             self._namespaces.clear()
+
+
+def _memory(store: object) -> MemoryStore:
+    """A store a memory write reaches into: another memory store (a write never spans two kinds)."""
+    if not isinstance(store, MemoryStore):
+        raise TypeError("a memory store writes together only with another memory store")
+    return store

@@ -4,18 +4,21 @@ Each record is a Redis hash (one JSON value per top-level field), so an update i
 and two concurrent updates of different fields can never undo each other. Each change that touches
 more than one key runs as a Lua script, which Redis executes atomically: the slug check and the
 insert cannot interleave with another process's insert of the same slug. List order comes from one
-counter per mock instance, so "newest first" holds whichever process inserted.
+counter per mock instance, so "newest first" holds whichever process inserted. A `write` (a change
+planned from a record as read, with the records it makes beside it) is one script too: it checks
+that the record is still the text that was read and makes all of it, or nothing.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote
 
 from mockserver.jsontext import compact
 from mockserver.state import trip
-from mockserver.state.records.base import Record
+from mockserver.state.records.base import Conflict, Insert, Record, Update
 from mockserver.state.redis_keys import RedisNamespace
 
 # KEYS (after the rider's): record, order, sequence. ARGV: slug, the record's `id` (JSON, or ""),
@@ -78,6 +81,41 @@ return compose(KEYS[1])
 """
 )
 
+# KEYS: the record to update ('' for none), then three for each insert: record, order, sequence.
+# ARGV: the record's text as read, its changes (field/value pairs as one JSON array), then four for
+# each insert: slug, id (JSON), the record as JSON text, its field/value pairs. 'done'; 'stale' (the
+# record is no longer as read, or gone); or the index of the first insert whose slug is taken (or
+# named twice).
+# Nothing is changed unless all is. Inserts already there under the same id are this very write,
+# sent again by redis-py after the connection broke before the answer came back.
+_WRITE = (
+    _AS_JSON
+    + """
+local inserts = (#KEYS - 1) / 3
+local there, planned = {}, {}
+if KEYS[1] ~= '' and redis.call('HGET', KEYS[1], ':text') ~= ARGV[1] then return 'stale' end
+for i = 0, inserts - 1 do
+  if planned[KEYS[2 + 3 * i]] then return i end
+  planned[KEYS[2 + 3 * i]] = true
+  if redis.call('EXISTS', KEYS[2 + 3 * i]) == 1 then
+    if redis.call('HGET', KEYS[2 + 3 * i], 'id') ~= ARGV[4 + 4 * i] then return i end
+    there[i] = true
+  end
+end
+if KEYS[1] ~= '' then
+  redis.call('HSET', KEYS[1], unpack(cjson.decode(ARGV[2])))
+  compose(KEYS[1])
+end
+for i = 0, inserts - 1 do
+  if not there[i] then
+    redis.call('HSET', KEYS[2 + 3 * i], ':text', ARGV[5 + 4 * i], unpack(cjson.decode(ARGV[6 + 4 * i])))
+    redis.call('ZADD', KEYS[3 + 3 * i], redis.call('INCR', KEYS[4 + 3 * i]), ARGV[3 + 4 * i])
+  end
+end
+return 'done'
+"""
+)
+
 # KEYS: record, order. ARGV: slug.
 _DELETE = """
 local removed = redis.call('DEL', KEYS[1])
@@ -118,6 +156,7 @@ class RedisStore:
         self._get = client.register_script(_GET)
         self._update = client.register_script(_UPDATE)
         self._delete = client.register_script(_DELETE)
+        self._write = client.register_script(_WRITE)
         self._page = client.register_script(_PAGE)
 
     def insert(self, namespace: str, record: Record) -> bool:
@@ -162,6 +201,32 @@ class RedisStore:
             return self.get(namespace, slug)
         text = self._update(keys=[self._record_key(namespace, slug)], args=_encode(changes))
         return json.loads(text) if text else None
+
+    def write(self, update: Update | None, inserts: Sequence[Insert] = ()) -> Conflict | None:
+        keys: list[str] = [""]
+        args: list[str | bytes] = ["", ""]
+        if update is not None:
+            keys[0] = self._record_key(update.namespace, update.slug)
+            args = [update.seen, compact(_encode(update.changes))]
+        for insert in inserts:
+            store, record = self._beside(insert.store), insert.record
+            keys += [
+                store._record_key(insert.namespace, record["slug"]),
+                store._order_key(insert.namespace),
+                self.keys.key(store.section, "seq"),
+            ]
+            record_id = json.dumps(record["id"]) if "id" in record else ""
+            args += [self.keys.part(record["slug"]), record_id, compact(record), compact(_encode(record))]
+        outcome = self._write(keys, args, self.keys.client)
+        if outcome == b"done":
+            return None
+        return Conflict() if outcome == b"stale" else Conflict(int(outcome))
+
+    def _beside(self, store: object) -> RedisStore:
+        """A store a write reaches into: one in the same Redis namespace (one script sees both)."""
+        if not isinstance(store, RedisStore) or store.keys is not self.keys:
+            raise TypeError("a Redis store writes together only with a store of the same namespace")
+        return store
 
     def delete(self, namespace: str, slug: str) -> bool:
         keys = [self._record_key(namespace, slug), self._order_key(namespace)]

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from mockserver.app import create_app
 from mockserver.config import MockConfig
 from mockserver.state.records import MemoryStore
+from mockserver.state.records.base import Insert, Update
 from mockserver.state.records.redis import RedisStore
 from mockserver.state.redis_keys import RedisNamespace
 from tests.conftest import unique_prefix
@@ -30,6 +31,22 @@ OPERATIONS = st.lists(
         st.tuples(st.just("page"), NAMESPACES, st.integers(0, 2), st.integers(0, 4)),
         st.tuples(st.just("update"), NAMESPACES, SLUGS, VALUES),
         st.tuples(st.just("delete"), NAMESPACES, SLUGS),
+        st.tuples(
+            st.just("write"),
+            NAMESPACES,
+            SLUGS,
+            VALUES,
+            st.booleans(),
+            st.lists(st.tuples(NAMESPACES, SLUGS), max_size=2),
+        ),
+        st.tuples(
+            st.just("write"),
+            st.none(),
+            st.none(),
+            st.none(),
+            st.none(),
+            st.lists(st.tuples(NAMESPACES, SLUGS), max_size=2),
+        ),
         st.tuples(st.just("clear")),
     ),
     min_size=8,
@@ -52,6 +69,14 @@ def apply(store, operation):
     if name == "update":
         namespace, slug, value = args
         return store.update(namespace, slug, {"value": value, "note": None})
+    if name == "write":  # an update of a record as read now (or as it never was), with inserts
+        namespace, slug, value, fresh, inserts = args
+        update = None
+        if namespace is not None:
+            seen = store.get_text(namespace, slug) if fresh else b'{"slug":"gone"}'
+            update = Update(namespace, slug, seen or b"", {"value": value, "note": None})
+        made = [Insert(store, ns, {"slug": s, "id": f"id-{s}", "value": 1}) for ns, s in inserts]
+        return store.write(update, made)
     return getattr(store, name)(*args)
 
 
