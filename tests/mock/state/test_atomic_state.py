@@ -22,7 +22,7 @@ from mockserver import MockServer, create_app
 from mockserver.resources.integrations import DEFAULT_PROVIDER_NOTE
 from mockserver.state import State
 from tests.conftest import reset, store_config, unique_prefix
-from tests.served import ServedProcess
+from tests.support.served import ServedProcess
 
 HEADERS = {"x-portkey-api-key": "pk-atomic"}
 SLUG = "shared-int"

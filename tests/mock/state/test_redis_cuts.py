@@ -23,7 +23,7 @@ from redis.connection import AbstractConnection
 from mockserver import create_app
 from mockserver.config import MockConfig
 from tests.conftest import unique_prefix
-from tests.test_virtual_keys_api import OPENAI
+from tests.mock.test_virtual_keys import OPENAI
 
 HEADERS = {"x-portkey-api-key": "pk-cuts"}
 SECRET = "sk-cuts-00000000000000wxyz"
