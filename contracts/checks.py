@@ -16,7 +16,7 @@ from typing import Any
 
 from contracts.ledger import KEY_LISTS, KEY_RETRIEVES, Ledger, Observation, OwnKey
 from mockserver.contract.document import Contract
-from mockserver.contract.exchange import ContractChecker
+from mockserver.contract.exchange import ExchangeJudge
 from mockserver.errors import error_code
 
 CheckFunction = Callable[[Observation, Ledger], Iterable[str]]
@@ -46,7 +46,7 @@ def check(name: str, summary: str, *, ordered: bool = False) -> Callable[[CheckF
 
 @check("secret_never_returned", "a secret sent in a create or update never comes back")
 def secret_never_returned(seen: Observation, ledger: Ledger) -> Iterable[str]:
-    text = seen.exchange.response_body.decode("utf-8", "replace")
+    text = (seen.exchange.response_body or b"").decode("utf-8", "replace")
     headers = " ".join(f"{k}: {v}" for k, v in seen.exchange.response_headers.items())
     if ledger.redact(text) != text:
         yield "the response body carries a secret the run sent (shown here as <secret>)"
@@ -102,7 +102,7 @@ def auth_enforced(seen: Observation, ledger: Ledger) -> Iterable[str]:
 def response_conforms(seen: Observation, ledger: Ledger) -> Iterable[str]:
     if seen.operation is None:
         return
-    for violation in _checker(ledger.contract).check_response(seen.exchange):
+    for violation in _judge(ledger.contract).judge(seen.exchange).response_violations or ():
         yield str(violation)
 
 
@@ -168,7 +168,7 @@ def listed_with_total(seen: Observation, ledger: Ledger) -> Iterable[str]:
     listed = {item.get("slug") for item in items if isinstance(item, dict)}
     if total < len(items):
         yield f"total is {total} but the page holds {len(items)} keys"
-    if seen.exchange.query or total > len(items):
+    if seen.exchange.request.query or total > len(items):
         return  # a page of a larger list: membership cannot be judged
     if total != len(items):
         yield f"total is {total} but the whole list holds {len(items)} keys"
@@ -254,5 +254,5 @@ def _is_not_found(seen: Observation) -> bool:
 
 
 @cache
-def _checker(contract: Contract) -> ContractChecker:
-    return ContractChecker(contract)
+def _judge(contract: Contract) -> ExchangeJudge:
+    return ExchangeJudge(contract)

@@ -72,7 +72,7 @@ class Observation:
 
     def json(self) -> Any:
         try:
-            return json.loads(self.exchange.response_body)
+            return json.loads(self.exchange.response_body or b"")
         except ValueError:
             return None
 
@@ -187,7 +187,7 @@ class Ledger:
     def observe(self, seen: Observation) -> None:
         """Update what the service should now hold after `seen` was answered."""
         exchange, status = seen.exchange, seen.exchange.status
-        body = _json_object(exchange.request_body)
+        body = _json_object(exchange.request.body)
         with self._lock:
             if seen.operation == "createIntegration" and 200 <= status < 300:
                 slug = _created_slug(seen.json())

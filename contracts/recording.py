@@ -7,32 +7,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from mockserver.contract.exchange import ContractChecker, Exchange
-from mockserver.contract.verdict import RequestVerdict
-from mockserver.violations import Violation
-
-
-@dataclass
-class JudgedExchange:
-    """A recorded exchange with the contract's verdict on its request and what its response broke."""
-
-    exchange: Exchange
-    verdict: RequestVerdict
-    response_violations: list[Violation]
-
-    @property
-    def request_violations(self) -> tuple[Violation, ...]:
-        return self.verdict.violations
-
-    @property
-    def conforms(self) -> bool:
-        return not self.request_violations and not self.response_violations
-
-    def __str__(self) -> str:
-        lines = [self.exchange.describe()]
-        lines += [f"  request  {v}" for v in self.request_violations]
-        lines += [f"  response {v}" for v in self.response_violations]
-        return "\n".join(lines)
+from mockserver.contract.exchange import Exchange, ExchangeJudge, ExchangeVerdict
 
 
 @dataclass
@@ -42,16 +17,11 @@ class ExchangeRecorder:
     The Portkey SDK does not give its `base_url` to a client passed as `http_client`: set it there too.
     """
 
-    checker: ContractChecker = field(default_factory=ContractChecker)
-    verdicts: list[JudgedExchange] = field(default_factory=list)
+    judge: ExchangeJudge = field(default_factory=ExchangeJudge)
+    verdicts: list[ExchangeVerdict] = field(default_factory=list)
 
     def record(self, response: httpx.Response) -> None:
-        exchange = Exchange.from_httpx(response)
-        self.verdicts.append(
-            JudgedExchange(
-                exchange, self.checker.judge_request(exchange), self.checker.check_response(exchange)
-            )
-        )
+        self.verdicts.append(self.judge.judge(Exchange.from_httpx(response)))
 
     async def arecord(self, response: httpx.Response) -> None:
         await response.aread()
@@ -67,7 +37,7 @@ class ExchangeRecorder:
     def async_hooks(self) -> dict[str, list[Callable[[httpx.Response], Awaitable[None]]]]:
         return {"response": [self.arecord]}
 
-    def failures(self) -> list[JudgedExchange]:
+    def failures(self) -> list[ExchangeVerdict]:
         return [v for v in self.verdicts if not v.conforms]
 
     def assert_all_conform(self) -> None:

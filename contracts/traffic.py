@@ -15,19 +15,17 @@ import os
 import sys
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
 from contracts.ledger import secret_paths
 from contracts.report import curl_command, render_html
 from mockserver.contract.document import Contract, ContractUnusable, snake_case
-from mockserver.contract.exchange import ContractChecker, Exchange
-from mockserver.contract.validation import IncomingRequest
-from mockserver.contract.verdict import RequestJudge, RequestVerdict
+from mockserver.contract.exchange import Exchange, ExchangeJudge, ExchangeVerdict
 from mockserver.control.token import TOKEN_VARIABLE
 from mockserver.journal import is_secret_header
 from mockserver.violations import Violation
@@ -45,42 +43,14 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class Recorded:
-    """One recorded request (and, from a HAR file, its response)."""
+    """One exchange as a recording holds it: its label there, and where the request went."""
 
     label: str
-    request: IncomingRequest
-    bare_query: bool = False
-    unreadable_body: bool = False
-    """A body was sent but the journal did not keep it (it was not JSON, or over the size limit)."""
-    response: Exchange | None = None
+    exchange: Exchange
     origin: str = DEFAULT_ORIGIN
     """Where the request went (`http://host:port`), for a curl command that repeats it."""
-    status: int | None = None
-    """The status it was answered with, when the recording says (a journal does)."""
-    journaled_response_violations: tuple[Violation, ...] = ()
+    journaled_response_violations: tuple[Violation, ...] | None = None
     """What the validating proxy found wrong with the service's answer when it journaled it."""
-
-
-@dataclass
-class Judged:
-    recorded: Recorded
-    verdict: RequestVerdict
-    violations: list[Violation]
-    response_violations: list[Violation] = field(default_factory=list)
-
-    @property
-    def operation(self) -> str:
-        return self.verdict.operation or "(no operation)"
-
-    @property
-    def conforms(self) -> bool:
-        """The client kept to the contract (the request)."""
-        return not self.violations
-
-    @property
-    def answered_off_contract(self) -> bool:
-        """The service broke the contract (the response): its fault, not the client's."""
-        return bool(self.response_violations)
 
 
 # -- reading traffic -----------------------------------------------------------------------------
@@ -124,68 +94,27 @@ def load_traffic(source: str, control_token: str | None = None) -> list[Recorded
 def from_journal(entries: list[dict[str, Any]], origin: str = DEFAULT_ORIGIN) -> list[Recorded]:
     recorded = []
     for index, entry in enumerate(entries, 1):
-        headers = dict(entry.get("headers") or {})
-        body = entry.get("body")
-        request = IncomingRequest(
-            method=entry["method"],
-            path=entry["path"],
-            query=entry.get("query") or {},
-            headers=headers,
-            body=json.dumps(body).encode() if body is not None else b"",
-            content_type=headers.get("content-type"),
-        )
-        unreadable = body is None and (entry.get("body_bytes") or 0) > 0
-        label = f"#{entry.get('seq', index)}"
-        status = entry.get("status") if isinstance(entry.get("status"), int) else None
-        answered = tuple(
-            Violation(str(v.get("location", "response")), str(v.get("rule", "does not match the contract")))
-            for v in entry.get("response_violations") or []
-            if isinstance(v, dict)
-        )
-        recorded.append(
-            Recorded(
-                label,
-                request,
-                bool(entry.get("bare_query")),
-                unreadable,
-                origin=origin,
-                status=status,
-                journaled_response_violations=answered,
+        journaled = entry.get("response_violations")
+        answered = None
+        if isinstance(journaled, list):
+            answered = tuple(
+                Violation(
+                    str(v.get("location", "response")), str(v.get("rule", "does not match the contract"))
+                )
+                for v in journaled
+                if isinstance(v, dict)
             )
-        )
+        label = f"#{entry.get('seq', index)}"
+        recorded.append(Recorded(label, Exchange.from_journal(entry), origin, answered))
     return recorded
 
 
 def from_har(document: dict[str, Any]) -> list[Recorded]:
     recorded = []
     for index, entry in enumerate(document["log"].get("entries", []), 1):
-        har_request, har_response = entry["request"], entry.get("response") or {}
-        url = urlsplit(har_request["url"])
-        headers = {h["name"].lower(): h["value"] for h in har_request.get("headers", [])}
-        body = (har_request.get("postData") or {}).get("text", "").encode()
-        request = IncomingRequest(
-            method=har_request["method"],
-            path=url.path,
-            query=parse_qs(url.query, keep_blank_values=True),
-            headers=headers,
-            body=body,
-            content_type=headers.get("content-type") or (har_request.get("postData") or {}).get("mimeType"),
-        )
-        response = None
-        content = har_response.get("content") or {}
-        if har_response.get("status") and "text" in content:
-            response = Exchange(
-                method=request.method,
-                path=request.path,
-                query=request.query,
-                status=har_response["status"],
-                response_headers={h["name"]: h["value"] for h in har_response.get("headers", [])},
-                response_body=content["text"].encode(),
-            )
-        bare = har_request["url"].endswith("?") and not url.query
+        url = urlsplit(entry["request"]["url"])
         origin = f"{url.scheme}://{url.netloc}" if url.scheme and url.netloc else DEFAULT_ORIGIN
-        status = har_response.get("status") if isinstance(har_response.get("status"), int) else None
-        recorded.append(Recorded(f"#{index}", request, bare, response=response, origin=origin, status=status))
+        recorded.append(Recorded(f"#{index}", Exchange.from_har(entry), origin))
     return recorded
 
 
@@ -213,89 +142,84 @@ def for_traffic(contract: Contract, traffic: list[Recorded]) -> Contract:
     targeted = {
         op.operation_id
         for recorded in traffic
-        if (op := contract.operation_for(recorded.request.method, recorded.request.path)) is not None
+        if (op := contract.operation_for(recorded.exchange.request.method, recorded.exchange.request.path))
+        is not None
     }
     return contract.only(targeted) if targeted else contract
 
 
-def judge_traffic(traffic: list[Recorded], contract: Contract) -> list[Judged]:
-    """Each request judged, and its response where recorded (a HAR file) or journaled (a proxy)."""
-    judge = RequestJudge(contract)
-    responses = ContractChecker(contract)
+def judge_traffic(traffic: list[Recorded], contract: Contract) -> list[tuple[Recorded, ExchangeVerdict]]:
+    """Each exchange judged; a response the recording kept no body of keeps the proxy's verdict."""
+    judge = ExchangeJudge(contract)
     judged = []
     for recorded in traffic:
-        verdict = judge.judge(recorded.request, bare_query=recorded.bare_query)
-        violations = list(verdict.violations)
-        if recorded.unreadable_body:  # judged without its body, so what was said of the body is moot
-            violations = [v for v in violations if v.location != "body"]
-            violations.append(
-                Violation("body", "was not kept by the journal (not JSON, or over the size limit)")
-            )
-        response_violations = list(recorded.journaled_response_violations)
-        if recorded.response is not None and verdict.operation is not None:
-            response_violations = responses.check_response(recorded.response)
-        judged.append(Judged(recorded, verdict, violations, response_violations))
+        verdict = judge.judge(recorded.exchange)
+        if verdict.response_violations is None and recorded.journaled_response_violations is not None:
+            verdict = replace(verdict, response_violations=recorded.journaled_response_violations)
+        judged.append((recorded, verdict))
     return judged
 
 
-def report(judged: list[Judged], source: str, contract: Contract) -> str:
+def report(judged: list[tuple[Recorded, ExchangeVerdict]], source: str, contract: Contract) -> str:
     """A summary per operation, then every violation and warning, naming request, field and rule.
 
     What the client did wrong (the request) and what the service did wrong (the response) are
     reported apart: both break the contract, but they are different people's bugs.
     """
     lines = [f"{len(judged)} requests from {source}, judged against {contract.path}", ""]
-    width = max([len(j.operation) for j in judged] + [len("operation")])
+    width = max([len(_operation(v)) for _, v in judged] + [len("operation")])
     lines.append(f"{'operation':<{width}}  requests  conform  violate  warnings  bad answers")
     totals: dict[str, Counter[str]] = {}
-    for j in judged:
-        counts = totals.setdefault(j.operation, Counter())
+    for _, verdict in judged:
+        counts = totals.setdefault(_operation(verdict), Counter())
         counts["requests"] += 1
-        counts["conform" if j.conforms else "violate"] += 1
-        counts["warnings"] += len(j.verdict.warnings)
-        counts["bad answers"] += j.answered_off_contract
+        counts["conform" if verdict.client_conforms else "violate"] += 1
+        counts["warnings"] += len(verdict.request_verdict.warnings)
+        counts["bad answers"] += not verdict.service_conforms
     for operation, counts in sorted(totals.items()):
         lines.append(
             f"{operation:<{width}}  {counts['requests']:>8}  {counts['conform']:>7}"
             f"  {counts['violate']:>7}  {counts['warnings']:>8}  {counts['bad answers']:>11}"
         )
-    failing = [j for j in judged if not j.conforms]
+    failing = [(r, v) for r, v in judged if not v.client_conforms]
     if failing:
         lines += ["", "Requests that break the contract (the client's fault):"]
-        for j in failing:
-            lines.append(f"  {_describe(j)}")
-            lines += [f"      {v}" for v in j.violations]
-    off_contract = [j for j in judged if j.answered_off_contract]
+        for recorded, verdict in failing:
+            lines.append(f"  {_describe(recorded, verdict)}")
+            lines += [f"      {v}" for v in verdict.request_verdict.violations]
+    off_contract = [(r, v) for r, v in judged if not v.service_conforms]
     if off_contract:
         lines += ["", "Responses that break the contract (the service's fault):"]
-        for j in off_contract:
-            lines.append(f"  {_describe(j)}")
-            lines += [f"      {v}" for v in j.response_violations]
-    warned = [j for j in judged if j.verdict.warnings]
+        for recorded, verdict in off_contract:
+            lines.append(f"  {_describe(recorded, verdict)}")
+            lines += [f"      {v}" for v in verdict.response_violations or ()]
+    warned = [(r, v) for r, v in judged if v.request_verdict.warnings]
     if warned:
         lines += ["", "Warnings (the contract allows these):"]
-        for j in warned:
-            lines.append(f"  {_describe(j)}")
-            lines += [f"      {w}" for w in j.verdict.warnings]
+        for recorded, verdict in warned:
+            lines.append(f"  {_describe(recorded, verdict)}")
+            lines += [f"      {w}" for w in verdict.request_verdict.warnings]
     lines += ["", f"{len(failing)} of {len(judged)} requests break the contract."]
     if off_contract:
         lines.append(f"{len(off_contract)} of {len(judged)} responses break the contract.")
     return "\n".join(lines)
 
 
-def write_traffic_html(judged: list[Judged], source: str, contract: Contract, path: Path) -> None:
+def write_traffic_html(
+    judged: list[tuple[Recorded, ExchangeVerdict]], source: str, contract: Contract, path: Path
+) -> None:
     """The judgement as one self-contained page: tables per check and operation, each failure in full."""
     operations: dict[str, Counter[str]] = {}
     checks = {name: Counter[str]() for name in ("request conforms", "response conforms")}
-    for j in judged:
-        counts = operations.setdefault(j.operation, Counter())
+    for _, verdict in judged:
+        counts = operations.setdefault(_operation(verdict), Counter())
         counts["requests"] += 1
-        counts["conform" if j.conforms else "violate"] += 1
-        counts["warnings"] += len(j.verdict.warnings)
-        checks["request conforms"]["failed" if j.violations else "passed"] += 1
-        if j.recorded.response is not None or j.response_violations:
-            checks["response conforms"]["failed" if j.response_violations else "passed"] += 1
-    origins = sorted({j.recorded.origin for j in judged}) or [DEFAULT_ORIGIN]
+        counts["conform" if verdict.client_conforms else "violate"] += 1
+        counts["warnings"] += len(verdict.request_verdict.warnings)
+        checks["request conforms"]["passed" if verdict.client_conforms else "failed"] += 1
+        if verdict.response_violations is not None:
+            checks["response conforms"]["passed" if verdict.service_conforms else "failed"] += 1
+    origins = sorted({recorded.origin for recorded, _ in judged}) or [DEFAULT_ORIGIN]
     page = render_html(
         "traffic.html",
         judged=judged,
@@ -305,14 +229,15 @@ def write_traffic_html(judged: list[Judged], source: str, contract: Contract, pa
         origin=", ".join(origins),
         checks={name: {"passed": c["passed"], "failed": c["failed"]} for name, c in checks.items() if c},
         operations={name: dict(counts) for name, counts in sorted(operations.items())},
-        failures=[_shown_failure(j, contract) for j in judged if not j.conforms or j.answered_off_contract],
+        failures=[_shown_failure(r, v, contract) for r, v in judged if not v.conforms],
     )
     path.write_text(page, encoding="utf-8")
 
 
-def _shown_failure(judged: Judged, contract: Contract) -> dict[str, Any]:
+def _shown_failure(recorded: Recorded, verdict: ExchangeVerdict, contract: Contract) -> dict[str, Any]:
     """One failing request as the HTML report shows it: every secret a placeholder."""
-    recorded, request, secret_fields = judged.recorded, judged.recorded.request, contract.secret_fields
+    exchange, secret_fields = recorded.exchange, contract.secret_fields
+    request = exchange.request
     secrets = set(secret_fields) | {snake_case(name) for name in secret_fields}
     body_text, secret_values = None, []
     if request.body:
@@ -330,18 +255,18 @@ def _shown_failure(judged: Judged, contract: Contract) -> dict[str, Any]:
     url = recorded.origin + request.path
     if request.query:
         url += "?" + urlencode(request.query, doseq=True)
-    elif recorded.bare_query:
+    elif exchange.bare_query:
         url += "?"
     shown_request = f"{request.method.upper()} {url}\n" + "".join(f"{n}: {v}\n" for n, v in headers.items())
     if body_text is not None:
         shown_request += f"\n{body_text}"
     return {
-        "title": _describe(judged),
-        "violations": judged.violations,
-        "response_violations": judged.response_violations,
-        "warnings": judged.verdict.warnings,
+        "title": _describe(recorded, verdict),
+        "violations": verdict.request_verdict.violations,
+        "response_violations": verdict.response_violations or (),
+        "warnings": verdict.request_verdict.warnings,
         "request": shown_request,
-        "response": _redacted(_response_excerpt(recorded), secret_values),
+        "response": _redacted(_response_excerpt(exchange), secret_values),
         # A foreign contract may declare no API-key header: the curl then names Portkey's.
         "curl": curl_command(
             request.method, url, body_text if request.body else None, contract.api_key_header or PORTKEY_KEY
@@ -349,14 +274,14 @@ def _shown_failure(judged: Judged, contract: Contract) -> dict[str, Any]:
     }
 
 
-def _response_excerpt(recorded: Recorded) -> str:
-    if recorded.response is not None:
-        text = recorded.response.response_body.decode("utf-8", "replace")
+def _response_excerpt(exchange: Exchange) -> str:
+    if exchange.response_body is not None:
+        text = exchange.response_body.decode("utf-8", "replace")
         if len(text) > RESPONSE_EXCERPT_CHARS:
             text = text[:RESPONSE_EXCERPT_CHARS] + " …"
-        return f"{recorded.response.status}\n\n{text}"
-    if recorded.status is not None:
-        return f"{recorded.status} (the journal keeps no response bodies)"
+        return f"{exchange.status}\n\n{text}"
+    if exchange.status:
+        return f"{exchange.status} (the recording kept no response body)"
     return "(not recorded)"
 
 
@@ -391,16 +316,21 @@ def _redacted(text: str, secrets: list[str]) -> str:
     return text
 
 
-def _describe(judged: Judged) -> str:
-    request = judged.recorded.request
-    query = "?" if judged.recorded.bare_query else ""
+def _operation(verdict: ExchangeVerdict) -> str:
+    return verdict.request_verdict.operation or "(no operation)"
+
+
+def _describe(recorded: Recorded, verdict: ExchangeVerdict) -> str:
+    exchange = recorded.exchange
+    request = exchange.request
+    query = "?" if exchange.bare_query else ""
     if request.query:
         query = "?" + "&".join(request.query)
-    target = judged.verdict.operation
+    target = verdict.request_verdict.operation
     if target is None:
-        nearest = judged.verdict.nearest_operation
+        nearest = verdict.request_verdict.nearest_operation
         target = f"no operation; nearest: {nearest}" if nearest else "no operation"
-    return f"{judged.recorded.label} {request.method.upper()} {request.path}{query} ({target})"
+    return f"{recorded.label} {request.method.upper()} {request.path}{query} ({target})"
 
 
 # -- command line --------------------------------------------------------------------------------
@@ -450,4 +380,4 @@ def run_check_traffic(args: argparse.Namespace) -> int:
     print(report(judged, args.source, contract))
     if args.html:
         write_traffic_html(judged, args.source, contract, args.html)
-    return 0 if all(j.conforms and not j.answered_off_contract for j in judged) else 1
+    return 0 if all(verdict.conforms for _, verdict in judged) else 1

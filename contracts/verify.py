@@ -12,7 +12,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import schemathesis
@@ -231,7 +230,7 @@ def _record_checks(event: Any, run: VerifyRun) -> bool:
     run.budget.charge(len(probes))
     for interaction in probes:
         if interaction.response is not None:
-            run.observe(guard.exchange_of(interaction.response), event.phase.value)
+            run.observe(Exchange.from_requests(interaction.response), event.phase.value)
     for case_id, nodes in recorder.checks.items():
         case_node = recorder.cases.get(case_id)
         label = case_node.value.operation.label if case_node else "unknown operation"
@@ -255,15 +254,9 @@ def _exchange_of(interaction: Any) -> Exchange | None:
     if interaction is None:
         return None
     if interaction.response is not None:
-        return guard.exchange_of(interaction.response)
+        return Exchange.from_requests(interaction.response)
     request = interaction.request
-    url = urlsplit(request.uri)
-    return Exchange(
-        method=request.method,
-        path=url.path,
-        query=parse_qs(url.query, keep_blank_values=True),
-        request_body=request.body or b"",
-    )
+    return Exchange.from_url(request.method, request.uri, body=request.body or b"")
 
 
 def _note_once(run: VerifyRun, note: str) -> None:

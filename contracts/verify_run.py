@@ -17,7 +17,7 @@ from contracts.ledger import ROLES, Ledger, Observation, role_of, secret_paths
 from contracts.report import Finding, VerifyResult, curl_command
 from mockserver.contract.document import Contract
 from mockserver.contract.exchange import Exchange
-from mockserver.contract.validation import header
+from mockserver.contract.validation import IncomingRequest, header
 
 RESPONSE_EXCERPT_CHARS = 600
 """How much of a failing response's body a report shows."""
@@ -103,10 +103,11 @@ class VerifyRun:
     ) -> Observation:
         """Judge one answered exchange (its path as sent to the service) and record it."""
         exchange = self.normalise(exchange)
-        operation, slug = self.ledger.classify(exchange.method, exchange.path)
-        api_key = header(exchange.request_headers, self.api_key_header)
+        sent = exchange.request
+        operation, slug = self.ledger.classify(sent.method, sent.path)
+        api_key = header(sent.headers, self.api_key_header)
         seen = Observation(exchange, operation, slug, intent, phase, api_key)
-        label = self.label(exchange.method, exchange.path)
+        label = self.label(sent.method, sent.path)
         with self._lock:
             self.result.requests[label] += 1
             for name, problems in run_checks(seen, self.ledger, ordered=ordered):
@@ -122,15 +123,17 @@ class VerifyRun:
 
     def normalise(self, exchange: Exchange) -> Exchange:
         """`exchange` with its path under the contract's base (`/v1`) instead of the service's."""
-        if not exchange.path.startswith(self._base_path):
+        path = exchange.request.path
+        if not path.startswith(self._base_path):
             return exchange
-        return replace(exchange, path=self.contract_base + exchange.path[len(self._base_path) :])
+        sent = replace(exchange.request, path=self.contract_base + path[len(self._base_path) :])
+        return replace(exchange, request=sent)
 
     def judge_whole_list(self, api_key: str, slugs: list[str], totals: set[Any]) -> None:
         """`listed_with_total` on a list read page by page (see `lifecycle.list_every_page`)."""
         problems = [self.ledger.redact(p) for p in whole_list_problems(self.ledger, api_key, slugs, totals)]
         label = "GET /virtual-keys (every page)"
-        listing = Exchange("GET", f"{self.contract_base}/virtual-keys")
+        listing = Exchange(IncomingRequest("GET", f"{self.contract_base}/virtual-keys"))
         with self._lock:
             if not problems:
                 self.result.checks_passed["listed_with_total"] += 1
@@ -156,10 +159,10 @@ class VerifyRun:
             return Finding(check, label, message, phase, "(no request was recorded)")
         exchange = self.normalise(exchange)
         url, body = self._shown_request(exchange)
-        request = f"{exchange.method.upper()} {url}" + (f"\n\n{body}" if body is not None else "")
+        request = f"{exchange.request.method.upper()} {url}" + (f"\n\n{body}" if body is not None else "")
         response = ""
         if exchange.status:
-            text = exchange.response_body.decode("utf-8", "replace")
+            text = (exchange.response_body or b"").decode("utf-8", "replace")
             if len(text) > RESPONSE_EXCERPT_CHARS:
                 text = text[:RESPONSE_EXCERPT_CHARS] + " …"
             response = f"{exchange.status}\n\n{text}" if text else str(exchange.status)
@@ -191,18 +194,19 @@ class VerifyRun:
     def curl(self, exchange: Exchange) -> str:
         """The request as a curl command against the service, secrets and API key left out."""
         url, body = self._shown_request(exchange)
-        return self.ledger.redact(curl_command(exchange.method, url, body, self.api_key_header))
+        return self.ledger.redact(curl_command(exchange.request.method, url, body, self.api_key_header))
 
     def _shown_request(self, exchange: Exchange) -> tuple[str, str | None]:
         """The URL and the body of a request as reports show it: secret fields as placeholders."""
-        url = self.base_url + exchange.path.removeprefix(self.contract_base)
-        if exchange.query:
-            url += "?" + urlencode(exchange.query, doseq=True)
+        sent = exchange.request
+        url = self.base_url + sent.path.removeprefix(self.contract_base)
+        if sent.query:
+            url += "?" + urlencode(sent.query, doseq=True)
         body = None
-        if exchange.request_body:
+        if sent.body:
             try:
-                shown = secret_paths(json.loads(exchange.request_body), self.contract.secret_fields)
+                shown = secret_paths(json.loads(sent.body), self.contract.secret_fields)
                 body = json.dumps(shown, ensure_ascii=False)
             except ValueError:
-                body = exchange.request_body.decode("utf-8", "replace")
+                body = sent.body.decode("utf-8", "replace")
         return url, body

@@ -52,8 +52,8 @@ class CountingSdk:
 
 
 @pytest.fixture
-def recorder(checker) -> ExchangeRecorder:
-    return ExchangeRecorder(checker)
+def recorder(exchange_judge) -> ExchangeRecorder:
+    return ExchangeRecorder(exchange_judge)
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ SECRET_FIELDS = ("key", "azureEntraClientSecret")
 
 
 @pytest.fixture
-def recorder(checker) -> ExchangeRecorder:
-    return ExchangeRecorder(checker)
+def recorder(exchange_judge) -> ExchangeRecorder:
+    return ExchangeRecorder(exchange_judge)
 
 
 @pytest.mark.parametrize("example", sorted(SEED_EXAMPLES))

@@ -27,6 +27,7 @@ from mockserver import MockServer, create_app
 from mockserver.config import MockConfig
 from mockserver.contract.document import Contract
 from mockserver.contract.exchange import Exchange
+from mockserver.contract.validation import IncomingRequest
 from mockserver.contract.verdict import sent_body
 from tests.broken_services import VARIANTS
 
@@ -132,7 +133,7 @@ def test_the_ledger_expects_the_masks_written_here_for_a_created_and_a_rotated_k
     def write(method: str, path: str, operation: str, body: dict[str, Any]) -> None:
         answer = b'{"success": true, "data": {"slug": "masks-000001"}}'
         raw = json.dumps(body).encode()
-        exchange = Exchange(method, path, request_body=raw, status=200, response_body=answer)
+        exchange = Exchange(IncomingRequest(method, path, body=raw), status=200, response_body=answer)
         ledger.observe(Observation(exchange, operation, slug="masks-000001", api_key=API_KEY))
 
     create = {"name": "n", "provider": "openai", "key": "sk-abcdef0"}

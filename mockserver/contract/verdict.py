@@ -18,7 +18,7 @@ from mockserver.errors import ApiError, ValidationFailed
 from mockserver.violations import Violation, location
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RequestVerdict:
     """What the contract says about one request; `checked` and `error` let the mock carry on."""
 
@@ -68,12 +68,12 @@ class RequestJudge:
             nearest = self.contract.nearest_operation(request.method, request.path)
             unknown = f"{request.method.upper()} {request.path} is not an operation of the contract"
             return RequestVerdict(
-                None,
-                nearest.operation_id if nearest else None,
-                (Violation("request", unknown),),
-                (),
-                body,
-                bare_query,
+                operation=None,
+                nearest_operation=nearest.operation_id if nearest else None,
+                violations=(Violation("request", unknown),),
+                warnings=(),
+                body=body,
+                bare_query=bare_query,
             )
         if not request.path_params and "{" in operation.path:  # a path without parameters has none to find
             request = replace(request, path_params=operation.path_params(request.path) or {})
@@ -97,7 +97,14 @@ class RequestJudge:
         if checked is not None:
             warnings += self.validator.fast.warnings(operation, checked.request.body)
         return RequestVerdict(
-            operation.operation_id, None, tuple(violations), tuple(warnings), body, bare_query, checked, error
+            operation=operation.operation_id,
+            nearest_operation=None,
+            violations=tuple(violations),
+            warnings=tuple(warnings),
+            body=body,
+            bare_query=bare_query,
+            checked=checked,
+            error=error,
         )
 
     def _missing_api_key(self, request: IncomingRequest) -> list[Violation]:
