@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 from contracts.ledger import KEY_LISTS, KEY_RETRIEVES, Ledger, Observation, OwnKey
+from contracts.redaction import SECRET
 from mockserver.contract.document import Contract
 from mockserver.contract.exchange import ExchangeJudge
 from mockserver.errors import error_code
@@ -49,7 +50,7 @@ def secret_never_returned(seen: Observation, ledger: Ledger) -> Iterable[str]:
     text = (seen.exchange.response_body or b"").decode("utf-8", "replace")
     headers = " ".join(f"{k}: {v}" for k, v in seen.exchange.response_headers.items())
     if ledger.redact(text) != text:
-        yield "the response body carries a secret the run sent (shown here as <secret>)"
+        yield f"the response body carries a secret the run sent (shown here as {SECRET})"
     if ledger.redact(headers) != headers:
         yield "a response header carries a secret the run sent"
 

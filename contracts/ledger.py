@@ -13,11 +13,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts.redaction import redact
 from mockserver.contract.document import Contract, Operation
 from mockserver.contract.exchange import Exchange
 from mockserver.resources.virtual_keys import mask_secret
 
-_REDACTED = "<secret>"
 ROLES = {
     ("get", "/virtual-keys"): "listVirtualKeys",
     ("post", "/virtual-keys"): "createVirtualKey",
@@ -180,9 +180,7 @@ class Ledger:
     def redact(self, text: str) -> str:
         """`text` with every secret the run sent replaced, so reports never carry one."""
         with self._lock:
-            for value in self.canaries:
-                text = text.replace(value, _REDACTED)
-        return text
+            return redact(text, self.canaries)
 
     def observe(self, seen: Observation) -> None:
         """Update what the service should now hold after `seen` was answered."""
@@ -235,18 +233,6 @@ class Ledger:
             return None, None
         slug = (operation.path_params(path) or {}).get("slug")
         return role_of(operation), slug
-
-
-def secret_paths(body: Any, secret_fields: frozenset[str]) -> Any:
-    """`body` with the values of secret fields replaced, for reproductions that are safe to share."""
-    if isinstance(body, dict):
-        return {
-            name: _REDACTED if name in secret_fields else secret_paths(value, secret_fields)
-            for name, value in body.items()
-        }
-    if isinstance(body, list):
-        return [secret_paths(item, secret_fields) for item in body]
-    return body
 
 
 def _masked(secret: Any) -> str | None:

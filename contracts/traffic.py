@@ -18,22 +18,19 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
-from contracts.ledger import secret_paths
-from contracts.report import curl_command, render_html
+from contracts.redaction import redact, redact_headers, redacted_json, secret_header_values, secret_values
+from contracts.reporting import curl_command, render_html, response_excerpt, shown_url
 from mockserver.contract.document import Contract, ContractUnusable, snake_case
 from mockserver.contract.exchange import Exchange, ExchangeJudge, ExchangeVerdict
 from mockserver.control.token import TOKEN_VARIABLE
-from mockserver.journal import is_secret_header
 from mockserver.violations import Violation
 
 DEFAULT_ORIGIN = "http://127.0.0.1:8787"
 """Where `mockserver serve` listens by default: the curl target for a journal read from a file."""
-RESPONSE_EXCERPT_CHARS = 600
-PLACEHOLDER = "<secret>"
 PORTKEY_KEY = "x-portkey-api-key"
 
 
@@ -236,27 +233,17 @@ def write_traffic_html(
 
 def _shown_failure(recorded: Recorded, verdict: ExchangeVerdict, contract: Contract) -> dict[str, Any]:
     """One failing request as the HTML report shows it: every secret a placeholder."""
-    exchange, secret_fields = recorded.exchange, contract.secret_fields
-    request = exchange.request
-    secrets = set(secret_fields) | {snake_case(name) for name in secret_fields}
-    body_text, secret_values = None, []
+    request = recorded.exchange.request
+    secret_fields = contract.secret_fields | {snake_case(name) for name in contract.secret_fields}
+    body_text, secrets = None, secret_header_values(request.headers)
     if request.body:
         try:
-            body = json.loads(request.body)
-            secret_values = _secret_values(body, secrets)
-            body_text = json.dumps(secret_paths(body, frozenset(secrets)), ensure_ascii=False)
+            body_text = redacted_json(request.body, secret_fields)
+            secrets += secret_values(json.loads(request.body), secret_fields)
         except ValueError:
             body_text = "(a body that is not JSON)"
-    headers = {
-        name.lower(): PLACEHOLDER if is_secret_header(name) else value
-        for name, value in request.headers.items()
-    }
-    secret_values += [value for name, value in request.headers.items() if is_secret_header(name)]
-    url = recorded.origin + request.path
-    if request.query:
-        url += "?" + urlencode(request.query, doseq=True)
-    elif exchange.bare_query:
-        url += "?"
+    url = shown_url(recorded.origin, request.path, request.query, recorded.exchange.bare_query)
+    headers = redact_headers(request.headers)
     shown_request = f"{request.method.upper()} {url}\n" + "".join(f"{n}: {v}\n" for n, v in headers.items())
     if body_text is not None:
         shown_request += f"\n{body_text}"
@@ -266,54 +253,10 @@ def _shown_failure(recorded: Recorded, verdict: ExchangeVerdict, contract: Contr
         "response_violations": verdict.response_violations or (),
         "warnings": verdict.request_verdict.warnings,
         "request": shown_request,
-        "response": _redacted(_response_excerpt(exchange), secret_values),
+        "response": redact(response_excerpt(recorded.exchange), secrets),
         # A foreign contract may declare no API-key header: the curl then names Portkey's.
-        "curl": curl_command(
-            request.method, url, body_text if request.body else None, contract.api_key_header or PORTKEY_KEY
-        ),
+        "curl": curl_command(request.method, url, body_text, contract.api_key_header or PORTKEY_KEY),
     }
-
-
-def _response_excerpt(exchange: Exchange) -> str:
-    if exchange.response_body is not None:
-        text = exchange.response_body.decode("utf-8", "replace")
-        if len(text) > RESPONSE_EXCERPT_CHARS:
-            text = text[:RESPONSE_EXCERPT_CHARS] + " …"
-        return f"{exchange.status}\n\n{text}"
-    if exchange.status:
-        return f"{exchange.status} (the recording kept no response body)"
-    return "(not recorded)"
-
-
-def _secret_values(body: Any, secrets: set[str]) -> list[str]:
-    """Every string under a secret field of `body`, to be cut out of anything shown beside it."""
-    found: list[str] = []
-    if isinstance(body, dict):
-        for name, value in body.items():
-            if name in secrets:
-                found += [v for v in _strings(value) if len(v) >= 4]
-            else:
-                found += _secret_values(value, secrets)
-    elif isinstance(body, list):
-        for item in body:
-            found += _secret_values(item, secrets)
-    return found
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for inner in value.values() for s in _strings(inner)]
-    if isinstance(value, list):
-        return [s for inner in value for s in _strings(inner)]
-    return []
-
-
-def _redacted(text: str, secrets: list[str]) -> str:
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, PLACEHOLDER)
-    return text
 
 
 def _operation(verdict: ExchangeVerdict) -> str:

@@ -6,21 +6,19 @@ checks of `contracts.checks` and then recorded in the ledger, under one lock (wo
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from contracts.checks import run_checks, whole_list_problems
-from contracts.ledger import ROLES, Ledger, Observation, role_of, secret_paths
-from contracts.report import Finding, VerifyResult, curl_command
+from contracts.ledger import ROLES, Ledger, Observation, role_of
+from contracts.redaction import redacted_json
+from contracts.report import Finding, VerifyResult
+from contracts.reporting import curl_command, response_excerpt, shown_url
 from mockserver.contract.document import Contract
 from mockserver.contract.exchange import Exchange
 from mockserver.contract.validation import IncomingRequest, header
-
-RESPONSE_EXCERPT_CHARS = 600
-"""How much of a failing response's body a report shows."""
 
 SCHEMATHESIS_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 PHASES = (*SCHEMATHESIS_PHASES, "lifecycle")
@@ -160,12 +158,6 @@ class VerifyRun:
         exchange = self.normalise(exchange)
         url, body = self._shown_request(exchange)
         request = f"{exchange.request.method.upper()} {url}" + (f"\n\n{body}" if body is not None else "")
-        response = ""
-        if exchange.status:
-            text = (exchange.response_body or b"").decode("utf-8", "replace")
-            if len(text) > RESPONSE_EXCERPT_CHARS:
-                text = text[:RESPONSE_EXCERPT_CHARS] + " …"
-            response = f"{exchange.status}\n\n{text}" if text else str(exchange.status)
         return Finding(
             check,
             label,
@@ -173,7 +165,7 @@ class VerifyRun:
             phase,
             self.curl(exchange),
             request=self.ledger.redact(request),
-            response=self.ledger.redact(response),
+            response=self.ledger.redact(response_excerpt(exchange)),
         )
 
     def record_pass(self, check: str) -> None:
@@ -197,16 +189,13 @@ class VerifyRun:
         return self.ledger.redact(curl_command(exchange.request.method, url, body, self.api_key_header))
 
     def _shown_request(self, exchange: Exchange) -> tuple[str, str | None]:
-        """The URL and the body of a request as reports show it: secret fields as placeholders."""
+        """The URL and the body of a request as reports show it: secret fields as placeholders (the
+        run's canaries are cut out of whatever else it shows by `ledger.redact`)."""
         sent = exchange.request
-        url = self.base_url + sent.path.removeprefix(self.contract_base)
-        if sent.query:
-            url += "?" + urlencode(sent.query, doseq=True)
-        body = None
-        if sent.body:
-            try:
-                shown = secret_paths(json.loads(sent.body), self.contract.secret_fields)
-                body = json.dumps(shown, ensure_ascii=False)
-            except ValueError:
-                body = sent.body.decode("utf-8", "replace")
-        return url, body
+        url = shown_url(self.base_url, sent.path.removeprefix(self.contract_base), sent.query)
+        if not sent.body:
+            return url, None
+        try:
+            return url, redacted_json(sent.body, self.contract.secret_fields)
+        except ValueError:
+            return url, sent.body.decode("utf-8", "replace")
