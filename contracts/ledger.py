@@ -69,6 +69,9 @@ class Observation:
     phase: str = "lifecycle"
     api_key: str | None = None
     """The API key the request carried, if any."""
+    pages: tuple[Observation, ...] = ()
+    """Set on the list read page by page (`lifecycle.list_every_page`): each page as observed. Only
+    the checks registered with `whole_list` judge such an observation, as one list."""
 
     def json(self) -> Any:
         try:
@@ -233,6 +236,14 @@ class Ledger:
             return None, None
         slug = (operation.path_params(path) or {}).get("slug")
         return role_of(operation), slug
+
+
+def listed_slugs(body: Any) -> list[str]:
+    """The slugs of a list page's items, in order (none if the body is not a list page)."""
+    items = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        return []
+    return [item["slug"] for item in items if isinstance(item, dict) and isinstance(item.get("slug"), str)]
 
 
 def _masked(secret: Any) -> str | None:

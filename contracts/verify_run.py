@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from typing import Any
 from urllib.parse import urlsplit
 
-from contracts.checks import run_checks, whole_list_problems
+from contracts.checks import run_checks
 from contracts.ledger import ROLES, Ledger, Observation, role_of
 from contracts.redaction import redacted_json
 from contracts.report import Finding, VerifyResult
@@ -108,16 +107,27 @@ class VerifyRun:
         label = self.label(sent.method, sent.path)
         with self._lock:
             self.result.requests[label] += 1
-            for name, problems in run_checks(seen, self.ledger, ordered=ordered):
-                if not problems:
-                    self.result.checks_passed[name] += 1
-                    continue
-                self.result.checks_failed[name] += 1
-                self.result.findings.extend(
-                    self.finding(name, label, p, phase, seen.exchange) for p in problems
-                )
+            self._judge(seen, label, ordered=ordered)
             self.ledger.observe(seen)
         return seen
+
+    def observe_whole_list(self, pages: tuple[Observation, ...], api_key: str) -> None:
+        """The list read page by page (see `lifecycle.list_every_page`), judged as one list."""
+        listing = Exchange(IncomingRequest("GET", f"{self.contract_base}/virtual-keys"))
+        seen = Observation(listing, "listVirtualKeys", phase="lifecycle", api_key=api_key, pages=pages)
+        with self._lock:
+            self._judge(seen, "GET /virtual-keys (every page)", ordered=True)
+
+    def _judge(self, seen: Observation, label: str, *, ordered: bool) -> None:
+        """Every applicable registered check on `seen`, counted and its failures found (lock held)."""
+        for name, problems in run_checks(seen, self.ledger, ordered=ordered):
+            if not problems:
+                self.result.checks_passed[name] += 1
+                continue
+            self.result.checks_failed[name] += 1
+            self.result.findings.extend(
+                self.finding(name, label, p, seen.phase, seen.exchange) for p in problems
+            )
 
     def normalise(self, exchange: Exchange) -> Exchange:
         """`exchange` with its path under the contract's base (`/v1`) instead of the service's."""
@@ -126,21 +136,6 @@ class VerifyRun:
             return exchange
         sent = replace(exchange.request, path=self.contract_base + path[len(self._base_path) :])
         return replace(exchange, request=sent)
-
-    def judge_whole_list(self, api_key: str, slugs: list[str], totals: set[Any]) -> None:
-        """`listed_with_total` on a list read page by page (see `lifecycle.list_every_page`)."""
-        problems = [self.ledger.redact(p) for p in whole_list_problems(self.ledger, api_key, slugs, totals)]
-        label = "GET /virtual-keys (every page)"
-        listing = Exchange(IncomingRequest("GET", f"{self.contract_base}/virtual-keys"))
-        with self._lock:
-            if not problems:
-                self.result.checks_passed["listed_with_total"] += 1
-                return
-            self.result.checks_failed["listed_with_total"] += 1
-            self.result.findings.extend(
-                self.finding("listed_with_total", label, problem, "lifecycle", listing)
-                for problem in problems
-            )
 
     def record_failure(
         self, check: str, label: str, message: str, phase: str, exchange: Exchange | None
