@@ -12,7 +12,7 @@ import pytest
 from portkey_ai import AsyncPortkey, Portkey
 from portkey_ai.api_resources.exceptions import NotFoundError
 
-from contracts.recording import ExchangeRecorder
+from contracts.traffic import ExchangeRecorder
 from tests.seed_examples import SEED_EXAMPLES
 
 SECRET_FIELDS = ("key", "azureEntraClientSecret")

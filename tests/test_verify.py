@@ -17,12 +17,12 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 
-from contracts.checks import CHECKS
 from contracts.cli import main
-from contracts.guard import SAFE_METHODS
-from contracts.ledger import Ledger, Observation
-from contracts.report import VerifyResult
 from contracts.verify import VerifyOptions, verify
+from contracts.verify.checks import CHECKS
+from contracts.verify.guard import SAFE_METHODS
+from contracts.verify.ledger import Ledger, Observation
+from contracts.verify.report import VerifyResult
 from mockserver import MockServer, create_app
 from mockserver.config import MockConfig
 from mockserver.contract.document import Contract
@@ -314,7 +314,7 @@ def test_command_exits_2_on_bad_usage(capsys):
 
 
 def test_ctrl_c_mid_run_still_deletes_every_key_created(config, monkeypatch):
-    from contracts.lifecycle import Client
+    from contracts.verify.lifecycle import Client
 
     send, calls = Client.send, {"n": 0}
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from contracts.ledger import KEY_LISTS, KEY_RETRIEVES, Ledger, Observation, OwnKey, listed_slugs
 from contracts.redaction import SECRET
+from contracts.verify.ledger import KEY_LISTS, KEY_RETRIEVES, Ledger, Observation, OwnKey, listed_slugs
 from mockserver.contract.document import Contract
 from mockserver.contract.exchange import ExchangeJudge
 from mockserver.errors import error_code

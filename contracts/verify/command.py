@@ -19,11 +19,11 @@ from schemathesis.engine import Status, events
 from schemathesis.engine import from_schema as engine_for
 from schemathesis.schemas import BaseSchema
 
-from contracts import guard
-from contracts.lifecycle import Client, run_lifecycle
-from contracts.report import VerifyResult, write_html, write_json, write_junit, write_terminal
 from contracts.strategies import PROVIDER_CASES
-from contracts.verify_run import (
+from contracts.verify import guard
+from contracts.verify.lifecycle import Client, run_lifecycle
+from contracts.verify.report import VerifyResult, write_html, write_json, write_junit, write_terminal
+from contracts.verify.run import (
     PHASES,
     SCHEMATHESIS_PHASES,
     Budget,

@@ -15,7 +15,7 @@ from typing import Any
 import schemathesis
 
 from contracts.strategies import keep_service_rules
-from contracts.verify_run import VerifyRun
+from contracts.verify.run import VerifyRun
 from mockserver.contract.exchange import Exchange
 
 _RUNS: dict[int, VerifyRun] = {}

@@ -18,9 +18,9 @@ from hypothesis import seed as fixed_seed
 from hypothesis import strategies as st
 
 from contracts import strategies
-from contracts.guard import safe_body
-from contracts.ledger import Observation, listed_slugs, role_of
-from contracts.verify_run import VerifyRun
+from contracts.verify.guard import safe_body
+from contracts.verify.ledger import Observation, listed_slugs, role_of
+from contracts.verify.run import VerifyRun
 from mockserver.contract.exchange import Exchange
 
 MAX_RATE_LIMIT_WAITS = 5

@@ -10,11 +10,11 @@ import threading
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from contracts.checks import run_checks
-from contracts.ledger import ROLES, Ledger, Observation, role_of
 from contracts.redaction import redacted_json
-from contracts.report import Finding, VerifyResult
 from contracts.reporting import curl_command, response_excerpt, shown_url
+from contracts.verify.checks import run_checks
+from contracts.verify.ledger import ROLES, Ledger, Observation, role_of
+from contracts.verify.report import Finding, VerifyResult
 from mockserver.contract.document import Contract
 from mockserver.contract.exchange import Exchange
 from mockserver.contract.validation import IncomingRequest, header
