@@ -197,7 +197,7 @@ def _on_event(event: Any, run: VerifyRun, out: TextIO, stream: Any) -> None:
         print(file=out, flush=True)
         _charge_probes(event, run)
     elif isinstance(event, events.ScenarioFinished):
-        failed = _record_checks(event, run)  # a failure of schemathesis's may have been set aside
+        failed = _schemathesis_checks(event, run)  # a failure of schemathesis's may have been set aside
         mark = "F" if failed else "." if event.status == Status.FAILURE else _PROGRESS.get(event.status, "?")
         print(mark, end="", file=out, flush=True)
     elif isinstance(event, events.NonFatalError):
@@ -222,8 +222,8 @@ def _charge_probes(event: Any, run: VerifyRun) -> None:
         run.result.requests["(schemathesis probing)"] += 1
 
 
-def _record_checks(event: Any, run: VerifyRun) -> bool:
-    """Schemathesis's own check verdicts of one scenario, as passes and findings; any failure?"""
+def _schemathesis_checks(event: Any, run: VerifyRun) -> bool:
+    """What schemathesis's own checks found in one scenario, counted as passes and findings; any failure?"""
     recorder = event.recorder
     failed = False
     probes = [i for case_id, i in recorder.interactions.items() if case_id not in run.sent_case_ids]
@@ -239,12 +239,12 @@ def _record_checks(event: Any, run: VerifyRun) -> bool:
             if redirected and node.name in RESOURCE_CHECKS:
                 continue  # the guard chose the slug: its 404 says nothing about the created resource
             if node.status == Status.SUCCESS:
-                run.record_pass(node.name)
+                run.count_pass(node.name)
             elif node.status == Status.FAILURE and node.failure_info is not None:
                 failure = node.failure_info.failure
                 message = f"{failure.title}: {failure.message}".strip().rstrip(":")
                 exchange = _exchange_of(recorder.interactions.get(case_id))
-                run.record_failure(node.name, label, " ".join(message.split()), event.phase.value, exchange)
+                run.add_failure(node.name, label, " ".join(message.split()), event.phase.value, exchange)
                 failed = True
     return failed
 

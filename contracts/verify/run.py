@@ -137,7 +137,7 @@ class VerifyRun:
         sent = replace(exchange.request, path=self.contract_base + path[len(self._base_path) :])
         return replace(exchange, request=sent)
 
-    def record_failure(
+    def add_failure(
         self, check: str, label: str, message: str, phase: str, exchange: Exchange | None
     ) -> None:
         """A failure schemathesis's own checks found (on `exchange`, if one was recorded)."""
@@ -163,7 +163,7 @@ class VerifyRun:
             response=self.ledger.redact(response_excerpt(exchange)),
         )
 
-    def record_pass(self, check: str) -> None:
+    def count_pass(self, check: str) -> None:
         with self._lock:
             self.result.checks_passed[check] += 1
 
