@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from mockserver.access import AccessPolicy
 from mockserver.contract.document import Contract, Operation
+from mockserver.contract.exchange import Exchange, ExchangeVerdict
 from mockserver.contract.validation import IncomingRequest, RequestValidator
 from mockserver.contract.verdict import RequestJudge, RequestVerdict
 from mockserver.errors import ApiError, BodyRefused, envelope, no_such_route
@@ -185,12 +186,12 @@ class ApiPlane:
             operation = self.contract.operation_for(environ["REQUEST_METHOD"], path_of(environ))
             where, _, rule = error.message.partition(": ")
             return RequestVerdict(
-                operation.operation_id if operation else None,
-                None,
-                (Violation(where, rule),),
-                (),
-                None,
-                bare_query(environ),
+                operation=operation.operation_id if operation else None,
+                nearest_operation=None,
+                violations=(Violation(where, rule),),
+                warnings=(),
+                body=None,
+                bare_query=bare_query(environ),
             )
 
 
@@ -200,25 +201,31 @@ def journal_entry(
     status: int,
     secret_fields: frozenset[str],
     sent: IncomingRequest | None = None,
-    source: str = "mock",
-    response_violations: list[Violation] | None = None,
 ) -> Callable[[], dict[str, Any]]:
     """The journal entry for a request answered with `status`, built when it is read.
 
     On every request's path, so it only captures: what `incoming()` already read (`sent`) is
-    reused, the rest comes from the WSGI environ directly; masking and formatting wait for a reader.
+    reused, the rest comes from the WSGI environ directly; the exchange, masking and formatting
+    wait for a reader.
     """
+    method = environ["REQUEST_METHOD"]
     return partial(
-        entry_for,
+        _answered_entry,
         verdict,
-        method=environ["REQUEST_METHOD"],
-        path=sent.path if sent is not None else path_of(environ),
-        query=sent.query if sent is not None else query_of(environ),
+        status,
+        method,
+        sent if sent is not None else IncomingRequest(method, path_of(environ), query_of(environ)),
         headers=header_pairs(environ),
         now=datetime.now(UTC),
         body_size=int(environ.get("CONTENT_LENGTH") or 0),
-        status=status,
         secret_fields=secret_fields,
-        source=source,
-        response_violations=response_violations,
     )
+
+
+def _answered_entry(
+    verdict: RequestVerdict, status: int, method: str, sent: IncomingRequest, **captured: Any
+) -> dict[str, Any]:
+    """The mock's exchange as its journal keeps it: the method as the client sent it (HEAD stays
+    HEAD), the status; the mock does not judge its own answers."""
+    request = sent if sent.method == method else replace(sent, method=method)
+    return entry_for(ExchangeVerdict(Exchange(request, status), verdict), **captured)

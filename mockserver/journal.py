@@ -1,7 +1,8 @@
 """Journal entries: what a client sent to `/v1` and the contract's verdict on it, secrets masked.
 
-An entry is built from a `RequestVerdict` and the request's own fields; headers and body are masked
-here, before any backend (`mockserver.state.journal_store`) keeps them.
+An entry is built from an `ExchangeVerdict` (the mock's own answers are not judged, the proxy's
+upstream answers are); headers and body are masked here, before any backend
+(`mockserver.state.journal`) keeps them. `Exchange.from_journal` reads an entry back.
 """
 
 from __future__ import annotations
@@ -13,43 +14,39 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mockserver.contract.document import snake_case
-from mockserver.contract.verdict import RequestVerdict
+from mockserver.contract.exchange import ExchangeVerdict
 from mockserver.resources.virtual_keys import MASK, mask_secret, timestamp
 from mockserver.state.journal_store import Entry
-from mockserver.violations import Violation
 
 SECRET_HEADER_WORDS = frozenset({"key", "secret", "token", "authorization", "cookie", "password"})
 """A header with one of these words in its name is masked (`x-portkey-api-key`, `Authorization`)."""
 
 
 def entry_for(
-    verdict: RequestVerdict,
+    judged: ExchangeVerdict,
     *,
-    method: str,
-    path: str,
-    query: Mapping[str, list[str]],
     headers: Mapping[str, str] | Iterable[tuple[str, str]],
     body_size: int,
-    status: int,
     secret_fields: Iterable[str],
     source: str = "mock",
-    response_violations: list[Violation] | None = None,
     now: datetime | None = None,
 ) -> Entry:
     """One journal entry; headers and body are masked here, before anything keeps them."""
+    verdict, sent = judged.request_verdict, judged.exchange.request
+    response_violations = judged.response_violations
     return {
         "time": timestamp(now or datetime.now(UTC)),
         "source": source,
-        "method": method.upper(),
-        "path": path,
-        "query": {name: list(values) for name, values in query.items()},
+        "method": sent.method.upper(),
+        "path": sent.path,
+        "query": {name: list(values) for name, values in sent.query.items()},
         "bare_query": verdict.bare_query,
         "headers": mask_headers(headers),
         "body": mask_body(verdict.body, secret_fields),
         "body_bytes": body_size,
         "operation": verdict.operation,
         "nearest_operation": verdict.nearest_operation,
-        "status": status,
+        "status": judged.exchange.status,
         "valid": not verdict.violations,
         "violations": [v.as_dict() for v in verdict.violations],
         "warnings": [w.as_dict() for w in verdict.warnings],

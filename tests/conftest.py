@@ -6,7 +6,6 @@ import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask.testing import FlaskClient
@@ -14,7 +13,7 @@ from hypothesis import HealthCheck, settings
 
 from mockserver import Contract, MockServer, create_app
 from mockserver.config import MockConfig
-from mockserver.contract.exchange import ContractChecker, Exchange
+from mockserver.contract.exchange import Exchange, ExchangeJudge
 from mockserver.serving.redis_server import RedisServer
 from tests.support.tools import require_tool
 
@@ -25,7 +24,7 @@ settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 API_KEY = "pk-test-key"
-CHECKER = ContractChecker(Contract.load())
+JUDGE = ExchangeJudge(Contract.load())
 
 
 @pytest.fixture(scope="session")
@@ -34,8 +33,8 @@ def contract() -> Contract:
 
 
 @pytest.fixture(scope="session")
-def checker() -> ContractChecker:
-    return CHECKER
+def exchange_judge() -> ExchangeJudge:
+    return JUDGE
 
 
 class Api:
@@ -56,17 +55,15 @@ class Api:
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         kwargs.setdefault("headers", self._headers())
         response = self.client.open(path, method=method, **kwargs)
-        url = urlsplit(path)
-        exchange = Exchange(
+        exchange = Exchange.from_url(
             method,
-            url.path,
-            query=parse_qs(url.query),
+            path,
             status=response.status_code,
             response_headers=dict(response.headers),
             response_body=response.get_data(),
         )
-        violations = CHECKER.check_response(exchange)
-        assert violations == [], f"the mock broke the contract: {exchange.describe()}: {violations}"
+        violations = JUDGE.judge(exchange).response_violations
+        assert violations == (), f"the mock broke the contract: {exchange.describe()}: {violations}"
         return response
 
     def create(self, **body: Any) -> Any:

@@ -28,7 +28,12 @@ LAYERS = [
         ["mockserver.wsgi", "mockserver.api", "mockserver.control", "mockserver.app", "mockserver.config"],
     ),
     ("serving", ["mockserver.serving", "mockserver.cli", "mockserver.client", "mockserver.pytest_plugin"]),
-    ("toolkit", ["contracts"]),
+    ("toolkit, shared", ["contracts.redaction", "contracts.reporting", "contracts.strategies"]),
+    (
+        "toolkit commands",
+        ["contracts.verify", "contracts.traffic", "contracts.drift", "contracts.schemathesis_hooks"],
+    ),
+    ("toolkit command line", ["contracts.cli", "contracts.__main__"]),
 ]
 """Each module's layer, bottom first; a module may import from its own layer or any below it."""
 
@@ -64,8 +69,17 @@ def _imports(path: Path) -> set[str]:
     return {name for name in found if name.split(".")[0] in ("mockserver", "contracts")}
 
 
+COMMANDS = ["contracts.verify", "contracts.traffic", "contracts.drift"]
+"""The toolkit's command packages: each stands alone on the shared modules below it."""
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
 def test_every_module_has_a_layer():
-    assert [name for name in _modules() if name != "mockserver" and _layer(name) is None] == []
+    faces = {"mockserver", "contracts"}  # the packages' own faces re-export what lies below them
+    assert [name for name in _modules() if name not in faces and _layer(name) is None] == []
 
 
 def test_no_import_runs_up_a_layer():
@@ -86,6 +100,18 @@ def test_the_mock_never_imports_the_toolkit():
         if module.startswith("mockserver") and any(name.startswith("contracts") for name in _imports(path))
     ]
     assert offenders == []
+
+
+def test_the_toolkit_commands_never_import_one_another():
+    crossing = [
+        f"{module} imports {imported}"
+        for module, path in _modules().items()
+        for imported in _imports(path)
+        for own in COMMANDS
+        for other in COMMANDS
+        if other != own and _within(module, own) and _within(imported, other)
+    ]
+    assert crossing == []
 
 
 def test_there_are_no_import_loops_between_modules():

@@ -10,7 +10,9 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
 from mockserver.contract.document import default_contract_path
-from mockserver.contract.exchange import Exchange
+from mockserver.contract.exchange import Exchange, ExchangeJudge
+from mockserver.contract.validation import IncomingRequest
+from mockserver.violations import Violation
 
 EXPECTED_OPERATIONS = {
     ("get", "/v1/virtual-keys"): "listVirtualKeys",
@@ -79,10 +81,16 @@ LIVE_LIST_ITEM = {
 }
 
 
-def _response(method: str, path: str, status: int, body: bytes) -> Exchange:
-    return Exchange(
-        method, path, status=status, response_headers={"Content-Type": "application/json"}, response_body=body
+def _response_violations(
+    judge: ExchangeJudge, method: str, path: str, status: int, body: bytes
+) -> tuple[Violation, ...] | None:
+    exchange = Exchange(
+        IncomingRequest(method, path),
+        status=status,
+        response_headers={"Content-Type": "application/json"},
+        response_body=body,
     )
+    return judge.judge(exchange).response_violations
 
 
 def test_contract_is_valid_openapi():
@@ -135,7 +143,7 @@ def test_create_links_to_retrieve_update_and_delete(contract):
     assert [link["operationId"] for link in update.values()] == ["retrieveVirtualKey"]
 
 
-def test_every_create_example_is_a_valid_request(contract, checker):
+def test_every_create_example_is_a_valid_request(contract, exchange_judge):
     examples = contract.document["paths"]["/virtual-keys"]["post"]["requestBody"]["content"][
         "application/json"
     ]["examples"]
@@ -149,48 +157,53 @@ def test_every_create_example_is_a_valid_request(contract, checker):
     } <= set(examples)
     for name, ref in examples.items():
         body = contract.resolve(ref)["value"]
-        exchange = Exchange(
+        sent = IncomingRequest(
             "POST",
             "/v1/virtual-keys",
-            request_headers={"content-type": "application/json", "x-portkey-api-key": "pk-example"},
-            request_body=json.dumps(body).encode(),
+            headers={"content-type": "application/json", "x-portkey-api-key": "pk-example"},
+            body=json.dumps(body).encode(),
+            content_type="application/json",
         )
-        assert checker.check_request(exchange) == [], name
+        assert exchange_judge.judge(Exchange(sent)).request_verdict.violations == (), name
 
 
-def test_a_live_retrieve_body_validates(checker):
+def test_a_live_retrieve_body_validates(exchange_judge):
     body = json.dumps(LIVE_RETRIEVE).encode()
-    assert checker.check_response(_response("GET", "/v1/virtual-keys/google-api-key-1a2b3c", 200, body)) == []
+    assert (
+        _response_violations(exchange_judge, "GET", "/v1/virtual-keys/google-api-key-1a2b3c", 200, body) == ()
+    )
 
 
-def test_a_live_list_page_validates(checker):
+def test_a_live_list_page_validates(exchange_judge):
     page = {"object": "list", "total": 1, "data": [LIVE_LIST_ITEM]}
     body = json.dumps(page).encode()
-    assert checker.check_response(_response("GET", "/v1/virtual-keys", 200, body)) == []
+    assert _response_violations(exchange_judge, "GET", "/v1/virtual-keys", 200, body) == ()
 
 
-def test_create_answer_with_sdk_model_fields_still_validates(checker):
+def test_create_answer_with_sdk_model_fields_still_validates(exchange_judge):
     answer = {"success": True, "data": {"slug": "a-1"}, "id": "x", "slug": "a-1", "object": "virtual-key"}
     body = json.dumps(answer).encode()
-    assert checker.check_response(_response("POST", "/v1/virtual-keys", 200, body)) == []
+    assert _response_violations(exchange_judge, "POST", "/v1/virtual-keys", 200, body) == ()
 
 
-def test_portkeys_own_401_example_without_error_code_validates(checker):
+def test_portkeys_own_401_example_without_error_code_validates(exchange_judge):
     body = b'{"success": false, "data": {"message": "Unauthorised Request"}}'
-    assert checker.check_response(_response("GET", "/v1/virtual-keys", 401, body)) == []
+    assert _response_violations(exchange_judge, "GET", "/v1/virtual-keys", 401, body) == ()
 
 
 @pytest.mark.parametrize("missing", ["masked_api_key", "ai_provider_name", "object", "key"])
-def test_a_retrieve_body_missing_a_live_field_is_rejected(checker, missing):
+def test_a_retrieve_body_missing_a_live_field_is_rejected(exchange_judge, missing):
     body = copy.deepcopy(LIVE_RETRIEVE)
     del body[missing]
-    violations = checker.check_response(
-        _response("GET", "/v1/virtual-keys/x", 200, json.dumps(body).encode())
+    violations = _response_violations(
+        exchange_judge, "GET", "/v1/virtual-keys/x", 200, json.dumps(body).encode()
     )
     assert [str(v) for v in violations] == [f"response.body.{missing}: is required"]
 
 
-def test_a_list_item_carrying_a_key_is_rejected(checker):
+def test_a_list_item_carrying_a_key_is_rejected(exchange_judge):
     page = {"object": "list", "total": 1, "data": [{**LIVE_LIST_ITEM, "key": "sk-leaked"}]}
-    violations = checker.check_response(_response("GET", "/v1/virtual-keys", 200, json.dumps(page).encode()))
+    violations = _response_violations(
+        exchange_judge, "GET", "/v1/virtual-keys", 200, json.dumps(page).encode()
+    )
     assert [v.location for v in violations] == ["response.body.data[0]"]

@@ -1,28 +1,20 @@
 """An exchange (a request and the answer it got) and judging it: did the client keep to the
 contract, did the service?
 
-Traffic from any source (an httpx hook, the mock's journal, a HAR file, the proxy) becomes an
-`Exchange`, so it is judged the same way. Its request half is an `IncomingRequest`, judged by the
-mock's own `RequestJudge`, so the toolkit and the mock never disagree on what the contract allows.
+Traffic from any source (an httpx or requests response, a HAR entry, the mock's journal, the
+proxy) becomes an `Exchange`, and `ExchangeJudge.judge` gives every one of them the same
+`ExchangeVerdict`. The request half is an `IncomingRequest`, judged by the mock's own
+`RequestJudge`, so the toolkit and the mock never disagree on what the contract allows.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
-from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
-from openapi_core.templating.paths.exceptions import PathError
-from openapi_core.templating.responses.exceptions import ResponseNotFound
-from openapi_core.validation.response.exceptions import (
-    HeaderValidationError,
-    InvalidData,
-    MissingData,
-)
-from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from werkzeug.datastructures import Headers
 
 from mockserver.contract.document import Contract
@@ -31,78 +23,197 @@ from mockserver.contract.verdict import RequestJudge, RequestVerdict
 from mockserver.errors import ValidationFailed
 from mockserver.violations import Violation, from_schema_errors
 
+if TYPE_CHECKING:
+    import httpx
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class Exchange:
-    """One request and the response it got, as bytes and headers."""
+    """One request and the answer it got.
 
-    method: str
-    path: str
-    query: Mapping[str, list[str]] = field(default_factory=dict)
-    request_headers: Mapping[str, str] = field(default_factory=dict)
-    request_body: bytes = b""
+    `status` 0: no answer was recorded. `response_body` None: the source kept no response body (a
+    journal keeps the status only), so the response cannot be judged.
+    """
+
+    request: IncomingRequest
     status: int = 0
     response_headers: Mapping[str, str] = field(default_factory=dict)
-    response_body: bytes = b""
+    response_body: bytes | None = None
+    bare_query: bool = False
+    """The URL ended in a `?` with nothing after it."""
+    request_body_kept: bool = True
+    """False when a body was sent but the source did not keep it (a journal keeps JSON bodies only)."""
+
+    @classmethod
+    def from_url(
+        cls,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+        *,
+        status: int = 0,
+        response_headers: Mapping[str, str] | None = None,
+        response_body: bytes | None = None,
+        content_type: str | None = None,
+    ) -> Exchange:
+        """An exchange whose request is known by its URL (absolute, or a path with a query)."""
+        parts = urlsplit(url)
+        headers = dict(headers or {})
+        request = IncomingRequest(
+            method=method,
+            path=parts.path,
+            query=parse_qs(parts.query, keep_blank_values=True),
+            headers=headers,
+            body=body,
+            content_type=header(headers, "content-type") or content_type,
+        )
+        bare = url.endswith("?") and not parts.query
+        return cls(request, status, dict(response_headers or {}), response_body, bare)
 
     @classmethod
     def from_httpx(cls, response: httpx.Response) -> Exchange:
+        """An httpx response with its request (read the response first)."""
         request = response.request
-        url = urlsplit(str(request.url))
-        return cls(
-            method=request.method,
-            path=url.path,
-            query=parse_qs(url.query, keep_blank_values=True),
-            request_headers=dict(request.headers),
-            request_body=request.content,
+        return cls.from_url(
+            request.method,
+            str(request.url),
+            dict(request.headers),
+            request.content,
             status=response.status_code,
             response_headers=dict(response.headers),
             response_body=response.read(),
         )
 
-    @property
-    def request(self) -> IncomingRequest:
-        """The request half, as the contract's judge reads requests."""
-        return IncomingRequest(
-            method=self.method,
-            path=self.path,
-            query=self.query,
-            headers=self.request_headers,
-            body=self.request_body,
-            content_type=header(self.request_headers, "content-type"),
+    @classmethod
+    def from_requests(cls, response: Any) -> Exchange:
+        """A `requests` response (as schemathesis hands them over) with its prepared request; header
+        values given as lists are joined as HTTP joins them."""
+        request = response.request
+        body = request.body or b""
+        return cls.from_url(
+            request.method,
+            request.url,
+            dict(request.headers),
+            body.encode() if isinstance(body, str) else body,
+            status=response.status_code,
+            response_headers={
+                name: ", ".join(value) if isinstance(value, list) else value
+                for name, value in response.headers.items()
+            },
+            response_body=response.content,
         )
 
+    @classmethod
+    def from_har(cls, entry: Mapping[str, Any]) -> Exchange:
+        """One entry of a HAR file; its response is judged when the file kept the body's text."""
+        har_request, har_response = entry["request"], entry.get("response") or {}
+        post = har_request.get("postData") or {}
+        content = har_response.get("content") or {}
+        status = har_response.get("status")
+        return cls.from_url(
+            har_request["method"],
+            har_request["url"],
+            {h["name"].lower(): h["value"] for h in har_request.get("headers", [])},
+            post.get("text", "").encode(),
+            content_type=post.get("mimeType"),
+            status=status if isinstance(status, int) else 0,
+            response_headers={h["name"]: h["value"] for h in har_response.get("headers", [])},
+            response_body=content["text"].encode() if status and "text" in content else None,
+        )
+
+    @classmethod
+    def from_journal(cls, entry: Mapping[str, Any]) -> Exchange:
+        """One entry of a mock's or proxy's journal: the request as kept (secrets masked), the status."""
+        headers = dict(entry.get("headers") or {})
+        body = entry.get("body")
+        request = IncomingRequest(
+            method=entry["method"],
+            path=entry["path"],
+            query=entry.get("query") or {},
+            headers=headers,
+            body=json.dumps(body).encode() if body is not None else b"",
+            content_type=headers.get("content-type"),
+        )
+        status = entry.get("status")
+        return cls(
+            request,
+            status=status if isinstance(status, int) else 0,
+            bare_query=bool(entry.get("bare_query")),
+            request_body_kept=body is not None or not entry.get("body_bytes"),
+        )
+
+    @classmethod
+    def from_proxy(cls, sent: IncomingRequest, answer: httpx.Response, *, bare_query: bool) -> Exchange:
+        """A request the proxy read from its client and the upstream's answer to it."""
+        return cls(sent, answer.status_code, dict(answer.headers), answer.content, bare_query)
+
     def describe(self) -> str:
-        return f"{self.method.upper()} {self.path} -> {self.status}"
+        return f"{self.request.method.upper()} {self.request.path} -> {self.status}"
 
 
-class ContractChecker:
-    """Checks exchanges against one contract (the project's own by default)."""
+@dataclass(frozen=True, slots=True)
+class ExchangeVerdict:
+    """What the contract says about one exchange: the verdict on its request, and what its response
+    broke (None: the response was not judged: none recorded, or the request named no operation)."""
+
+    exchange: Exchange
+    request_verdict: RequestVerdict
+    response_violations: tuple[Violation, ...] | None = None
+
+    @property
+    def client_conforms(self) -> bool:
+        """The client kept to the contract (the request)."""
+        return self.request_verdict.conforms
+
+    @property
+    def service_conforms(self) -> bool:
+        """The service kept to the contract (the response), as far as it was judged."""
+        return not self.response_violations
+
+    @property
+    def conforms(self) -> bool:
+        return self.client_conforms and self.service_conforms
+
+    def __str__(self) -> str:
+        lines = [self.exchange.describe()]
+        lines += [f"  request  {v}" for v in self.request_verdict.violations]
+        lines += [f"  response {v}" for v in self.response_violations or ()]
+        return "\n".join(lines)
+
+
+class ExchangeJudge:
+    """Judges exchanges against one contract (the project's own by default); built once."""
 
     def __init__(self, contract: Contract | None = None) -> None:
         self.contract = contract or Contract.load()
-        self._judge = RequestJudge(self.contract)
+        self.requests = RequestJudge(self.contract)
 
-    def judge_request(self, exchange: Exchange) -> RequestVerdict:
-        """The verdict on the request: the same judge as the mock's and the journal's."""
-        return self._judge.judge(exchange.request)
+    def judge(self, exchange: Exchange) -> ExchangeVerdict:
+        """The verdict on both halves: the request as the mock judges it, the response if recorded."""
+        verdict = self.requests.judge(exchange.request, bare_query=exchange.bare_query)
+        if not exchange.request_body_kept:  # judged without its body: what was said of the body is moot
+            kept = tuple(v for v in verdict.violations if v.location != "body")
+            lost = Violation("body", "was not kept by the journal (not JSON, or over the size limit)")
+            verdict = replace(verdict, violations=(*kept, lost))
+        response_violations = None
+        if verdict.operation is not None and exchange.status and exchange.response_body is not None:
+            response_violations = tuple(self._response_violations(exchange, exchange.response_body))
+        return ExchangeVerdict(exchange, verdict, response_violations)
 
-    def check_request(self, exchange: Exchange) -> list[Violation]:
-        """What the request did that the contract does not allow (empty: it conforms)."""
-        return list(self.judge_request(exchange).violations)
-
-    def check_response(self, exchange: Exchange) -> list[Violation]:
-        """What the response did that the contract does not allow (empty: it conforms)."""
+    def _response_violations(self, exchange: Exchange, raw: bytes) -> list[Violation]:
         content_type = header(exchange.response_headers, "content-type") or ""
         violations = []
         if not content_type.lower().startswith("application/json"):
             violations.append(Violation("response.header.Content-Type", "must be application/json"))
         try:
-            body = decode_json_object(exchange.response_body)
+            body = decode_json_object(raw)
         except ValidationFailed:
             return [*violations, Violation("response.body", "must be a JSON object")]
-        incoming = IncomingRequest(method=exchange.method, path=exchange.path, query=exchange.query)
-        core_request = CoreRequest(incoming, None)
+        sent = exchange.request
+        core_request = CoreRequest(
+            IncomingRequest(method=sent.method, path=sent.path, query=sent.query), None
+        )
         result = self.contract.openapi.unmarshal_response(core_request, _CoreResponse(exchange, body))
         for error in result.errors:
             violations.extend(_response_violations(error, exchange.status))
@@ -110,6 +221,13 @@ class ContractChecker:
 
 
 def _response_violations(error: Exception, status: int) -> list[Violation]:
+    # openapi-core is imported where it is used (a quarter of a second): the mock's start-up never needs it.
+    from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
+    from openapi_core.templating.paths.exceptions import PathError
+    from openapi_core.templating.responses.exceptions import ResponseNotFound
+    from openapi_core.validation.response.exceptions import HeaderValidationError, InvalidData, MissingData
+    from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
+
     if isinstance(error, ResponseNotFound):
         return [Violation("response.status", f"{status} is not a status the contract declares here")]
     if isinstance(error, PathError):

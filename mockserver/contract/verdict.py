@@ -18,9 +18,9 @@ from mockserver.errors import ApiError, ValidationFailed
 from mockserver.violations import Violation, location
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RequestVerdict:
-    """What the contract says about one request; `checked` and `error` let the mock carry on."""
+    """What the contract says about one request; `validated` and `error` let the mock carry on."""
 
     operation: str | None
     nearest_operation: str | None
@@ -29,7 +29,7 @@ class RequestVerdict:
     body: Any
     """The JSON body as the client sent it (spelling not normalised), or None if none could be read."""
     bare_query: bool
-    checked: Validated | None = None
+    validated: Validated | None = None
     error: ApiError | None = None
     """A decoding failure (bad JSON, media type, size): the mock answers with it."""
 
@@ -41,10 +41,10 @@ class RequestVerdict:
         """The request as the domain takes it; raises the error the mock answers a refusal with."""
         if self.error is not None:
             raise self.error
-        assert self.checked is not None  # no decoding error, so the validator judged it
-        if self.checked.violations:
-            raise ValidationFailed(list(self.checked.violations))
-        return self.checked.request
+        assert self.validated is not None  # no decoding error, so the validator judged it
+        if self.validated.violations:
+            raise ValidationFailed(list(self.validated.violations))
+        return self.validated.request
 
 
 class RequestJudge:
@@ -68,22 +68,22 @@ class RequestJudge:
             nearest = self.contract.nearest_operation(request.method, request.path)
             unknown = f"{request.method.upper()} {request.path} is not an operation of the contract"
             return RequestVerdict(
-                None,
-                nearest.operation_id if nearest else None,
-                (Violation("request", unknown),),
-                (),
-                body,
-                bare_query,
+                operation=None,
+                nearest_operation=nearest.operation_id if nearest else None,
+                violations=(Violation("request", unknown),),
+                warnings=(),
+                body=body,
+                bare_query=bare_query,
             )
         if not request.path_params and "{" in operation.path:  # a path without parameters has none to find
             request = replace(request, path_params=operation.path_params(request.path) or {})
         violations = self._missing_api_key(request)
-        checked: Validated | None = None
+        validated: Validated | None = None
         error: ApiError | None = None
         try:
-            checked = self.validator.check(operation, request)
-            violations += checked.violations
-            body = checked.sent_body if operation.has_body else sent_body(request.body)
+            validated = self.validator.check(operation, request)
+            violations += validated.violations
+            body = validated.sent_body if operation.has_body else sent_body(request.body)
         except ValidationFailed as failed:
             error = failed
             body = sent_body(request.body)
@@ -93,11 +93,18 @@ class RequestJudge:
             body = sent_body(request.body) if failed.status != 413 else None
             where, _, rule = failed.message.partition(": ")
             violations.append(Violation(where, rule) if rule else Violation("request", failed.message))
-        warnings = _warnings(checked, body, bare_query, violations)
-        if checked is not None:
-            warnings += self.validator.fast.warnings(operation, checked.request.body)
+        warnings = _warnings(validated, body, bare_query, violations)
+        if validated is not None:
+            warnings += self.validator.fast.warnings(operation, validated.request.body)
         return RequestVerdict(
-            operation.operation_id, None, tuple(violations), tuple(warnings), body, bare_query, checked, error
+            operation=operation.operation_id,
+            nearest_operation=None,
+            violations=tuple(violations),
+            warnings=tuple(warnings),
+            body=body,
+            bare_query=bare_query,
+            validated=validated,
+            error=error,
         )
 
     def _missing_api_key(self, request: IncomingRequest) -> list[Violation]:
@@ -119,11 +126,11 @@ def sent_body(raw: bytes) -> Any:
 
 
 def _warnings(
-    checked: Validated | None, body: Any, bare_query: bool, violations: list[Violation]
+    validated: Validated | None, body: Any, bare_query: bool, violations: list[Violation]
 ) -> list[Violation]:
     warnings = []
-    if checked is not None:
-        for spelled, canonical in checked.request.aliases_used:
+    if validated is not None:
+        for spelled, canonical in validated.request.aliases_used:
             form = "in snake_case" if snake_case(canonical) == spelled else "another way"
             rule = f"is spelled {form}; the contract names it {canonical} (accepted as an alias)"
             warnings.append(Violation(f"body.{spelled}", rule))

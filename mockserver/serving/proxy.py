@@ -9,6 +9,7 @@ both verdicts go into a journal served at `/__mock/journal`, as the mock's is, s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +17,16 @@ import httpx
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from mockserver.api import journal_entry
 from mockserver.contract.document import Contract
-from mockserver.contract.exchange import ContractChecker, Exchange
+from mockserver.contract.exchange import Exchange, ExchangeJudge, ExchangeVerdict
 from mockserver.contract.validation import IncomingRequest
-from mockserver.contract.verdict import RequestJudge, RequestVerdict
 from mockserver.control import CONTROL_PREFIX
 from mockserver.control.routes import journal_blueprint
 from mockserver.errors import ApiError, envelope
+from mockserver.journal import entry_for
 from mockserver.state.journal_store import MemoryJournal
 from mockserver.violations import Violation
-from mockserver.wsgi import bare_query, incoming
+from mockserver.wsgi import bare_query, header_pairs, incoming
 
 API_PREFIX = "/v1"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -78,17 +78,16 @@ def create_proxy_app(
 
 
 class _Forwarder:
-    """Forwards one request to the upstream as it came, judges both sides, journals the verdicts."""
+    """Forwards one request to the upstream as it came, judges the exchange, journals the verdict."""
 
     def __init__(self, contract: Contract, journal: MemoryJournal, target: str, timeout: float) -> None:
         self.contract, self.journal, self.target, self.timeout = contract, journal, target, timeout
-        self.judge = RequestJudge(contract)
-        self.responses = ContractChecker(contract)
+        self.judge = ExchangeJudge(contract)
         self.client = httpx.Client(timeout=timeout, follow_redirects=False)
 
     def forward(self, rest: str) -> Response:
         sent = incoming(request.environ, {}, max_body_bytes=None)
-        verdict = self.judge.judge(sent, bare_query=bare_query(request.environ))
+        bare = bare_query(request.environ)
         query = request.query_string.decode("latin-1")
         url = f"{self.target}/{rest}" if rest else self.target
         try:
@@ -99,42 +98,27 @@ class _Forwarder:
                 content=sent.body,
             )
         except httpx.TimeoutException:
-            return self._unreachable(sent, verdict, 504, f"upstream did not answer within {self.timeout} s")
+            return self._unreachable(sent, bare, 504, f"upstream did not answer within {self.timeout} s")
         except httpx.TransportError as error:
-            return self._unreachable(sent, verdict, 502, f"upstream unreachable ({type(error).__name__})")
-        response_violations = None
-        if verdict.operation is not None:
-            exchange = Exchange(
-                method=sent.method,
-                path=sent.path,
-                query=sent.query,
-                status=answer.status_code,
-                response_headers=dict(answer.headers),
-                response_body=answer.content,
-            )
-            response_violations = self.responses.check_response(exchange)
-        self._journal(sent, verdict, answer.status_code, response_violations)
+            return self._unreachable(sent, bare, 502, f"upstream unreachable ({type(error).__name__})")
+        self._journal(self.judge.judge(Exchange.from_proxy(sent, answer, bare_query=bare)))
         headers = [(k, v) for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP | DECODED]
         return Response(answer.content, answer.status_code, headers)
 
-    def _unreachable(
-        self, sent: IncomingRequest, verdict: RequestVerdict, status: int, message: str
-    ) -> Response:
-        self._journal(sent, verdict, status, [Violation("response", message)])
+    def _unreachable(self, sent: IncomingRequest, bare: bool, status: int, message: str) -> Response:
+        """The proxy's own answer when the upstream gave none; the journal blames the service."""
+        judged = self.judge.judge(Exchange(sent, status, bare_query=bare))
+        self._journal(replace(judged, response_violations=(Violation("response", message),)))
         response = jsonify(envelope(ApiError.for_status(message, status)))
         response.status_code = status
         return response
 
-    def _journal(
-        self,
-        sent: IncomingRequest,
-        verdict: RequestVerdict,
-        status: int,
-        response_violations: list[Violation] | None,
-    ) -> None:
+    def _journal(self, judged: ExchangeVerdict) -> None:
+        headers, size = header_pairs(request.environ), len(judged.exchange.request.body)
         secrets = self.contract.secret_fields
-        entry = journal_entry(request.environ, verdict, status, secrets, sent, "proxy", response_violations)
-        self.journal.append(entry)
+        self.journal.append(
+            entry_for(judged, headers=headers, body_size=size, secret_fields=secrets, source="proxy")
+        )
 
 
 def _http_error(error: HTTPException) -> tuple[Response, int]:

@@ -21,7 +21,7 @@ from portkey_ai.api_resources.exceptions import (
     RateLimitError,
 )
 
-from contracts.recording import ExchangeRecorder
+from contracts.traffic import ExchangeRecorder
 from mockserver import MockServer, create_app
 from tests.conftest import reset, store_config
 from tests.support.seed_examples import SEED_EXAMPLES
@@ -52,8 +52,8 @@ class CountingSdk:
 
 
 @pytest.fixture
-def recorder(checker) -> ExchangeRecorder:
-    return ExchangeRecorder(checker)
+def recorder(exchange_judge) -> ExchangeRecorder:
+    return ExchangeRecorder(exchange_judge)
 
 
 @pytest.fixture

@@ -12,15 +12,15 @@ import pytest
 from portkey_ai import AsyncPortkey, Portkey
 from portkey_ai.api_resources.exceptions import NotFoundError
 
-from contracts.recording import ExchangeRecorder
+from contracts.traffic import ExchangeRecorder
 from tests.support.seed_examples import SEED_EXAMPLES
 
 SECRET_FIELDS = ("key", "azureEntraClientSecret")
 
 
 @pytest.fixture
-def recorder(checker) -> ExchangeRecorder:
-    return ExchangeRecorder(checker)
+def recorder(exchange_judge) -> ExchangeRecorder:
+    return ExchangeRecorder(exchange_judge)
 
 
 @pytest.mark.parametrize("example", sorted(SEED_EXAMPLES))

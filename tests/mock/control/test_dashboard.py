@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from contracts.cli import main as contracts_main
-from contracts.report import Finding, VerifyResult, write_html
+from contracts.verify.report import Finding, VerifyResult, write_html
 from mockserver import create_app
 from mockserver.config import MockConfig
 from mockserver.pytest_plugin import PortkeyMock

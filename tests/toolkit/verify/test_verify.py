@@ -17,16 +17,17 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 
-from contracts.checks import CHECKS
 from contracts.cli import main
-from contracts.guard import SAFE_METHODS
-from contracts.ledger import Ledger, Observation
-from contracts.report import VerifyResult
 from contracts.verify import VerifyOptions, verify
+from contracts.verify.checks import CHECKS
+from contracts.verify.guard import SAFE_METHODS
+from contracts.verify.ledger import Ledger, Observation
+from contracts.verify.report import VerifyResult
 from mockserver import MockServer, create_app
 from mockserver.config import MockConfig
 from mockserver.contract.document import Contract
 from mockserver.contract.exchange import Exchange
+from mockserver.contract.validation import IncomingRequest
 from mockserver.contract.verdict import sent_body
 from tests.support.broken_services import VARIANTS
 
@@ -132,7 +133,7 @@ def test_the_ledger_expects_the_masks_written_here_for_a_created_and_a_rotated_k
     def write(method: str, path: str, operation: str, body: dict[str, Any]) -> None:
         answer = b'{"success": true, "data": {"slug": "masks-000001"}}'
         raw = json.dumps(body).encode()
-        exchange = Exchange(method, path, request_body=raw, status=200, response_body=answer)
+        exchange = Exchange(IncomingRequest(method, path, body=raw), status=200, response_body=answer)
         ledger.observe(Observation(exchange, operation, slug="masks-000001", api_key=API_KEY))
 
     create = {"name": "n", "provider": "openai", "key": "sk-abcdef0"}
@@ -313,7 +314,7 @@ def test_command_exits_2_on_bad_usage(capsys):
 
 
 def test_ctrl_c_mid_run_still_deletes_every_key_created(config, monkeypatch):
-    from contracts.lifecycle import Client
+    from contracts.verify.lifecycle import Client
 
     send, calls = Client.send, {"n": 0}
 

@@ -17,19 +17,17 @@ status is 0 when every difference is accepted, 1 otherwise, 2 on bad usage.
 
 from __future__ import annotations
 
-import argparse
 import fnmatch
 import json
 import re
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from contracts.shapes import BOUNDS, MAX_DEPTH, Shape, resolved, shape
-from mockserver.contract.document import Contract, ContractUnusable, Operation
+from contracts.drift.shapes import BOUNDS, MAX_DEPTH, Shape, resolved, shape
+from mockserver.contract.document import Contract, Operation
 
 THEIR_CLIENT = "their client"
 OUR_CLIENT = "our client"
@@ -455,43 +453,3 @@ def as_json(result: DriftResult) -> str:
         },
         indent=2,
     )
-
-
-def add_drift_parser(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser(
-        "drift",
-        help="compare two contracts of one API, field by field",
-        description="Compare OURS with THEIRS operation by operation and field by field, and say whom "
-        "each difference breaks. Exit status: 0 nothing beyond the accept file, 1 differences found, "
-        "2 bad usage.",
-    )
-    parser.add_argument("ours", type=Path, nargs="?", help="our OpenAPI contract")
-    parser.add_argument(
-        "theirs", type=Path, nargs="?", help="the other OpenAPI contract (e.g. Portkey's published spec)"
-    )
-    parser.add_argument("--json", action="store_true", help="print the differences as JSON")
-    parser.add_argument("--accept", type=Path, metavar="FILE", help="known differences, with reasons (YAML)")
-    parser.add_argument(
-        "--table", type=Path, metavar="FILE", help="print an accept file as the docs' drift table (Markdown)"
-    )
-    parser.set_defaults(run=run_drift)
-    return parser
-
-
-def run_drift(args: argparse.Namespace) -> int:
-    try:
-        if args.table:
-            print(drift_table(read_accepted(args.table)))
-            return 0
-        if args.ours is None or args.theirs is None:
-            raise UsageError("name two contracts: OURS THEIRS (or --table FILE)")
-        accepted = read_accepted(args.accept) if args.accept else []
-        ours, theirs = Contract(args.ours), Contract(args.theirs)
-    except (UsageError, ContractUnusable) as error:
-        print(f"contracts drift: {error}", file=sys.stderr)
-        return 2
-    result = drift(ours, theirs, accepted)
-    print(as_json(result) if args.json else as_text(result, args.ours, args.theirs))
-    return 1 if result.new else 0

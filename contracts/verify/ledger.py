@@ -13,11 +13,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts.redaction import redact
 from mockserver.contract.document import Contract, Operation
 from mockserver.contract.exchange import Exchange
 from mockserver.resources.virtual_keys import mask_secret
 
-_REDACTED = "<secret>"
 ROLES = {
     ("get", "/virtual-keys"): "listVirtualKeys",
     ("post", "/virtual-keys"): "createVirtualKey",
@@ -69,10 +69,13 @@ class Observation:
     phase: str = "lifecycle"
     api_key: str | None = None
     """The API key the request carried, if any."""
+    pages: tuple[Observation, ...] = ()
+    """Set on the list read page by page (`lifecycle.list_every_page`): each page as observed. Only
+    the checks registered with `whole_list` judge such an observation, as one list."""
 
     def json(self) -> Any:
         try:
-            return json.loads(self.exchange.response_body)
+            return json.loads(self.exchange.response_body or b"")
         except ValueError:
             return None
 
@@ -180,14 +183,12 @@ class Ledger:
     def redact(self, text: str) -> str:
         """`text` with every secret the run sent replaced, so reports never carry one."""
         with self._lock:
-            for value in self.canaries:
-                text = text.replace(value, _REDACTED)
-        return text
+            return redact(text, self.canaries)
 
     def observe(self, seen: Observation) -> None:
         """Update what the service should now hold after `seen` was answered."""
         exchange, status = seen.exchange, seen.exchange.status
-        body = _json_object(exchange.request_body)
+        body = _json_object(exchange.request.body)
         with self._lock:
             if seen.operation == "createIntegration" and 200 <= status < 300:
                 slug = _created_slug(seen.json())
@@ -237,16 +238,12 @@ class Ledger:
         return role_of(operation), slug
 
 
-def secret_paths(body: Any, secret_fields: frozenset[str]) -> Any:
-    """`body` with the values of secret fields replaced, for reproductions that are safe to share."""
-    if isinstance(body, dict):
-        return {
-            name: _REDACTED if name in secret_fields else secret_paths(value, secret_fields)
-            for name, value in body.items()
-        }
-    if isinstance(body, list):
-        return [secret_paths(item, secret_fields) for item in body]
-    return body
+def listed_slugs(body: Any) -> list[str]:
+    """The slugs of a list page's items, in order (none if the body is not a list page)."""
+    items = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        return []
+    return [item["slug"] for item in items if isinstance(item, dict) and isinstance(item.get("slug"), str)]
 
 
 def _masked(secret: Any) -> str | None:

@@ -6,21 +6,18 @@ checks of `contracts.checks` and then recorded in the ledger, under one lock (wo
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import replace
-from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
-from contracts.checks import run_checks, whole_list_problems
-from contracts.ledger import ROLES, Ledger, Observation, role_of, secret_paths
-from contracts.report import Finding, VerifyResult, curl_command
+from contracts.redaction import redacted_json
+from contracts.reporting import curl_command, response_excerpt, shown_url
+from contracts.verify.checks import run_checks
+from contracts.verify.ledger import ROLES, Ledger, Observation, role_of
+from contracts.verify.report import Finding, VerifyResult
 from mockserver.contract.document import Contract
 from mockserver.contract.exchange import Exchange
-from mockserver.contract.validation import header
-
-RESPONSE_EXCERPT_CHARS = 600
-"""How much of a failing response's body a report shows."""
+from mockserver.contract.validation import IncomingRequest, header
 
 SCHEMATHESIS_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 PHASES = (*SCHEMATHESIS_PHASES, "lifecycle")
@@ -103,45 +100,44 @@ class VerifyRun:
     ) -> Observation:
         """Judge one answered exchange (its path as sent to the service) and record it."""
         exchange = self.normalise(exchange)
-        operation, slug = self.ledger.classify(exchange.method, exchange.path)
-        api_key = header(exchange.request_headers, self.api_key_header)
+        sent = exchange.request
+        operation, slug = self.ledger.classify(sent.method, sent.path)
+        api_key = header(sent.headers, self.api_key_header)
         seen = Observation(exchange, operation, slug, intent, phase, api_key)
-        label = self.label(exchange.method, exchange.path)
+        label = self.label(sent.method, sent.path)
         with self._lock:
             self.result.requests[label] += 1
-            for name, problems in run_checks(seen, self.ledger, ordered=ordered):
-                if not problems:
-                    self.result.checks_passed[name] += 1
-                    continue
-                self.result.checks_failed[name] += 1
-                self.result.findings.extend(
-                    self.finding(name, label, p, phase, seen.exchange) for p in problems
-                )
+            self._judge(seen, label, ordered=ordered)
             self.ledger.observe(seen)
         return seen
 
-    def normalise(self, exchange: Exchange) -> Exchange:
-        """`exchange` with its path under the contract's base (`/v1`) instead of the service's."""
-        if not exchange.path.startswith(self._base_path):
-            return exchange
-        return replace(exchange, path=self.contract_base + exchange.path[len(self._base_path) :])
-
-    def judge_whole_list(self, api_key: str, slugs: list[str], totals: set[Any]) -> None:
-        """`listed_with_total` on a list read page by page (see `lifecycle.list_every_page`)."""
-        problems = [self.ledger.redact(p) for p in whole_list_problems(self.ledger, api_key, slugs, totals)]
-        label = "GET /virtual-keys (every page)"
-        listing = Exchange("GET", f"{self.contract_base}/virtual-keys")
+    def observe_whole_list(self, pages: tuple[Observation, ...], api_key: str) -> None:
+        """The list read page by page (see `lifecycle.list_every_page`), judged as one list."""
+        listing = Exchange(IncomingRequest("GET", f"{self.contract_base}/virtual-keys"))
+        seen = Observation(listing, "listVirtualKeys", phase="lifecycle", api_key=api_key, pages=pages)
         with self._lock:
+            self._judge(seen, "GET /virtual-keys (every page)", ordered=True)
+
+    def _judge(self, seen: Observation, label: str, *, ordered: bool) -> None:
+        """Every applicable registered check on `seen`, counted and its failures found (lock held)."""
+        for name, problems in run_checks(seen, self.ledger, ordered=ordered):
             if not problems:
-                self.result.checks_passed["listed_with_total"] += 1
-                return
-            self.result.checks_failed["listed_with_total"] += 1
+                self.result.checks_passed[name] += 1
+                continue
+            self.result.checks_failed[name] += 1
             self.result.findings.extend(
-                self.finding("listed_with_total", label, problem, "lifecycle", listing)
-                for problem in problems
+                self.finding(name, label, p, seen.phase, seen.exchange) for p in problems
             )
 
-    def record_failure(
+    def normalise(self, exchange: Exchange) -> Exchange:
+        """`exchange` with its path under the contract's base (`/v1`) instead of the service's."""
+        path = exchange.request.path
+        if not path.startswith(self._base_path):
+            return exchange
+        sent = replace(exchange.request, path=self.contract_base + path[len(self._base_path) :])
+        return replace(exchange, request=sent)
+
+    def add_failure(
         self, check: str, label: str, message: str, phase: str, exchange: Exchange | None
     ) -> None:
         """A failure schemathesis's own checks found (on `exchange`, if one was recorded)."""
@@ -156,13 +152,7 @@ class VerifyRun:
             return Finding(check, label, message, phase, "(no request was recorded)")
         exchange = self.normalise(exchange)
         url, body = self._shown_request(exchange)
-        request = f"{exchange.method.upper()} {url}" + (f"\n\n{body}" if body is not None else "")
-        response = ""
-        if exchange.status:
-            text = exchange.response_body.decode("utf-8", "replace")
-            if len(text) > RESPONSE_EXCERPT_CHARS:
-                text = text[:RESPONSE_EXCERPT_CHARS] + " …"
-            response = f"{exchange.status}\n\n{text}" if text else str(exchange.status)
+        request = f"{exchange.request.method.upper()} {url}" + (f"\n\n{body}" if body is not None else "")
         return Finding(
             check,
             label,
@@ -170,10 +160,10 @@ class VerifyRun:
             phase,
             self.curl(exchange),
             request=self.ledger.redact(request),
-            response=self.ledger.redact(response),
+            response=self.ledger.redact(response_excerpt(exchange)),
         )
 
-    def record_pass(self, check: str) -> None:
+    def count_pass(self, check: str) -> None:
         with self._lock:
             self.result.checks_passed[check] += 1
 
@@ -191,18 +181,16 @@ class VerifyRun:
     def curl(self, exchange: Exchange) -> str:
         """The request as a curl command against the service, secrets and API key left out."""
         url, body = self._shown_request(exchange)
-        return self.ledger.redact(curl_command(exchange.method, url, body, self.api_key_header))
+        return self.ledger.redact(curl_command(exchange.request.method, url, body, self.api_key_header))
 
     def _shown_request(self, exchange: Exchange) -> tuple[str, str | None]:
-        """The URL and the body of a request as reports show it: secret fields as placeholders."""
-        url = self.base_url + exchange.path.removeprefix(self.contract_base)
-        if exchange.query:
-            url += "?" + urlencode(exchange.query, doseq=True)
-        body = None
-        if exchange.request_body:
-            try:
-                shown = secret_paths(json.loads(exchange.request_body), self.contract.secret_fields)
-                body = json.dumps(shown, ensure_ascii=False)
-            except ValueError:
-                body = exchange.request_body.decode("utf-8", "replace")
-        return url, body
+        """The URL and the body of a request as reports show it: secret fields as placeholders (the
+        run's canaries are cut out of whatever else it shows by `ledger.redact`)."""
+        sent = exchange.request
+        url = shown_url(self.base_url, sent.path.removeprefix(self.contract_base), sent.query)
+        if not sent.body:
+            return url, None
+        try:
+            return url, redacted_json(sent.body, self.contract.secret_fields)
+        except ValueError:
+            return url, sent.body.decode("utf-8", "replace")

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from contracts.ledger import KEY_LISTS, KEY_RETRIEVES, Ledger, Observation, OwnKey
+from contracts.redaction import SECRET
+from contracts.verify.ledger import KEY_LISTS, KEY_RETRIEVES, Ledger, Observation, OwnKey, listed_slugs
 from mockserver.contract.document import Contract
-from mockserver.contract.exchange import ContractChecker
+from mockserver.contract.exchange import ExchangeJudge
 from mockserver.errors import error_code
 
 CheckFunction = Callable[[Observation, Ledger], Iterable[str]]
@@ -31,14 +32,18 @@ class Check:
     function: CheckFunction
     ordered: bool
     summary: str
+    whole_list: bool = False
+    """It also judges the list read page by page (an observation with `pages`), and only it does."""
 
 
 CHECKS: list[Check] = []
 
 
-def check(name: str, summary: str, *, ordered: bool = False) -> Callable[[CheckFunction], CheckFunction]:
+def check(
+    name: str, summary: str, *, ordered: bool = False, whole_list: bool = False
+) -> Callable[[CheckFunction], CheckFunction]:
     def register(function: CheckFunction) -> CheckFunction:
-        CHECKS.append(Check(name, function, ordered, summary))
+        CHECKS.append(Check(name, function, ordered, summary, whole_list))
         return function
 
     return register
@@ -46,10 +51,10 @@ def check(name: str, summary: str, *, ordered: bool = False) -> Callable[[CheckF
 
 @check("secret_never_returned", "a secret sent in a create or update never comes back")
 def secret_never_returned(seen: Observation, ledger: Ledger) -> Iterable[str]:
-    text = seen.exchange.response_body.decode("utf-8", "replace")
+    text = (seen.exchange.response_body or b"").decode("utf-8", "replace")
     headers = " ".join(f"{k}: {v}" for k, v in seen.exchange.response_headers.items())
     if ledger.redact(text) != text:
-        yield "the response body carries a secret the run sent (shown here as <secret>)"
+        yield f"the response body carries a secret the run sent (shown here as {SECRET})"
     if ledger.redact(headers) != headers:
         yield "a response header carries a secret the run sent"
 
@@ -102,7 +107,7 @@ def auth_enforced(seen: Observation, ledger: Ledger) -> Iterable[str]:
 def response_conforms(seen: Observation, ledger: Ledger) -> Iterable[str]:
     if seen.operation is None:
         return
-    for violation in _checker(ledger.contract).check_response(seen.exchange):
+    for violation in _judge(ledger.contract).judge(seen.exchange).response_violations or ():
         yield str(violation)
 
 
@@ -157,8 +162,16 @@ def deleted_key_gone(seen: Observation, ledger: Ledger) -> Iterable[str]:
         yield f"{seen.operation} of a deleted key answered {seen.exchange.status}"
 
 
-@check("listed_with_total", "created keys appear in the list, with a consistent total", ordered=True)
+@check(
+    "listed_with_total",
+    "created keys appear in the list, with a consistent total",
+    ordered=True,
+    whole_list=True,
+)
 def listed_with_total(seen: Observation, ledger: Ledger) -> Iterable[str]:
+    if seen.pages:
+        yield from _whole_list_problems(seen, ledger)
+        return
     body = seen.json()
     if seen.operation not in KEY_LISTS or seen.exchange.status != 200 or not isinstance(body, dict):
         return
@@ -168,33 +181,33 @@ def listed_with_total(seen: Observation, ledger: Ledger) -> Iterable[str]:
     listed = {item.get("slug") for item in items if isinstance(item, dict)}
     if total < len(items):
         yield f"total is {total} but the page holds {len(items)} keys"
-    if seen.exchange.query or total > len(items):
+    if seen.exchange.request.query or total > len(items):
         return  # a page of a larger list: membership cannot be judged
     if total != len(items):
         yield f"total is {total} but the whole list holds {len(items)} keys"
-    mine = [key for key in ledger.keys.values() if key.api_key == seen.api_key]
-    if missing := [key.slug for key in mine if not key.deleted and key.slug not in listed]:
-        yield f"{len(missing)} key(s) the run created are missing from the list"
-    if [key.slug for key in mine if key.deleted and key.slug in listed]:
-        yield "a deleted key is still listed"
+    yield from _membership_problems(ledger, seen.api_key, listed, "the list")
 
 
-def whole_list_problems(ledger: Ledger, api_key: str, slugs: list[str], totals: set[Any]) -> list[str]:
-    """`listed_with_total` on every page of the list: each page's total agrees, and equals the keys
-    the pages hold; every live key the run created is there, no deleted one."""
-    problems = []
+def _whole_list_problems(seen: Observation, ledger: Ledger) -> Iterable[str]:
+    """The list read page by page: each page's total agrees, and equals the keys the pages hold;
+    every live key the run created is there, no deleted one."""
+    bodies = [page.json() for page in seen.pages]
+    slugs = list(dict.fromkeys(slug for body in bodies for slug in listed_slugs(body)))
+    totals = {body.get("total") if isinstance(body, dict) else None for body in bodies}
     if len(totals) > 1:
-        problems.append(f"the pages disagree on total: {sorted(totals, key=str)}")
+        yield f"the pages disagree on total: {sorted(totals, key=str)}"
     total = next(iter(totals)) if len(totals) == 1 else None
     if isinstance(total, int) and total != len(slugs):
-        problems.append(f"total is {total} but the pages of the list hold {len(slugs)} keys")
+        yield f"total is {total} but the pages of the list hold {len(slugs)} keys"
+    yield from _membership_problems(ledger, seen.api_key, set(slugs), "the pages of the list")
+
+
+def _membership_problems(ledger: Ledger, api_key: str | None, listed: set[Any], where: str) -> Iterable[str]:
     mine = [key for key in ledger.keys.values() if key.api_key == api_key]
-    listed = set(slugs)
     if missing := [key.slug for key in mine if not key.deleted and key.slug not in listed]:
-        problems.append(f"{len(missing)} key(s) the run created are missing from the pages of the list")
+        yield f"{len(missing)} key(s) the run created are missing from {where}"
     if any(key.deleted and key.slug in listed for key in mine):
-        problems.append("a deleted key is still listed")
-    return problems
+        yield "a deleted key is still listed"
 
 
 @check("isolated_between_api_keys", "a key created with one API key is invisible to another", ordered=True)
@@ -212,11 +225,12 @@ def isolated_between_api_keys(seen: Observation, ledger: Ledger) -> Iterable[str
 
 
 def run_checks(seen: Observation, ledger: Ledger, *, ordered: bool) -> list[tuple[str, list[str]]]:
-    """Every applicable check's verdict on `seen`: (name, problems); ordered ones only if `ordered`."""
+    """Every applicable check's verdict on `seen`: (name, problems); ordered ones only if `ordered`,
+    and on a list read page by page only the checks that judge whole lists."""
     return [
         (c.name, [ledger.redact(problem) for problem in c.function(seen, ledger)])
         for c in CHECKS
-        if ordered or not c.ordered
+        if (c.whole_list if seen.pages else ordered or not c.ordered)
     ]
 
 
@@ -254,5 +268,5 @@ def _is_not_found(seen: Observation) -> bool:
 
 
 @cache
-def _checker(contract: Contract) -> ContractChecker:
-    return ContractChecker(contract)
+def _judge(contract: Contract) -> ExchangeJudge:
+    return ExchangeJudge(contract)

@@ -18,9 +18,9 @@ from hypothesis import seed as fixed_seed
 from hypothesis import strategies as st
 
 from contracts import strategies
-from contracts.guard import safe_body
-from contracts.ledger import Observation, role_of
-from contracts.verify_run import VerifyRun
+from contracts.verify.guard import safe_body
+from contracts.verify.ledger import Observation, listed_slugs, role_of
+from contracts.verify.run import VerifyRun
 from mockserver.contract.exchange import Exchange
 
 MAX_RATE_LIMIT_WAITS = 5
@@ -236,12 +236,13 @@ def _catalog_lifecycle(run: VerifyRun, client: Client, api_key: str, plan: tuple
 
 
 def list_every_page(client: Client, api_key: str) -> None:
-    """Walk the list page by page and judge its `total` against the keys the pages hold.
+    """Walk the list page by page, then have the whole list judged as one (`listed_with_total`).
 
     One page alone cannot tell a wrong `total` from a list longer than the page; all pages can. The
     walk stops at an empty page, a page with nothing new, or once `total` keys were seen; each page
     counts against `--max-requests` like any request.
     """
+    pages: list[Observation] = []
     slugs: dict[str, None] = {}
     totals: set[Any] = set()
     for page in range(MAX_LIST_PAGES):
@@ -250,14 +251,14 @@ def list_every_page(client: Client, api_key: str) -> None:
         items = body.get("data") if isinstance(body, dict) else None
         if seen.exchange.status != 200 or not isinstance(items, list):
             return  # the per-request checks report what is wrong with this answer
+        pages.append(seen)
         totals.add(body.get("total"))
-        new = [i["slug"] for i in items if isinstance(i, dict) and isinstance(i.get("slug"), str)]
-        new = [slug for slug in new if slug not in slugs]
+        new = [slug for slug in listed_slugs(body) if slug not in slugs]
         slugs.update(dict.fromkeys(new))
         known = [t for t in totals if isinstance(t, int)]
         if not items or not new or (known and len(slugs) >= max(known)):
             break
-    client.run.judge_whole_list(api_key, list(slugs), totals)
+    client.run.observe_whole_list(tuple(pages), api_key)
 
 
 def _isolation(client: Client, path: str, api_key: str, second_api_key: str) -> None:

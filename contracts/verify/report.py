@@ -6,18 +6,14 @@ Every text here was redacted by the run: no secret it sent can appear in a repor
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
-import shlex
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 from xml.etree import ElementTree
 
-from jinja2 import Environment, PackageLoader
-from markupsafe import Markup
+from contracts.reporting import render_html
 
 
 @dataclass(frozen=True)
@@ -55,14 +51,6 @@ class VerifyResult:
 
     def failures_by_operation(self) -> Counter[str]:
         return Counter(finding.operation for finding in self.findings)
-
-
-def curl_command(method: str, url: str, body: str | None, api_key_header: str) -> str:
-    """A shell-safe curl command; the API key is read from $PORTKEY_API_KEY, never printed."""
-    parts = ["curl", "-X", method.upper(), shlex.quote(url), "-H", f'"{api_key_header}: $PORTKEY_API_KEY"']
-    if body is not None:
-        parts += ["-H", shlex.quote("Content-Type: application/json"), "--data", shlex.quote(body)]
-    return " ".join(parts)
 
 
 def write_terminal(result: VerifyResult, out: TextIO) -> None:
@@ -171,35 +159,6 @@ def _check_counts(result: VerifyResult) -> dict[str, dict[str, int]]:
         name: {"passed": result.checks_passed[name], "failed": result.checks_failed[name]}
         for name in sorted(set(result.checks_passed) | set(result.checks_failed))
     }
-
-
-def render_html(template: str, **context: Any) -> str:
-    """A report page from `contracts/templates`, its CSS and script inline and allowed by hash only.
-
-    Autoescaping is on for every value: what a service or a client sent is shown as text. The CSP
-    in the page lets nothing load from anywhere and runs only the page's own script.
-    """
-    style = (_TEMPLATES / "report.css").read_text(encoding="utf-8")
-    script = (_TEMPLATES / "report.js").read_text(encoding="utf-8")
-    page = _environment().get_template(template)
-    return page.render(
-        style=Markup(style),  # our own files, not data: inside <style>/<script> escaping would break them
-        script=Markup(script),
-        style_hash=_csp_hash(style),
-        script_hash=_csp_hash(script),
-        **context,
-    )
-
-
-_TEMPLATES = Path(__file__).parent / "templates"
-
-
-def _environment() -> Environment:
-    return Environment(loader=PackageLoader("contracts", "templates"), autoescape=True)
-
-
-def _csp_hash(text: str) -> str:
-    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
 
 
 def _verdict(result: VerifyResult) -> str:

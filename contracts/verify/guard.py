@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import threading
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import schemathesis
 
 from contracts.strategies import keep_service_rules
-from contracts.verify_run import VerifyRun
+from contracts.verify.run import VerifyRun
 from mockserver.contract.exchange import Exchange
 
 _RUNS: dict[int, VerifyRun] = {}
@@ -40,23 +39,6 @@ def detach(schema: Any) -> None:
         _RUNS.pop(id(schema), None)
 
 
-def exchange_of(response: Any) -> Exchange:
-    """A schemathesis response (over `requests`) as a plain `Exchange`."""
-    request = response.request
-    url = urlsplit(request.url)
-    body = request.body or b""
-    return Exchange(
-        method=request.method,
-        path=url.path,
-        query=parse_qs(url.query, keep_blank_values=True),
-        request_headers=dict(request.headers),
-        request_body=body.encode() if isinstance(body, str) else body,
-        status=response.status_code,
-        response_headers={name: ", ".join(values) for name, values in response.headers.items()},
-        response_body=response.content,
-    )
-
-
 def _run_for(case: Any) -> VerifyRun | None:
     with _LOCK:
         return _RUNS.get(id(case.operation.schema))
@@ -74,7 +56,7 @@ def _after_call(context: Any, case: Any, response: Any) -> None:
     run = _run_for(case)
     if run is not None:
         phase = case.meta.phase.name.value if case.meta is not None else "schemathesis"
-        run.observe(exchange_of(response), phase)
+        run.observe(Exchange.from_requests(response), phase)
 
 
 def make_safe(run: VerifyRun, case: Any) -> None:

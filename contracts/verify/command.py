@@ -12,7 +12,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import schemathesis
@@ -20,11 +19,11 @@ from schemathesis.engine import Status, events
 from schemathesis.engine import from_schema as engine_for
 from schemathesis.schemas import BaseSchema
 
-from contracts import guard
-from contracts.lifecycle import Client, run_lifecycle
-from contracts.report import VerifyResult, write_html, write_json, write_junit, write_terminal
 from contracts.strategies import PROVIDER_CASES
-from contracts.verify_run import (
+from contracts.verify import guard
+from contracts.verify.lifecycle import Client, run_lifecycle
+from contracts.verify.report import VerifyResult, write_html, write_json, write_junit, write_terminal
+from contracts.verify.run import (
     PHASES,
     SCHEMATHESIS_PHASES,
     Budget,
@@ -198,7 +197,7 @@ def _on_event(event: Any, run: VerifyRun, out: TextIO, stream: Any) -> None:
         print(file=out, flush=True)
         _charge_probes(event, run)
     elif isinstance(event, events.ScenarioFinished):
-        failed = _record_checks(event, run)  # a failure of schemathesis's may have been set aside
+        failed = _schemathesis_checks(event, run)  # a failure of schemathesis's may have been set aside
         mark = "F" if failed else "." if event.status == Status.FAILURE else _PROGRESS.get(event.status, "?")
         print(mark, end="", file=out, flush=True)
     elif isinstance(event, events.NonFatalError):
@@ -223,15 +222,15 @@ def _charge_probes(event: Any, run: VerifyRun) -> None:
         run.result.requests["(schemathesis probing)"] += 1
 
 
-def _record_checks(event: Any, run: VerifyRun) -> bool:
-    """Schemathesis's own check verdicts of one scenario, as passes and findings; any failure?"""
+def _schemathesis_checks(event: Any, run: VerifyRun) -> bool:
+    """What schemathesis's own checks found in one scenario, counted as passes and findings; any failure?"""
     recorder = event.recorder
     failed = False
     probes = [i for case_id, i in recorder.interactions.items() if case_id not in run.sent_case_ids]
     run.budget.charge(len(probes))
     for interaction in probes:
         if interaction.response is not None:
-            run.observe(guard.exchange_of(interaction.response), event.phase.value)
+            run.observe(Exchange.from_requests(interaction.response), event.phase.value)
     for case_id, nodes in recorder.checks.items():
         case_node = recorder.cases.get(case_id)
         label = case_node.value.operation.label if case_node else "unknown operation"
@@ -240,12 +239,12 @@ def _record_checks(event: Any, run: VerifyRun) -> bool:
             if redirected and node.name in RESOURCE_CHECKS:
                 continue  # the guard chose the slug: its 404 says nothing about the created resource
             if node.status == Status.SUCCESS:
-                run.record_pass(node.name)
+                run.count_pass(node.name)
             elif node.status == Status.FAILURE and node.failure_info is not None:
                 failure = node.failure_info.failure
                 message = f"{failure.title}: {failure.message}".strip().rstrip(":")
                 exchange = _exchange_of(recorder.interactions.get(case_id))
-                run.record_failure(node.name, label, " ".join(message.split()), event.phase.value, exchange)
+                run.add_failure(node.name, label, " ".join(message.split()), event.phase.value, exchange)
                 failed = True
     return failed
 
@@ -255,15 +254,9 @@ def _exchange_of(interaction: Any) -> Exchange | None:
     if interaction is None:
         return None
     if interaction.response is not None:
-        return guard.exchange_of(interaction.response)
+        return Exchange.from_requests(interaction.response)
     request = interaction.request
-    url = urlsplit(request.uri)
-    return Exchange(
-        method=request.method,
-        path=url.path,
-        query=parse_qs(url.query, keep_blank_values=True),
-        request_body=request.body or b"",
-    )
+    return Exchange.from_url(request.method, request.uri, body=request.body or b"")
 
 
 def _note_once(run: VerifyRun, note: str) -> None:
