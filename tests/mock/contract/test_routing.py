@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from contracts.cli import main as contracts_main
-from contracts.verify_run import Budget, VerifyRun
+from contracts.verify.run import Budget, VerifyRun
 from mockserver import MockConfig, MockServer, create_app
 from mockserver.contract.document import Contract
 from mockserver.contract.routing import RouteTable
