@@ -17,7 +17,7 @@ import pytest
 from portkey_ai import AsyncPortkey, Portkey
 from portkey_ai.api_resources.exceptions import NotFoundError
 
-from tests.clients.test_node_sdk import NODE_PROJECT, node_sdk  # noqa: F401  (the fixture)
+from tests.support.paths import NODE_PROJECT
 
 pytestmark = pytest.mark.slow  # a served mock and real clients
 
@@ -151,7 +151,7 @@ def test_the_python_sdk_lists_a_workspace_grant_with_limits(portkey_mock):
     portkey.integrations.workspaces.list(slug="granted")
 
 
-def test_the_node_sdk_drives_an_integration_and_a_provider_through_their_lives(node_sdk, portkey_mock):  # noqa: F811
+def test_the_node_sdk_drives_an_integration_and_a_provider_through_their_lives(node_sdk, portkey_mock):
     env = {**os.environ, "PORTKEY_BASE_URL": portkey_mock.base_url, "PORTKEY_API_KEY": portkey_mock.api_key}
     ran = subprocess.run(
         ["node", "catalog.js"], cwd=NODE_PROJECT, env=env, capture_output=True, text=True, timeout=120

@@ -23,7 +23,7 @@ from portkey_ai.api_resources.exceptions import (
 
 from contracts.traffic import ExchangeRecorder
 from mockserver import MockServer, create_app
-from tests.conftest import reset, store_config
+from tests.support.inprocess import reset, store_config
 from tests.support.seed_examples import SEED_EXAMPLES
 
 pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop

@@ -10,7 +10,7 @@ from mockserver.config import MockConfig
 from mockserver.faults.plan import Faults
 from mockserver.state.fault_state import MemoryFaultState, RedisFaultState
 from mockserver.state.redis_keys import RedisNamespace, connect
-from tests.conftest import API_KEY, Api, reset, store_config, unique_prefix
+from tests.support.inprocess import API_KEY, Api, reset, store_config, unique_prefix
 
 OPENAI = {"name": "openai", "provider": "openai", "key": "sk-secret-provider-key"}
 

@@ -16,7 +16,7 @@ from mockserver.config import MockConfig
 from mockserver.contract.compiled import FastValidator
 from mockserver.contract.document import Contract
 from mockserver.contract.validation import IncomingRequest, RequestValidator
-from tests.conftest import Api
+from tests.support.inprocess import Api
 
 OPENAI = {"name": "n", "provider": "openai", "key": "sk-test-0000000000abcd"}
 MAPPING = {"target_field": "key", "secret_reference_id": "my-aws-secret"}

@@ -3,40 +3,14 @@ the store exactly as before after any rejected request."""
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import json
 
 import pytest
 
-from tests.support.hostile_cases import CASES, KEY, Case, body, reliability_table
+from tests.support.hostile_cases import CASES, KEY, Case, body, reliability_table, send, snapshot
 from tests.support.paths import ROOT
 
 RELIABILITY = ROOT / "docs" / "reliability.md"
-
-
-def send(root_url: str, method: str, path: str, payload: bytes | None, headers) -> tuple[int, dict, bytes]:
-    host, port = root_url.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=30)
-    try:
-        connection.putrequest(method, path, skip_accept_encoding=True)
-        for name, value in headers:
-            connection.putheader(name, value)
-        if payload is not None:
-            connection.putheader("Content-Length", str(len(payload)))
-        # Refused before the body was all sent (413): read the answer anyway, as httpx and requests do.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            connection.endheaders(payload)
-        response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
-    finally:
-        connection.close()
-
-
-def snapshot(root_url: str) -> bytes:
-    status, _, data = send(root_url, "GET", "/v1/virtual-keys?page_size=1000", None, (KEY,))
-    assert status == 200
-    return data
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.description for c in CASES])

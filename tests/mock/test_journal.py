@@ -8,7 +8,7 @@ import threading
 import httpx
 
 from mockserver.state.journal_store import MemoryJournal
-from tests.conftest import make_api
+from tests.support.inprocess import make_api
 
 AZURE = {
     "name": "azure",

@@ -10,8 +10,7 @@ import json
 import pytest
 
 from mockserver.resources.integrations import DEFAULT_PROVIDER_NOTE
-from tests.conftest import Api, make_api
-from tests.mock.test_virtual_keys import OPENAI, error_of
+from tests.support.inprocess import OPENAI, Api, error_of, make_api
 
 SECRET = "sk-integration-000000000wxyz"
 AWS_SECRET = "aws-secret-0000000000000000abcd"

@@ -6,9 +6,8 @@ import json
 
 import pytest
 
-from tests.conftest import Api, make_api
+from tests.support.inprocess import OPENAI, Api, error_of, make_api
 
-OPENAI = {"name": "OPENAI_API_KEY", "provider": "openai", "key": "sk-test-0123456789abcdefXYZ"}
 DEPLOYMENT = {"apiVersion": "2024-08-01-preview", "deploymentName": "gpt4o", "is_default": True}
 AZURE = {
     "name": "azure",
@@ -17,16 +16,6 @@ AZURE = {
     "resourceName": "res",
     "deploymentConfig": [DEPLOYMENT],
 }
-
-
-def error_of(response, status: int, code: str | None) -> str:
-    """The envelope's message, after checking status, code and shape."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.headers["Content-Type"] == "application/json"
-    body = response.json
-    assert body["success"] is False
-    assert body["data"].get("errorCode") == code
-    return body["data"]["message"]
 
 
 # --- auth and workspaces -------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from portkey_ai.api_resources.exceptions import NotFoundError
 from mockserver import create_app
 from mockserver.cli import main
 from mockserver.config import MockConfig
-from tests.conftest import reset, unique_prefix
+from tests.support.inprocess import reset, unique_prefix
 from tests.support.seed_examples import SEED_EXAMPLES
 from tests.support.served import MOCKSERVER, ServedProcess
 

@@ -12,10 +12,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.mock.test_hostile_input import send, snapshot
 from tests.support.hostile_cases import CASES as HOSTILE
 from tests.support.hostile_cases import KEY as HOSTILE_KEY
-from tests.support.hostile_cases import Case, body
+from tests.support.hostile_cases import Case, body, send, snapshot
 from tests.support.paths import ROOT
 from tests.support.served import ServedProcess
 from tests.support.wire_cases import CASES, KEY, LIMIT, READ_TIMEOUT, SERVERS, WireCase, request, wire_table

@@ -5,6 +5,8 @@ One list feeds both the test matrix and the table of docs/reliability.md, so the
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 from dataclasses import dataclass, field
 
@@ -375,3 +377,27 @@ def reliability_table() -> str:
         answer = f"{case.status} {case.code}" if case.code else f"{case.status}"
         rows.append(f"| {case.kind} | {case.description} | {answer} |")
     return "\n".join(rows)
+
+
+def send(root_url: str, method: str, path: str, payload: bytes | None, headers) -> tuple[int, dict, bytes]:
+    host, port = root_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.putrequest(method, path, skip_accept_encoding=True)
+        for name, value in headers:
+            connection.putheader(name, value)
+        if payload is not None:
+            connection.putheader("Content-Length", str(len(payload)))
+        # Refused before the body was all sent (413): read the answer anyway, as httpx and requests do.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            connection.endheaders(payload)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def snapshot(root_url: str) -> bytes:
+    status, _, data = send(root_url, "GET", "/v1/virtual-keys?page_size=1000", None, (KEY,))
+    assert status == 200
+    return data

@@ -23,7 +23,7 @@ from mockserver.contract.validation import (
     decode_json_object,
     normalise_spellings,
 )
-from tests.conftest import make_api
+from tests.support.inprocess import make_api
 from tests.support.seed_examples import SEED_EXAMPLES
 
 CONTRACT = Contract()

@@ -16,7 +16,7 @@ from contracts.verify.report import Finding, VerifyResult, write_html
 from mockserver import create_app
 from mockserver.config import MockConfig
 from mockserver.pytest_plugin import PortkeyMock
-from tests.conftest import store_config
+from tests.support.inprocess import store_config
 from tests.support.served import ServedProcess
 
 TOKEN = "control-token-0123456789"

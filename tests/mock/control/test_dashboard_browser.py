@@ -21,7 +21,7 @@ import httpx
 import pytest
 from portkey_ai import Portkey
 
-from tests.conftest import unique_prefix
+from tests.support.inprocess import unique_prefix
 from tests.support.paths import ROOT
 from tests.support.served import ServedProcess
 from tests.support.tools import require_module, require_tool

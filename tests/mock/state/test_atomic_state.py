@@ -21,7 +21,7 @@ import pytest
 from mockserver import MockServer, create_app
 from mockserver.resources.integrations import DEFAULT_PROVIDER_NOTE
 from mockserver.state import State
-from tests.conftest import reset, store_config, unique_prefix
+from tests.support.inprocess import reset, store_config, unique_prefix
 from tests.support.served import ServedProcess
 
 HEADERS = {"x-portkey-api-key": "pk-atomic"}

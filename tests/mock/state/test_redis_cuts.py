@@ -22,8 +22,7 @@ from redis.connection import AbstractConnection
 
 from mockserver import create_app
 from mockserver.config import MockConfig
-from tests.conftest import unique_prefix
-from tests.mock.test_virtual_keys import OPENAI
+from tests.support.inprocess import OPENAI, unique_prefix
 
 HEADERS = {"x-portkey-api-key": "pk-cuts"}
 SECRET = "sk-cuts-00000000000000wxyz"

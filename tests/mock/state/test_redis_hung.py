@@ -23,8 +23,8 @@ from redis.connection import AbstractConnection
 
 from mockserver import MockServer, create_app
 from mockserver.config import MockConfig
-from tests.conftest import unique_prefix
 from tests.mock.state.test_redis_outage import PASSWORD, RedisProcess, wait_for
+from tests.support.inprocess import unique_prefix
 from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop

@@ -18,7 +18,7 @@ import redis
 from mockserver.app import create_app
 from mockserver.config import MockConfig
 from mockserver.serving.ports import free_port
-from tests.conftest import unique_prefix
+from tests.support.inprocess import unique_prefix
 
 pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
 

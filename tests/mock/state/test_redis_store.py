@@ -16,7 +16,7 @@ from mockserver.state.records import MemoryStore
 from mockserver.state.records.base import Insert, Update
 from mockserver.state.records.redis import RedisStore
 from mockserver.state.redis_keys import RedisNamespace
-from tests.conftest import unique_prefix
+from tests.support.inprocess import unique_prefix
 
 # Workspace namespaces and slugs as requests can make them, `:` and `*` included.
 NAMESPACES = st.sampled_from(["org/ws", "org/ws:key:x"])
