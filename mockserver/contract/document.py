@@ -22,7 +22,7 @@ from mockserver.contract.adapt import (
     schema_problems,
 )
 from mockserver.contract.routing import RouteTable, path_params
-from mockserver.contract.rules import field_providers
+from mockserver.contract.rules import ONE_OF_EXTENSION, field_providers, state_rules
 
 if TYPE_CHECKING:
     from openapi_core import OpenAPI
@@ -67,6 +67,11 @@ class Operation:
     """Body fields taken only for some providers (`x-portkey-providers`)."""
     workspace_required: bool = True  # `x-portkey-workspace: optional` lets it act on no workspace
     body_required: bool = True
+    requires_one_of: tuple[str, ...] = ()
+    """Request parts of which one must be sent (`x-portkey-requires-one-of`: `query.slugs`, `body`)."""
+    state_rules: dict[str, str] = field(default_factory=dict)
+    """`{location: rule}`: 400s a schema-valid request may get for what the service holds
+    (`x-portkey-state-rule`)."""
 
     @property
     def has_body(self) -> bool:
@@ -250,6 +255,7 @@ class Contract:
                 if body:
                     schema = self.resolve(body["content"]["application/json"].get("schema", {}))
                 scope = spec.get("x-portkey-scope") or ()
+                declared = [*item.get("parameters", []), *spec.get("parameters", [])]
                 found.append(
                     Operation(
                         operation_id=spec["operationId"],
@@ -262,6 +268,8 @@ class Contract:
                         field_providers=field_providers(schema),
                         workspace_required=spec.get("x-portkey-workspace", "required") != "optional",
                         body_required=bool(body.get("required", False)) if body else False,
+                        requires_one_of=tuple(spec.get(ONE_OF_EXTENSION) or ()),
+                        state_rules=state_rules(map(self.resolve, declared), schema),
                     )
                 )
         return found

@@ -13,6 +13,12 @@ from mockserver.violations import Violation
 
 PROVIDERS_EXTENSION = "x-portkey-providers"
 """On a create field: the providers that take it (a field of another provider is refused)."""
+ONE_OF_EXTENSION = "x-portkey-requires-one-of"
+"""On an operation: request parts (`query.slugs`, `body`) of which at least one must be sent."""
+STATE_RULE_EXTENSION = "x-portkey-state-rule"
+"""On a body field or a parameter: a rule a schema-valid value may still break, because it depends on
+what the service holds (an integration not enabled for the workspace); the service answers 400 with
+exactly this rule. Generators cannot avoid it, so checks expect it."""
 
 
 def field_providers(schema: Mapping[str, Any] | None) -> dict[str, tuple[str, ...]]:
@@ -23,6 +29,31 @@ def field_providers(schema: Mapping[str, Any] | None) -> dict[str, tuple[str, ..
         for name, prop in properties.items()
         if isinstance(prop, dict) and PROVIDERS_EXTENSION in prop
     }
+
+
+def state_rules(parameters: Iterable[Mapping[str, Any]], schema: Mapping[str, Any] | None) -> dict[str, str]:
+    """`{location: rule}` for the parameters and top-level body fields marked `x-portkey-state-rule`."""
+    found = {
+        f"{parameter['in']}.{parameter['name']}": str(parameter[STATE_RULE_EXTENSION])
+        for parameter in parameters
+        if STATE_RULE_EXTENSION in parameter
+    }
+    for name, prop in (schema or {}).get("properties", {}).items():
+        if isinstance(prop, dict) and STATE_RULE_EXTENSION in prop:
+            found[f"body.{name}"] = str(prop[STATE_RULE_EXTENSION])
+    return found
+
+
+def missing_parts(one_of: Sequence[str], query: Mapping[str, Any], has_body: bool) -> list[Violation]:
+    """The violation of a request that sends none of the parts `one_of` (`x-portkey-requires-one-of`)
+    names; `[]` if it sends one, or if there is no such rule."""
+    sent = {"body"} if has_body else set()
+    sent.update(f"query.{name}" for name in query)
+    if not one_of or sent & set(one_of):
+        return []
+    first, *others = one_of
+    rule = f"is required unless {' or '.join(others)} is sent" if others else "is required"
+    return [Violation(first, rule)]
 
 
 def rule_violations(

@@ -21,7 +21,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from mockserver.contract.compiled import FastValidator
 from mockserver.contract.document import Contract, Operation, core_openapi
-from mockserver.contract.rules import rule_violations
+from mockserver.contract.rules import missing_parts, rule_violations
 from mockserver.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from mockserver.violations import Violation, from_schema_errors
 
@@ -90,6 +90,7 @@ class RequestValidator:
         sent = body = self._decode_body(operation, request) if has_body else None
         violations: list[Violation] = []
         aliases: list[tuple[str, str]] = []
+        violations.extend(missing_parts(operation.requires_one_of, request.query, bool(request.body)))
         if body is not None:
             body, aliases, alias_violations = normalise_spellings(operation, body)
             violations.extend(alias_violations)

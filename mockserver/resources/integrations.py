@@ -204,11 +204,8 @@ class Integrations:
                 [s.strip() for s in call.request.query["slugs"].split(",") if s.strip()],
                 "query.slugs",
             )
-        elif call.request.body is not None:
-            named, where = call.request.body["models"], "body.models"
-        else:
-            self._manageable(call)  # a missing or foreign integration is answered first
-            raise ValidationFailed([Violation("query.slugs", "is required (or a body naming the models)")])
+        else:  # the contract requires one of the two (`x-portkey-requires-one-of`)
+            named, where = (call.request.body or {}).get("models", []), "body.models"
 
         def plan(record: Record) -> Planned:
             known = {m["slug"]: bool(m.get("is_custom")) for m in record["models"]}

@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from mockserver.contract.document import Contract
 from mockserver.resources.integrations import DEFAULT_PROVIDER_NOTE
 from tests.support.inprocess import OPENAI, Api, error_of, make_api
 
@@ -265,6 +266,37 @@ def test_the_model_allow_list(api: Api):
     assert [m["slug"] for m in api.call("GET", f"/v1/integrations/{slug}/models").json["models"]] == [
         "gpt-4o"
     ]
+
+
+def test_deleting_models_names_them_in_the_query_or_the_body_and_the_journal_says_which(api: Api):
+    """The contract requires one of `?slugs=` and a body (`x-portkey-requires-one-of`): the mock
+    refuses neither, its journal calls that a violation, and `?slugs=` naming no model is refused too."""
+    slug = integration(api)
+    message = error_of(api.call("DELETE", f"/v1/integrations/{slug}/models"), 400, "AB01")
+    assert message == "query.slugs: is required unless body is sent"
+    assert journal(api)[-1]["violations"] == [{"location": "query.slugs", "rule": message.split(": ")[1]}]
+    for empty in (",", "%20,%20", "%1f"):
+        message = error_of(api.call("DELETE", f"/v1/integrations/{slug}/models?slugs={empty}"), 400, "AB01")
+        assert message == "query.slugs: names no model"
+
+
+def test_a_state_rule_is_answered_in_the_words_the_contract_states(api: Api):
+    """A schema-valid request can break a rule about what the mock holds (`x-portkey-state-rule`);
+    the answer is 400 with the contract's own words for it, which is what checks expect."""
+    stated = {
+        operation.operation_id: operation.state_rules for operation in Contract.load().operations.values()
+    }
+    slug = integration(api)
+    models = {"models": [{"slug": "gpt-4o", "enabled": True}]}
+    assert api.call("PUT", f"/v1/integrations/{slug}/models", json=models).status_code == 200
+
+    refused = error_of(provider(api, "ws-team", integration_id=slug), 400, "AB01")
+    assert refused == f"body.integration_id: {stated['createProvider']['body.integration_id']}"
+    refused = error_of(api.call("DELETE", f"/v1/integrations/{slug}/models?slugs=gpt-4o"), 400, "AB01")
+    assert refused == f"query.slugs: {stated['deleteIntegrationModels']['query.slugs']}"
+    named = {"models": ["gpt-4o"]}
+    refused = error_of(api.call("DELETE", f"/v1/integrations/{slug}/models", json=named), 400, "AB01")
+    assert refused == f"body.models: {stated['deleteIntegrationModels']['body.models']}"
 
 
 # --- spellings and placements clients use: accepted, warned ---------------------------------------
