@@ -1,8 +1,9 @@
-"""Schemathesis hooks that teach its generator the rules the contract states only in prose.
+"""Schemathesis hooks that teach its generator the rules the contract states beside its schemas.
 
 Without them, schemathesis generates schema-valid bodies such as `alert_threshold` above
-`credit_limit`, which the service rightly rejects, and reports them as "valid data rejected".
-The repair is `contracts.strategies.keep_service_rules`, driven by the service's own rule check.
+`credit_limit`, or a `DELETE /integrations/{slug}/models` naming no model at all, which the service
+rightly rejects, and reports them as "valid data rejected". The repairs are
+`contracts.strategies.keep_service_rules` and `keep_required_parts`, driven by the service's own checks.
 Use with the stock command line: `SCHEMATHESIS_HOOKS=contracts.schemathesis_hooks schemathesis run ...`.
 """
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import schemathesis
 
-from contracts.strategies import keep_service_rules
+from contracts.strategies import keep_required_parts, keep_service_rules
 
 
 @schemathesis.hook
@@ -22,15 +23,15 @@ def map_body(context: Any, body: Any) -> Any:
 
 
 @schemathesis.hook("before_call")
-def repair_positive_body(context: Any, case: Any, kwargs: Any) -> None:
-    """The examples and coverage phases do not pass through `map_body`: a body meant to be valid is
-    repaired just before it is sent (one meant to be invalid is left as generated)."""
+def repair_positive_case(context: Any, case: Any, kwargs: Any) -> None:
+    """A request meant to be valid gets the part its operation requires one of; its body, which the
+    examples and coverage phases do not pass through `map_body`, is repaired just before it is sent.
+    One meant to be invalid is left as generated."""
     meta = case.meta
-    if (
-        isinstance(case.body, dict)
-        and meta is not None
-        and meta.generation.mode == schemathesis.GenerationMode.POSITIVE
-    ):
+    if meta is None or meta.generation.mode != schemathesis.GenerationMode.POSITIVE:
+        return
+    keep_required_parts(case)
+    if isinstance(case.body, dict):
         repaired = keep_service_rules(case.body)
         case.body.clear()
         case.body.update(repaired)

@@ -26,9 +26,11 @@ from typing import Any
 
 import schemathesis
 from hypothesis import strategies as st
+from schemathesis.core import NotSet
+from schemathesis.core.parameters import ParameterLocation
 
 from mockserver.contract.document import Contract
-from mockserver.contract.rules import rule_violations
+from mockserver.contract.rules import ONE_OF_EXTENSION, missing_parts, rule_violations
 from mockserver.contract.validation import IncomingRequest, RequestValidator
 from mockserver.resources.virtual_keys import TOP_LEVEL_FIELDS
 
@@ -223,6 +225,25 @@ def keep_service_rules(body: dict[str, Any]) -> dict[str, Any]:
     for index in sorted(repeats, reverse=True):
         del body["secret_mappings"][index]
     return body
+
+
+def keep_required_parts(case: Any) -> None:
+    """A schemathesis `case` completed, in place, to send one of the parts its operation requires
+    one of (`x-portkey-requires-one-of`): the first query parameter named, with the contract's
+    `example` for it. The rule is found by the service's own check (`missing_parts`)."""
+    one_of = case.operation.definition.raw.get(ONE_OF_EXTENSION) or ()
+    has_body = case.body is not None and not isinstance(case.body, NotSet)
+    if not missing_parts(one_of, case.query or {}, has_body):
+        return
+    examples = {
+        f"query.{parameter.name}": parameter.definition.get("example")
+        for parameter in case.operation.iter_parameters()
+        if parameter.location == ParameterLocation.QUERY
+    }
+    fillable = [part for part in one_of if examples.get(part) is not None]
+    if not fillable:
+        raise ValueError(f"no query parameter with an example among {', '.join(one_of)} to send")
+    case.query = {**(case.query or {}), fillable[0].removeprefix("query."): examples[fillable[0]]}
 
 
 def breaks_contract(operation_id: str, body: dict[str, Any]) -> bool:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import schemathesis
 from hypothesis import given, settings
 
 from contracts import strategies
 from mockserver import create_app
+from mockserver.contract.document import Contract
 
 FEW = settings(max_examples=5)
 
@@ -151,3 +153,26 @@ def test_provider_bodies_create_providers_on_an_enabled_integration(client):
 def test_an_unknown_integration_case_is_refused_by_name():
     with pytest.raises(ValueError, match="unknown integration case 'openia'"):
         strategies.integration_bodies("openia")
+
+
+def test_a_request_meant_to_be_valid_gets_the_part_its_operation_requires_one_of(client):
+    """`DELETE /integrations/{slug}/models` needs `?slugs=` or a body (`x-portkey-requires-one-of`):
+    a case with neither gets the query parameter's contract example, which the mock accepts."""
+    operation = schemathesis.openapi.from_dict(Contract.load().document)["/integrations/{slug}/models"][
+        "DELETE"
+    ]
+    headers = {"x-portkey-api-key": "pk-strategies"}
+    made = client.post(
+        "/v1/integrations", json={"name": "i", "ai_provider_id": "openai", "key": "sk-x"}, headers=headers
+    )
+    slug = made.json["slug"]
+    bare = operation.Case(path_parameters={"slug": slug})
+    assert client.delete(f"/v1/integrations/{slug}/models", headers=headers).status_code == 400
+    strategies.keep_required_parts(bare)
+    assert bare.query == {"slugs": "my-custom-model"}
+    answer = client.delete(f"/v1/integrations/{slug}/models", query_string=bare.query, headers=headers)
+    assert answer.status_code == 200, answer.json
+
+    named = operation.Case(path_parameters={"slug": slug}, body={"models": ["mine"]})
+    strategies.keep_required_parts(named)
+    assert not named.query  # it sends a body: nothing to add
