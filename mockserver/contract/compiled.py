@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import jsonschema_rs
 from rfc3339_validator import validate_rfc3339
@@ -72,6 +73,9 @@ class WarnedForm:
     rule: str
 
 
+_COMPILED: WeakKeyDictionary[Contract, FastValidator] = WeakKeyDictionary()
+
+
 class FastValidator:
     """Each operation of a contract compiled once, when first judged; `accept` judges a decoded request.
 
@@ -79,6 +83,16 @@ class FastValidator:
     boolean `exclusiveMinimum`), or one whose schemas do not compile, is never accepted here, so the
     reference judges it.
     """
+
+    @classmethod
+    def of(cls, contract: Contract) -> FastValidator:
+        """The validators of `contract`, compiled once per contract object and then shared: a
+        contract is read-only once loaded, and compiling one costs tens of milliseconds (each app,
+        each verdict judge, each test's mock would pay it again)."""
+        compiled = _COMPILED.get(contract)
+        if compiled is None:
+            compiled = _COMPILED[contract] = cls(contract)
+        return compiled
 
     def __init__(self, contract: Contract) -> None:
         self.contract = contract

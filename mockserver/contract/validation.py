@@ -73,7 +73,7 @@ class RequestValidator:
         self.contract = contract
         self.max_body_bytes = max_body_bytes
         self.strict = strict
-        self.fast = FastValidator(contract)
+        self.fast = FastValidator.of(contract)
 
     @cached_property
     def reference(self) -> OpenAPI:
