@@ -7,15 +7,20 @@ parameters, and a rejected one is located at the same fields.
 
 from __future__ import annotations
 
+import copy
 import json
+from dataclasses import replace
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from mockserver import Contract
+from mockserver.contract.exchange import ContractChecker, Exchange
 from mockserver.contract.rules import missing_parts, rule_violations
 from mockserver.contract.validation import (
     IncomingRequest,
@@ -30,6 +35,7 @@ CONTRACT = Contract()
 SCHEMA = schemathesis.openapi.from_dict(CONTRACT.document)
 FAST = RequestValidator(CONTRACT)
 REFERENCE = RequestValidator(CONTRACT, strict=True)
+CHECKER = ContractChecker(CONTRACT)
 OPERATIONS = {(op.method, op.path.removeprefix("/v1")): op for op in CONTRACT.operations.values()}
 LENIENT = settings(suppress_health_check=list(HealthCheck), deadline=None)
 
@@ -196,3 +202,127 @@ def test_the_reference_judges_requests_without_an_api_key():
     create = CONTRACT.operations["createVirtualKey"]
     checked = FAST.check(create, _create({"name": "n", "provider": "openai"}))
     assert [str(v) for v in checked.violations] == ["body.key: is required (for a provider with an API key)"]
+
+
+# --- answers: the compiled response schemas agree with openapi-core ----------------------------
+
+
+@pytest.fixture(scope="module")
+def answers() -> list[Exchange]:
+    """The mock's real answers to every operation: successes, long lists and refusals."""
+    client = make_api().client
+    headers = {"x-portkey-api-key": "pk-answers"}
+    sent: list[Exchange] = []
+
+    def send(method: str, path: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("headers", headers)
+        response = client.open(path, method=method, **kwargs)
+        url, _, query = path.partition("?")
+        sent.append(
+            Exchange(
+                method,
+                url,
+                query=parse_qs(query),
+                status=response.status_code,
+                response_headers=dict(response.headers),
+                response_body=response.get_data(),
+            )
+        )
+        return response
+
+    for name, body in sorted(SEED_EXAMPLES.items()):
+        slug = send("POST", "/v1/virtual-keys", json={**body, "name": name}).json["data"]["slug"]
+        send("GET", f"/v1/virtual-keys/{slug}")
+        send("PUT", f"/v1/virtual-keys/{slug}", json={"note": "n", "usage_limits": {"credit_limit": 5}})
+    send("GET", "/v1/virtual-keys?page_size=100")
+    send("GET", "/v1/providers?page_size=100")
+    integration = send("POST", "/v1/integrations", json={"name": "i", "ai_provider_id": "openai", "key": "k"})
+    slug = integration.json["slug"]
+    send("PUT", f"/v1/integrations/{slug}/models", json={"models": [{"slug": "m", "enabled": True}]})
+    for path in ("", "/models", "/workspaces"):
+        send("GET", f"/v1/integrations/{slug}{path}")
+    send("GET", "/v1/integrations")
+    send("PUT", f"/v1/integrations/{slug}/workspaces", json={"global_workspace_access": {"enabled": True}})
+    provider = send("POST", "/v1/providers", json={"name": "p", "integration_id": slug}).json["slug"]
+    send("GET", f"/v1/providers/{provider}")
+    send("PUT", f"/v1/providers/{provider}", json={"note": None})
+    send("DELETE", f"/v1/providers/{provider}")
+    send("DELETE", f"/v1/integrations/{slug}/models?slugs=m")
+    send("PUT", f"/v1/integrations/{slug}", json={"name": "j"})
+    send("DELETE", f"/v1/integrations/{slug}")
+    send("POST", "/v1/virtual-keys", json={"name": "n"})  # 400
+    send("GET", "/v1/virtual-keys/absent")  # 404
+    send("GET", "/v1/virtual-keys", headers={})  # 401
+    send("POST", "/v1/virtual-keys", data=b"x", content_type="text/plain")  # 415
+    send("POST", "/v1/providers", json={"name": "p", "integration_id": "absent"})  # 404
+    return sent
+
+
+def reference_violations(exchange: Exchange) -> list[Any]:
+    return CHECKER.check_response(exchange)
+
+
+def compiled_statuses(operation: Any) -> Any:
+    compiled = FAST.fast._compiled(operation)
+    return compiled.responses if compiled is not None else {}
+
+
+def assert_answer_judged_alike(exchange: Exchange, body: Any) -> None:
+    operation = CONTRACT.operation_for(exchange.method, exchange.path)
+    assert operation is not None
+    fast = FAST.fast.accepts_response(operation, exchange.status, body)
+    reference = reference_violations(replace(exchange, response_body=json.dumps(body).encode()))
+    if exchange.status in compiled_statuses(operation):
+        assert fast == (not reference), (exchange.describe(), reference)
+    else:
+        assert not fast  # a status the fast path does not judge goes to the reference
+
+
+def test_the_compiled_response_schemas_accept_every_answer_of_the_mock(answers):
+    statuses = {exchange.status for exchange in answers}
+    assert {200, 400, 401, 404, 415} <= statuses
+    for exchange in answers:
+        assert_answer_judged_alike(exchange, json.loads(exchange.response_body))
+        assert reference_violations(exchange) == []
+
+
+def _paths(value: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [at]
+    if isinstance(value, dict):
+        for name, inner in value.items():
+            found += _paths(inner, (*at, name))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            found += _paths(inner, (*at, index))
+    return found
+
+
+_BROKEN_VALUES = [None, 7, -1, 1.5, True, "x", "", [], {}, "2030-13-01T00:00:00Z", "not-a-uuid"]
+
+
+def _broken(body: Any, at: tuple[Any, ...], how: str, value: Any) -> Any:
+    body = copy.deepcopy(body)
+    if not at:
+        return value if how == "replace" else body
+    parent = body
+    for part in at[:-1]:
+        parent = parent[part]
+    last = at[-1]
+    if how == "drop" and isinstance(parent, dict):
+        del parent[last]
+    elif how == "add" and isinstance(parent[last], dict):
+        parent[last]["unexpected_field"] = value
+    else:
+        parent[last] = value
+    return body
+
+
+@settings(suppress_health_check=list(HealthCheck), deadline=None)
+@given(data=st.data())
+def test_the_compiled_response_schemas_refuse_what_openapi_core_refuses(answers, data):
+    exchange = data.draw(st.sampled_from(answers))
+    body = json.loads(exchange.response_body)
+    at = data.draw(st.sampled_from(_paths(body)))
+    how = data.draw(st.sampled_from(["drop", "replace", "add"]))
+    broken = _broken(body, at, how, data.draw(st.sampled_from(_BROKEN_VALUES)))
+    assert_answer_judged_alike(exchange, broken)
