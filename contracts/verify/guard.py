@@ -14,7 +14,7 @@ from typing import Any
 
 import schemathesis
 
-from contracts.strategies import keep_service_rules
+from contracts.strategies import keep_required_parts, keep_service_rules
 from contracts.verify.run import VerifyRun
 from mockserver.contract.exchange import Exchange
 
@@ -79,6 +79,8 @@ def make_safe(run: VerifyRun, case: Any) -> None:
         kept = safe_body(run, operation, case.body, own.provider if own else None)
         case.body.clear()
         case.body.update(kept)
+    if case.meta is not None and case.meta.generation.mode == schemathesis.GenerationMode.POSITIVE:
+        keep_required_parts(case)  # a request meant to be valid sends the part its operation requires
 
 
 WRITES_WITH_BODIES = frozenset(
