@@ -33,6 +33,8 @@ ALIAS_EXTENSION = "x-portkey-snake-case-aliases"
 EXPLICIT_ALIASES = "x-portkey-aliases"
 """A body schema's map of other spellings clients send -> the contract's field (accepted, warned)."""
 WARNING_EXTENSION = "x-portkey-warning"
+DELETES_NAMED_EXTENSION = "x-portkey-deletes-named-items"
+"""On a DELETE: it removes the items the request names, not the resource at its path, which stays."""
 """On a body schema, a property or one alternative of a property: accepted, but reported as a warning."""
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser: ten times faster
 
@@ -72,6 +74,9 @@ class Operation:
     state_rules: dict[str, str] = field(default_factory=dict)
     """`{location: rule}`: 400s a schema-valid request may get for what the service holds
     (`x-portkey-state-rule`)."""
+    deletes_named_items: bool = False
+    """A DELETE that removes what the request names; its path still answers
+    (`x-portkey-deletes-named-items`)."""
 
     @property
     def has_body(self) -> bool:
@@ -270,6 +275,7 @@ class Contract:
                         body_required=bool(body.get("required", False)) if body else False,
                         requires_one_of=tuple(spec.get(ONE_OF_EXTENSION) or ()),
                         state_rules=state_rules(map(self.resolve, declared), schema),
+                        deletes_named_items=bool(spec.get(DELETES_NAMED_EXTENSION)),
                     )
                 )
         return found

@@ -11,6 +11,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any
 from xml.etree import ElementTree
 
@@ -20,9 +21,11 @@ import pytest
 from contracts.cli import main
 from contracts.verify import VerifyOptions, verify
 from contracts.verify.checks import CHECKS
+from contracts.verify.command import _expected_by_contract
 from contracts.verify.guard import SAFE_METHODS
 from contracts.verify.ledger import Ledger, Observation
 from contracts.verify.report import VerifyResult
+from contracts.verify.run import Budget, VerifyRun, virtual_keys_contract
 from mockserver import MockServer, create_app
 from mockserver.config import MockConfig
 from mockserver.contract.document import Contract
@@ -348,3 +351,31 @@ def test_the_lifecycle_drives_the_model_catalog_through_both_paths_and_leaves_no
     grants = [json.loads(body) for method, path, _, body in journal.entries if path.endswith("/workspaces")]
     assert [g["global_workspace_access"]["enabled"] for g in grants][-1] is False  # revoked before delete
     assert all(g["create_default_provider"] is False for g in grants)
+
+
+def test_only_what_the_contract_states_excuses_a_schemathesis_failure():
+    """A positive case answered 400 is expected only when every rule the answer names is one the
+    contract states for its operation (`x-portkey-state-rule`); a read after a DELETE that removes
+    only named items (`x-portkey-deletes-named-items`) is not a use after free."""
+    contract = virtual_keys_contract(Contract.load())
+    run = VerifyRun("http://127.0.0.1:9/v1", contract, Budget(None), seed=1)
+    stated = contract.operations["createProvider"].state_rules["body.integration_id"]
+
+    def refused(path: str, message: str, status: int = 400) -> bool:
+        body = json.dumps({"success": False, "data": {"message": message, "errorCode": "AB01"}}).encode()
+        answer = Exchange.from_url("POST", f"http://127.0.0.1:9/v1{path}", status=status, response_body=body)
+        return _expected_by_contract(run, SimpleNamespace(name="positive_data_acceptance"), answer)
+
+    assert refused("/providers", f"body.integration_id: {stated}")
+    assert not refused("/providers", f"body.integration_id: {stated}; body.name: is required")
+    assert not refused("/providers", "body.integration_id: is required")
+    assert not refused("/virtual-keys", f"body.integration_id: {stated}")  # not stated there
+    assert not refused("/providers", f"body.integration_id: {stated}", status=404)
+
+    def freed(deleted: str) -> bool:
+        failure = SimpleNamespace(failure=SimpleNamespace(free=deleted))
+        return _expected_by_contract(run, SimpleNamespace(name="use_after_free", failure_info=failure), None)
+
+    assert freed("DELETE /integrations/my-openai/models")
+    assert not freed("DELETE /integrations/my-openai")
+    assert not freed("DELETE /virtual-keys/some-key")
