@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import load, systems
+from benchmarks import load, systems, toolkit
 from benchmarks.report import table
 from mockserver.serving.redis_server import RedisServer
 
@@ -59,6 +59,28 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-redis", action="store_true", help="leave out the Redis rows (the store, the worker counts)"
     )
+    parser.add_argument(
+        "--no-toolkit",
+        action="store_true",
+        help="leave out the toolkit rows (verify, schemathesis, check-traffic)",
+    )
+    parser.add_argument(
+        "--toolkit-examples", type=int, default=20, help="examples per operation and phase (default 20)"
+    )
+    parser.add_argument("--toolkit-seed", type=int, default=7, help="seed of both contract tests (default 7)")
+    parser.add_argument(
+        "--toolkit-phases",
+        nargs="+",
+        choices=toolkit.SCHEMATHESIS_PHASES,
+        default=list(toolkit.SCHEMATHESIS_PHASES),
+        help="schemathesis phases both run (verify adds its lifecycle phase)",
+    )
+    parser.add_argument(
+        "--toolkit-rounds", type=int, default=1, help="runs of each contract test, taking turns (default 1)"
+    )
+    parser.add_argument(
+        "--toolkit-journal", type=int, default=10_000, help="entries of the journal check-traffic reads"
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
     return parser
 
@@ -79,6 +101,14 @@ def main(argv: list[str] | None = None) -> int:
     data = _cost_with_data(args, missing_wrk) if args.large else {}
     rows += data.pop("rows", [])
     _add_ratios(rows)
+    if not args.no_toolkit:
+        rows += toolkit.measure(
+            args.toolkit_examples,
+            args.toolkit_seed,
+            tuple(args.toolkit_phases),
+            args.toolkit_rounds,
+            args.toolkit_journal,
+        )
     results = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": _machine(),
@@ -87,6 +117,15 @@ def main(argv: list[str] | None = None) -> int:
             "rounds": args.rounds,
             "connections": args.connections,
             "large": args.large,
+            "toolkit": None
+            if args.no_toolkit
+            else {
+                "examples": args.toolkit_examples,
+                "seed": args.toolkit_seed,
+                "phases": args.toolkit_phases,
+                "rounds": args.toolkit_rounds,
+                "journal_entries": args.toolkit_journal,
+            },
         },
         "rows": rows,
         "startup_seconds": startup,

@@ -12,6 +12,8 @@ def table(results: dict[str, Any]) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in results["rows"]:
+        if row.get("toolkit"):
+            continue
         if "skipped" in row:
             lines.append(
                 f"| {row['system']} | {row['workload']} | skipped: {row['skipped']} | | | | | | | | |"
@@ -24,6 +26,7 @@ def table(results: dict[str, Any]) -> str:
             f"{_ratio(row.get('vs_prism'))} | {_ratio(row.get('vs_memory'))} | "
             f"{_ratio(row.get('vs_one_worker'))} |"
         )
+    lines += _toolkit_table([row for row in results["rows"] if row.get("toolkit")])
     lines.append("")
     for name, seconds in results["startup_seconds"].items():
         shown = f"{seconds:.3f} s" if isinstance(seconds, float | int) else f"skipped: {seconds['skipped']}"
@@ -42,3 +45,22 @@ def table(results: dict[str, Any]) -> str:
 
 def _ratio(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
+
+
+def _toolkit_table(rows: list[dict[str, Any]]) -> list[str]:
+    """The contract-testing tools: requests the mock received, wall and CPU time, and verify's
+    requests per second over stock schemathesis's."""
+    if not rows:
+        return []
+    lines = [
+        "",
+        "| tool | workload | requests | seconds | req/s | CPU s | CPU ms per request | exit | vs stock |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['system']} | {row['workload']} | {row['requests']} | {row['seconds']:.1f} | "
+            f"{row['rps']:.0f} | {row['cpu_seconds']:.1f} | {row['cpu_ms_per_request']:.2f} | "
+            f"{row['exit_code']} | {_ratio(row.get('vs_stock_schemathesis'))} |"
+        )
+    return lines

@@ -23,10 +23,14 @@ SHORT_RUN = ["--seconds", "1", "--rounds", "1", "--starts", "1", "--workloads", 
 
 
 def _harness(
-    tmp_path: Path, *extra: str, env: dict[str, str] | None = None, redis: bool = False
+    tmp_path: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    redis: bool = False,
+    toolkit: bool = False,
 ) -> tuple[str, dict]:
     output = tmp_path / "bench.json"
-    leave_out = [] if redis else ["--no-redis"]
+    leave_out = ([] if redis else ["--no-redis"]) + ([] if toolkit else ["--no-toolkit"])
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", *SHORT_RUN, *leave_out, "--output", str(output), *extra],
         cwd=ROOT,
@@ -105,3 +109,18 @@ def test_the_redis_rows_compare_the_store_with_memory_and_each_worker_count_with
         assert rows["mock, redis, 2 workers"]["vs_one_worker"] > 0
         assert "| mock, redis, 2 workers | retrieve |" in printed
         assert "| one Redis trip alone | retrieve |" in printed
+
+
+def test_the_toolkit_rows_put_verify_beside_stock_schemathesis_and_time_check_traffic(tmp_path):
+    toolkit = ["--toolkit-examples", "1", "--toolkit-phases", "examples", "--toolkit-journal", "300"]
+    printed, results = _harness(tmp_path, "--large", "0", *toolkit, toolkit=True)
+    rows = {row["system"]: row for row in results["rows"] if row.get("toolkit")}
+    assert set(rows) == {"stock schemathesis", "contracts verify", "contracts check-traffic"}
+    for row in rows.values():
+        assert row["requests"] > 0 and row["seconds"] > 0 and row["cpu_seconds"] > 0
+    assert rows["contracts verify"]["exit_code"] == 0  # the mock conforms
+    assert rows["contracts check-traffic"]["requests"] == 300
+    ratio = rows["contracts verify"]["rps"] / rows["stock schemathesis"]["rps"]
+    assert rows["contracts verify"]["vs_stock_schemathesis"] == pytest.approx(ratio, abs=0.01)
+    assert "| contracts verify | contract test |" in printed
+    assert results["settings"]["toolkit"]["journal_entries"] == 300
