@@ -21,6 +21,7 @@ from weakref import WeakKeyDictionary
 import jsonschema_rs
 from rfc3339_validator import validate_rfc3339
 
+from mockserver.contract.adapt import reachable_refs
 from mockserver.contract.document import WARNING_EXTENSION as WARNING
 from mockserver.contract.document import Contract, Operation
 from mockserver.violations import Violation, location
@@ -279,9 +280,16 @@ class FastValidator:
         return spec
 
     def _validator(self, schema: dict[str, Any]) -> jsonschema_rs.Validator:
-        # The components ride along so the schema's `#/components/...` references resolve.
+        """`schema` compiled with the components it reaches riding along, so its `#/components/...`
+        references resolve (only those: converting all of them for each schema was most of the cost)."""
+        reached: dict[str, dict[str, Any]] = {}
+        for ref in reachable_refs(self.contract.document, [schema]):
+            kind, _, name = ref.removeprefix("#/components/").partition("/")
+            name = name.partition("/")[0]  # `#/components/schemas/A/properties/b` rides with all of A
+            if ref.startswith("#/components/") and name in self._components.get(kind, {}):
+                reached.setdefault(kind, {})[name] = self._components[kind][name]
         return jsonschema_rs.Draft202012Validator(
-            {**schema, "components": self._components}, formats=_FORMATS, validate_formats=True
+            {**schema, "components": reached}, formats=_FORMATS, validate_formats=True
         )
 
 
