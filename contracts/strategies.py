@@ -120,6 +120,7 @@ _WRONG_VALUES = {
 }
 
 
+@cache
 def create_bodies(
     case: str | None = None, *, empty_strings: bool = True
 ) -> st.SearchStrategy[dict[str, Any]]:
@@ -137,6 +138,7 @@ def create_bodies(
     return bodies if empty_strings else bodies.map(_no_empty_strings)
 
 
+@cache
 def update_bodies(
     provider: str | None = None, *, empty_strings: bool = True
 ) -> st.SearchStrategy[dict[str, Any]]:
@@ -154,6 +156,7 @@ def _no_empty_strings(value: Any) -> Any:
     return "-" if value == "" else value
 
 
+@cache
 def invalid_create_bodies(kind: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
     """Create bodies the service must refuse with 400, broken in one way (`INVALID_CREATE_KINDS`)."""
     if kind is None:
@@ -174,6 +177,7 @@ def invalid_create_bodies(kind: str | None = None) -> st.SearchStrategy[dict[str
     return broken.filter(lambda body: breaks_contract("createVirtualKey", body))
 
 
+@cache
 def invalid_update_bodies(kind: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
     """Update bodies the service must refuse with 400, broken in one way (`INVALID_UPDATE_KINDS`)."""
     if kind is None:
@@ -246,19 +250,21 @@ def keep_required_parts(case: Any) -> None:
     case.query = {**(case.query or {}), fillable[0].removeprefix("query."): examples[fillable[0]]}
 
 
-def breaks_contract(operation_id: str, body: dict[str, Any]) -> bool:
-    """Whether the contract's own validator (the mock's) finds a violation in `body`."""
-    operation = _contract().operations[operation_id]
+def breaks_contract(operation_id: str, body: dict[str, Any], contract: Contract | None = None) -> bool:
+    """Whether the contract's own validator (the mock's) finds a violation in `body`, sent to
+    `operation_id` of `contract` (the project's by default)."""
+    contract = contract or _contract()
+    operation = contract.operations[operation_id]
     path = operation.path.replace("{slug}", "any-slug")
     request = IncomingRequest(
-        "PUT" if operation.method == "put" else "POST",
+        operation.method.upper(),
         path,
-        headers={_contract().require_api_key_header(): "any"},  # openapi-core checks security first
+        headers={contract.require_api_key_header(): "any"},  # openapi-core checks security first
         body=json.dumps(body).encode(),
         content_type="application/json",
         path_params={"slug": "any-slug"},
     )
-    return bool(_validator().check(operation, request).violations)
+    return not _validator(contract).accepts(operation, request)
 
 
 @cache
@@ -267,8 +273,8 @@ def _contract() -> Contract:
 
 
 @cache
-def _validator() -> RequestValidator:
-    return RequestValidator(_contract())
+def _validator(contract: Contract) -> RequestValidator:
+    return RequestValidator(contract)
 
 
 @cache

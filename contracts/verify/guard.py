@@ -14,7 +14,7 @@ from typing import Any
 
 import schemathesis
 
-from contracts.strategies import keep_required_parts, keep_service_rules
+from contracts.strategies import breaks_contract, keep_required_parts, keep_service_rules
 from contracts.verify.run import VerifyRun
 from mockserver.contract.exchange import Exchange
 
@@ -74,12 +74,15 @@ def make_safe(run: VerifyRun, case: Any) -> None:
         parameters["slug"] = ledger.absent_slug
         case.path_parameters = parameters
         run.redirected_case_ids.add(case.id)
+    meant_valid = case.meta is None or case.meta.generation.mode == schemathesis.GenerationMode.POSITIVE
     if operation in WRITES_WITH_BODIES and isinstance(case.body, dict):
         own = ledger.own_key((case.path_parameters or {}).get("slug"))
         kept = safe_body(run, operation, case.body, own.provider if own else None)
+        if not meant_valid:
+            kept = _still_invalid(run, case, kept)
         case.body.clear()
         case.body.update(kept)
-    if case.meta is not None and case.meta.generation.mode == schemathesis.GenerationMode.POSITIVE:
+    if meant_valid:
         keep_required_parts(case)  # a request meant to be valid sends the part its operation requires
 
 
@@ -96,6 +99,22 @@ WRITES_WITH_BODIES = frozenset(
     }
 )
 """Writes whose bodies are made safe: names prefixed, slugs the run's, secrets canaries, no side effects."""
+
+
+NOT_A_FIELD = "contracts_verify_not_a_field"
+"""Added to a body meant to be invalid whose breaks the guard removed (no write body allows it)."""
+
+
+def _still_invalid(run: VerifyRun, case: Any, kept: dict[str, Any]) -> dict[str, Any]:
+    """`kept`, broken again if it was broken as generated and the guard's edits mended it (a name cut
+    to its limit, a wrong `workspace_id` or a field of another provider dropped): schemathesis still
+    expects it refused, and a field no write body allows keeps it so."""
+    operation = run.contract.operation_for(case.method, run.contract_base + case.operation.path)
+    if operation is None or breaks_contract(operation.operation_id, kept, run.contract):
+        return kept
+    if not breaks_contract(operation.operation_id, case.body, run.contract):
+        return kept  # it was not the body that made it invalid
+    return {**kept, NOT_A_FIELD: True}
 
 
 def safe_body(

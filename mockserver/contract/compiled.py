@@ -120,6 +120,10 @@ class FastValidator:
             self.operations[operation.operation_id] = compiled
         return self.operations[operation.operation_id]
 
+    def judges(self, operation: Operation) -> bool:
+        """Whether the compiled validators judge `operation` (else only the reference does)."""
+        return self._compiled(operation) is not None
+
     def accept(
         self,
         operation: Operation,

@@ -84,6 +84,7 @@ def assert_agree(request: IncomingRequest) -> None:
     operation = CONTRACT.operation_for(request.method, request.path)
     assert operation is not None
     reference = REFERENCE.check(operation, request)
+    assert FAST.accepts(operation, request) == (not reference.violations)  # the verdict without words
     body = decode_json_object(request.body) if request.body else None
     if body is not None:
         body, _, alias_violations = normalise_spellings(operation, body)

@@ -17,12 +17,14 @@ from xml.etree import ElementTree
 
 import httpx
 import pytest
+import schemathesis
 
 from contracts.cli import main
+from contracts.strategies import breaks_contract
 from contracts.verify import VerifyOptions, verify
 from contracts.verify.checks import CHECKS
 from contracts.verify.command import _expected_by_contract
-from contracts.verify.guard import SAFE_METHODS
+from contracts.verify.guard import SAFE_METHODS, _still_invalid, safe_body
 from contracts.verify.ledger import Ledger, Observation
 from contracts.verify.report import VerifyResult
 from contracts.verify.run import Budget, VerifyRun, virtual_keys_contract
@@ -379,3 +381,19 @@ def test_only_what_the_contract_states_excuses_a_schemathesis_failure():
     assert freed("DELETE /integrations/my-openai/models")
     assert not freed("DELETE /integrations/my-openai")
     assert not freed("DELETE /virtual-keys/some-key")
+
+
+def test_a_body_meant_to_be_invalid_is_still_invalid_once_the_guard_made_it_safe():
+    """The guard cuts a created name to its limit after the run's prefix: a name one character too
+    long would be mended, and schemathesis, expecting a refusal, would report the acceptance."""
+    contract = virtual_keys_contract(Contract.load())
+    run = VerifyRun("http://127.0.0.1:9/v1", contract, Budget(None), seed=1)
+    create = schemathesis.openapi.from_dict(contract.document)["/virtual-keys"]["POST"]
+    too_long = create.Case(body={"name": "n" * 256, "provider": "openai", "key": "sk-test-0000"})
+    kept = safe_body(run, "createVirtualKey", too_long.body)
+    assert len(kept["name"]) == 255 and not breaks_contract("createVirtualKey", kept, contract)
+    assert breaks_contract("createVirtualKey", _still_invalid(run, too_long, kept), contract)
+
+    valid = create.Case(body={"name": "n", "provider": "openai", "key": "sk-test-0000"})
+    kept = safe_body(run, "createVirtualKey", valid.body)
+    assert _still_invalid(run, valid, kept) == kept  # valid as generated: the case broke elsewhere
