@@ -140,7 +140,8 @@ def safe_body(
         # A default provider would be a key the run did not ask for, in a workspace it may not own.
         body.pop("default_provider_slug", None)
         body["create_default_provider"] = False
-        for grant in body.get("workspaces") or []:
+        grants = body.get("workspaces")
+        for grant in grants if isinstance(grants, list) else ():  # a body meant to be invalid: anything
             if isinstance(grant, dict):
                 grant.pop("default_provider_slug", None)
                 grant["create_default_provider"] = False

@@ -397,3 +397,11 @@ def test_a_body_meant_to_be_invalid_is_still_invalid_once_the_guard_made_it_safe
     valid = create.Case(body={"name": "n", "provider": "openai", "key": "sk-test-0000"})
     kept = safe_body(run, "createVirtualKey", valid.body)
     assert _still_invalid(run, valid, kept) == kept  # valid as generated: the case broke elsewhere
+
+
+@pytest.mark.parametrize("workspaces", [1.5, "ws", None, {"id": "ws"}])
+def test_the_guard_makes_safe_a_grant_body_whatever_its_workspaces_hold(workspaces):
+    """Bodies meant to be invalid hold any JSON where the workspaces list belongs (seed 13 sent a float)."""
+    run = VerifyRun("http://127.0.0.1:9/v1", virtual_keys_contract(Contract.load()), Budget(None), seed=1)
+    kept = safe_body(run, "updateIntegrationWorkspaces", {"workspaces": workspaces})
+    assert kept["workspaces"] == workspaces and kept["create_default_provider"] is False
