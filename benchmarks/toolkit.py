@@ -1,8 +1,9 @@
 """The toolkit's rows: `contracts verify` against stock `schemathesis run --checks all`, and
 `contracts check-traffic` on a journal of 10,000 entries.
 
-verify and schemathesis each test a fresh mock (its own process, any API key taken) with the same
-contract, examples and seed, taking turns. Requests are counted where they arrive, by the mock's
+verify and schemathesis each test a fresh mock (its own process, with a keys file of two workspace
+keys, so that both tools' auth checks apply as designed) with the same contract, examples and seed,
+taking turns. Requests are counted where they arrive, by the mock's
 journal, so both tools are measured the same way; CPU is the tool's own process (user and system).
 Stock schemathesis runs as shipped, without the project's hooks.
 """
@@ -61,7 +62,7 @@ class ToolRun:
 def verify_command(url: str, examples: int, seed: int, phases: tuple[str, ...]) -> list[str]:
     return [
         sys.executable, "-m", "contracts", "verify", "--base-url", f"{url}/v1",
-        "--api-key", API_KEY, "--second-api-key", f"{API_KEY}-second",
+        "--api-key", API_KEY, "--second-api-key", SECOND_API_KEY,
         "--max-examples", str(examples), "--seed", str(seed), "--phases", ",".join((*phases, "lifecycle")),
     ]  # fmt: skip
 
@@ -106,16 +107,26 @@ def measure(
     return rows
 
 
+SECOND_API_KEY = f"{API_KEY}-second"
+
+
 def _against_fresh_mock(tool: str, command: Any) -> tuple[ToolRun, list[Any]]:
     system = mock(name="mock for the toolkit")
-    system.command += ["--journal-limit", str(JOURNAL_LIMIT)]
-    system.start()
-    try:
-        run = _timed(tool, command(system.url))
-        journal = _journal(system)
-        return ToolRun(tool, len(journal["entries"]) + journal["dropped"], *run), journal["entries"]
-    finally:
-        system.stop()
+    with tempfile.TemporaryDirectory() as folder:
+        keys = Path(folder) / "keys.yaml"
+        keys.write_text(
+            f"api_keys:\n  - {{key: {API_KEY}, workspace_id: ws-bench}}\n"
+            f"  - {{key: {SECOND_API_KEY}, workspace_id: ws-bench-second}}\n",
+            encoding="utf-8",
+        )
+        system.command += ["--journal-limit", str(JOURNAL_LIMIT), "--keys", str(keys)]
+        system.start()
+        try:
+            run = _timed(tool, command(system.url))
+            journal = _journal(system)
+            return ToolRun(tool, len(journal["entries"]) + journal["dropped"], *run), journal["entries"]
+        finally:
+            system.stop()
 
 
 def _check_traffic(entries: list[Any], count: int) -> ToolRun:
