@@ -1,6 +1,6 @@
 """Contract-testing toolkit for Portkey's admin API: checks clients and services against the contract.
 
-The public surface is `__all__`: the three commands' packages (`verify`, `traffic`, `drift`), the
+The public surface is `__all__`: the commands' packages (`verify`, `traffic`, `drift`, `parity`), the
 hypothesis `strategies`, and the names most callers want. Names are imported when first used, so
 `import contracts` (and `contracts check-traffic`) does not load schemathesis.
 """
@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from contracts import drift, strategies, traffic, verify
+    from contracts import drift, parity, strategies, traffic, verify
     from contracts.cli import main
     from contracts.traffic.recording import ExchangeRecorder
     from contracts.verify.command import VerifyOptions
@@ -23,6 +23,7 @@ __all__ = [
     "VerifyResult",
     "drift",
     "main",
+    "parity",
     "strategies",
     "traffic",
     "verify",

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mockserver.journal import is_secret_header
+from mockserver.snapshots.redact import SECRET
 
-SECRET = "<secret>"
-"""What a report shows instead of a secret."""
+__all__ = ["SECRET", "redact", "redact_fields", "redact_headers", "redacted_json", "secret_values"]
 SHORTEST_SECRET = 4
 """A value shorter than this under a secret field is not cut out of other text (it would cut words)."""
 

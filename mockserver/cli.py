@@ -1,4 +1,5 @@
-"""The `mockserver` command: `serve` runs the mock, `proxy` a validating proxy, on waitress until Ctrl-C."""
+"""The `mockserver` command: `serve` runs the mock, `proxy` a validating proxy, on waitress until
+Ctrl-C; `record` turns a proxy's journal into a snapshot."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from typing import Any
 import yaml
 from flask import Flask
 
-from mockserver.app import create_app
+from mockserver.app import MockApp, create_app
 from mockserver.config import MockConfig
 from mockserver.contract.document import Contract, ContractUnusable
+from mockserver.control import CONTROL_PREFIX
 from mockserver.control.dashboard import DASHBOARD_PATH
 from mockserver.control.token import TOKEN_VARIABLE, exposure_warning, is_loopback
 from mockserver.errors import ApiError
@@ -26,6 +28,9 @@ from mockserver.serving.granian import serve_with_granian
 from mockserver.serving.ports import free_port
 from mockserver.serving.server import MockServer
 from mockserver.serving.workers import serve_workers
+from mockserver.snapshots.document import SnapshotUnusable, read_snapshot
+from mockserver.snapshots.record import record_journal
+from mockserver.snapshots.replay import Replayed, in_process, replay, replay_blueprint
 from mockserver.wsgi import WsgiApp
 
 
@@ -48,7 +53,27 @@ def _parser() -> argparse.ArgumentParser:
     proxy.add_argument(
         "--timeout", type=float, default=30.0, help="seconds to wait for the upstream; then 504 (default 30)"
     )
+    proxy.add_argument(
+        "--record", type=Path, metavar="FILE", help="write every exchange to this snapshot, secrets out"
+    )
+    _add_stable_option(proxy)
+    record = commands.add_parser(
+        "record", help="write a snapshot from a proxy's journal (a saved GET /__mock/journal, or its URL)"
+    )
+    record.add_argument("journal", help="a journal JSON file, or a running proxy's URL")
+    record.add_argument("--out", type=Path, required=True, metavar="FILE", help="the snapshot to write")
+    record.add_argument("--upstream", help="the upstream's URL, for the provenance (default: the proxy's)")
+    record.add_argument("--contract", type=Path, help="OpenAPI contract to judge by (default: ours)")
+    _add_stable_option(record)
     return parser
+
+
+def _add_stable_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stable",
+        action="store_true",
+        help="ids, slugs and timestamps the service made as numbered placeholders (byte-stable snapshots)",
+    )
 
 
 def _add_mock_options(serve: argparse.ArgumentParser) -> None:
@@ -63,6 +88,12 @@ def _add_mock_options(serve: argparse.ArgumentParser) -> None:
         "--contract", type=Path, help="OpenAPI contract to serve (default: the project's openapi.yaml)"
     )
     serve.add_argument("--seed", type=Path, help="YAML or JSON file of virtual keys to preload")
+    serve.add_argument(
+        "--replay",
+        type=Path,
+        metavar="FILE",
+        help="re-apply a snapshot's successful writes through the mock at start (docs/record-and-replay.md)",
+    )
     serve.add_argument("--keys", type=Path, help="YAML or JSON file of API keys, workspaces and scopes")
     serve.add_argument(
         "--not-found-status",
@@ -167,13 +198,16 @@ def _start_errors() -> tuple[type[Exception], ...]:
     """What a start fails with, said in one line; Redis's errors only once redis was imported (it is
     imported only with --store, to keep 50 ms off the start of the default mock)."""
     redis = sys.modules.get("redis")
-    return (OSError, ValueError, ApiError, ContractUnusable) + ((redis.RedisError,) if redis else ())
+    errors = (OSError, ValueError, ApiError, ContractUnusable, SnapshotUnusable)
+    return errors + ((redis.RedisError,) if redis else ())
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:
+        if args.command == "record":
+            return _record(args)
         if args.read_timeout <= 0:
             raise ValueError("--read-timeout must be positive")
         if args.command == "proxy":
@@ -183,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.workers < 1:
                 raise ValueError("--workers must be at least 1")
             if args.workers != 1:
+                if args.replay:
+                    raise ValueError("--replay works with one worker only")
                 return serve_workers(
                     config,
                     args.host,
@@ -193,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
                     args.read_timeout,
                 )
             app = create_app(config)
+            if args.replay:
+                args.replayed = _replay(app, args.replay)
             if args.server == "granian":
                 return _serve_with_granian(app, args)
             server = _waitress(app, args)
@@ -244,8 +282,41 @@ def _proxy_app(args: argparse.Namespace) -> Flask:
     if args.journal_limit < 1:
         raise ValueError("--journal-limit must be positive")
     return create_proxy_app(
-        args.upstream, contract_path=args.contract, journal_limit=args.journal_limit, timeout=args.timeout
+        args.upstream,
+        contract_path=args.contract,
+        journal_limit=args.journal_limit,
+        timeout=args.timeout,
+        record=args.record,
+        stable=args.stable,
     )
+
+
+def _replay(app: MockApp, path: Path) -> Replayed:
+    """Fold a snapshot's writes into the new mock, before it serves; `/__mock/replay` tells of it."""
+    replayed = replay(read_snapshot(path), in_process(app), str(path))
+    app.state.journal.clear()  # the replay set the state up; the journal starts with the clients
+    app.control.register_blueprint(replay_blueprint(replayed))
+    return replayed
+
+
+def _record(args: argparse.Namespace) -> int:
+    """`mockserver record`: a snapshot from a journal file or a running proxy's journal."""
+    import httpx  # only this command talks to a server
+
+    source, upstream = args.journal, args.upstream
+    if source.startswith(("http://", "https://")):
+        root = source.rstrip("/").removesuffix("/v1")
+        journal = httpx.get(f"{root}{CONTROL_PREFIX}/journal", timeout=30).raise_for_status()
+        entries = journal.json()["entries"]
+        health = httpx.get(f"{root}{CONTROL_PREFIX}/health", timeout=30).json()
+        upstream = upstream or health.get("upstream")
+    else:
+        document = json.loads(Path(source).read_text(encoding="utf-8"))
+        entries = document["entries"] if isinstance(document, dict) else document
+    contract = Contract.load(args.contract)
+    count = record_journal(entries, args.out, contract, upstream or "unknown", stable=args.stable)
+    print(f"mockserver: wrote {count} exchanges to {args.out}", flush=True)
+    return 0
 
 
 def _announce(base_url: str, args: argparse.Namespace, detail: str = "") -> None:
@@ -253,6 +324,9 @@ def _announce(base_url: str, args: argparse.Namespace, detail: str = "") -> None
     root = base_url.removesuffix("/v1")
     print(f"mockserver listening on {base_url}{detail}", flush=True)
     print(f"dashboard: {root}{DASHBOARD_PATH}", flush=True)
+    replayed: Replayed | None = getattr(args, "replayed", None)
+    for line in replayed.summary() if replayed else ():  # what was applied, what was quarantined
+        print(f"mockserver: {line}", flush=True)
     if not args.control_token and not is_loopback(args.host):
         print(exposure_warning(args.host), file=sys.stderr, flush=True)
 

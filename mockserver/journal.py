@@ -1,13 +1,14 @@
 """Journal entries: what a client sent to `/v1` and the contract's verdict on it, secrets masked.
 
 An entry is built from an `ExchangeVerdict` (the mock's own answers are not judged, the proxy's
-upstream answers are); headers and body are masked here, before any backend
-(`mockserver.state.journal`) keeps them. `Exchange.from_journal` reads an entry back.
+upstream answers are, and kept under `response`); headers and bodies are masked here, before any
+backend (`mockserver.state.journal`) keeps them. `Exchange.from_journal` reads an entry back.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -34,7 +35,7 @@ def entry_for(
     """One journal entry; headers and body are masked here, before anything keeps them."""
     verdict, sent = judged.request_verdict, judged.exchange.request
     response_violations = judged.response_violations
-    return {
+    entry: Entry = {
         "time": timestamp(now or datetime.now(UTC)),
         "source": source,
         "method": sent.method.upper(),
@@ -54,6 +55,20 @@ def entry_for(
             None if response_violations is None else [v.as_dict() for v in response_violations]
         ),
     }
+    if judged.exchange.response_body is not None:  # the proxy's: the upstream's answer, for a snapshot
+        entry["response"] = response_kept(judged, secret_fields)
+    return entry
+
+
+def response_kept(judged: ExchangeVerdict, secret_fields: Iterable[str]) -> dict[str, Any]:
+    """An upstream's answer as the journal keeps it: headers and JSON body masked, other text as is."""
+    exchange = judged.exchange
+    raw = exchange.response_body or b""
+    try:
+        body: Any = json.loads(raw) if raw else None
+    except ValueError:
+        return {"headers": mask_headers(exchange.response_headers), "text": raw.decode("utf-8", "replace")}
+    return {"headers": mask_headers(exchange.response_headers), "body": mask_body(body, secret_fields)}
 
 
 def mask_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:

@@ -5,6 +5,7 @@ mock without the reset, for tests that share state. `--portkey-mock-url URL` (or
 variable `PORTKEY_MOCK_URL`) points both at a mock already running elsewhere instead of starting one;
 `--portkey-mock-control-token` (or `MOCK_CONTROL_TOKEN`) is the control token such a mock requires.
 Override the `portkey_mock_config` fixture to start the mock with another `MockConfig`.
+`portkey_mock_replay(path)` folds a snapshot's writes into `portkey_mock` (docs/record-and-replay.md).
 
 Fixtures only: the mock they hand out, with its assertions, is `mockserver.client.PortkeyMock`.
 """
@@ -12,7 +13,8 @@ Fixtures only: the mock they hand out, with its assertions, is `mockserver.clien
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +23,8 @@ from mockserver.client import PortkeyMock
 from mockserver.config import MockConfig
 from mockserver.control.token import TOKEN_VARIABLE
 from mockserver.serving.server import MockServer
+from mockserver.snapshots.document import read_snapshot
+from mockserver.snapshots.replay import Replayed, over_http, replay
 
 URL_VARIABLE = "PORTKEY_MOCK_URL"
 
@@ -69,4 +73,24 @@ def portkey_mock(portkey_mock_session: PortkeyMock) -> PortkeyMock:
     return portkey_mock_session
 
 
-__all__ = ["PortkeyMock", "portkey_mock", "portkey_mock_config", "portkey_mock_session"]
+@pytest.fixture
+def portkey_mock_replay(portkey_mock: PortkeyMock) -> Callable[[str | Path], Replayed]:
+    """Call it with a snapshot's path: its successful writes are re-applied to `portkey_mock`, in
+    order, through the mock's own pipeline; the journal is then emptied. What it did (and which
+    exchanges it quarantined, which made values it mapped) is returned."""
+
+    def replay_into(path: str | Path) -> Replayed:
+        replayed = replay(read_snapshot(Path(path)), over_http(portkey_mock.root_url), str(path))
+        portkey_mock.clear_journal()
+        return replayed
+
+    return replay_into
+
+
+__all__ = [
+    "PortkeyMock",
+    "portkey_mock",
+    "portkey_mock_config",
+    "portkey_mock_replay",
+    "portkey_mock_session",
+]

@@ -27,11 +27,18 @@ LAYERS = [
         "HTTP",
         ["mockserver.wsgi", "mockserver.api", "mockserver.control", "mockserver.app", "mockserver.config"],
     ),
+    ("snapshots", ["mockserver.snapshots"]),
     ("serving", ["mockserver.serving", "mockserver.cli", "mockserver.client", "mockserver.pytest_plugin"]),
     ("toolkit, shared", ["contracts.redaction", "contracts.reporting", "contracts.strategies"]),
     (
         "toolkit commands",
-        ["contracts.verify", "contracts.traffic", "contracts.drift", "contracts.schemathesis_hooks"],
+        [
+            "contracts.verify",
+            "contracts.traffic",
+            "contracts.drift",
+            "contracts.parity",
+            "contracts.schemathesis_hooks",
+        ],
     ),
     ("toolkit command line", ["contracts.cli", "contracts.__main__"]),
 ]
@@ -69,7 +76,7 @@ def _imports(path: Path) -> set[str]:
     return {name for name in found if name.split(".")[0] in ("mockserver", "contracts")}
 
 
-COMMANDS = ["contracts.verify", "contracts.traffic", "contracts.drift"]
+COMMANDS = ["contracts.verify", "contracts.traffic", "contracts.drift", "contracts.parity"]
 """The toolkit's command packages: each stands alone on the shared modules below it."""
 
 

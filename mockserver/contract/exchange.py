@@ -125,7 +125,8 @@ class Exchange:
 
     @classmethod
     def from_journal(cls, entry: Mapping[str, Any]) -> Exchange:
-        """One entry of a mock's or proxy's journal: the request as kept (secrets masked), the status."""
+        """One entry of a mock's or proxy's journal: the request as kept (secrets masked), the status,
+        and the upstream's answer when a proxy kept it."""
         headers = dict(entry.get("headers") or {})
         body = entry.get("body")
         request = IncomingRequest(
@@ -137,9 +138,15 @@ class Exchange:
             content_type=headers.get("content-type"),
         )
         status = entry.get("status")
+        answer = entry.get("response") or {}  # a proxy's entry keeps the upstream's answer
+        kept = answer.get("text", "").encode() if "text" in answer else None
+        if answer.get("body") is not None:
+            kept = json.dumps(answer["body"]).encode()
         return cls(
             request,
             status=status if isinstance(status, int) else 0,
+            response_headers=dict(answer.get("headers") or {}),
+            response_body=kept if answer else None,
             bare_query=bool(entry.get("bare_query")),
             request_body_kept=body is not None or not entry.get("body_bytes"),
         )

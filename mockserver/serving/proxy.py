@@ -4,7 +4,8 @@ Every `/v1` request is forwarded to the upstream as it came and the upstream's a
 as it came (only hop-by-hop headers and a transfer encoding are dropped). On the way the request is
 judged against the contract (did the client keep to it?) and so is the response (did the service?);
 both verdicts go into a journal served at `/__mock/journal`, as the mock's is, so
-`contracts check-traffic` and the pytest plugin's assertions work on real traffic too.
+`contracts check-traffic` and the pytest plugin's assertions work on real traffic too. With
+`record`, every exchange also goes into a snapshot file, secrets out (`mockserver/snapshots/`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from mockserver.control import CONTROL_PREFIX
 from mockserver.control.routes import journal_blueprint
 from mockserver.errors import ApiError, envelope
 from mockserver.journal import entry_for
+from mockserver.snapshots.record import SnapshotRecorder
 from mockserver.state.journal_store import MemoryJournal
 from mockserver.violations import Violation
 from mockserver.wsgi import bare_query, header_pairs, incoming
@@ -55,10 +57,15 @@ def create_proxy_app(
     contract_path: Path | None = None,
     journal_limit: int = 1000,
     timeout: float = 30.0,
+    record: Path | None = None,
+    stable: bool = False,
 ) -> Flask:
-    """A proxy forwarding `/v1/...` to `upstream` (`https://staging.example/v1`), journaling verdicts."""
+    """A proxy forwarding `/v1/...` to `upstream` (`https://staging.example/v1`), journaling verdicts;
+    with `record`, writing every exchange to that snapshot file (`stable`: made values as placeholders)."""
     journal = MemoryJournal(journal_limit)
-    proxy = _Forwarder(Contract.load(contract_path), journal, upstream.rstrip("/"), timeout)
+    contract = Contract.load(contract_path)
+    recorder = SnapshotRecorder(record, contract, upstream, stable=stable) if record else None
+    proxy = _Forwarder(contract, journal, upstream.rstrip("/"), timeout, recorder)
     app = Flask("mockserver-proxy")
     app.register_blueprint(journal_blueprint(journal))
     app.register_error_handler(HTTPException, _http_error)
@@ -80,8 +87,16 @@ def create_proxy_app(
 class _Forwarder:
     """Forwards one request to the upstream as it came, judges the exchange, journals the verdict."""
 
-    def __init__(self, contract: Contract, journal: MemoryJournal, target: str, timeout: float) -> None:
+    def __init__(
+        self,
+        contract: Contract,
+        journal: MemoryJournal,
+        target: str,
+        timeout: float,
+        recorder: SnapshotRecorder | None,
+    ) -> None:
         self.contract, self.journal, self.target, self.timeout = contract, journal, target, timeout
+        self.recorder = recorder
         self.judge = ExchangeJudge(contract)
         self.client = httpx.Client(timeout=timeout, follow_redirects=False)
 
@@ -119,6 +134,8 @@ class _Forwarder:
         self.journal.append(
             entry_for(judged, headers=headers, body_size=size, secret_fields=secrets, source="proxy")
         )
+        if self.recorder is not None:
+            self.recorder.add(judged, dict(headers))
 
 
 def _http_error(error: HTTPException) -> tuple[Response, int]:
