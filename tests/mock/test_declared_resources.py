@@ -168,3 +168,10 @@ def test_every_declared_operation_is_served_by_the_engine_exactly_once():
     assert sum(len(resource.handlers()) for resource in engine) == len(served)
     with pytest.raises(ValueError, match="two resources serve"):
         handler_table(CONTRACT, [*engine, engine[0]])
+
+
+def test_the_item_path_finds_a_record_by_each_field_its_marker_names(api, declared):
+    _, item = _paths(declared)
+    created = _create(api, declared)
+    for field in declared.found_by:
+        assert api.call("GET", item % created[field]).json["id"] == created["id"], field
