@@ -27,7 +27,8 @@ SCOPES = frozenset(
     for resource in ("virtual_keys", "providers", "organisation_integrations", "workspace_integrations")
     for action in ("create", "read", "update", "delete", "list")
 )
-"""Every scope a keys file may grant; providers and virtual keys are separate scopes on the same records."""
+"""The scopes of the resources written by hand; providers and virtual keys are separate scopes on the same
+records. The app adds every scope the contract names (`Contract.scopes`), a declared resource's too."""
 MAX_API_KEY_LENGTH = 1024
 _IDS = uuid.UUID("6f0c8a52-58a5-4c9e-9a53-3c2f1f3a7b10")  # namespace of the mock's derived ids
 
@@ -65,16 +66,23 @@ def derived_id(kind: str, text: str) -> str:
 class AccessPolicy:
     """Answers who an API key is (401), what it may do (403) and which workspace a call is for."""
 
-    def __init__(self, api_key_header: str, principals: dict[str, Principal] | None = None) -> None:
+    def __init__(
+        self,
+        api_key_header: str,
+        principals: dict[str, Principal] | None = None,
+        scopes: frozenset[str] = SCOPES,
+    ) -> None:
         self.api_key_header = api_key_header
         self._principals = principals
+        self.scopes = scopes
+        """Every scope there is (the contract's): what any key holds when no keys file is given."""
 
     @classmethod
-    def from_file(cls, api_key_header: str, path: Path) -> AccessPolicy:
+    def from_file(cls, api_key_header: str, path: Path, scopes: frozenset[str] = SCOPES) -> AccessPolicy:
         """Read a keys file (YAML or JSON): `{"api_keys": [{"key", "workspace_id"?, ...}]}`."""
         text = path.read_text(encoding="utf-8")
         document = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-        return cls(api_key_header, dict(_principals_from(document.get("api_keys", []))))
+        return cls(api_key_header, dict(_principals_from(document.get("api_keys", []), scopes)), scopes)
 
     def authenticate(self, headers: Mapping[str, str]) -> Principal:
         """The caller named by the request's API-key header (401 when it names nobody)."""
@@ -87,7 +95,7 @@ class AccessPolicy:
         if self._principals is None:
             organisation = derived_id("organisation", api_key)
             workspace = Workspace(organisation, derived_id("workspace", api_key), "Default")
-            return Principal(organisation, workspace, SCOPES, may_choose_workspace=True, api_key=api_key)
+            return Principal(organisation, workspace, self.scopes, may_choose_workspace=True, api_key=api_key)
         principal = self._principals.get(api_key)
         if principal is None:
             raise Unauthorised()
@@ -148,11 +156,13 @@ class AccessPolicy:
         return Workspace(principal.organisation_id, requested, requested)
 
 
-def _principals_from(entries: Iterable[dict[str, Any]]) -> Iterable[tuple[str, Principal]]:
+def _principals_from(
+    entries: Iterable[dict[str, Any]], known: frozenset[str]
+) -> Iterable[tuple[str, Principal]]:
     for entry in entries:
         organisation = str(entry.get("organisation_id") or derived_id("organisation", "keys-file"))
-        scopes = frozenset(entry.get("scopes", SCOPES))
-        unknown = scopes - SCOPES
+        scopes = frozenset(entry.get("scopes", known))
+        unknown = scopes - known
         if unknown:
             raise ValueError(f"keys file: unknown scopes {sorted(unknown)}")
         workspace_id = entry.get("workspace_id")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from flask import Flask, Response
 from werkzeug.test import Client
 
-from mockserver.access import AccessPolicy
+from mockserver.access import SCOPES, AccessPolicy
 from mockserver.api import ApiPlane
 from mockserver.config import MockConfig
 from mockserver.contract.document import Contract
@@ -22,6 +22,8 @@ from mockserver.control.token import require_control_token
 from mockserver.errors import envelope
 from mockserver.faults.connection import ConnectionFaults
 from mockserver.faults.plan import Faults
+from mockserver.resources import Resource
+from mockserver.resources.engine import declared_resources
 from mockserver.resources.integrations import Integrations
 from mockserver.resources.providers import Providers
 from mockserver.resources.virtual_keys import VirtualKeys
@@ -73,8 +75,8 @@ def create_app(
     store: Store | None = None,
     rate_limit_clock: Callable[[], float] = time.time,
 ) -> MockApp:
-    """A mock of the virtual-keys, providers and integrations API; with no arguments, the project's
-    contract and an empty store.
+    """A mock of the virtual-keys, providers and integrations API and of every resource the contract
+    declares; with no arguments, the project's contract and an empty store.
 
     Every path outside `/__mock` goes to the API's own WSGI app (`api.ApiPlane`), the rest to
     the control plane's Flask app (`MockApp`).
@@ -91,12 +93,14 @@ def create_app(
     )
     validator = RequestValidator(contract, config.max_body_bytes, strict=config.strict)
     api_key_header = contract.require_api_key_header()
-    policy = AccessPolicy(api_key_header)
+    scopes = SCOPES | contract.scopes
+    policy = AccessPolicy(api_key_header, scopes=scopes)
     if config.keys_path:
-        policy = AccessPolicy.from_file(api_key_header, config.keys_path)
+        policy = AccessPolicy.from_file(api_key_header, config.keys_path, scopes)
     keys = VirtualKeys(state.records, contract.secret_fields, config.not_found_status)
     integrations = Integrations(state.integrations, keys, policy, contract.secret_fields)
-    resources = (keys, Providers(keys, integrations), integrations)
+    declared = declared_resources(contract.resources, state.resources, config.not_found_status)
+    resources: list[Resource] = [keys, Providers(keys, integrations), integrations, *declared]
     seeder = Seeder(contract, validator, policy, keys)
 
     errors = _error_answers(state.watch)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
@@ -21,6 +22,7 @@ from mockserver.contract.adapt import (
     reachable_refs,
     schema_problems,
 )
+from mockserver.contract.declared import Declaration, declarations
 from mockserver.contract.routing import RouteTable, path_params
 from mockserver.contract.rules import ONE_OF_EXTENSION, field_providers, state_rules
 
@@ -169,10 +171,20 @@ class Contract:
     def secret_fields(self) -> frozenset[str]:
         """Request fields marked `writeOnly`, at any depth (`key`, `configurations.aws_secret_access_key`
         as `aws_secret_access_key`): provider secrets, never to be returned."""
+        return self.secrets_in(op.body_schema for op in self.operations.values())
+
+    def secrets_in(self, schemas: Iterable[dict[str, Any] | None]) -> frozenset[str]:
+        """The `writeOnly` fields of `schemas`, at any depth (one resource's secrets)."""
         found: set[str] = set()
-        for op in self.operations.values():
-            self._collect_secrets(op.body_schema, found, set())
+        for schema in schemas:
+            self._collect_secrets(schema, found, set())
         return frozenset(found)
+
+    @cached_property
+    def resources(self) -> list[Declaration]:
+        """The resources this contract declares (`x-portkey-resource`), checked against its operations."""
+        bodies = {op.operation_id: op.body_schema for op in self.operations.values()}
+        return declarations(self.document.get("paths") or {}, bodies, self.secrets_in)
 
     @cached_property
     def scopes(self) -> frozenset[str]:

@@ -42,10 +42,13 @@ MASK = "*****"
 _SLUG_BASE_LENGTH = 15
 
 
-def slug_for(name: str, suffix: str | None = None) -> str:
-    """Portkey's slug: the name lower-cased, non-alphanumeric runs as `-`, 15 characters, a hex tag."""
-    base = re.sub(r"[^a-z0-9]+", "-", name.lower())[:_SLUG_BASE_LENGTH].rstrip("-") or "vk"
-    return f"{base}-{suffix or f'{_random.getrandbits(24):06x}'}"
+def slug_for(
+    name: str, suffix: str | None = None, *, prefix: str = "", length: int = _SLUG_BASE_LENGTH
+) -> str:
+    """Portkey's slug: `prefix`, the name lower-cased, non-alphanumeric runs as `-`, `length`
+    characters (15 for a virtual key), a hex tag."""
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower())[:length].rstrip("-") or "vk"
+    return f"{prefix}{base}-{suffix or f'{_random.getrandbits(24):06x}'}"
 
 
 def new_id() -> str:

@@ -1,5 +1,5 @@
-"""Everything the mock remembers, in memory or in Redis: key records, integrations, the journal, fault
-counters.
+"""Everything the mock remembers, in memory or in Redis: key records, integrations, the records of the
+declared resources, the journal, fault counters.
 
 `State` holds one backend of each kind, all in process memory or all in one Redis namespace, and
 forgets everything in one `reset()`.
@@ -27,6 +27,9 @@ class State:
     faults: FaultState
     integrations: Store
     """Integrations, one namespace per organisation (virtual keys and providers share `records`)."""
+    resources: Store
+    """Records of every resource the contract declares (`mockserver/resources/engine.py`), one
+    namespace per resource and workspace."""
     watch: StoreWatch | None = None
     """Whether Redis answers, when the state is in Redis."""
     rides: bool = False
@@ -53,15 +56,19 @@ class State:
                 journal,
                 RedisFaultState(shared),
                 RedisStore(shared, "integration"),
+                RedisStore(shared, "resource"),
                 shared.watch,
                 rides,
             )
-        return cls(records or MemoryStore(), MemoryJournal(journal_limit), MemoryFaultState(), MemoryStore())
+        memory = MemoryJournal(journal_limit), MemoryFaultState(), MemoryStore(), MemoryStore()
+        return cls(records or MemoryStore(), *memory)
 
     def reset(self) -> None:
-        """Forget every key, integration, journal entry, fault plan and counter."""
+        """Forget every key, integration, declared resource's record, journal entry, fault plan and
+        counter."""
         self.records.clear()
         self.integrations.clear()
+        self.resources.clear()
         self.journal.clear()
         self.faults.clear()
 

@@ -7,6 +7,9 @@ one Redis without seeing each other, and a reset deletes one mock's keys only. K
     <prefix>:vk:<namespace>:order        sorted set: slug -> insert sequence (newest = highest)
     <prefix>:vk:<namespace>:key:<slug>   hash: record field -> JSON value; `:text` -> the record as JSON
     <prefix>:integration:...             the same three for integrations (namespace: an organisation)
+    <prefix>:resource:...                the same three for every resource the contract declares
+                                         (namespace: `<resource>/<organisation>/<workspace>`, or
+                                         `<resource>/<organisation>`; versions: `<resource>.versions/<id>`)
     <prefix>:faults:plan                 the fault plan, as JSON
     <prefix>:faults:count                hash: rule index -> matching requests so far
     <prefix>:ratelimit:<key>:<unit>:<n>  requests of one API key in window n (expires)

@@ -150,7 +150,7 @@ class RedisStore:
 
     def __init__(self, keys: RedisNamespace, section: str = "vk") -> None:
         self.keys = keys
-        self.section = section  # `vk` for virtual keys (and providers), `integration` for integrations
+        self.section = section  # `vk` for virtual keys (and providers), `integration`, `resource`
         client = keys.client
         self._insert = client.register_script(_INSERT)
         self._get = client.register_script(_GET)
