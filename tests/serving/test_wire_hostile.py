@@ -12,13 +12,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.mock.test_hostile_input import send, snapshot
 from tests.support.hostile_cases import CASES as HOSTILE
 from tests.support.hostile_cases import KEY as HOSTILE_KEY
 from tests.support.hostile_cases import Case, body
 from tests.support.paths import ROOT
 from tests.support.served import ServedProcess
 from tests.support.wire_cases import CASES, KEY, LIMIT, READ_TIMEOUT, SERVERS, WireCase, request, wire_table
-from tests.test_hostile_input import send, snapshot
 
 pytestmark = pytest.mark.slow  # starts `mockserver serve`: not in the fast loop
 
