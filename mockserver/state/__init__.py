@@ -58,6 +58,12 @@ class State:
             )
         return cls(records or MemoryStore(), MemoryJournal(journal_limit), MemoryFaultState(), MemoryStore())
 
+    @property
+    def in_memory(self) -> bool:
+        """Whether all of it is in this process's memory, so that no call on it waits on I/O."""
+        parts = (self.records, self.journal, self.faults, self.integrations)
+        return all(isinstance(part, (MemoryStore, MemoryJournal, MemoryFaultState)) for part in parts)
+
     def reset(self) -> None:
         """Forget every key, integration, journal entry, fault plan and counter."""
         self.records.clear()
