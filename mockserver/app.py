@@ -30,7 +30,7 @@ from mockserver.resources.virtual_keys import VirtualKeys
 from mockserver.responses import json_body
 from mockserver.state import State
 from mockserver.state.records import Store
-from mockserver.wsgi import JSON_TYPE, Environ, ErrorAnswers, StartResponse, WsgiApp
+from mockserver.wsgi import JSON_TYPE, Environ, ErrorAnswers, HeaderView, StartResponse, WsgiApp
 
 if TYPE_CHECKING:  # redis is imported only when a mock uses it (50 ms of start-up)
     from mockserver.state.outage import StoreWatch
@@ -47,7 +47,13 @@ class MockApp:
     """
 
     def __init__(
-        self, api: WsgiApp, control: Flask, contract: Contract, state: State, max_body_bytes: int | None
+        self,
+        api: WsgiApp,
+        control: Flask,
+        contract: Contract,
+        state: State,
+        max_body_bytes: int | None,
+        faults: Faults,
     ) -> None:
         self.api = api
         self.max_body_bytes = max_body_bytes
@@ -57,12 +63,24 @@ class MockApp:
         self.contract = contract
         self.state = state
         """What the mock remembers: records, integrations, journal, fault state (`State.reset()`)."""
+        self.faults = faults
+        self._waits_on_state = not state.in_memory
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         # A store that came back is noticed by the next API request that reaches it, or by health.
         if is_control_path(environ.get("PATH_INFO") or ""):
             return self.control(environ, start_response)
         return self.api(environ, start_response)
+
+    def may_block(self, environ: Environ) -> bool:
+        """Whether answering this request may wait rather than compute: on I/O (a store outside this
+        process; the control plane, which reads files and pings Redis) or on a fault that delays
+        it or breaks its connection. Nothing else in the mock waits, so a server with an event
+        loop runs every other request inline and only these on its threads (serving/granian.py),
+        and one delayed request or slow Redis call holds one thread, never the other clients."""
+        if self._waits_on_state or is_control_path(environ.get("PATH_INFO") or ""):
+            return True
+        return self.faults.may_hold(HeaderView(environ))
 
     def test_client(self) -> Client:
         """A client calling this app in process, no server (werkzeug's, as Flask's test client is)."""
@@ -139,7 +157,7 @@ def create_app(
         seeder.seed_file(config.seed_path)
     if config.fault_plan is not None:
         faults.set_plan(config.fault_plan)
-    return MockApp(ConnectionFaults(api), app, contract, state, config.max_body_bytes)
+    return MockApp(ConnectionFaults(api), app, contract, state, config.max_body_bytes, faults)
 
 
 def _error_answers(watch: StoreWatch | None) -> ErrorAnswers:

@@ -162,7 +162,12 @@ def _add_listening_options(parser: argparse.ArgumentParser, default_port: int) -
         default=default_port,
         help=f"port to listen on; 0 picks a free one (default {default_port})",
     )
-    parser.add_argument("--threads", type=int, default=8, help="threads running the app (default 8)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=8,
+        help="threads running the app (granian: requests that may wait) (default 8)",
+    )
     parser.add_argument(
         "--read-timeout",
         type=float,

@@ -205,6 +205,15 @@ class Faults:
     def plan_is_set(self) -> bool:
         return self.state.load() is not None
 
+    def may_hold(self, headers: Mapping[str, str]) -> bool:
+        """Whether a fault may hold a request with these headers: wait a delay or break its
+        connection. Only a header rule (judged when the request is served) or a plan with a rule
+        that delays or breaks a connection can; error answers and rate limits answer at once."""
+        if FAULT_HEADER in headers:
+            return True
+        plan = self.state.load()
+        return plan is not None and any(_holds(rule) for rule in plan["rules"])
+
     def check_rate_limit(self, api_key: str, limits: tuple[dict[str, Any], ...] | None = None) -> None:
         """Count a request of `api_key`; 429 AB06 with `Retry-After` once a limit of the plan is spent.
 
@@ -283,6 +292,11 @@ class Faults:
             found.append(Violation(where, "must set status, connection or latency"))
         found += _latency_violations(rule, where)
         return found
+
+
+def _holds(rule: dict[str, Any]) -> bool:
+    """Whether a rule waits a delay or breaks the connection (rather than only answering an error)."""
+    return "connection" in rule or "latency" in rule or any(p in rule for p in _all_latency_parameters())
 
 
 def _all_latency_parameters() -> tuple[str, ...]:

@@ -9,8 +9,9 @@ granian's WSGI interface (2.x) reads a body from inside the app's thread with no
 stalled uploads held all eight threads and the mock stopped answering; it gives
 `x_portkey_api_key` and `x-portkey-api-key` one environ key; and it hands the app a body the
 client cut short as if it were whole. Over RSGI the request is read on granian's event loop, with
-a deadline and the body limit, header names arrive as sent, and a body cut short is an error: only
-a request read whole, or refused, takes one of the threads that run the app.
+a deadline and the body limit, header names arrive as sent, and a body cut short is an error.
+Then the app answers it on the loop, unless the app says the request may wait (`MockApp.may_block`:
+the Redis store, a delay fault, the control plane): only such a request takes one of the threads.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import asyncio
 import io
 import multiprocessing
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -31,7 +33,7 @@ from mockserver.wsgi import Environ, WsgiApp
 def serve_with_granian(app: WsgiApp, host: str, port: int, threads: int, read_timeout: float) -> None:
     """Serve `app` until SIGINT or SIGTERM; granian handles both and stops its worker."""
     from granian import Granian  # imported only when chosen
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, Loops
     from granian.log import LogLevels
 
     # The worker must be forked, not spawned, to inherit the app (Python 3.14 changes the default).
@@ -41,26 +43,42 @@ def serve_with_granian(app: WsgiApp, host: str, port: int, threads: int, read_ti
         address=host,
         port=port,
         interface=Interfaces.RSGI,
+        loop=Loops.uvloop,  # wakes from another thread (each request, each body) cheaper than asyncio's
         workers=1,
         websockets=False,
         log_level=LogLevels.warning,
     )
-    bridge = WsgiOverRsgi(app, threads, body_limit(app), read_timeout)
+    bridge = WsgiOverRsgi(app, threads, body_limit(app), read_timeout, getattr(app, "may_block", None))
     server.serve(target_loader=partial(_built, bridge))
 
 
 class WsgiOverRsgi:
     """A WSGI app served by an RSGI server: each request is read on the server's event loop (its
-    body within `read_timeout` seconds and `max_body_bytes`), then run on one of `threads` threads.
+    body within `read_timeout` seconds and `max_body_bytes`), then answered by the app, on the
+    event loop itself unless `may_block(environ)` says it may wait (`MockApp.may_block`: the
+    Redis store, a delay fault, the control plane), which runs on one of `threads` threads.
+
+    Inline, a request costs what it costs the app; the hop to a thread and back cost half of the
+    mock's throughput. A request that waits must not wait on the loop, or it would hold every
+    other client; one that only computes gains nothing from a thread, under the GIL. An app that
+    does not say (`may_block` None) has every request run on a thread.
 
     Headers are read as waitress reads them: a name with an underscore is dropped (it would be
     read as the header spelled with a hyphen), repeated headers are joined with a comma.
     """
 
-    def __init__(self, app: WsgiApp, threads: int, max_body_bytes: int | None, read_timeout: float) -> None:
+    def __init__(
+        self,
+        app: WsgiApp,
+        threads: int,
+        max_body_bytes: int | None,
+        read_timeout: float,
+        may_block: Callable[[Environ], bool] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.read_timeout = read_timeout
+        self.may_block = may_block or _always
         self._threads = ThreadPoolExecutor(threads, thread_name_prefix="mockserver")
         from granian._granian import RSGIProtocolClosed, RSGIProtocolError  # granian only when chosen
 
@@ -69,9 +87,11 @@ class WsgiOverRsgi:
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         environ = wsgi_environ(scope)
         environ["wsgi.input"] = await self._body(protocol, environ)
-        status, headers, body = await asyncio.get_running_loop().run_in_executor(
-            self._threads, self._run, environ
-        )
+        if self.may_block(environ):
+            loop = asyncio.get_running_loop()
+            status, headers, body = await loop.run_in_executor(self._threads, self._run, environ)
+        else:
+            status, headers, body = self._run(environ)
         protocol.response_bytes(status, headers, body)
 
     async def _body(self, protocol: Any, environ: Environ) -> io.BytesIO | RefusedBody:
@@ -96,7 +116,7 @@ class WsgiOverRsgi:
             return RefusedBody(IncompleteBody())
 
     def _run(self, environ: Environ) -> tuple[int, list[tuple[str, str]], bytes]:
-        """The app's answer to one request, in one of the app's threads."""
+        """The app's answer to one request, on the event loop or one of the threads."""
         started: list[Any] = []
         result = self.app(environ, lambda status, headers, exc_info=None: started.extend((status, headers)))
         try:
@@ -160,6 +180,10 @@ def wsgi_environ(scope: Any) -> Environ:
 
 
 _CGI_NAMES = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
+
+
+def _always(_environ: Environ) -> bool:
+    return True
 
 
 def _built(app: WsgiOverRsgi, _target: str) -> Any:  # granian types a loader's result as a callable

@@ -63,6 +63,12 @@ class State:
         memory = MemoryJournal(journal_limit), MemoryFaultState(), MemoryStore(), MemoryStore()
         return cls(records or MemoryStore(), *memory)
 
+    @property
+    def in_memory(self) -> bool:
+        """Whether all of it is in this process's memory, so that no call on it waits on I/O."""
+        parts = (self.records, self.journal, self.faults, self.integrations)
+        return all(isinstance(part, (MemoryStore, MemoryJournal, MemoryFaultState)) for part in parts)
+
     def reset(self) -> None:
         """Forget every key, integration, declared resource's record, journal entry, fault plan and
         counter."""

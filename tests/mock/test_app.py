@@ -10,6 +10,7 @@ from flask import request
 from werkzeug.test import Client
 
 from mockserver import MockConfig, create_app
+from tests.conftest import store_config
 
 HEADERS = {"x-portkey-api-key": "pk-app"}
 
@@ -98,3 +99,21 @@ def test_the_app_hands_its_control_plane_state_and_contract_to_whoever_embeds_it
     assert app.state.journal.entries() == []
     assert "createVirtualKey" in app.contract.operations
     assert app.control.name == "mockserver"
+
+
+def test_a_request_may_wait_with_redis_a_delay_fault_or_on_the_control_plane_only(request, store_kind):
+    """What `MockApp.may_block` tells a server with an event loop (granian): which requests it must
+    run on a thread. Every other request runs on the loop, where a wait would hold every client."""
+    app = create_app(store_config(request, store_kind))
+    listing = {"REQUEST_METHOD": "GET", "PATH_INFO": "/v1/virtual-keys"}
+    on_redis = store_kind == "redis"
+
+    assert app.may_block(listing) is on_redis
+    assert app.may_block({**listing, "HTTP_X_MOCK_FAULT": "latency_ms=5"})
+    assert app.may_block({**listing, "PATH_INFO": "/__mock/health"})
+    app.faults.set_plan(
+        {"rules": [{"status": 503}], "rate_limits": [{"type": "requests", "unit": "rpm", "value": 5}]}
+    )
+    assert app.may_block(listing) is on_redis  # error answers and rate limits answer at once
+    app.faults.set_plan({"rules": [{"operation": "createVirtualKey", "latency_ms": 5}]})
+    assert app.may_block(listing)  # any request may be the one the plan delays
