@@ -12,7 +12,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.mock.test_hostile_input import send, snapshot
 from tests.support.hostile_cases import CASES as HOSTILE
 from tests.support.hostile_cases import KEY as HOSTILE_KEY
 from tests.support.hostile_cases import Case, body, send, snapshot
