@@ -12,10 +12,19 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from mockserver.journal import is_secret_header
+from mockserver.contract import strict_json
+from mockserver.contract.secrets import is_credential_header
 from mockserver.snapshots.redact import SECRET
 
-__all__ = ["SECRET", "redact", "redact_fields", "redact_headers", "redacted_json", "secret_values"]
+__all__ = [
+    "SECRET",
+    "readable_json",
+    "redact",
+    "redact_fields",
+    "redact_headers",
+    "redacted_json",
+    "secret_values",
+]
 SHORTEST_SECRET = 4
 """A value shorter than this under a secret field is not cut out of other text (it would cut words)."""
 
@@ -39,9 +48,18 @@ def redact_fields(body: Any, secret_fields: frozenset[str]) -> Any:
     return body
 
 
+def readable_json(raw: bytes) -> Any:
+    """A body decoded for showing (`strict_json.readable`: odd numbers as text); `ValueError` if it
+    is not JSON or is nested deeper than the mock reads."""
+    body = strict_json.readable(raw.decode("utf-8", "replace"))
+    if body is None:
+        raise ValueError("not JSON, or nested too deeply")
+    return body
+
+
 def redacted_json(raw: bytes, secret_fields: frozenset[str]) -> str:
     """A JSON body as text with its secret fields replaced; `ValueError` if it is not JSON."""
-    return json.dumps(redact_fields(json.loads(raw), secret_fields), ensure_ascii=False)
+    return json.dumps(redact_fields(readable_json(raw), secret_fields), ensure_ascii=False)
 
 
 def secret_values(body: Any, secret_fields: frozenset[str]) -> list[str]:
@@ -63,12 +81,12 @@ def secret_values(body: Any, secret_fields: frozenset[str]) -> list[str]:
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Headers with every credential replaced; names lower-cased."""
-    return {name.lower(): SECRET if is_secret_header(name) else value for name, value in headers.items()}
+    return {name.lower(): SECRET if is_credential_header(name) else value for name, value in headers.items()}
 
 
 def secret_header_values(headers: Mapping[str, str]) -> list[str]:
     """The values of the credential headers, to be cut out of anything shown beside them."""
-    return [value for name, value in headers.items() if is_secret_header(name)]
+    return [value for name, value in headers.items() if is_credential_header(name)]
 
 
 def _strings(value: Any) -> list[str]:

@@ -22,6 +22,7 @@ from mockserver.control.token import require_control_token
 from mockserver.errors import envelope
 from mockserver.faults.connection import ConnectionFaults
 from mockserver.faults.plan import Faults
+from mockserver.jsontext import FlaskJson
 from mockserver.resources import Resource
 from mockserver.resources.engine import declared_resources
 from mockserver.resources.integrations import Integrations
@@ -135,7 +136,7 @@ def create_app(
         state.watch,
     )
     app = Flask("mockserver")
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the service's field order
+    app.json = FlaskJson(app)  # strict JSON, in the service's field order
     any_key = config.keys_path is None
     app.register_blueprint(
         control_blueprint(

@@ -2,25 +2,22 @@
 
 An entry is built from an `ExchangeVerdict` (the mock's own answers are not judged, the proxy's
 upstream answers are, and kept under `response`); headers and bodies are masked here, before any
-backend (`mockserver.state.journal`) keeps them. `Exchange.from_journal` reads an entry back.
+backend (`mockserver.state.journal_store`) keeps them. `Exchange.from_journal` reads an entry back.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from mockserver.contract.date_times import timestamp
 from mockserver.contract.document import snake_case
 from mockserver.contract.exchange import ExchangeVerdict
-from mockserver.resources.virtual_keys import MASK, mask_secret, timestamp
+from mockserver.contract.secrets import HEADER_VALUE_FIELDS, MASK, is_credential_header, mask_secret
 from mockserver.state.journal_store import Entry
-
-SECRET_HEADER_WORDS = frozenset({"key", "secret", "token", "authorization", "cookie", "password"})
-"""A header with one of these words in its name is masked (`x-portkey-api-key`, `Authorization`)."""
 
 
 def entry_for(
@@ -74,11 +71,12 @@ def response_kept(judged: ExchangeVerdict, secret_fields: Iterable[str]) -> dict
 def mask_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
     """Headers (a mapping or name-value pairs) with every credential masked; names lower-cased."""
     pairs = headers.items() if isinstance(headers, Mapping) else headers
-    return {name.lower(): mask_secret(value) if is_secret_header(name) else value for name, value in pairs}
+    return {name.lower(): mask_secret(v) if is_credential_header(name) else v for name, v in pairs}
 
 
 def mask_body(body: Any, secret_fields: Iterable[str]) -> Any:
-    """The body with each secret field masked in place, in both spellings, keeping its JSON type.
+    """The body with each secret field, and each custom header's value, masked in place, in both
+    spellings, keeping its JSON type.
 
     A masked string stays a string and a masked document stays an object with the same keys, so a
     journaled body can be judged against the contract again (`contracts check-traffic`).
@@ -90,8 +88,9 @@ def mask_body(body: Any, secret_fields: Iterable[str]) -> Any:
 
 @functools.lru_cache(maxsize=8)
 def _both_spellings(secret_fields: frozenset[str]) -> frozenset[str]:
-    """The secret fields as the contract names them and in snake_case (one set per contract)."""
-    return secret_fields | {snake_case(name) for name in secret_fields}
+    """The secret fields as the contract names them and in snake_case (one set per contract), and the
+    fields of custom headers (`contract.secrets.HEADER_VALUE_FIELDS`)."""
+    return secret_fields | {snake_case(name) for name in secret_fields} | HEADER_VALUE_FIELDS
 
 
 def _mask_fields(value: Any, secrets: frozenset[str]) -> Any:
@@ -114,9 +113,3 @@ def _masked(value: Any) -> Any:
     if isinstance(value, list):
         return [_masked(inner) for inner in value]
     return MASK if value is not None else None
-
-
-@functools.lru_cache(maxsize=512)
-def is_secret_header(name: str) -> bool:
-    """Whether a header carries a credential, judged by the words of its name (`SECRET_HEADER_WORDS`)."""
-    return not SECRET_HEADER_WORDS.isdisjoint(re.split(r"[-_]", name.lower()))

@@ -8,12 +8,17 @@ show an empty `model_config` or `rate_limits` as null.
 from __future__ import annotations
 
 import json
+import logging
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from mockserver.jsontext import compact
 from mockserver.state.records.base import Record
+
+log = logging.getLogger("mockserver")
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def retrieved(record: Record, status: str) -> dict[str, Any]:
@@ -107,7 +112,7 @@ class ReadyAnswers:
         return self._ready(text)[1]
 
     def page(self, total: int, texts: list[bytes]) -> bytes:
-        items = b",".join(self._ready(text)[1] for text in texts)
+        items = b",".join(each_readable(texts, lambda text: self._ready(text)[1]))
         return b'{"object":"list","total":%d,"data":[%b]}\n' % (total, items)
 
     def _ready(self, text: bytes) -> tuple[bytes, bytes]:
@@ -126,6 +131,23 @@ class ReadyAnswers:
                     del self._answers[next(iter(self._answers))]  # the oldest
                 self._answers[text] = answers
         return answers
+
+
+UNREADABLE = (ValueError, KeyError, TypeError, AttributeError)
+"""What reading a stored record that is not what the mock writes raises (text that is not JSON, a
+field missing, a date-time that is not one)."""
+
+
+def each_readable(records: Iterable[T], shown: Callable[[T], R]) -> list[R]:
+    """`shown(record)` for each record; one that cannot be read is left out of the list with a log
+    line, so one bad record never takes a whole list down (retrieving it still answers 500)."""
+    items = []
+    for record in records:
+        try:
+            items.append(shown(record))
+        except UNREADABLE as error:
+            log.error("left out of a list: a stored record that cannot be read (%s)", type(error).__name__)
+    return items
 
 
 def provider_retrieved(record: Record, status: str) -> dict[str, Any]:

@@ -19,10 +19,18 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from contracts.redaction import redact, redact_headers, redacted_json, secret_header_values, secret_values
+from contracts.redaction import (
+    readable_json,
+    redact,
+    redact_headers,
+    redacted_json,
+    secret_header_values,
+    secret_values,
+)
 from contracts.reporting import curl_command, render_html, response_excerpt, shown_url
 from mockserver.contract.document import Contract, ContractUnusable, snake_case
 from mockserver.contract.exchange import Exchange, ExchangeJudge, ExchangeVerdict
+from mockserver.contract.secrets import HEADER_VALUE_FIELDS
 from mockserver.control.token import TOKEN_VARIABLE
 from mockserver.violations import Violation
 
@@ -231,14 +239,16 @@ def write_traffic_html(
 def _shown_failure(recorded: Recorded, verdict: ExchangeVerdict, contract: Contract) -> dict[str, Any]:
     """One failing request as the HTML report shows it: every secret a placeholder."""
     request = recorded.exchange.request
-    secret_fields = contract.secret_fields | {snake_case(name) for name in contract.secret_fields}
+    secret_fields = (
+        contract.secret_fields | {snake_case(name) for name in contract.secret_fields} | HEADER_VALUE_FIELDS
+    )
     body_text, secrets = None, secret_header_values(request.headers)
     if request.body:
         try:
             body_text = redacted_json(request.body, secret_fields)
-            secrets += secret_values(json.loads(request.body), secret_fields)
+            secrets += secret_values(readable_json(request.body), secret_fields)
         except ValueError:
-            body_text = "(a body that is not JSON)"
+            body_text = "(a body that is not JSON, or nested too deeply)"
     url = shown_url(recorded.origin, request.path, request.query, recorded.exchange.bare_query)
     headers = redact_headers(request.headers)
     shown_request = f"{request.method.upper()} {url}\n" + "".join(f"{n}: {v}\n" for n, v in headers.items())

@@ -16,7 +16,7 @@ from typing import Any
 from contracts.redaction import redact
 from mockserver.contract.document import Contract, Operation
 from mockserver.contract.exchange import Exchange
-from mockserver.resources.virtual_keys import mask_secret
+from mockserver.contract.secrets import mask_secret
 
 ROLES = {
     ("get", "/virtual-keys"): "listVirtualKeys",

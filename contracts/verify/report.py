@@ -6,7 +6,6 @@ Every text here was redacted by the run: no secret it sent can appear in a repor
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import TextIO
 from xml.etree import ElementTree
 
 from contracts.reporting import render_html
+from mockserver import jsontext
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def write_json(result: VerifyResult, path: Path) -> None:
         "errors": result.errors,
         "notes": result.notes,
     }
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    path.write_text(jsontext.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
 def _distinct(findings: list[Finding]) -> list[Finding]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
+from mockserver.contract import date_times, strict_json
 from mockserver.contract.compiled import FastValidator
 from mockserver.contract.document import Contract, Operation, core_openapi
 from mockserver.contract.rules import missing_parts, rule_violations
@@ -74,6 +75,7 @@ class RequestValidator:
         self.max_body_bytes = max_body_bytes
         self.strict = strict
         self.fast = FastValidator.of(contract)
+        self._date_time_paths: dict[str, tuple[date_times.Path, ...]] = {}
 
     @cached_property
     def reference(self) -> OpenAPI:
@@ -90,14 +92,14 @@ class RequestValidator:
         if not violations and not self.strict:
             query = self.fast.accept(operation, request.query, request.path_params, request.headers, body)
             if query is not None:
-                body = self._integers(operation, body)
+                body, violations = self._normalised(operation, body)
                 valid = ValidRequest(operation, dict(request.path_params), query, body, tuple(aliases))
-                return Validated(valid, (), sent)
+                return Validated(valid, tuple(violations), sent)
         result = self.reference.unmarshal_request(CoreRequest(request, body))
         violations.extend(v for error in result.errors for v in _violations_of(error))
         query = dict(result.parameters.query) if result.parameters else {}
         if not violations:
-            body = self._integers(operation, body)
+            body, violations = self._normalised(operation, body)
         valid = ValidRequest(operation, dict(request.path_params), query, body, tuple(aliases))
         return Validated(valid, tuple(violations), sent)
 
@@ -130,13 +132,20 @@ class RequestValidator:
             violations.extend(rule_violations(body, operation.field_providers))
         return sent, body, aliases, violations
 
-    def _integers(self, operation: Operation, body: dict[str, Any] | None) -> dict[str, Any] | None:
-        if body is None or operation.body_schema is None or not _has_float(body):
-            return body  # the common case, skipped cheaply: walking the schema costs tens of µs
-        normalised: dict[str, Any] = whole_numbers_as_integers(
-            operation.body_schema, body, self.contract.resolve
-        )
-        return normalised
+    def _normalised(
+        self, operation: Operation, body: dict[str, Any] | None
+    ) -> tuple[dict[str, Any] | None, list[Violation]]:
+        """A valid body as it is kept: whole numbers where the contract types an integer, date-times
+        in one form (`date_times`); a date-time that form cannot write is a violation."""
+        if body is None or operation.body_schema is None:
+            return body, []
+        if _has_float(body):  # the common case skips this: walking the schema costs tens of µs
+            body = whole_numbers_as_integers(operation.body_schema, body, self.contract.resolve)
+        paths = self._date_time_paths.get(operation.operation_id)
+        if paths is None:
+            paths = date_times.date_time_paths(operation.body_schema, self.contract.resolve)
+            self._date_time_paths[operation.operation_id] = paths
+        return date_times.normalised(body, paths) if paths else (body, [])
 
     def _decode_body(self, operation: Operation, request: IncomingRequest) -> dict[str, Any]:
         if len(request.body) > self.max_body_bytes:
@@ -171,23 +180,24 @@ def _require_json_media_type(content_type: str | None) -> None:
 
 
 def decode_json_object(raw: bytes) -> dict[str, Any]:
-    """Strict JSON decoding: UTF-8 (a leading BOM is tolerated), no duplicate keys, an object."""
+    """Strict JSON decoding (`strict_json`): UTF-8 (a leading BOM is tolerated), no duplicate keys,
+    no NaN, Infinity or number out of range, nesting at most `strict_json.MAX_DEPTH`, an object."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValidationFailed([Violation("body", f"is not valid UTF-8 (byte {exc.start})")]) from None
     text = text.removeprefix("\ufeff")
     try:
-        value = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+        value = strict_json.loads(text, object_pairs_hook=_reject_duplicate_keys)
     except _DuplicateKey as exc:
         raise ValidationFailed([Violation(f"body.{exc.name}", "appears more than once")]) from None
     except json.JSONDecodeError as exc:
         rule = f"is not valid JSON ({exc.msg.removesuffix(' at')} at line {exc.lineno} column {exc.colno})"
         raise ValidationFailed([Violation("body", rule)]) from None
-    except RecursionError:
-        raise ValidationFailed([Violation("body", "is nested too deeply")]) from None
-    except ValueError:
-        raise ValidationFailed([Violation("body", "holds a number too large to read")]) from None
+    except strict_json.TooDeep:
+        raise ValidationFailed([Violation("body", strict_json.TOO_DEEP)]) from None
+    except strict_json.OddNumbers as odd:
+        raise ValidationFailed(odd.violations) from None
     if not isinstance(value, dict):
         raise ValidationFailed([Violation("body", "must be a JSON object")])
     return value

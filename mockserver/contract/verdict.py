@@ -7,11 +7,11 @@ Warnings name what the contract accepts but a careful client should know about.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from mockserver.contract import strict_json
 from mockserver.contract.document import Contract, Operation, snake_case
 from mockserver.contract.validation import IncomingRequest, RequestValidator, Validated, ValidRequest, header
 from mockserver.errors import ApiError, ValidationFailed
@@ -116,13 +116,15 @@ class RequestJudge:
 
 
 def sent_body(raw: bytes) -> Any:
-    """The body as JSON if it is JSON, else None (undecodable bodies are never kept or echoed)."""
+    """The body as JSON if it is JSON, else None (undecodable bodies are never kept or echoed); a
+    number strict JSON has no room for (NaN, Infinity, 1e400) is kept as the text it was sent as."""
     if not raw:
         return None
     try:
-        return json.loads(raw.decode("utf-8").removeprefix("\ufeff"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
         return None
+    return strict_json.readable(text)
 
 
 def _warnings(

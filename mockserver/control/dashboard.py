@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template
 
+from mockserver.contract.secrets import CREDENTIAL_HEADER
 from mockserver.control import CONTROL_PREFIX
 
 CONTENT_SECURITY_POLICY = (
@@ -36,7 +37,12 @@ def dashboard_blueprint(secret_fields: Iterable[str], journal_limit: int) -> Blu
 
     @blueprint.get("/")
     def page() -> Any:
-        return render_template("dashboard.html", secret_fields=secrets, journal_limit=journal_limit)
+        return render_template(
+            "dashboard.html",
+            secret_fields=secrets,
+            credential_header=CREDENTIAL_HEADER.pattern,
+            journal_limit=journal_limit,
+        )
 
     @blueprint.after_request
     def locked_down(response: Response) -> Response:

@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, jsonify, request
 
 from mockserver.access import AccessPolicy
+from mockserver.contract.secrets import mask_secret
 from mockserver.contract.validation import decode_json_object
 from mockserver.control import CONTROL_PREFIX
 from mockserver.control.seeding import Seeder
 from mockserver.faults.plan import Faults
 from mockserver.resources.integrations import detail as integration_detail
-from mockserver.resources.virtual_keys import VirtualKeys, mask_secret
+from mockserver.resources.virtual_keys import VirtualKeys
+from mockserver.responses import each_readable
 from mockserver.state.journal_store import Journal
 from mockserver.state.records.base import Store
 from mockserver.wsgi import body_of
@@ -122,13 +124,13 @@ def store_blueprint(keys: VirtualKeys, policy: AccessPolicy, integrations: Store
                     "workspace_name": records[0]["workspace_name"] if records else workspace_id,
                     "api_keys": [mask_secret(key) for key in api_keys],
                     "total": total,
-                    "virtual_keys": [{**record, "status": keys.status(record)} for record in records],
+                    "virtual_keys": each_readable(records, lambda r: {**r, "status": keys.status(r)}),
                 }
             )
         organisations = []
         for organisation_id in sorted(integrations.namespaces()):
             total, records = integrations.page(organisation_id, 0, STORE_VIEW_LIMIT)
-            shown = [integration_detail(record) for record in records]
+            shown = each_readable(records, integration_detail)
             organisations.append({"organisation_id": organisation_id, "total": total, "integrations": shown})
         return jsonify(
             {

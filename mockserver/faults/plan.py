@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import math
 import random
 import secrets
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+from mockserver.contract import strict_json
 from mockserver.contract.document import Contract
 from mockserver.errors import ApiError, ValidationFailed
 from mockserver.state.fault_state import FaultState, Plan
@@ -124,8 +124,8 @@ def parse_rule_text(text: str, where: str) -> dict[str, Any]:
         if not equals or not name:
             raise ValidationFailed([Violation(where, "must be key=value pairs separated by ';'")])
         try:
-            rule[name] = json.loads(value.strip())
-        except (ValueError, RecursionError):
+            rule[name] = strict_json.loads(value.strip())
+        except ValueError:  # TooDeep and NaN, Infinity or 1e400 (OddNumbers) too
             rule[name] = value.strip()  # a word such as `reset`; the schema judges it
     return rule
 

@@ -18,10 +18,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mockserver.access import Workspace, derived_id
+from mockserver.contract.date_times import timestamp
 from mockserver.contract.declared import Declaration
+from mockserver.contract.secrets import mask_secret
 from mockserver.errors import ApiError, Forbidden, NotFound, ValidationFailed
 from mockserver.resources import Call, Handler
-from mockserver.resources.virtual_keys import mask_secret, new_id, slug_for, timestamp
+from mockserver.resources.virtual_keys import new_id, slug_for
 from mockserver.state.records.base import Insert, Record, Store, Update
 from mockserver.violations import Violation
 

@@ -20,9 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.access import AccessPolicy, Workspace
+from mockserver.contract.date_times import timestamp
+from mockserver.contract.secrets import HEADER_VALUE_FIELDS, mask_secret, masked_header_values
 from mockserver.errors import ApiError, Forbidden, NotFound, ValidationFailed
 from mockserver.resources import Call, Handler
-from mockserver.resources.virtual_keys import VirtualKeys, mask_secret, new_id, slug_for, timestamp
+from mockserver.resources.virtual_keys import VirtualKeys, new_id, slug_for
+from mockserver.responses import each_readable
 from mockserver.state.records.base import Insert, Record, Store, Update
 from mockserver.violations import Violation
 
@@ -147,7 +150,7 @@ class Integrations:
             if r["type"] in kinds and (call.workspace is None or _usable_in(r, call.workspace))
         ]
         page, size = query.get("current_page", 0), query.get("page_size", 100)
-        items = [listed(r) for r in chosen[page * size : page * size + size]]
+        items = each_readable(chosen[page * size : page * size + size], listed)
         return {"object": "list", "total": len(chosen), "data": items}
 
     def _update(self, call: Call) -> Any:
@@ -186,6 +189,8 @@ class Integrations:
         def plan(record: Record) -> Planned:
             models = {m["slug"]: m for m in record["models"]}
             for model in call.body["models"]:
+                if "configurations" in model:
+                    model = {**model, "configurations": self._masked_configurations(model["configurations"])}
                 models[model["slug"]] = {**models.get(model["slug"], {}), **model}
             changes: Record = {"models": list(models.values())}
             changes["last_updated_at"] = timestamp(self.keys.clock())
@@ -353,10 +358,13 @@ class Integrations:
         return found
 
     def _masked_configurations(self, configurations: dict[str, Any]) -> dict[str, Any]:
-        """Secret settings kept only masked, renamed `masked_<field>`; a secret document is dropped."""
+        """Secret settings kept only masked, renamed `masked_<field>`; a secret document is dropped;
+        custom headers kept with their values masked."""
         masked: dict[str, Any] = {}
         for name, value in configurations.items():
-            if name not in self.secret_fields:
+            if name in HEADER_VALUE_FIELDS:
+                masked[name] = masked_header_values(value)
+            elif name not in self.secret_fields:
                 masked[name] = value
             elif isinstance(value, str):
                 masked[f"masked_{name}"] = mask_secret(value)

@@ -45,7 +45,7 @@ class Providers:
         total, records = self.keys.page(
             call.in_workspace, query.get("current_page", 0), query.get("page_size", 50)
         )
-        data = [responses.provider_listed(r, self.keys.status(r)) for r in records]
+        data = responses.each_readable(records, lambda r: responses.provider_listed(r, self.keys.status(r)))
         return {"object": "list", "total": total, "data": data}
 
     def _create(self, call: Call) -> Any:

@@ -17,6 +17,9 @@ from typing import Any
 
 from mockserver import responses
 from mockserver.access import Workspace
+from mockserver.contract import date_times
+from mockserver.contract.date_times import timestamp
+from mockserver.contract.secrets import HEADER_VALUE_FIELDS, mask_secret, masked_header_values
 from mockserver.errors import ApiError, NotFound, ValidationFailed
 from mockserver.resources import Call, Handler
 from mockserver.state.records.base import Record, Store
@@ -38,7 +41,6 @@ TOP_LEVEL_FIELDS = frozenset(
 """Create fields kept on the key itself; every other create field is provider config (`model_config`)."""
 
 UPDATABLE_FIELDS = ("name", "note", "usage_limits", "rate_limits", "expires_at", "secret_mappings")
-MASK = "*****"
 _SLUG_BASE_LENGTH = 15
 
 
@@ -63,16 +65,6 @@ with eight serving threads waiting to get it back that cost a create a quarter o
 test that seeds it (hypothesis does) would make the mock repeat slugs. Seeded from the OS here and
 again in every forked worker."""
 os.register_at_fork(after_in_child=_random.seed)
-
-
-def mask_secret(secret: str) -> str:
-    """`AIzaSy...0Pw` -> `AI*****0Pw`; a secret under 10 characters is masked whole."""
-    return f"{secret[:2]}{MASK}{secret[-3:]}" if len(secret) >= 10 else MASK
-
-
-def timestamp(moment: datetime) -> str:
-    """Portkey's timestamp form: milliseconds and `Z`."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _now() -> datetime:
@@ -238,11 +230,15 @@ class VirtualKeys:
             raise self._not_found(slug)
 
     def status(self, record: Record) -> str:
-        """`expired` once `expires_at` has passed, else `active` (the mock meters no usage)."""
+        """`expired` once `expires_at` has passed, else `active` (the mock meters no usage); a
+        `ValueError` if `expires_at` cannot be read (the lists leave such a record out)."""
         expires = record.get("expires_at")
-        if expires and datetime.fromisoformat(expires.replace("Z", "+00:00")) <= self.clock():
-            return "expired"
-        return "active"
+        if not expires:
+            return "active"
+        moment = date_times.parse(expires)  # any RFC 3339 form: records kept before normalising
+        if moment is None:
+            raise ValueError("expires_at is not a date-time")
+        return "expired" if moment <= self.clock() else "active"
 
     def _provider_config(self, fields: dict[str, Any]) -> dict[str, Any]:
         config = {}
@@ -253,6 +249,8 @@ class VirtualKeys:
                 if not isinstance(value, str):
                     continue  # a secret document (service-account JSON) is not kept at all
                 value = mask_secret(value)
+            elif name in HEADER_VALUE_FIELDS:
+                value = masked_header_values(value)
             config[name] = value
         return config
 

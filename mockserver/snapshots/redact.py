@@ -2,7 +2,7 @@
 
 Four rules, applied to every string of the request and the response: a secret field of the
 contract (`writeOnly`, at any depth, in either spelling) is replaced whole; a credential header
-(`mockserver.journal.is_secret_header`) becomes `<credential-N>`, the same N for the same value, so
+(`mockserver.journal.is_credential_header`) becomes `<credential-N>`, the same N for the same value, so
 a replay still tells two API keys apart; a value that looks like a provider key (`sk-...`) is
 replaced wherever it appears, and so is every secret the request carried; a masked secret
 (`sk*****bcd`) becomes `<masked>`, as its characters came from the secret.
@@ -18,7 +18,7 @@ from typing import Any
 
 from mockserver.contract.document import snake_case
 from mockserver.contract.exchange import ExchangeVerdict
-from mockserver.journal import is_secret_header
+from mockserver.contract.secrets import is_credential_header
 
 SECRET = "<secret>"
 """What a snapshot (and every report of the toolkit) shows instead of a secret."""
@@ -77,7 +77,7 @@ class Redactor:
             lowered = name.lower()
             if lowered in DROPPED_REQUEST_HEADERS:
                 continue
-            if is_secret_header(lowered):
+            if is_credential_header(lowered):
                 kept_headers[lowered] = self._credential(value)
                 if len(value) >= SHORTEST_SECRET:
                     known.add(value)
@@ -97,7 +97,7 @@ class Redactor:
                 "path": clean.value(sent.path),
                 "query": clean.value({name: list(values) for name, values in sent.query.items()}),
                 "headers": {
-                    name: value if is_secret_header(name) else clean.value(value)
+                    name: value if is_credential_header(name) else clean.value(value)
                     for name, value in kept_headers.items()
                 },
                 **clean.body(body),

@@ -96,13 +96,13 @@ def shown(client: Portkey, slug: str) -> dict[str, Any]:
 
 def create_then_update(mock, data: st.DataObject, case: str, *, empty_strings: bool) -> None:
     """Create and update through the SDK; the requests must conform, then the stored key must match."""
-    if empty_strings:  # the create body's note is empty; nothing else is (an empty `name` is not sent)
-        without_empty = create_bodies(case).filter(lambda body: not has_empty_string(body))
+    without_empty = create_bodies(case).filter(lambda body: not has_empty_string(body))
+    if empty_strings:  # only the create body's note is empty: an empty string elsewhere may be a
+        # required field the SDK drops, and the mock's 400 for it would hide the drift shown here
         asked = data.draw(without_empty.map(lambda body: {**body, "note": ""}), label="create")
-        updates = update_bodies(asked["provider"])
     else:
-        asked = data.draw(create_bodies(case).filter(lambda body: not has_empty_string(body)), label="create")
-        updates = update_bodies(asked["provider"]).filter(lambda body: not has_empty_string(body))
+        asked = data.draw(without_empty, label="create")
+    updates = update_bodies(asked["provider"]).filter(lambda body: not has_empty_string(body))
     mock.reset()
     client = Portkey(api_key=mock.api_key, base_url=mock.base_url)
     slug = client.virtual_keys.create(**asked).data["slug"]

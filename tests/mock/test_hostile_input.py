@@ -7,10 +7,27 @@ import json
 
 import pytest
 
-from tests.support.hostile_cases import CASES, KEY, Case, body, reliability_table, send, snapshot
+from tests.support.hostile_cases import CASES, KEY, LIST, Case, body, reliability_table, send, snapshot
 from tests.support.paths import ROOT
 
 RELIABILITY = ROOT / "docs" / "reliability.md"
+
+
+def strict_json(data: bytes) -> object:
+    """`data` read as RFC 8259 JSON, as `JSON.parse` (the dashboard, any Node client) reads it."""
+
+    def refuse(token: str) -> None:
+        raise AssertionError(f"not strict JSON: a bare {token}")
+
+    return json.loads(data, parse_constant=refuse)
+
+
+def assert_control_pages_read(root_url: str) -> None:
+    """The journal and the store page answer 200 with strict JSON, whatever was sent before."""
+    for path in ("/__mock/journal", "/__mock/store"):
+        status, _, data = send(root_url, "GET", path, None, ())
+        assert status == 200, (path, data[:300])
+        strict_json(data)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.description for c in CASES])
@@ -27,11 +44,12 @@ def test_hostile_input_gets_its_exact_answer(live, case: Case):
     status, headers, data = send(live.root_url, case.method, case.path, case.payload, case.headers)
 
     assert status == case.status, data[:300]
+    assert_control_pages_read(live.root_url)
     assert headers["Content-Type"] == "application/json"
     if case.method == "HEAD":
         assert data == b""
         return
-    answer = json.loads(data)
+    answer = strict_json(data)
     assert isinstance(answer, dict)
     if case.rejected:
         assert answer["success"] is False and answer["data"]["errorCode"] == case.code
@@ -40,6 +58,12 @@ def test_hostile_input_gets_its_exact_answer(live, case: Case):
         assert snapshot(live.root_url) == before
     if status == 405:
         assert headers["Allow"]
+    if not case.rejected and case.method == "POST":
+        slug = answer["data"]["slug"]
+        for path in (f"/v1/virtual-keys/{slug}", f"/v1/providers/{slug}", LIST, "/v1/providers"):
+            read, _, data = send(live.root_url, "GET", path, None, (KEY,))
+            assert read == 200, (path, data[:300])
+            strict_json(data)
 
 
 def test_the_reliability_page_lists_every_case():

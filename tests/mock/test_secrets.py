@@ -11,6 +11,7 @@ import pytest
 
 from contracts.cli import main as contracts_main
 from mockserver import MockServer, create_app
+from mockserver.contract.secrets import is_credential_header
 from mockserver.serving.proxy import create_proxy_app
 from tests.support.served import ServedProcess
 
@@ -156,13 +157,93 @@ def test_canary_secrets_appear_nowhere_but_masked(server, caplog):
     assert "CA*****" in everything  # and the masks are there
 
 
+CREDENTIAL_HEADER_NAMES = (
+    "X-Apikey",
+    "X-Api-Keys",
+    "X-Auth",
+    "Authentication",
+    "X-Access-Tokens",
+    "X-Passwd",
+    "X-Secrets",
+    "X-Credential",
+    "X-Session-Id",
+    "Proxy-Authorization",
+    "X-Client-Password",
+)
+"""Spellings a word list missed: a header is a credential when its name says so, in any spelling."""
+
+
 def credential_headers() -> dict[str, str]:
     """Credentials a client may send besides the API key: each value a canary of its own."""
     return {
         "Authorization": f"Bearer {canary('authorization')}",
         "Cookie": f"session={canary('cookie')}",
         "x-session-token": canary("token"),
+        **{name: canary(name.lower()) for name in CREDENTIAL_HEADER_NAMES},
     }
+
+
+@pytest.mark.parametrize("name", [*CREDENTIAL_HEADER_NAMES, "x-portkey-api-key", "Set-Cookie", "X_API_KEY"])
+def test_a_header_named_like_a_credential_is_one(name):
+    assert is_credential_header(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Content-Type", "User-Agent", "Accept", "Host", "x-portkey-workspace", "X-Request-Id", "Keep-Alive"],
+)
+def test_a_header_named_otherwise_is_shown(name):
+    assert not is_credential_header(name)
+
+
+def test_credential_headers_in_any_spelling_are_masked_in_the_journal_of_each_store(api):
+    headers = {name: value for name, value in credential_headers().items() if name != "Cookie"}  # a jar's
+    answer = api.client.get(
+        "/v1/virtual-keys", headers={"x-portkey-api-key": api.api_key, "X-Request-Id": "req-1", **headers}
+    )
+    assert answer.status_code == 200
+    journal = api.client.get("/__mock/journal")
+    [entry] = journal.json["entries"]
+    assert entry["headers"]["x-request-id"] == "req-1"
+    for name, value in headers.items():
+        assert entry["headers"][name.lower()] == value[:2] + "*****" + value[-3:]
+    assert_no_credential_in({"the journal": journal.get_data(as_text=True)}, headers)
+
+
+def test_custom_header_values_are_masked_wherever_they_are_read(api):
+    """A key's `customHeaders` and an integration's and a model's `custom_headers` carry upstream
+    credentials: their values never come back, in any answer, page or journal entry."""
+    upstream = {"Authorization": f"Bearer {canary('upstream')}", "X-Org": canary("org")}
+    slug = api.create_slug(name="custom", provider="openai", key="sk-0123456789", customHeaders=upstream)
+    integration = api.call(
+        "POST",
+        "/v1/integrations",
+        json={
+            "name": "custom",
+            "ai_provider_id": "openai",
+            "key": "sk-0123456789",
+            "configurations": {"custom_headers": upstream},
+        },
+    ).json["slug"]
+    model = {"slug": "m", "enabled": True, "configurations": {"custom_headers": upstream}}
+    assert (
+        api.call("PUT", f"/v1/integrations/{integration}/models", json={"models": [model]}).status_code == 200
+    )
+    reads = [
+        f"/v1/virtual-keys/{slug}",
+        "/v1/virtual-keys",
+        f"/v1/providers/{slug}",
+        "/v1/providers",
+        f"/v1/integrations/{integration}",
+        f"/v1/integrations/{integration}/models",
+    ]
+    texts = {path: api.call("GET", path).get_data(as_text=True) for path in reads}
+    texts |= {
+        path: api.client.get(path).get_data(as_text=True) for path in ("/__mock/store", "/__mock/journal")
+    }
+    assert_no_credential_in(texts, upstream)
+    retrieved = api.retrieve(slug).json["model_config"]["customHeaders"]
+    assert retrieved == {name: value[:2] + "*****" + value[-3:] for name, value in upstream.items()}
 
 
 def send_with_credentials(base_url: str, headers: dict[str, str]) -> None:

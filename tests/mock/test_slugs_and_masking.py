@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver.resources.virtual_keys import mask_secret, new_id, slug_for, timestamp
+from mockserver.contract.date_times import timestamp
+from mockserver.contract.secrets import mask_secret
+from mockserver.resources.virtual_keys import new_id, slug_for
 
 
 @given(st.text(min_size=1, max_size=300))

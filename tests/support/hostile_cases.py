@@ -19,6 +19,11 @@ def body(**overrides: object) -> bytes:
     return json.dumps({**VALID, **overrides}).encode()
 
 
+def nested(levels: int) -> bytes:
+    """A valid create whose `note` holds `levels` arrays, one in another (the body: one more level)."""
+    return body()[:-1] + b', "note": ' + b"[" * levels + b"]" * levels + b"}"
+
+
 @dataclass(frozen=True)
 class Case:
     kind: str
@@ -88,8 +93,38 @@ CASES = [
         CREATE,
         400,
         "AB01",
-        "body: is nested too deeply",
+        "body: is nested too deeply (more than 64 levels",
         b"[" * 10_000 + b"]" * 10_000,
+    ),
+    Case(
+        "JSON",
+        "5,000 levels of nesting in a field",
+        "POST",
+        CREATE,
+        400,
+        "AB01",
+        "body: is nested too deeply (more than 64 levels",
+        nested(5_000),
+    ),
+    Case(
+        "JSON",
+        "490 levels of nesting in a field (about 1 KB)",
+        "POST",
+        CREATE,
+        400,
+        "AB01",
+        "body: is nested too deeply (more than 64 levels",
+        nested(490),
+    ),
+    Case(
+        "JSON",
+        "65 levels of nesting (one past the limit)",
+        "POST",
+        CREATE,
+        400,
+        "AB01",
+        "body: is nested too deeply (more than 64 levels",
+        nested(64),
     ),
     Case(
         "JSON",
@@ -98,7 +133,7 @@ CASES = [
         CREATE,
         400,
         "AB01",
-        "body: holds a number too large to read",
+        "body.usage_limits.credit_limit: is a number too large to read",
         body()[:-1] + b', "usage_limits": {"credit_limit": ' + b"9" * 5000 + b"}}",
     ),
     Case(
@@ -108,8 +143,60 @@ CASES = [
         CREATE,
         400,
         "AB01",
-        "body.usage_limits.credit_limit: must be of type integer",
+        "body.usage_limits.credit_limit: is a number too large to read",
         body()[:-1] + b', "usage_limits": {"credit_limit": 1e400}}',
+    ),
+    Case(
+        "JSON",
+        "NaN in a number field",
+        "POST",
+        CREATE,
+        400,
+        "AB01",
+        "body.usage_limits.credit_limit: is NaN or Infinity, which is not JSON",
+        body()[:-1] + b', "usage_limits": {"credit_limit": NaN}}',
+    ),
+    Case(
+        "JSON",
+        "Infinity in a list's item",
+        "POST",
+        CREATE,
+        400,
+        "AB01",
+        "body.rate_limits[0].value: is NaN or Infinity, which is not JSON",
+        body()[:-1] + b', "rate_limits": [{"type": "requests", "unit": "rpm", "value": Infinity}]}',
+    ),
+    Case(
+        "JSON",
+        "-Infinity in a string field",
+        "POST",
+        CREATE,
+        400,
+        "AB01",
+        "body.note: is NaN or Infinity, which is not JSON",
+        body()[:-1] + b', "note": -Infinity}',
+    ),
+    Case(
+        "JSON",
+        "Infinity as pricing_adjustments.multiplier.default",
+        "POST",
+        "/v1/integrations",
+        400,
+        "AB01",
+        "body.pricing_adjustments.multiplier.default: is NaN or Infinity, which is not JSON",
+        b'{"name": "hostile", "ai_provider_id": "openai", "key": "sk-hostile-0123456789", '
+        b'"pricing_adjustments": {"multiplier": {"default": Infinity}}}',
+    ),
+    Case(
+        "JSON",
+        "a number beyond float range as multiplier.default (1e400)",
+        "POST",
+        "/v1/integrations",
+        400,
+        "AB01",
+        "body.pricing_adjustments.multiplier.default: is a number too large to read",
+        b'{"name": "hostile", "ai_provider_id": "openai", "key": "sk-hostile-0123456789", '
+        b'"pricing_adjustments": {"multiplier": {"default": 1e400}}}',
     ),
     Case("JSON", "an empty body", "POST", CREATE, 400, "AB01", "body: is required", b""),
     Case(
@@ -230,6 +317,46 @@ CASES = [
         body(name="n" * 256),
     ),
     Case("size", "a 500,000-character note", "POST", CREATE, 200, None, "", body(note="n" * 500_000)),
+    Case(
+        "date-time",
+        "expires_at with a lower-case t and z",
+        "POST",
+        CREATE,
+        200,
+        None,
+        "",
+        body(expires_at="2030-01-01t00:00:00z"),
+    ),
+    Case(
+        "date-time",
+        "expires_at with an offset and nine fractional digits",
+        "POST",
+        CREATE,
+        200,
+        None,
+        "",
+        body(expires_at="2030-01-01T05:30:00.123456789+05:30"),
+    ),
+    Case(
+        "date-time",
+        "expires_at ending in a newline (the contract's check allows one)",
+        "POST",
+        CREATE,
+        200,
+        None,
+        "",
+        body(expires_at="2030-01-01T00:00:00Z\n"),
+    ),
+    Case(
+        "date-time",
+        "expires_at before year 1 in UTC (0001-01-01T00:00:00+01:00)",
+        "POST",
+        CREATE,
+        400,
+        "AB01",
+        "body.expires_at: is outside the years 0001 to 9999 once converted to UTC",
+        body(expires_at="0001-01-01T00:00:00+01:00"),
+    ),
     Case("unicode", "a name with no Latin letters", "POST", CREATE, 200, None, "", body(name="日本語のキー")),
     Case("unicode", "an emoji name", "POST", CREATE, 200, None, "", body(name="🔑 key")),
     Case(
@@ -372,10 +499,11 @@ CASES = [
 
 def reliability_table() -> str:
     """The table of docs/reliability.md, row for row from CASES."""
-    rows = ["| class | input | answer |", "|---|---|---|"]
+    rows = ["| class | input | answer | message (its start) |", "|---|---|---|---|"]
     for case in CASES:
         answer = f"{case.status} {case.code}" if case.code else f"{case.status}"
-        rows.append(f"| {case.kind} | {case.description} | {answer} |")
+        message = f"`{case.message}`" if case.message else ""
+        rows.append(f"| {case.kind} | {case.description} | {answer} | {message} |")
     return "\n".join(rows)
 
 

@@ -11,6 +11,8 @@ const LEFT_OUT_HEADERS = new Set(["host", "content-length", "connection", "accep
 const state = { entries: [], signature: "", selected: null, locked: false };
 const $ = (id) => document.getElementById(id);
 const secretFields = new Set(document.body.dataset.secretFields.split(" ").filter(Boolean));
+// The server's rule for a header that carries a credential (mockserver/contract/secrets.py).
+const credentialHeader = new RegExp(document.body.dataset.credentialHeader);
 
 function el(tag, text, className) {
   const node = document.createElement(tag);
@@ -179,7 +181,7 @@ function withPlaceholders(value) {
 }
 
 function isSecretHeader(name) {
-  return name.split(/[-_]/).some((word) => ["key", "secret", "token", "authorization", "cookie", "password"].includes(word));
+  return credentialHeader.test(name.toLowerCase());
 }
 
 function curlOf(entry) {

@@ -201,6 +201,9 @@ def test_the_curl_of_a_create_repeats_it_with_the_provider_key_as_a_placeholder(
         assert curl.startswith(f"curl -X POST {server.root_url}/v1/virtual-keys -H")
         assert '-H "x-portkey-api-key: $PORTKEY_API_KEY"' in curl
         assert '"key":"<secret>"' in curl and PROVIDER_SECRET not in page.content()
+        # A curl leaves out a credential header by the server's own rule, in any spelling.
+        spellings = ["X-Apikey", "X-Session-Id", "Authentication", "x-portkey-api-key", "x-portkey-workspace"]
+        assert page.evaluate(f"{spellings}.map(isSecretHeader)") == [True, True, True, True, False]
 
         # The same dashboard at a phone's width: one column, nothing wider than the screen.
         phone = Watched(browser, width=390, height=844)
