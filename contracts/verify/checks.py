@@ -115,7 +115,7 @@ def auth_enforced(seen: Observation, ledger: Ledger) -> Iterable[str]:
 def response_conforms(seen: Observation, ledger: Ledger) -> Iterable[str]:
     if seen.operation is None:
         return
-    for violation in _judge(ledger.contract).judge(seen.exchange).response_violations or ():
+    for violation in _judge(ledger.contract).judge_response(seen.exchange) or ():
         yield str(violation)
 
 
