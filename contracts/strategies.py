@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from schemathesis.core import NotSet
 from schemathesis.core.parameters import ParameterLocation
 
+from mockserver.contract import date_times
 from mockserver.contract.document import Contract
 from mockserver.contract.rules import ONE_OF_EXTENSION, missing_parts, rule_violations
 from mockserver.contract.validation import IncomingRequest, RequestValidator
@@ -228,7 +229,34 @@ def keep_service_rules(body: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"no repair for the service rule at {violation.location}")
     for index in sorted(repeats, reverse=True):
         del body["secret_mappings"][index]
+    return _in_range_date_times(body)
+
+
+def _in_range_date_times(body: dict[str, Any]) -> dict[str, Any]:
+    """`body` with each date-time whose UTC moment falls outside years 1 to 9999 (the format admits
+    `0001-01-01T00:00:00+00:02`; the service refuses it) moved to the nearest one it takes."""
+    _, violations = date_times.normalised(body, _date_time_paths())
+    for violation in violations:
+        parts = re.findall(r"\.([^.\[]+)|\[(\d+)\]", violation.location.removeprefix("body"))
+        *parents, (name, index) = parts
+        holder: Any = body
+        for key, position in parents:
+            holder = holder[key] if key else holder[int(position)]
+        last: Any = name if name else int(index)
+        holder[last] = (
+            "0001-01-02T00:00:00Z" if str(holder[last]).startswith("0001") else "9999-12-30T00:00:00Z"
+        )
     return body
+
+
+@cache
+def _date_time_paths() -> tuple[date_times.Path, ...]:
+    """Where any write body of the contract holds a date-time."""
+    contract = _contract()
+    found: list[date_times.Path] = []
+    for operation in contract.operations.values():
+        found += date_times.date_time_paths(operation.body_schema, contract.resolve)
+    return tuple(dict.fromkeys(found))
 
 
 def keep_required_parts(case: Any) -> None:

@@ -15,12 +15,14 @@ from hypothesis import strategies as st
 from portkey_ai import Portkey
 
 from contracts.strategies import PROVIDER_CASES, create_bodies, update_bodies
+from mockserver.contract import date_times
 from mockserver.contract.document import Contract
 from mockserver.resources.virtual_keys import TOP_LEVEL_FIELDS
 
 pytestmark = pytest.mark.slow  # hypothesis through the SDK against a served mock
 
-SECRETS = Contract.load().secret_fields - {"key"}
+CONTRACT = Contract.load()
+SECRETS = CONTRACT.secret_fields - {"key"}
 CASES = sorted(PROVIDER_CASES)
 EXAMPLES_PER_CASE = max(3, settings.default.max_examples // 5)
 """A fifth of the profile's examples for each provider case (5 under the `ci` profile)."""
@@ -51,6 +53,7 @@ class ClientChangedThePayload(AssertionError):
 def stored(asked: dict[str, Any]) -> dict[str, Any]:
     """What retrieve must show for a key created with `asked` (secrets masked, documents not kept)."""
     key = asked.get("key")
+    asked = written(asked, "createVirtualKey")
     return {
         "name": asked["name"],
         "ai_provider_name": asked["provider"],
@@ -67,8 +70,15 @@ def stored(asked: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def written(body: dict[str, Any], operation_id: str) -> dict[str, Any]:
+    """`body` with its date-times as the mock keeps every one, in Portkey's form (UTC, milliseconds,
+    `Z`: tests/mock/test_readable_values.py proves that form)."""
+    operation = CONTRACT.operations[operation_id]
+    return date_times.normalised(body, date_times.date_time_paths(operation.body_schema, CONTRACT.resolve))[0]
+
+
 def updated(before: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    after = dict(before)
+    after, update = dict(before), written(update, "updateVirtualKey")
     for name in ("name", "note", "usage_limits", "rate_limits", "expires_at"):
         if name in update:
             after[name] = update[name]

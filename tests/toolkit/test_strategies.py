@@ -101,6 +101,23 @@ def test_kept_service_rules_make_inconsistent_limits_consistent():
     }
 
 
+def test_kept_service_rules_move_a_date_time_the_service_cannot_write_into_range(client):
+    """The date-time format admits moments that fall outside years 1 to 9999 in UTC; the service
+    refuses them, so a body meant to be valid must not hold one, at any depth."""
+    body = {
+        "name": "n",
+        "provider": "openai",
+        "key": "sk-0123456789",
+        "expires_at": "9999-12-31T23:00:00-05:00",
+        "usage_limits": {"credit_limit": 5, "next_usage_reset_at": "0001-01-01T00:00:00+00:02"},
+    }
+    assert create(client, body).status_code == 400
+    kept = strategies.keep_service_rules(body)
+    assert kept["expires_at"] == "9999-12-30T00:00:00Z"
+    assert kept["usage_limits"]["next_usage_reset_at"] == "0001-01-02T00:00:00Z"
+    assert create(client, kept).status_code == 200
+
+
 def test_unknown_case_or_kind_is_refused_by_name():
     with pytest.raises(ValueError, match="azure-entra"):
         strategies.create_bodies("azure")
