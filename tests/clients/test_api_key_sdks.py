@@ -1,5 +1,6 @@
-"""Portkey's Python SDK (sync and async) drives API keys through their whole lives against the
-`portkey_mock` fixture, and the key it made calls the mock as a client; the journal must be clean.
+"""Portkey's Python SDK (sync and async) and Node SDK drive API keys through their whole lives
+against the `portkey_mock` fixture, and the key each made calls the mock as a client; the journal
+must be clean.
 
 Where the SDK cannot do what the service does, a strict expected failure shows it, so a fixed SDK
 makes the test fail loudly (docs/admin-keys-and-policies.md, "Known client behaviours").
@@ -8,6 +9,10 @@ makes the test fail loudly (docs/admin-keys-and-policies.md, "Known client behav
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+from pathlib import Path
 
 import pytest
 from portkey_ai import AsyncPortkey, Portkey
@@ -89,3 +94,28 @@ def test_the_python_sdk_rotates_an_api_key(portkey_mock):
     admin = Portkey(api_key=portkey_mock.api_key, base_url=portkey_mock.base_url)
     created = admin.api_keys.create(type="organisation", sub_type="service", name="rotated", scopes=SCOPES)
     admin.api_keys.rotate(id=created.id)  # type: ignore[attr-defined]
+
+
+def test_the_node_sdk_drives_an_api_key_through_its_life_and_the_key_works(node_sdk: Path, portkey_mock):
+    env = {**os.environ, "PORTKEY_BASE_URL": portkey_mock.base_url, "PORTKEY_API_KEY": portkey_mock.api_key}
+    ran = subprocess.run(
+        ["node", "apikeys.js"], cwd=node_sdk, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 0, f"the Node SDK script failed:\n{ran.stdout}\n{ran.stderr}"
+    seen = json.loads(ran.stdout)
+
+    assert seen["createdObject"] == "api-key" and seen["valueShownOnce"]
+    assert seen["type"] == "workspace-service" and seen["workspaceId"] == "ws-node"
+    assert seen["listedByKey"] == 0 and seen["listedTotal"] == 1 and seen["renamed"] == "node, renamed"
+    assert seen["refusedAfterDelete"] == 401 and seen["left"] == 0
+    _assert_clean(
+        portkey_mock,
+        "createApiKey",
+        "getApiKey",
+        "listApiKeys",
+        "updateApiKey",
+        "deleteApiKey",
+        "listConfigs",
+    )
+    warned = {w["location"] for e in portkey_mock.journal for w in e["warnings"]}
+    assert {"body.type", "body.sub-type", "body.id"} <= warned
