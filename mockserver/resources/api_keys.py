@@ -103,7 +103,7 @@ class ApiKeys:
         raise ApiError("The key kept changing under this request; retry", 503, headers={"Retry-After": "1"})
 
     def principal_of(self, api_key: str) -> Principal | None:
-        """The caller an issued value names, or None: never issued, rotated away or deleted.
+        """The caller an issued value names, or None: never issued, rotated away, deleted or expired.
 
         Two reads outside the request's ride to Redis: the request's own store call keeps its
         plan check and journal entry (mockserver/state/trip.py)."""
@@ -118,6 +118,9 @@ class ApiKeys:
             RIDER.reset(token)
         record = json.loads(text) if text is not None else None
         if record is None or record.get(HASHED) != digest:
+            return None
+        expires = record.get("expires_at")  # kept in one form, so the text orders as the time
+        if expires is not None and expires <= timestamp(self.clock()):
             return None
         organisation, workspace_id = record["organisation_id"], record.get("workspace_id")
         workspace = Workspace(organisation, workspace_id, workspace_id) if workspace_id else None

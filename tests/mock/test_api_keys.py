@@ -77,6 +77,13 @@ def test_a_deleted_key_is_refused(api):
     _refused(api.as_key(made["key"]).call("GET", "/v1/configs"))
 
 
+def test_a_key_past_its_expiry_is_refused(api):
+    made = _make(api, expires_at="2030-01-01T00:00:00Z")
+    assert api.as_key(made["key"]).call("GET", "/v1/configs").status_code == 200
+    api.call("PUT", f"/v1/api-keys/{made['id']}", json={"expires_at": "2020-01-01T00:00:00Z"})
+    _refused(api.as_key(made["key"]).call("GET", "/v1/configs"))
+
+
 def test_an_update_of_its_scopes_changes_what_a_key_may_do(api):
     made = _make(api)
     key = api.as_key(made["key"])
