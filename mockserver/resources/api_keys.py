@@ -37,8 +37,6 @@ VALUES = "api-key.values"
 """The namespace of the lookup records, one per value ever issued, kept by the value's hash."""
 HASHED = "key_sha256"
 """The key record's private field: the hash of its current value."""
-KINDS = {("organisation", "service"), ("workspace", "service"), ("workspace", "user")}
-"""The types of key Portkey makes (`organisation-service`, `workspace-service`, `workspace-user`)."""
 
 
 def hashed(value: str) -> str:
@@ -63,17 +61,14 @@ class ApiKeys:
         return {self.rotate_operation: self._rotate}
 
     def made(self, call: Call, record: Record) -> tuple[list[Insert], Record]:
-        """A new key: its type checked against the path, workspace and user; its value made."""
+        """A new key: its type checked against the caller and workspace (the contract checks it
+        against the user: `x-portkey-requires-when`); its value made."""
         kind, sub_kind = call.request.path_params["type"], call.request.path_params["sub-type"]
-        if (kind, sub_kind) not in KINDS:
-            raise ValidationFailed([Violation("path.sub-type", "must be service for an organisation key")])
         if kind == "organisation" and not call.principal.may_choose_workspace:
             raise Forbidden("A workspace API key cannot create organisation API keys")
         if kind == "workspace" and call.workspace is None:
             rule = "is required for a workspace API key"
             raise ValidationFailed([Violation("body.workspace_id", rule)])
-        if sub_kind == "user" and not record.get("user_id"):
-            raise ValidationFailed([Violation("body.user_id", "is required for a user API key")])
         record.pop("sub-type", None)  # the SDKs repeat the path in the body; the path decides
         if sub_kind == "service":
             record.pop("user_id", None)

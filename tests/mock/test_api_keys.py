@@ -205,3 +205,12 @@ def test_two_processes_on_one_redis_agree_on_issued_keys(request):
 def test_every_scope_an_operation_needs_can_be_given_to_a_key():
     given = set(CONTRACT.document["components"]["schemas"]["ApiKeyScope"]["enum"])
     assert CONTRACT.scopes <= given, sorted(CONTRACT.scopes - given)
+
+
+def test_a_user_key_without_its_user_is_a_violation_of_the_contract_in_the_journal(api):
+    response = api.call(
+        "POST", "/v1/api-keys/workspace/user", json={"name": "u", "scopes": [], "workspace_id": "w"}
+    )
+    assert error_of(response, 400, "AB01") == "body.user_id: is required for a user API key"
+    [entry] = api.client.get("/__mock/journal").json["entries"]
+    assert entry["violations"] == [{"location": "body.user_id", "rule": "is required for a user API key"}]
