@@ -71,8 +71,9 @@ class DeclaredResource:
             and (kind != "retrieve" or by_slug_only)
             and (kind != "list" or not declaration.per_organisation)
         )
-        """One store call that can carry the plan check and journal entry: a list, an unversioned
-        create, a retrieve by slug (finding by id may read twice)."""
+        """One store call that can carry the plan check and journal entry: a list (unless it reads a
+        whole organisation to filter it), an unversioned create with nothing of a domain module's,
+        a retrieve by slug (finding by id may read twice)."""
 
     def handlers(self) -> dict[str, Handler]:
         serve = {
@@ -106,10 +107,8 @@ class DeclaredResource:
         record |= {name: stamps[name] for name in d.stamps}
         extra, shown = self.particular.made(call, record) if self.particular else ([], {})
         namespace = self.namespace(call.principal.organisation_id, workspace)
-        for _ in range(1 if d.kept_by_id else 8):
-            name = record.get("name") or d.name
-            slug = slug_for(name, prefix=d.slug_prefix, length=d.slug_length)
-            record["slug"] = record["id"] if d.kept_by_id else slug
+        for _ in range(1 if d.kept_by_id else 8):  # a new id is free; a slug from the name may not be
+            record["slug"] = record["id"] if d.kept_by_id else self._slug(record)
             if self._insert(namespace, record, extra):
                 break
         else:
@@ -180,6 +179,10 @@ class DeclaredResource:
                 value = mask_secret(value)
             kept[d.stored_as.get(name, name)] = value
         return kept
+
+    def _slug(self, record: Record) -> str:
+        d = self.declaration
+        return slug_for(record.get("name") or d.name, prefix=d.slug_prefix, length=d.slug_length)
 
     def _insert(self, namespace: str, record: Record, extra: list[Insert]) -> bool:
         """Store a new record (with its first version and the domain module's records, in the same
