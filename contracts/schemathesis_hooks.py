@@ -3,7 +3,8 @@
 Without them, schemathesis generates schema-valid bodies such as `alert_threshold` above
 `credit_limit`, or a `DELETE /integrations/{slug}/models` naming no model at all, which the service
 rightly rejects, and reports them as "valid data rejected". The repairs are
-`contracts.strategies.keep_service_rules` and `keep_required_parts`, driven by the service's own checks.
+`contracts.strategies.keep_service_rules`, `keep_required_parts` and `keep_required_when`, driven by
+the service's own checks.
 Use with the stock command line: `SCHEMATHESIS_HOOKS=contracts.schemathesis_hooks schemathesis run ...`.
 """
 
@@ -13,7 +14,7 @@ from typing import Any
 
 import schemathesis
 
-from contracts.strategies import keep_required_parts, keep_service_rules
+from contracts.strategies import keep_required_parts, keep_required_when, keep_service_rules
 
 
 @schemathesis.hook
@@ -31,6 +32,7 @@ def repair_positive_case(context: Any, case: Any, kwargs: Any) -> None:
     if meta is None or meta.generation.mode != schemathesis.GenerationMode.POSITIVE:
         return
     keep_required_parts(case)
+    keep_required_when(case)
     if isinstance(case.body, dict):
         repaired = keep_service_rules(case.body)
         case.body.clear()

@@ -31,7 +31,7 @@ from schemathesis.core.parameters import ParameterLocation
 
 from mockserver.contract import date_times
 from mockserver.contract.document import Contract
-from mockserver.contract.rules import ONE_OF_EXTENSION, missing_parts, rule_violations
+from mockserver.contract.rules import ONE_OF_EXTENSION, conditional_violations, missing_parts, rule_violations
 from mockserver.contract.validation import IncomingRequest, RequestValidator
 from mockserver.resources.virtual_keys import TOP_LEVEL_FIELDS
 
@@ -276,6 +276,24 @@ def keep_required_parts(case: Any) -> None:
     if not fillable:
         raise ValueError(f"no query parameter with an example among {', '.join(one_of)} to send")
     case.query = {**(case.query or {}), fillable[0].removeprefix("query."): examples[fillable[0]]}
+
+
+def keep_required_when(case: Any) -> None:
+    """A schemathesis `case` completed, in place, to keep its operation's `x-portkey-requires-when`
+    rules: a part that must have one value gets it, a body field that must be sent gets the
+    contract's `example` for it. The rules are found by the service's own check."""
+    operation = _contract().operations.get(case.operation.definition.raw.get("operationId", ""))
+    if operation is None or not operation.required_when:
+        return
+    body = case.body if isinstance(case.body, dict) else None
+    for broken in conditional_violations(operation.required_when, case.path_parameters or {}, body):
+        kind, _, name = broken.location.partition(".")
+        rule = next(rule for rule in operation.required_when if rule.requires == broken.location)
+        if kind == "path" and rule.equal is not None:
+            case.path_parameters = {**(case.path_parameters or {}), name: rule.equal}
+        elif kind == "body" and body is not None:
+            properties = (operation.body_schema or {}).get("properties", {})
+            body[name] = _contract().resolve(properties.get(name, {})).get("example")
 
 
 def breaks_contract(operation_id: str, body: dict[str, Any], contract: Contract | None = None) -> bool:

@@ -3,14 +3,15 @@
 By default any non-empty API key is accepted and is its own organisation, whose default workspace
 holds its keys, so two API keys never see each other's keys. A keys file replaces that with fixed
 API keys, each bound to a workspace (workspace key) or free to name one (organisation admin key),
-with the scopes it holds.
+with the scopes it holds. Either way, a key issued through the API (`POST /api-keys/...`) works
+with the scopes and workspace it was given until it is rotated away or deleted (`issued`).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +31,9 @@ SCOPES = frozenset(
 """The scopes of the resources written by hand; providers and virtual keys are separate scopes on the same
 records. The app adds every scope the contract names (`Contract.scopes`), a declared resource's too."""
 MAX_API_KEY_LENGTH = 1024
+ISSUED_PREFIX = "pkmock-"
+"""How every API key value the mock issues (`POST /api-keys/...`) begins: with no keys file only
+such a value is looked up among the issued keys, so any other key costs no store call."""
 _IDS = uuid.UUID("6f0c8a52-58a5-4c9e-9a53-3c2f1f3a7b10")  # namespace of the mock's derived ids
 
 
@@ -76,6 +80,9 @@ class AccessPolicy:
         self._principals = principals
         self.scopes = scopes
         """Every scope there is (the contract's): what any key holds when no keys file is given."""
+        self.issued: Callable[[str], Principal | None] | None = None
+        """The keys issued through the API (`resources/api_keys.py`): the caller a value names, or
+        None once it was rotated away or deleted, or never issued."""
 
     @classmethod
     def from_file(cls, api_key_header: str, path: Path, scopes: frozenset[str] = SCOPES) -> AccessPolicy:
@@ -92,14 +99,20 @@ class AccessPolicy:
         if not api_key or not api_key.strip():
             raise Unauthorised()
         self._check_header_form(api_key)
-        if self._principals is None:
+        principals = self._principals
+        fixed = principals.get(api_key) if principals is not None else None
+        if fixed is not None:
+            return fixed
+        if self.issued is not None and (principals is not None or api_key.startswith(ISSUED_PREFIX)):
+            issued = self.issued(api_key)
+            if issued is None:
+                raise Unauthorised()
+            return issued
+        if principals is None:
             organisation = derived_id("organisation", api_key)
             workspace = Workspace(organisation, derived_id("workspace", api_key), "Default")
             return Principal(organisation, workspace, self.scopes, may_choose_workspace=True, api_key=api_key)
-        principal = self._principals.get(api_key)
-        if principal is None:
-            raise Unauthorised()
-        return principal
+        raise Unauthorised()
 
     def api_keys_by_namespace(self) -> dict[str, list[str]]:
         """Keys-file API keys per workspace namespace they act in by default; {} without a file.

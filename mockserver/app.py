@@ -24,6 +24,7 @@ from mockserver.faults.connection import ConnectionFaults
 from mockserver.faults.plan import Faults
 from mockserver.jsontext import FlaskJson
 from mockserver.resources import Resource
+from mockserver.resources.api_keys import API_KEY, ROTATE, ApiKeys
 from mockserver.resources.engine import declared_resources
 from mockserver.resources.integrations import Integrations
 from mockserver.resources.providers import Providers
@@ -118,8 +119,14 @@ def create_app(
         policy = AccessPolicy.from_file(api_key_header, config.keys_path, scopes)
     keys = VirtualKeys(state.records, contract.secret_fields, config.not_found_status)
     integrations = Integrations(state.integrations, keys, policy, contract.secret_fields)
-    declared = declared_resources(contract.resources, state.resources, config.not_found_status)
+    api_keys = ApiKeys(state.resources, ROTATE)
+    particulars = {API_KEY: api_keys}
+    declared = declared_resources(contract.resources, state.resources, config.not_found_status, particulars)
     resources: list[Resource] = [keys, Providers(keys, integrations), integrations, *declared]
+    api_keys.engine = next((d for d in declared if d.declaration.name == API_KEY), None)
+    if api_keys.engine is not None:  # a contract without API keys issues none
+        policy.issued = api_keys.principal_of
+        resources.append(api_keys)
     seeder = Seeder(contract, validator, policy, keys)
 
     errors = _error_answers(state.watch)

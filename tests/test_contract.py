@@ -35,6 +35,7 @@ EXPECTED_OPERATIONS = {
     ("delete", "/v1/integrations/{slug}/models"): "deleteIntegrationModels",
     ("get", "/v1/integrations/{slug}/workspaces"): "listIntegrationWorkspaces",
     ("put", "/v1/integrations/{slug}/workspaces"): "updateIntegrationWorkspaces",
+    ("post", "/v1/api-keys/{id}/rotate"): "rotateApiKey",
 }
 ERROR_STATUSES = {"400", "401", "403", "429", "500"}
 

@@ -121,8 +121,11 @@ def response_conforms(seen: Observation, ledger: Ledger) -> Iterable[str]:
 
 @check("valid_request_accepted", "a request that keeps to the contract succeeds", ordered=True)
 def valid_request_accepted(seen: Observation, ledger: Ledger) -> Iterable[str]:
-    if seen.intent == "valid" and not 200 <= seen.exchange.status < 300:
-        yield f"a valid {seen.operation} request answered {seen.exchange.status}"
+    status = seen.exchange.status
+    if seen.intent == "valid" and not 200 <= status < 300:
+        yield f"a valid {seen.operation} request answered {status}"
+    if seen.intent == "permitted" and not 200 <= status < 300 and status != 403:
+        yield f"a valid {seen.operation} request answered {status}"
 
 
 @check("invalid_request_rejected", "a body that breaks the contract answers 400", ordered=True)

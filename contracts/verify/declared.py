@@ -55,7 +55,13 @@ def _lifecycle(
 ) -> None:
     ops = resource.operations
     body = safe_body(run, ops["create"], example, keep_rules=False)
-    client.send("POST", collection, api_key, body, intent="valid")
+    created = client.send("POST", collection, api_key, body, intent="permitted")
+    if created.exchange.status == 403:  # e.g. a workspace's key making an organisation's API key
+        run.result.notes.append(
+            f"declared resource {resource.name}: left out of the lifecycle (the API key may not "
+            f"create one at {collection}: 403)"
+        )
+        return
     own = run.ledger.alive_records()
     mine = next((r for r in reversed(own) if r.resource is resource and r.api_key == api_key), None)
     if mine is None:
@@ -97,8 +103,9 @@ def create_example(contract: Contract, create: Operation) -> Any:
 
 
 def _filled(contract: Contract, operation: Operation) -> str | None:
-    """The operation's path (under the contract base) with each parameter set to the first value its
-    schema lists; None if one lists none (the run would have to guess what it names)."""
+    """The operation's path (under the contract base) with each parameter set to its `example`, else
+    the first value its schema lists; None if it has neither (the run would have to guess what it
+    names)."""
     path = operation.template
     spec = contract.document["paths"].get(operation.template) or {}
     parameters = [
@@ -108,7 +115,8 @@ def _filled(contract: Contract, operation: Operation) -> str | None:
     for parameter in map(contract.resolve, parameters):
         if parameter.get("in") != "path":
             continue
-        values = contract.resolve(parameter.get("schema") or {}).get("enum") or []
+        values = [parameter["example"]] if "example" in parameter else []
+        values += contract.resolve(parameter.get("schema") or {}).get("enum") or []
         if not values:
             return None
         path = path.replace("{" + parameter["name"] + "}", str(values[0]))

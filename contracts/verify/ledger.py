@@ -66,7 +66,8 @@ class Observation:
     """The contract's operationId, or None for a path outside the contract."""
     slug: str | None = None
     intent: str | None = None
-    """`valid` or `invalid` when the run knows whether the request keeps to the contract."""
+    """`valid` or `invalid` when the run knows whether the request keeps to the contract;
+    `permitted`: valid, though the API key may not have the right to it (403 is then no defect)."""
     phase: str = "lifecycle"
     api_key: str | None = None
     """The API key the request carried, if any."""

@@ -17,10 +17,11 @@ from typing import Any
 SecretsIn = Callable[[Iterable[dict[str, Any] | None]], frozenset[str]]
 
 MARKER = "x-portkey-resource"
-KINDS = {"list": ("", "get"), "create": ("", "post"), "retrieve": ("item", "get")}
+KINDS = {"list": ("", "get"), "create": ("create-at", "post"), "retrieve": ("item", "get")}
 KINDS |= {"update": ("item", "put"), "delete": ("item", "delete"), "versions": ("versions", "get")}
-"""Each kind of operation a marker may promise: on which path (the collection's, `item`'s or
-`versions`') and by which method."""
+"""Each kind of operation a marker may promise: on which path (the collection's, `item`'s,
+`versions`' or `create-at`'s, which is the collection's unless the marker names another) and by
+which method."""
 STAMPS = frozenset({"created_at", "last_updated_at", "owner_id", "updated_by", "version_id"})
 """Fields the mock sets on a record itself (a create sets them all, an update all but `created_at`
 and `owner_id`), when the marker names them."""
@@ -58,6 +59,16 @@ class Declaration:
     list_omits: tuple[str, ...]
     secret_fields: frozenset[str]
     """Its bodies' `writeOnly` fields: kept masked (a string) or not at all."""
+    per_organisation: bool = False
+    """`kept-per: organisation`: one namespace per organisation, whatever workspace a record names;
+    a call acting in a workspace sees only that workspace's records (API keys)."""
+    private: tuple[str, ...] = ()
+    """Fields a record keeps that no answer shows (a domain module's own bookkeeping)."""
+
+    @property
+    def kept_by_id(self) -> bool:
+        """A resource found by id alone has no slug: its records are kept by their id."""
+        return self.found_by == ("id",)
 
     @property
     def versioned(self) -> bool:
@@ -89,6 +100,7 @@ def _declaration(
     if not isinstance(marker, dict) or not isinstance(marker.get("name"), str):
         raise DeclarationError(f"{where}: must be an object with a `name`")
     places = {"": template, "item": marker.get("item"), "versions": marker.get("versions")}
+    places["create-at"] = marker.get("create-at", template)
     promised = marker.get("operations") or []
     operations: dict[str, str] = {}
     for kind in promised:
@@ -130,4 +142,12 @@ def _declaration(
         update_answer=tuple(marker.get("update-answer") or ()),
         list_omits=tuple(marker.get("list-omits") or ()),
         secret_fields=secrets_in(bodies[op] for op in operations.values()),
+        per_organisation=_kept_per(where, marker.get("kept-per", "workspace")),
+        private=tuple(marker.get("private") or ()),
     )
+
+
+def _kept_per(where: str, kept_per: Any) -> bool:
+    if kept_per not in ("workspace", "organisation"):
+        raise DeclarationError(f"{where}: kept-per is `workspace` or `organisation`, not {kept_per!r}")
+    return kept_per == "organisation"

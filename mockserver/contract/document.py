@@ -24,7 +24,14 @@ from mockserver.contract.adapt import (
 )
 from mockserver.contract.declared import Declaration, declarations
 from mockserver.contract.routing import RouteTable, path_params
-from mockserver.contract.rules import ONE_OF_EXTENSION, field_providers, state_rules
+from mockserver.contract.rules import (
+    ONE_OF_EXTENSION,
+    WHEN_EXTENSION,
+    Conditional,
+    conditionals,
+    field_providers,
+    state_rules,
+)
 
 if TYPE_CHECKING:
     from openapi_core import OpenAPI
@@ -72,6 +79,8 @@ class Operation:
     workspace_required: bool = True  # `x-portkey-workspace: optional` lets it act on no workspace
     body_required: bool = True
     requires_one_of: tuple[str, ...] = ()
+    required_when: tuple[Conditional, ...] = ()
+    """What must be sent when another part has a value (`x-portkey-requires-when`)."""
     """Request parts of which one must be sent (`x-portkey-requires-one-of`: `query.slugs`, `body`)."""
     state_rules: dict[str, str] = field(default_factory=dict)
     """`{location: rule}`: 400s a schema-valid request may get for what the service holds
@@ -286,6 +295,7 @@ class Contract:
                         workspace_required=spec.get("x-portkey-workspace", "required") != "optional",
                         body_required=bool(body.get("required", False)) if body else False,
                         requires_one_of=tuple(spec.get(ONE_OF_EXTENSION) or ()),
+                        required_when=conditionals(spec.get(WHEN_EXTENSION)),
                         state_rules=state_rules(map(self.resolve, declared), schema),
                         deletes_named_items=bool(spec.get(DELETES_NAMED_EXTENSION)),
                     )

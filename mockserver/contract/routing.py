@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Generic, Protocol, TypeVar
 
@@ -34,22 +35,22 @@ class RouteTable(Generic[R]):
     def __init__(self, operations: Iterable[R]) -> None:
         # sorted() is stable: operations that tie keep the order they came in, the document's
         ordered = sorted(operations, key=lambda operation: precedence(operation.path))
-        self._ordered = [(operation, template_regex(operation.path)) for operation in ordered]
-        self._by_method: dict[str, list[tuple[R, re.Pattern[str]]]] = {}
-        for operation, pattern in self._ordered:
-            self._by_method.setdefault(operation.method.upper(), []).append((operation, pattern))
+        self._ordered = [(operation, compiled(operation.path)) for operation in ordered]
+        self._by_method: dict[str, list[tuple[R, Template]]] = {}
+        for operation, template in self._ordered:
+            self._by_method.setdefault(operation.method.upper(), []).append((operation, template))
 
     def match(self, method: str, path: str) -> tuple[R, dict[str, str]] | None:
         """The operation serving `method` on the concrete `path`, with its path parameters."""
-        for operation, pattern in self._by_method.get(method.upper(), ()):
-            found = pattern.fullmatch(path)
+        for operation, template in self._by_method.get(method.upper(), ()):
+            found = template.pattern.fullmatch(path)
             if found is not None:
-                return operation, found.groupdict()
+                return operation, dict(zip(template.names, found.groups(), strict=True))
         return None
 
     def at(self, path: str) -> list[R]:
         """Every operation whose template matches `path`, whatever its method, first in precedence."""
-        return [operation for operation, pattern in self._ordered if pattern.fullmatch(path)]
+        return [operation for operation, template in self._ordered if template.pattern.fullmatch(path)]
 
     def allowed(self, path: str) -> list[str]:
         """The methods some operation serves at `path` (HEAD wherever GET is), for a 405's `Allow`."""
@@ -64,11 +65,25 @@ def precedence(template: str) -> tuple[int, ...]:
 
 def path_params(template: str, path: str) -> dict[str, str] | None:
     """The parameters of a concrete `path` under `template` (`{"slug": ...}`), or None if it does not fit."""
-    found = template_regex(template).fullmatch(path)
-    return found.groupdict() if found else None
+    parsed = compiled(template)
+    found = parsed.pattern.fullmatch(path)
+    return dict(zip(parsed.names, found.groups(), strict=True)) if found else None
+
+
+@dataclass(frozen=True)
+class Template:
+    """A path template as a pattern with one group per parameter, in order, and the parameters' names.
+
+    Groups are numbered, not named after the parameters: a name need not be a Python identifier
+    (Portkey's `/api-keys/{type}/{sub-type}`), and one template may even repeat a name.
+    """
+
+    pattern: re.Pattern[str]
+    names: tuple[str, ...]
 
 
 @lru_cache(maxsize=256)
-def template_regex(template: str) -> re.Pattern[str]:
-    """`/v1/virtual-keys/{slug}` -> a pattern whose named groups are the path parameters."""
-    return re.compile(re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)))
+def compiled(template: str) -> Template:
+    """`/v1/virtual-keys/{slug}` -> a pattern fitting concrete paths, and its parameter `slug`."""
+    names = tuple(re.findall(r"\{([^}]+)\}", template))
+    return Template(re.compile(re.sub(r"\\\{[^}]+\\\}", "([^/]+)", re.escape(template))), names)

@@ -7,6 +7,7 @@ mock's answer and its journal's verdict name the same violations.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from mockserver.violations import Violation
@@ -19,6 +20,51 @@ STATE_RULE_EXTENSION = "x-portkey-state-rule"
 """On a body field or a parameter: a rule a schema-valid value may still break, because it depends on
 what the service holds (an integration not enabled for the workspace); the service answers 400 with
 exactly this rule. Generators cannot avoid it, so checks expect it."""
+
+
+WHEN_EXTENSION = "x-portkey-requires-when"
+"""On an operation: what a request must send, or the one value a part may have, when another part
+has a given value (an API key's `body.user_id` when `path.sub-type` is `user`)."""
+
+
+@dataclass(frozen=True)
+class Conditional:
+    """One `x-portkey-requires-when` rule: when every part of `when` has its value, `requires` must
+    be sent (or, with `equal`, have that value), else 400 naming it with `rule`."""
+
+    when: tuple[tuple[str, str], ...]
+    requires: str
+    equal: str | None
+    rule: str
+
+
+def conditionals(declared: Any) -> tuple[Conditional, ...]:
+    """The rules of an operation's `x-portkey-requires-when` list."""
+    return tuple(
+        Conditional(tuple(rule["when"].items()), rule["requires"], rule.get("equal"), rule["rule"])
+        for rule in declared or ()
+    )
+
+
+def conditional_violations(
+    rules: Sequence[Conditional], path_params: Mapping[str, str], body: Any
+) -> list[Violation]:
+    """Every `x-portkey-requires-when` rule a request breaks; safe on any body."""
+    found = []
+    for rule in rules:
+        if all(part_of(where, path_params, body) == value for where, value in rule.when):
+            sent = part_of(rule.requires, path_params, body)
+            if sent is None or (rule.equal is not None and sent != rule.equal):
+                found.append(Violation(rule.requires, rule.rule))
+    return found
+
+
+def part_of(where: str, path_params: Mapping[str, str], body: Any) -> Any:
+    """The value at `path.<name>` or `body.<field>` (a top-level field), None if not sent."""
+    kind, _, name = where.partition(".")
+    if kind == "path":
+        return path_params.get(name)
+    return body.get(name) if kind == "body" and isinstance(body, dict) else None
 
 
 def field_providers(schema: Mapping[str, Any] | None) -> dict[str, tuple[str, ...]]:

@@ -22,7 +22,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 from mockserver.contract import date_times, strict_json
 from mockserver.contract.compiled import FastValidator
 from mockserver.contract.document import Contract, Operation, core_openapi
-from mockserver.contract.rules import missing_parts, rule_violations
+from mockserver.contract.rules import conditional_violations, missing_parts, rule_violations
 from mockserver.errors import ApiError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from mockserver.violations import Violation, from_schema_errors
 
@@ -130,6 +130,8 @@ class RequestValidator:
             body, aliases, alias_violations = normalise_spellings(operation, body)
             violations.extend(alias_violations)
             violations.extend(rule_violations(body, operation.field_providers))
+        if operation.required_when:
+            violations.extend(conditional_violations(operation.required_when, request.path_params, body))
         return sent, body, aliases, violations
 
     def _normalised(

@@ -13,9 +13,9 @@ an update is a write planned from the record as read and made only if the record
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from mockserver.access import Workspace, derived_id
 from mockserver.contract.date_times import timestamp
@@ -36,6 +36,15 @@ PLACES = ("workspace_id", "organisation_id")
 """Body fields that say where a record lives, not what it holds."""
 
 
+class Particular(Protocol):
+    """What a resource's domain module adds to a create the engine makes (API keys: the key value)."""
+
+    def made(self, call: Call, record: Record) -> tuple[list[Insert], Record]:
+        """Checks the call, completes `record` in place; the records to insert with it, and fields
+        the answer shows instead of the record's (a value shown once)."""
+        ...
+
+
 class DeclaredResource:
     """The operations of one declared resource on the shared records store."""
 
@@ -45,22 +54,27 @@ class DeclaredResource:
         store: Store,
         not_found_status: int = 404,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        particular: Particular | None = None,
     ) -> None:
         self.declaration = declaration
         self.store = store
         self.not_found_status = not_found_status
         self.clock = clock
+        self.particular = particular
+        self._hidden = frozenset(declaration.private) | ({"slug"} if declaration.kept_by_id else set())
         ops = declaration.operations
         by_slug_only = declaration.found_by == ("slug",)
         self.riding = frozenset(
             ops[kind]
             for kind in ("list", "create", "retrieve")
             if kind in ops
-            and (kind != "create" or not declaration.versioned)
+            and (kind != "create" or not (declaration.versioned or particular))
             and (kind != "retrieve" or by_slug_only)
+            and (kind != "list" or not declaration.per_organisation)
         )
-        """One store call that can carry the plan check and journal entry: a list, an unversioned
-        create, a retrieve by slug (finding by id may read twice)."""
+        """One store call that can carry the plan check and journal entry: a list (unless it reads a
+        whole organisation to filter it), an unversioned create with nothing of a domain module's,
+        a retrieve by slug (finding by id may read twice)."""
 
     def handlers(self) -> dict[str, Handler]:
         serve = {
@@ -92,35 +106,39 @@ class DeclaredResource:
         stamps = {"created_at": now, "last_updated_at": now, "owner_id": _user(call)}
         stamps |= {"updated_by": _user(call), "version_id": new_id()}
         record |= {name: stamps[name] for name in d.stamps}
-        namespace = self._namespace(call.principal.organisation_id, workspace)
-        for _ in range(8):
-            record["slug"] = slug_for(
-                record.get("name") or d.name, prefix=d.slug_prefix, length=d.slug_length
-            )
-            if self._insert(namespace, record):
+        extra, shown = self.particular.made(call, record) if self.particular else ([], {})
+        namespace = self.namespace(call.principal.organisation_id, workspace)
+        for _ in range(1 if d.kept_by_id else 8):  # a new id is free; a slug from the name may not be
+            record["slug"] = record["id"] if d.kept_by_id else self._slug(record)
+            if self._insert(namespace, record, extra):
                 break
         else:
             raise ValidationFailed([Violation("body.name", "could not be made into a free slug; retry")])
-        answer = {name: record.get(name) for name in d.create_answer}
+        answer = {name: shown[name] if name in shown else record.get(name) for name in d.create_answer}
         return {"success": True, "data": answer} if d.create_wrapped else answer
 
     def _list(self, call: Call) -> Any:
         query = call.request.query
         page, size = query.get("current_page", 0), query.get("page_size", 100)
-        namespace = self._namespace(call.principal.organisation_id, call.workspace)
-        total, texts = self.store.page_text(namespace, page * size, size)
-        data = each_readable(texts, lambda text: self._listed(json.loads(text)))
-        return {"object": "list", "total": total, "data": data}
+        namespace = self.namespace(call.principal.organisation_id, call.workspace)
+        if not self._filtered(call):
+            total, texts = self.store.page_text(namespace, page * size, size)
+            data = each_readable(texts, lambda text: self._listed(json.loads(text)))
+            return {"object": "list", "total": total, "data": data}
+        records = each_readable(self.store.page_text(namespace, 0, 2**31)[1], json.loads)
+        seen = [record for record in records if self._visible(call, record)]
+        data = [self._listed(record) for record in seen[page * size : (page + 1) * size]]
+        return {"object": "list", "total": len(seen), "data": data}
 
     def _retrieve(self, call: Call) -> Any:
-        return {**self._find(call)[0], "object": self.declaration.name}
+        return {**self._shown(self.find(call)[0]), "object": self.declaration.name}
 
     def _update(self, call: Call) -> Any:
         d = self.declaration
         changes = {k: v for k, v in self._fields(call.body).items() if k not in KEPT}
         stamps = {"last_updated_at": timestamp(self.clock()), "updated_by": _user(call)}
         for _ in range(WRITE_ATTEMPTS):
-            record, text, namespace = self._find(call)
+            record, text, namespace = self.find(call)
             stamps["version_id"] = new_id()
             planned = changes | {name: stamps[name] for name in d.stamps if name in stamps}
             update = Update(namespace, record["slug"], text, planned)
@@ -132,14 +150,14 @@ class DeclaredResource:
         )
 
     def _delete(self, call: Call) -> Any:
-        record, _, namespace = self._find(call)
+        record, _, namespace = self.find(call)
         if not self.store.delete(namespace, record["slug"]):
             raise self._not_found(call)
         return {}
 
     def _versions(self, call: Call) -> Any:
         """Every version of the record, newest first (each create and update made one)."""
-        record = self._find(call)[0]
+        record = self.find(call)[0]
         query = call.request.query
         page, size = query.get("current_page", 0), query.get("page_size", 100)
         total, texts = self.store.page_text(self._versions_of(record), page * size, size)
@@ -163,11 +181,16 @@ class DeclaredResource:
             kept[d.stored_as.get(name, name)] = value
         return kept
 
-    def _insert(self, namespace: str, record: Record) -> bool:
-        """Store a new record (with its first version, in the same write); False if its slug is taken."""
-        if not self.declaration.versioned:
+    def _slug(self, record: Record) -> str:
+        d = self.declaration
+        return slug_for(record.get("name") or d.name, prefix=d.slug_prefix, length=d.slug_length)
+
+    def _insert(self, namespace: str, record: Record, extra: list[Insert]) -> bool:
+        """Store a new record (with its first version and the domain module's records, in the same
+        write); False if its slug is taken."""
+        if not self.declaration.versioned and not extra:
             return self.store.insert(namespace, record)
-        inserts = [Insert(self.store, namespace, record), *self._version_of(record)]
+        inserts = [Insert(self.store, namespace, record), *self._version_of(record), *extra]
         return self.store.write(None, inserts) is None
 
     def _version_of(self, record: Record) -> list[Insert]:
@@ -179,27 +202,49 @@ class DeclaredResource:
     def _versions_of(self, record: Record) -> str:
         return f"{self.declaration.name}.versions/{record['id']}"
 
-    def _find(self, call: Call) -> tuple[Record, bytes, str]:
-        """The record the item path names (by slug, else by id as declared), its text and namespace."""
-        ref = call.request.path_params[self.declaration.item_parameter]
-        namespace = self._namespace(call.principal.organisation_id, call.workspace)
-        found_by = self.declaration.found_by
-        text = self.store.get_text(namespace, ref) if "slug" in found_by else None
+    def find(self, call: Call) -> tuple[Record, bytes, str]:
+        """The record the item path names (by slug, else by id as declared), its text and namespace;
+        404 unless the call may see it."""
+        d = self.declaration
+        ref = call.request.path_params[d.item_parameter]
+        namespace = self.namespace(call.principal.organisation_id, call.workspace)
+        direct = "slug" in d.found_by or d.kept_by_id
+        text = self.store.get_text(namespace, ref) if direct else None
         if text is not None:
-            return json.loads(text), text, namespace
-        if "id" in found_by:
+            record = json.loads(text)
+            if self._visible(call, record):
+                return record, text, namespace
+        elif "id" in d.found_by and not d.kept_by_id:
             _, texts = self.store.page_text(namespace, 0, 2**31)
             for record, text in each_readable(texts, lambda text: (json.loads(text), text)):
-                if record.get("id") == ref:
+                if record.get("id") == ref and self._visible(call, record):
                     return record, text, namespace
         raise self._not_found(call)
 
+    def _filtered(self, call: Call) -> bool:
+        """Whether the call sees only some records of its namespace: one workspace's, of an
+        organisation's records (`kept-per: organisation`)."""
+        return self.declaration.per_organisation and call.workspace is not None
+
+    def _visible(self, call: Call, record: Record) -> bool:
+        if not self._filtered(call):
+            return True
+        assert call.workspace is not None
+        return record.get("workspace_id") == call.workspace.workspace_id
+
+    def _shown(self, record: Record) -> Record:
+        hidden = self._hidden
+        return {k: v for k, v in record.items() if k not in hidden} if hidden else record
+
     def _listed(self, record: Record) -> Record:
         omitted = self.declaration.list_omits
-        return {**{k: v for k, v in record.items() if k not in omitted}, "object": self.declaration.name}
+        shown = {k: v for k, v in self._shown(record).items() if k not in omitted}
+        return {**shown, "object": self.declaration.name}
 
-    def _namespace(self, organisation: str, workspace: Workspace | None) -> str:
-        return f"{self.declaration.name}/{workspace.namespace if workspace else organisation}"
+    def namespace(self, organisation: str, workspace: Workspace | None) -> str:
+        if workspace is None or self.declaration.per_organisation:
+            return f"{self.declaration.name}/{organisation}"
+        return f"{self.declaration.name}/{workspace.namespace}"
 
     def _not_found(self, call: Call) -> NotFound:
         ref = call.request.path_params[self.declaration.item_parameter]
@@ -208,10 +253,16 @@ class DeclaredResource:
 
 
 def declared_resources(
-    declarations: Iterable[Declaration], store: Store, not_found_status: int = 404
+    declarations: Iterable[Declaration],
+    store: Store,
+    not_found_status: int = 404,
+    particulars: Mapping[str, Particular] | None = None,
 ) -> list[DeclaredResource]:
-    """A resource for every declaration, all on `store`."""
-    return [DeclaredResource(declaration, store, not_found_status) for declaration in declarations]
+    """A resource for every declaration, all on `store`; `particulars` by resource name."""
+    particulars = particulars or {}
+    return [
+        DeclaredResource(d, store, not_found_status, particular=particulars.get(d.name)) for d in declarations
+    ]
 
 
 def _user(call: Call) -> str:

@@ -20,7 +20,7 @@ from schemathesis import GenerationMode
 
 from mockserver import Contract
 from mockserver.contract.exchange import Exchange, ExchangeJudge
-from mockserver.contract.rules import missing_parts, rule_violations
+from mockserver.contract.rules import conditional_violations, missing_parts, rule_violations
 from mockserver.contract.validation import (
     IncomingRequest,
     RequestValidator,
@@ -92,6 +92,7 @@ def assert_agree(request: IncomingRequest) -> None:
             return  # rejected before either schema check runs
     prose = rule_violations(body, operation.field_providers) if body is not None else []
     prose += missing_parts(operation.requires_one_of, request.query, bool(request.body))
+    prose += conditional_violations(operation.required_when, request.path_params, body)
     schema_violations = [v for v in reference.violations if v not in prose]  # the schema's verdict
     accepted = FAST.fast.accept(operation, request.query, request.path_params, request.headers, body)
     reference_locations = [v.location for v in schema_violations]

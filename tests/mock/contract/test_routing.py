@@ -15,7 +15,7 @@ from contracts.cli import main as contracts_main
 from contracts.verify.run import Budget, VerifyRun
 from mockserver import MockConfig, MockServer, create_app
 from mockserver.contract.document import Contract
-from mockserver.contract.routing import RouteTable
+from mockserver.contract.routing import RouteTable, path_params
 from mockserver.serving.proxy import create_proxy_app
 from tests.support.paths import ROOT
 
@@ -52,6 +52,24 @@ def test_templates_that_tie_keep_the_document_order():
     first, second = Route("get", "/items/{id}"), Route("get", "/items/{name}")
     assert RouteTable([first, second]).match("GET", "/items/x") == (first, {"id": "x"})
     assert RouteTable([second, first]).match("GET", "/items/x") == (second, {"name": "x"})
+
+
+def test_a_parameter_name_need_not_be_a_python_identifier():
+    """Portkey creates API keys at `/api-keys/{type}/{sub-type}`: a hyphen, a dot, a leading digit."""
+    create = Route("post", "/api-keys/{type}/{sub-type}")
+    odd = Route("get", "/things/{thing.id}/{2nd}")
+    routes = RouteTable([create, odd])
+
+    assert routes.match("POST", "/api-keys/workspace/user") == (
+        create,
+        {"type": "workspace", "sub-type": "user"},
+    )
+    assert routes.match("GET", "/things/t-1/b") == (odd, {"thing.id": "t-1", "2nd": "b"})
+    assert path_params("/api-keys/{type}/{sub-type}", "/api-keys/organisation/service") == {
+        "type": "organisation",
+        "sub-type": "service",
+    }
+    assert path_params("/api-keys/{type}/{sub-type}", "/api-keys/organisation") is None
 
 
 def test_allowed_methods_are_those_of_every_template_fitting_the_path():
