@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Iterator
 
@@ -20,6 +21,26 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keeps a module's tests on one pytest-xdist worker when they share a module-scoped fixture that
+    holds something until the module ends (a server, a browser: it yields), so it starts once.
+
+    Every other test goes to whichever worker is free (`--dist loadgroup`, pyproject.toml).
+    """
+    for item in items:
+        fixtures = getattr(item, "_fixtureinfo", None)
+        if fixtures is None:
+            continue
+        held = [
+            definition
+            for definitions in fixtures.name2fixturedefs.values()
+            for definition in definitions
+            if definition.scope == "module" and inspect.isgeneratorfunction(definition.func)
+        ]
+        if held:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__ if item.module else item.nodeid))
 
 
 @pytest.fixture(scope="session")
