@@ -3,7 +3,11 @@
 One `DeclaredResource` per declaration: create, list, retrieve, update, delete and a versions list,
 each shaped as its marker says, with no Python of the resource's own. Records of every declared
 resource live in one store (`State.resources`), one namespace per resource and workspace (or
-organisation, for an operation that may act on none): `<name>/<organisation>/<workspace>`.
+organisation, for an operation that may act on none or a resource declared `level: organisation`):
+`<name>/<organisation>/<workspace>`; a resource declared with a `parent` keeps its records under the
+parent record's id, `<name>/<organisation>/<parent id>`, and a missing parent answers as the
+parent's missing record does. A domain module adds what is particular through `creating` (checks and
+fields of a new record) and the public `namespace`, `find` and `not_found`.
 
 Every change is one atomic store call: a create is one insert (with its first version, one write);
 an update is a write planned from the record as read and made only if the record is still that
@@ -17,7 +21,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from mockserver.access import Workspace, derived_id
+from mockserver.access import derived_id
 from mockserver.contract.date_times import timestamp
 from mockserver.contract.declared import Declaration
 from mockserver.contract.secrets import mask_secret
@@ -49,17 +53,23 @@ class DeclaredResource:
         self.store = store
         self.not_found_status = not_found_status
         self.clock = clock
+        self.parent: DeclaredResource | None = None
+        """The resource whose records this one's live under (set by `declared_resources`)."""
+        self.creating: list[Callable[[Call, Record], None]] = []
+        """A domain module's hooks on create: each may refuse the call or add fields to the record."""
         ops = declaration.operations
-        by_slug_only = declaration.found_by == ("slug",)
+        by_key_only = declaration.found_by == ("slug",) or not declaration.has_slug
         self.riding = frozenset(
             ops[kind]
             for kind in ("list", "create", "retrieve")
             if kind in ops
+            and declaration.parent is None
             and (kind != "create" or not declaration.versioned)
-            and (kind != "retrieve" or by_slug_only)
+            and (kind != "retrieve" or by_key_only)
         )
         """One store call that can carry the plan check and journal entry: a list, an unversioned
-        create, a retrieve by slug (finding by id may read twice)."""
+        create, a retrieve by the key records are kept by (finding by id may read twice); none for a
+        resource under a parent (its parent is read first)."""
 
     def handlers(self) -> dict[str, Handler]:
         serve = {
@@ -79,22 +89,23 @@ class DeclaredResource:
         workspace = call.workspace
         _same_organisation(call)
         now = timestamp(self.clock())
-        record: Record = {
-            "id": new_id(),
-            "slug": "",
-            "organisation_id": call.principal.organisation_id,
-            "workspace_id": workspace.workspace_id if workspace else None,
-            **self._fields(call.body),
-        }
+        namespace = self.namespace(call)
+        record: Record = {"id": new_id(), "slug": "", "organisation_id": call.principal.organisation_id}
+        if not d.organisation_level:
+            record["workspace_id"] = workspace.workspace_id if workspace else None
+        record |= self._fields(call.body)
         for name, value in d.defaults.items():
             record.setdefault(name, value)
-        stamps = {"created_at": now, "last_updated_at": now, "owner_id": _user(call)}
-        stamps |= {"updated_by": _user(call), "version_id": new_id()}
+        stamps = {"created_at": now, "last_updated_at": now, "owner_id": acting_user(call)}
+        stamps |= {"updated_by": acting_user(call), "version_id": new_id()}
         record |= {name: stamps[name] for name in d.stamps}
-        namespace = self._namespace(call.principal.organisation_id, workspace)
+        for hook in self.creating:
+            hook(call, record)
         for _ in range(8):
-            record["slug"] = slug_for(
-                record.get("name") or d.name, prefix=d.slug_prefix, length=d.slug_length
+            record["slug"] = (
+                slug_for(record.get("name") or d.name, prefix=d.slug_prefix, length=d.slug_length)
+                if d.has_slug
+                else record["id"]
             )
             if self._insert(namespace, record):
                 break
@@ -104,20 +115,18 @@ class DeclaredResource:
         return {"success": True, "data": answer} if d.create_wrapped else answer
 
     def _list(self, call: Call) -> Any:
-        query = call.request.query
-        page, size = query.get("current_page", 0), query.get("page_size", 100)
-        namespace = self._namespace(call.principal.organisation_id, call.workspace)
-        total, texts = self.store.page_text(namespace, page * size, size)
+        page, size = self._page(call)
+        total, texts = self.store.page_text(self.namespace(call), page * size, size)
         data = [self._listed(json.loads(text)) for text in texts]
         return {"object": "list", "total": total, "data": data}
 
     def _retrieve(self, call: Call) -> Any:
-        return {**self._find(call)[0], "object": self.declaration.name}
+        return {**self._shown(self._find(call)[0]), "object": self.declaration.name}
 
     def _update(self, call: Call) -> Any:
         d = self.declaration
         changes = {k: v for k, v in self._fields(call.body).items() if k not in KEPT}
-        stamps = {"last_updated_at": timestamp(self.clock()), "updated_by": _user(call)}
+        stamps = {"last_updated_at": timestamp(self.clock()), "updated_by": acting_user(call)}
         for _ in range(WRITE_ATTEMPTS):
             record, text, namespace = self._find(call)
             stamps["version_id"] = new_id()
@@ -133,14 +142,13 @@ class DeclaredResource:
     def _delete(self, call: Call) -> Any:
         record, _, namespace = self._find(call)
         if not self.store.delete(namespace, record["slug"]):
-            raise self._not_found(call)
+            raise self.not_found(call.request.path_params[self.declaration.item_parameter])
         return {}
 
     def _versions(self, call: Call) -> Any:
         """Every version of the record, newest first (each create and update made one)."""
         record = self._find(call)[0]
-        query = call.request.query
-        page, size = query.get("current_page", 0), query.get("page_size", 100)
+        page, size = self._page(call)
         total, texts = self.store.page_text(self._versions_of(record), page * size, size)
         name, slug = self.declaration.name, record["slug"]  # a version is kept by its version_id
         data = [{**json.loads(text), "slug": slug, "object": name} for text in texts]
@@ -180,41 +188,76 @@ class DeclaredResource:
 
     def _find(self, call: Call) -> tuple[Record, bytes, str]:
         """The record the item path names (by slug, else by id as declared), its text and namespace."""
+        namespace = self.namespace(call)
         ref = call.request.path_params[self.declaration.item_parameter]
-        namespace = self._namespace(call.principal.organisation_id, call.workspace)
-        found_by = self.declaration.found_by
-        text = self.store.get_text(namespace, ref) if "slug" in found_by else None
+        return (*self.find(namespace, ref), namespace)
+
+    def find(self, namespace: str, ref: str) -> tuple[Record, bytes]:
+        """The record of `namespace` that `ref` names (its key, else its id as declared), and its text;
+        the resource's not-found error otherwise."""
+        d = self.declaration
+        text = self.store.get_text(namespace, ref) if "slug" in d.found_by or not d.has_slug else None
         if text is not None:
-            return json.loads(text), text, namespace
-        if "id" in found_by:
+            return json.loads(text), text
+        if "id" in d.found_by and d.has_slug:
             _, texts = self.store.page_text(namespace, 0, 2**31)
             for text in texts:
                 record = json.loads(text)
                 if record["id"] == ref:
-                    return record, text, namespace
-        raise self._not_found(call)
+                    return record, text
+        raise self.not_found(ref)
+
+    def namespace(self, call: Call) -> str:
+        """Where the records the call reaches live: under the parent its path names (which must exist),
+        else in its organisation or workspace."""
+        d = self.declaration
+        organisation = call.principal.organisation_id
+        if self.parent is not None and d.parent is not None:
+            ref = call.request.path_params[d.parent[0]]
+            parent = self.parent.find(self.parent.namespace(call), ref)[0]
+            return self.namespace_in(organisation, parent["id"])
+        workspace = None if d.organisation_level else call.workspace
+        return self.namespace_in(organisation, workspace.workspace_id if workspace else None)
+
+    def namespace_in(self, organisation: str, under: str | None = None) -> str:
+        """The namespace of an organisation's records, or of those under one workspace or parent id."""
+        return f"{self.declaration.name}/{organisation}" + (f"/{under}" if under else "")
+
+    def not_found(self, ref: str) -> NotFound:
+        """What a missing record answers: the marker's `missing` status, else the mock's (404)."""
+        shown = ref if len(ref) <= 100 else ref[:100] + "..."
+        status = self.declaration.missing_status or self.not_found_status
+        return NotFound(f"{self.declaration.name.capitalize()} not found: {shown}", status)
+
+    def _page(self, call: Call) -> tuple[int, int]:
+        page, size = self.declaration.paging
+        return call.request.query.get(page, 0), call.request.query.get(size, 100)
+
+    def _shown(self, record: Record) -> Record:
+        """A record as answers show it: one kept under its id has no slug to show."""
+        if self.declaration.has_slug:
+            return record
+        return {k: v for k, v in record.items() if k != "slug"}
 
     def _listed(self, record: Record) -> Record:
         omitted = self.declaration.list_omits
-        return {**{k: v for k, v in record.items() if k not in omitted}, "object": self.declaration.name}
-
-    def _namespace(self, organisation: str, workspace: Workspace | None) -> str:
-        return f"{self.declaration.name}/{workspace.namespace if workspace else organisation}"
-
-    def _not_found(self, call: Call) -> NotFound:
-        ref = call.request.path_params[self.declaration.item_parameter]
-        shown = ref if len(ref) <= 100 else ref[:100] + "..."
-        return NotFound(f"{self.declaration.name.capitalize()} not found: {shown}", self.not_found_status)
+        kept = {k: v for k, v in self._shown(record).items() if k not in omitted}
+        return {**kept, "object": self.declaration.name}
 
 
 def declared_resources(
     declarations: Iterable[Declaration], store: Store, not_found_status: int = 404
 ) -> list[DeclaredResource]:
-    """A resource for every declaration, all on `store`."""
-    return [DeclaredResource(declaration, store, not_found_status) for declaration in declarations]
+    """A resource for every declaration, all on `store`, each linked to its parent."""
+    resources = [DeclaredResource(declaration, store, not_found_status) for declaration in declarations]
+    by_name = {resource.declaration.name: resource for resource in resources}
+    for resource in resources:
+        if resource.declaration.parent:
+            resource.parent = by_name[resource.declaration.parent[1]]
+    return resources
 
 
-def _user(call: Call) -> str:
+def acting_user(call: Call) -> str:
     """The id the mock gives the user behind an API key (who created or last changed a record)."""
     return derived_id("user", call.principal.api_key)
 
