@@ -140,7 +140,8 @@ def _pending(invite: Record) -> None:
 def _member(user: Record, workspace_id: str, role: str, now: str) -> Record:
     """A membership as answers show it, kept under the user's id."""
     names: Record = {k: user[k] for k in ("first_name", "last_name", "email") if k in user}
-    member: Record = {"id": user["id"], "slug": user["id"], "organisation_id": user["organisation_id"], **names}
+    member: Record = {"id": user["id"], "slug": user["id"], "organisation_id": user["organisation_id"]}
+    member |= names
     return member | {
         "org_role": user["role"],
         "role": role,

@@ -247,3 +247,21 @@ def test_the_item_path_finds_a_record_by_each_field_its_marker_names(api, declar
     created = _create(api, declared, collection)
     for field in declared.found_by:
         assert api.call("GET", item % created[field]).json["id"] == created["id"], field
+
+
+def test_a_marker_whose_parent_is_not_declared_is_refused():
+    document = copy.deepcopy(CONTRACT.document)
+    document["paths"]["/admin/workspaces/{workspaceId}/users"]["x-portkey-resource"]["parent"]["resource"] = (
+        "team"
+    )
+    with pytest.raises(DeclarationError, match="parent 'team' is not declared"):
+        _ = Contract(CONTRACT.path, document=document).resources
+
+
+def test_a_missing_parent_answers_as_the_parents_missing_record_and_stores_nothing(api, declared):
+    if not declared.parent:
+        pytest.skip(f"{declared.name} has no parent")
+    collection = CONTRACT.operations[declared.operations["list"]].path
+    parameter, name = declared.parent
+    answer = api.call("GET", collection.replace("{" + parameter + "}", "not-there"))
+    assert (answer.status_code, answer.json["data"]["errorCode"]) == _missing(DECLARED[name])
