@@ -35,6 +35,8 @@ EXPECTED_OPERATIONS = {
     ("delete", "/v1/integrations/{slug}/models"): "deleteIntegrationModels",
     ("get", "/v1/integrations/{slug}/workspaces"): "listIntegrationWorkspaces",
     ("put", "/v1/integrations/{slug}/workspaces"): "updateIntegrationWorkspaces",
+    ("post", "/v1/admin/workspaces/{workspaceId}/users"): "addWorkspaceMembers",
+    ("post", "/v1/admin/users/invites/{inviteId}/resend"): "resendInvite",
 }
 ERROR_STATUSES = {"400", "401", "403", "429", "500"}
 

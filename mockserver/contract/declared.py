@@ -67,6 +67,8 @@ class Declaration:
     answers as that resource's missing record does."""
     paging: tuple[str, str] = ("current_page", "page_size")
     """The list's query parameters for the page (from 0) and its size."""
+    filters: tuple[str, ...] = ()
+    """`filters: [...]`: list query parameters that keep the records whose field of that name equals them."""
     has_slug: bool = True
     """Whether records get a slug (the marker names its form); one without is kept under its id."""
     missing_status: int | None = None
@@ -164,6 +166,7 @@ def _declaration(
         organisation_level=level == "organisation",
         parent=(parent["parameter"], parent["resource"]) if parent else None,
         paging=(str(paging.get("page", "current_page")), str(paging.get("size", "page_size"))),
+        filters=tuple(marker.get("filters") or ()),
         has_slug="slug" in marker,
         missing_status=int(marker["missing"]) if "missing" in marker else None,
     )

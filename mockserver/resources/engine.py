@@ -116,9 +116,16 @@ class DeclaredResource:
 
     def _list(self, call: Call) -> Any:
         page, size = self._page(call)
-        total, texts = self.store.page_text(self.namespace(call), page * size, size)
-        data = [self._listed(json.loads(text)) for text in texts]
-        return {"object": "list", "total": total, "data": data}
+        namespace, query = self.namespace(call), call.request.query
+        wanted = {name: query[name] for name in self.declaration.filters if name in query}
+        if not wanted:
+            total, texts = self.store.page_text(namespace, page * size, size)
+            records = [json.loads(text) for text in texts]
+        else:  # a filtered list reads the namespace, then pages what matches
+            every = (json.loads(text) for text in self.store.page_text(namespace, 0, 2**31)[1])
+            matching = [r for r in every if all(r.get(k) == v for k, v in wanted.items())]
+            total, records = len(matching), matching[page * size : (page + 1) * size]
+        return {"object": "list", "total": total, "data": [self._listed(r) for r in records]}
 
     def _retrieve(self, call: Call) -> Any:
         return {**self._shown(self._find(call)[0]), "object": self.declaration.name}

@@ -93,16 +93,23 @@ def test_members_are_users_of_the_organisation_added_once_to_a_workspace_that_ex
     nobody = api.call(
         "POST",
         members,
-        json={"users": [{"id": user["id"], "role": "admin"}, {"id": "nobody", "role": "member"}]},
+        json={
+            "users": [
+                {"id": user["id"], "role": "admin"},
+                {"id": "0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6", "role": "member"},
+            ]
+        },
     )
-    assert _error(nobody) == (404, "AB08", "User not found: nobody")
+    assert _error(nobody) == (404, "AB08", "User not found: 0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6")
     assert api.call("GET", members).json["total"] == 0  # all or nothing
 
     assert api.call("POST", members, json={"users": [{"id": user["id"], "role": "admin"}]}).json == {}
     twice = api.call("POST", members, json={"users": [{"id": user["id"], "role": "member"}]})
     assert _error(twice)[:2] == (409, "AB07")
     named_twice = api.call(
-        "POST", members, json={"users": [{"id": "a", "role": "admin"}, {"id": "a", "role": "admin"}]}
+        "POST",
+        members,
+        json={"users": [{"id": user["id"], "role": "admin"}, {"id": user["id"], "role": "admin"}]},
     )
     assert (
         _error(named_twice)[:2] == (400, "AB01")
@@ -152,3 +159,28 @@ def test_accept_without_an_api_key_is_refused(api):
     invite = _invite(api, "ken@example.com").json
     response = api.client.post(f"/__mock/invites/{invite['id']}/accept")
     assert response.status_code == 401
+
+
+def test_lists_filter_by_the_fields_their_markers_name_and_page_what_matches(api):
+    workspace = _workspace(api)
+    users = [_accept(api, _invite(api, f"u{i}@example.com").json["id"]).json for i in range(3)]
+    _invite(api, "pending@example.com")
+    members = f"{WORKSPACES}/{workspace['id']}/users"
+    roles = ["admin", "member", "admin"]
+    api.call(
+        "POST",
+        members,
+        json={"users": [{"id": u["id"], "role": r} for u, r in zip(users, roles, strict=True)]},
+    )
+
+    by_email = api.call("GET", "/v1/admin/users", query_string={"email": "u1@example.com"}).json
+    assert (by_email["total"], [u["id"] for u in by_email["data"]]) == (1, [users[1]["id"]])
+    pending = api.call("GET", INVITES, query_string={"status": "pending"}).json
+    assert [i["email"] for i in pending["data"]] == ["pending@example.com"]
+    admins = api.call("GET", members, query_string={"role": "admin", "page_size": 1, "current_page": 1}).json
+    assert admins["total"] == 2 and [m["id"] for m in admins["data"]] == [users[0]["id"]]
+
+
+def test_an_invite_needs_an_email_address(api):
+    refused = api.call("POST", INVITES, json={"email": "not an address", "role": "member"})
+    assert _error(refused)[:2] == (400, "AB01") and "body.email" in _error(refused)[2]
