@@ -9,6 +9,9 @@ Where the SDK cannot send or read a faithful answer, a strict expected failure s
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
 from typing import Any
 
 import httpx
@@ -152,3 +155,25 @@ def test_the_python_sdk_pages_workspaces(portkey_mock):
     for name in ("one", "two"):
         admin.workspaces.create(name=name)
     assert len(admin.workspaces.list(page_size=1).data) == 1
+
+
+def test_the_node_sdk_drives_the_same_lives(node_sdk, portkey_mock):
+    env = {
+        **os.environ,
+        "PORTKEY_BASE_URL": portkey_mock.base_url,
+        "PORTKEY_API_KEY": portkey_mock.api_key,
+        "MOCK_ROOT_URL": portkey_mock.root_url,
+    }
+    ran = subprocess.run(
+        ["node", "people.js"], cwd=node_sdk, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 0, f"the Node SDK script failed:\n{ran.stdout}\n{ran.stderr}"
+    seen = json.loads(ran.stdout)
+
+    assert seen["retrievedName"] == "Node team, renamed" and seen["listedTotal"] == 1
+    assert seen["inviteLink"] == seen["resentLink"] and seen["pendingStatus"] == "pending"
+    assert (seen["invitesTotal"], seen["usersTotal"], seen["promotedRole"]) == (1, 1, "admin")
+    assert (seen["memberRole"], seen["membersRoles"], seen["finalWorkspaces"]) == ("admin", ["manager"], 0)
+    _assert_clean(portkey_mock)
+    # The Node SDK sends a delete's ids in its body, snake_cased; the path decides which record goes.
+    assert [set(e["body"]) for e in portkey_mock.requests("deleteUser")] == [{"user_id"}]
