@@ -7,7 +7,8 @@ organisation, for an operation that may act on none or a resource declared `leve
 `<name>/<organisation>/<workspace>`; a resource declared with a `parent` keeps its records under the
 parent record's id, `<name>/<organisation>/<parent id>`, and a missing parent answers as the
 parent's missing record does. A domain module adds what is particular through `creating` (checks and
-fields of a new record) and the public `namespace`, `find` and `not_found`.
+fields of a new record), `deleted` (what depended on a deleted record) and the public `namespace`,
+`find` and `not_found`.
 
 Every change is one atomic store call: a create is one insert (with its first version, one write);
 an update is a write planned from the record as read and made only if the record is still that
@@ -57,6 +58,8 @@ class DeclaredResource:
         """The resource whose records this one's live under (set by `declared_resources`)."""
         self.creating: list[Callable[[Call, Record], None]] = []
         """A domain module's hooks on create: each may refuse the call or add fields to the record."""
+        self.deleted: list[Callable[[Call, Record], None]] = []
+        """A domain module's hooks after a delete, given the record deleted (what depended on it)."""
         ops = declaration.operations
         by_key_only = declaration.found_by == ("slug",) or not declaration.has_slug
         self.riding = frozenset(
@@ -150,6 +153,8 @@ class DeclaredResource:
         record, _, namespace = self._find(call)
         if not self.store.delete(namespace, record["slug"]):
             raise self.not_found(call.request.path_params[self.declaration.item_parameter])
+        for hook in self.deleted:
+            hook(call, record)
         return {}
 
     def _versions(self, call: Call) -> Any:

@@ -25,7 +25,7 @@ from mockserver.violations import Violation
 NAMES = ("workspace", "workspace-user", "user", "invite")
 """The declared resources this module joins, by their markers' names."""
 INVITE_LIFE = timedelta(days=7)
-"""How long an invite stays open after it is sent (inferred: Portkey's invite emails say a week)."""
+"""How long an invite stays open after it is sent or resent (inferred: not documented)."""
 INVITE_LINK = "https://app.portkey.ai/invite/{id}"
 
 
@@ -43,6 +43,7 @@ class People:
         self.store = self.users.store
         self.clock = clock
         self.invites.creating.append(self._new_invite)
+        self.users.deleted.append(self._user_deleted)
 
     @classmethod
     def joining(cls, resources: Iterable[DeclaredResource]) -> People | None:
@@ -60,19 +61,14 @@ class People:
         for workspace in invite.setdefault("workspaces", []):
             self.workspaces.find(self.workspaces.namespace_in(organisation), workspace["id"])
         self._refuse_member_email(organisation, invite["email"])
-        now = self.clock()
-        invite |= {"status": "pending", "invited_by": acting_user(call)}
-        invite |= {
-            "expires_at": timestamp(now + INVITE_LIFE),
-            "invite_link": INVITE_LINK.format(id=invite["id"]),
-        }
+        invite |= {"status": "pending", "invited_by": acting_user(call), "expires_at": self._expiry()}
+        invite["invite_link"] = INVITE_LINK.format(id=invite["id"])
 
     def _resend(self, call: Call) -> Any:
         namespace = self.invites.namespace(call)
         invite, text = self.invites.find(namespace, call.request.path_params["inviteId"])
         _pending(invite)
-        renewed = {"expires_at": timestamp(self.clock() + INVITE_LIFE)}
-        if self.store.write(Update(namespace, invite["slug"], text, renewed)) is not None:
+        if self.store.write(Update(namespace, invite["slug"], text, {"expires_at": self._expiry()})):
             raise ApiError.for_status("The invite changed under this request; retry", 409)
         return {"inviteLink": invite["invite_link"]}
 
@@ -102,12 +98,23 @@ class People:
             raise ApiError.for_status("The invite changed under this request; retry", 409)
         return {k: v for k, v in user.items() if k != "slug"}
 
+    def _expiry(self) -> str:
+        return timestamp(self.clock() + INVITE_LIFE)
+
     def _refuse_member_email(self, organisation: str, email: str) -> None:
         _, texts = self.store.page_text(self.users.namespace_in(organisation), 0, 2**31)
         if any(json.loads(text)["email"].lower() == email.lower() for text in texts):
             raise ApiError.for_status(f"A user with the email {email} is already in the organisation", 409)
 
     # -- members
+
+    def _user_deleted(self, call: Call, user: Record) -> None:
+        """A user removed from the organisation leaves every workspace (each removal its own store
+        call, after the user's)."""
+        organisation = call.principal.organisation_id
+        _, texts = self.store.page_text(self.workspaces.namespace_in(organisation), 0, 2**31)
+        for text in texts:
+            self.store.delete(self.members.namespace_in(organisation, json.loads(text)["id"]), user["id"])
 
     def _add_members(self, call: Call) -> Any:
         organisation = call.principal.organisation_id
@@ -139,14 +146,6 @@ def _pending(invite: Record) -> None:
 
 def _member(user: Record, workspace_id: str, role: str, now: str) -> Record:
     """A membership as answers show it, kept under the user's id."""
-    names: Record = {k: user[k] for k in ("first_name", "last_name", "email") if k in user}
-    member: Record = {"id": user["id"], "slug": user["id"], "organisation_id": user["organisation_id"]}
-    member |= names
-    return member | {
-        "org_role": user["role"],
-        "role": role,
-        "status": "active",
-        "workspace_id": workspace_id,
-        "created_at": now,
-        "last_updated_at": now,
-    }
+    member: Record = {k: user[k] for k in ("id", "organisation_id", "first_name", "last_name", "email")}
+    member |= {"slug": user["id"], "org_role": user["role"], "role": role, "status": "active"}
+    return member | {"workspace_id": workspace_id, "created_at": now, "last_updated_at": now}

@@ -184,3 +184,17 @@ def test_lists_filter_by_the_fields_their_markers_name_and_page_what_matches(api
 def test_an_invite_needs_an_email_address(api):
     refused = api.call("POST", INVITES, json={"email": "not an address", "role": "member"})
     assert _error(refused)[:2] == (400, "AB01") and "body.email" in _error(refused)[2]
+
+
+def test_a_user_removed_from_the_organisation_leaves_every_workspace(api):
+    first, second = _workspace(api, "First"), _workspace(api, "Second")
+    wanted = [{"id": first["id"], "role": "member"}, {"id": second["id"], "role": "admin"}]
+    user = _accept(api, _invite(api, "leaving@example.com", wanted).json["id"]).json
+    stays = _accept(api, _invite(api, "staying@example.com", wanted).json["id"]).json
+
+    assert api.call("DELETE", f"/v1/admin/users/{user['id']}").json == {}
+    for workspace in (first, second):
+        members = api.call("GET", f"{WORKSPACES}/{workspace['id']}/users").json
+        assert [m["id"] for m in members["data"]] == [stays["id"]]
+        gone = api.call("GET", f"{WORKSPACES}/{workspace['id']}/users/{user['id']}")
+        assert _error(gone)[:2] == (404, "AB08")
