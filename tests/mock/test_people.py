@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from tests.support.inprocess import Api
 
 WORKSPACES = "/v1/admin/workspaces"
@@ -198,3 +201,36 @@ def test_a_user_removed_from_the_organisation_leaves_every_workspace(api):
         assert [m["id"] for m in members["data"]] == [stays["id"]]
         gone = api.call("GET", f"{WORKSPACES}/{workspace['id']}/users/{user['id']}")
         assert _error(gone)[:2] == (404, "AB08")
+
+
+ODD = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8) | st.sampled_from(["", "admin", "ws-x"]),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["id", "role", "email"]), inner)
+    ),
+    max_leaves=8,
+)
+FIELDS = ["name", "description", "defaults", "email", "role", "workspaces", "users", "user_id", "icon"]
+
+
+def test_any_body_is_answered_in_portkeys_envelope_never_a_500(api):
+    workspace = _workspace(api)
+    user = _accept(api, _invite(api, "odd@example.com").json["id"]).json
+    members = f"{WORKSPACES}/{workspace['id']}/users"
+    targets = [
+        ("POST", WORKSPACES),
+        ("PUT", f"{WORKSPACES}/{workspace['id']}"),
+        ("POST", INVITES),
+        ("POST", members),
+        ("PUT", f"{members}/{user['id']}"),
+        ("PUT", f"/v1/admin/users/{user['id']}"),
+    ]
+
+    @given(st.sampled_from(targets), st.dictionaries(st.sampled_from(FIELDS), ODD, max_size=4))
+    def answered(target, body):
+        response = api.call(*target, json=body)
+        assert response.status_code < 500, response.json
+        if response.status_code >= 400:
+            assert response.json["success"] is False and response.json["data"]["errorCode"].startswith("AB")
+
+    answered()
