@@ -29,6 +29,7 @@ from mockserver.contract.secrets import mask_secret
 from mockserver.errors import ApiError, Forbidden, NotFound, ValidationFailed
 from mockserver.resources import Call, Handler
 from mockserver.resources.virtual_keys import new_id, slug_for
+from mockserver.responses import each_readable
 from mockserver.state.records.base import Insert, Record, Store, Update
 from mockserver.violations import Violation
 
@@ -123,12 +124,13 @@ class DeclaredResource:
         wanted = {name: query[name] for name in self.declaration.filters if name in query}
         if not wanted:
             total, texts = self.store.page_text(namespace, page * size, size)
-            records = [json.loads(text) for text in texts]
+            data = each_readable(texts, lambda text: self._listed(json.loads(text)))
         else:  # a filtered list reads the namespace, then pages what matches
-            every = (json.loads(text) for text in self.store.page_text(namespace, 0, 2**31)[1])
+            every = each_readable(self.store.page_text(namespace, 0, 2**31)[1], json.loads)
             matching = [r for r in every if all(r.get(k) == v for k, v in wanted.items())]
-            total, records = len(matching), matching[page * size : (page + 1) * size]
-        return {"object": "list", "total": total, "data": [self._listed(r) for r in records]}
+            total = len(matching)
+            data = each_readable(matching[page * size : (page + 1) * size], self._listed)
+        return {"object": "list", "total": total, "data": data}
 
     def _retrieve(self, call: Call) -> Any:
         return {**self._shown(self._find(call)[0]), "object": self.declaration.name}
@@ -163,7 +165,7 @@ class DeclaredResource:
         page, size = self._page(call)
         total, texts = self.store.page_text(self._versions_of(record), page * size, size)
         name, slug = self.declaration.name, record["slug"]  # a version is kept by its version_id
-        data = [{**json.loads(text), "slug": slug, "object": name} for text in texts]
+        data = each_readable(texts, lambda text: {**json.loads(text), "slug": slug, "object": name})
         return {"object": "list", "total": total, "data": data}
 
     # -- records
@@ -213,9 +215,8 @@ class DeclaredResource:
             return json.loads(text), text
         if "id" in d.found_by and d.has_slug:
             _, texts = self.store.page_text(namespace, 0, 2**31)
-            for text in texts:
-                record = json.loads(text)
-                if record["id"] == ref:
+            for record, text in each_readable(texts, lambda text: (json.loads(text), text)):
+                if record.get("id") == ref:
                     return record, text
         raise self.not_found(ref)
 

@@ -19,6 +19,7 @@ from mockserver.errors import ApiError, NotFound, ValidationFailed
 from mockserver.resources import Call, Handler
 from mockserver.resources.engine import DeclaredResource, acting_user
 from mockserver.resources.virtual_keys import new_id
+from mockserver.responses import each_readable
 from mockserver.state.records.base import Insert, Record, Update
 from mockserver.violations import Violation
 
@@ -103,7 +104,7 @@ class People:
 
     def _refuse_member_email(self, organisation: str, email: str) -> None:
         _, texts = self.store.page_text(self.users.namespace_in(organisation), 0, 2**31)
-        if any(json.loads(text)["email"].lower() == email.lower() for text in texts):
+        if any(user.get("email", "").lower() == email.lower() for user in each_readable(texts, json.loads)):
             raise ApiError.for_status(f"A user with the email {email} is already in the organisation", 409)
 
     # -- members
@@ -113,8 +114,8 @@ class People:
         call, after the user's)."""
         organisation = call.principal.organisation_id
         _, texts = self.store.page_text(self.workspaces.namespace_in(organisation), 0, 2**31)
-        for text in texts:
-            self.store.delete(self.members.namespace_in(organisation, json.loads(text)["id"]), user["id"])
+        for workspace in each_readable(texts, json.loads):
+            self.store.delete(self.members.namespace_in(organisation, workspace["id"]), user["id"])
 
     def _add_members(self, call: Call) -> Any:
         organisation = call.principal.organisation_id
