@@ -225,6 +225,8 @@ class DeclaredResource:
         else in its organisation or workspace."""
         d = self.declaration
         organisation = call.principal.organisation_id
+        if d.organisation_level and not call.principal.may_choose_workspace:
+            raise Forbidden("A workspace API key acts only in its workspace; this needs an organisation key")
         if self.parent is not None and d.parent is not None:
             ref = call.request.path_params[d.parent[0]]
             parent = self.parent.find(self.parent.namespace(call), ref)[0]

@@ -120,7 +120,7 @@ class People:
     def _add_members(self, call: Call) -> Any:
         organisation = call.principal.organisation_id
         ref = call.request.path_params["workspaceId"]
-        workspace = self.workspaces.find(self.workspaces.namespace_in(organisation), ref)[0]
+        workspace = self.workspaces.find(self.workspaces.namespace(call), ref)[0]  # an organisation key's
         namespace = self.members.namespace_in(organisation, workspace["id"])
         wanted = call.body["users"]
         ids = [entry["id"] for entry in wanted]

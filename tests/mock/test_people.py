@@ -10,6 +10,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mockserver.app import create_app
+from mockserver.config import MockConfig
 from tests.support.inprocess import Api
 
 WORKSPACES = "/v1/admin/workspaces"
@@ -234,3 +236,25 @@ def test_any_body_is_answered_in_portkeys_envelope_never_a_500(api):
             assert response.json["success"] is False and response.json["data"]["errorCode"].startswith("AB")
 
     answered()
+
+
+def test_a_workspace_api_key_reaches_none_of_them(tmp_path):
+    keys = tmp_path / "keys.json"
+    keys.write_text('{"api_keys": [{"key": "pk-admin"}, {"key": "pk-workspace", "workspace_id": "ws-1"}]}')
+    client = create_app(MockConfig(keys_path=keys)).test_client()
+    admin, bound = Api(client, "pk-admin"), Api(client, "pk-workspace")
+    workspace = _workspace(admin)
+    invite = _invite(admin, "ws-key@example.com").json
+    for method, path in [
+        ("GET", WORKSPACES),
+        ("POST", WORKSPACES),
+        ("GET", f"{WORKSPACES}/{workspace['id']}"),
+        ("GET", f"{WORKSPACES}/{workspace['id']}/users"),
+        ("POST", f"{WORKSPACES}/{workspace['id']}/users"),
+        ("GET", "/v1/admin/users"),
+        ("GET", INVITES),
+        ("POST", f"{INVITES}/{invite['id']}/resend"),
+    ]:
+        body = {"name": "x"} if path == WORKSPACES else {"users": [{"id": invite["id"], "role": "member"}]}
+        refused = bound.call(method, path, json=body if method == "POST" else None)
+        assert _error(refused)[:2] == (403, "AB03"), (method, path)
