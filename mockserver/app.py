@@ -16,7 +16,12 @@ from mockserver.contract.document import Contract
 from mockserver.contract.validation import RequestValidator
 from mockserver.control import is_control_path
 from mockserver.control.dashboard import dashboard_blueprint
-from mockserver.control.routes import control_blueprint, journal_blueprint, store_blueprint
+from mockserver.control.routes import (
+    control_blueprint,
+    invites_blueprint,
+    journal_blueprint,
+    store_blueprint,
+)
 from mockserver.control.seeding import Seeder
 from mockserver.control.token import require_control_token
 from mockserver.errors import envelope
@@ -27,6 +32,7 @@ from mockserver.resources import Resource
 from mockserver.resources.api_keys import API_KEY, ROTATE, ApiKeys
 from mockserver.resources.engine import declared_resources
 from mockserver.resources.integrations import Integrations
+from mockserver.resources.people import People
 from mockserver.resources.providers import Providers
 from mockserver.resources.virtual_keys import VirtualKeys
 from mockserver.responses import json_body
@@ -127,6 +133,9 @@ def create_app(
     if api_keys.engine is not None:  # a contract without API keys issues none
         policy.issued = api_keys.principal_of
         resources.append(api_keys)
+    people = People.joining(declared)
+    if people is not None:
+        resources.append(people)
     seeder = Seeder(contract, validator, policy, keys)
 
     errors = _error_answers(state.watch)
@@ -157,6 +166,8 @@ def create_app(
     )
     app.register_blueprint(journal_blueprint(state.journal))
     app.register_blueprint(store_blueprint(keys, policy, state.integrations))
+    if people is not None:
+        app.register_blueprint(invites_blueprint(people, policy, config.max_body_bytes))
     app.register_blueprint(dashboard_blueprint(contract.secret_fields, config.journal_limit))
     if config.control_token:
         require_control_token(app, config.control_token)

@@ -36,6 +36,8 @@ EXPECTED_OPERATIONS = {
     ("get", "/v1/integrations/{slug}/workspaces"): "listIntegrationWorkspaces",
     ("put", "/v1/integrations/{slug}/workspaces"): "updateIntegrationWorkspaces",
     ("post", "/v1/api-keys/{id}/rotate"): "rotateApiKey",
+    ("post", "/v1/admin/workspaces/{workspaceId}/users"): "addWorkspaceMembers",
+    ("post", "/v1/admin/users/invites/{inviteId}/resend"): "resendInvite",
 }
 ERROR_STATUSES = {"400", "401", "403", "429", "500"}
 

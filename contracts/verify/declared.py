@@ -5,7 +5,8 @@ replaced by canaries), retrieve it by each field its item path finds it by, list
 read its versions if it keeps them, try an update the contract refuses, show it to a second API key,
 delete it, then retrieve, update and delete it again. The ordered `record_*` checks judge each step
 against the ledger's `OwnRecord`. A resource the run cannot mark as its own (no `name` in its create
-body) or whose create path needs a value the contract does not list is left out, with a note.
+body), whose create path needs a value the contract does not list, or that is organisation-level
+(`level: organisation`) while the run's API key is a workspace's (403) is left out, with a note.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ def run_declared_lifecycles(
         path = _filled(run.contract, create) if create else None
         if create is None or path is None or not isinstance(body, dict) or "name" not in body:
             why = "it has no create example with a name to carry the run id, or its create path takes a value"
-            if f"{resource.name}: left out" not in " ".join(run.result.notes):
+            if not any(
+                note.startswith(f"declared resource {resource.name}: left out") for note in run.result.notes
+            ):
                 run.result.notes.append(
                     f"declared resource {resource.name}: left out of the lifecycle ({why})"
                 )

@@ -64,11 +64,26 @@ class Declaration:
     a call acting in a workspace sees only that workspace's records (API keys)."""
     private: tuple[str, ...] = ()
     """Fields a record keeps that no answer shows (a domain module's own bookkeeping)."""
+    organisation_level: bool = False
+    """`level: organisation`: records live in the caller's organisation whatever workspace the call
+    names (workspaces, users); else in the call's workspace, or the organisation when it names none."""
+    parent: tuple[str, str] | None = None
+    """`parent: {parameter, resource}`: the collection path's parameter naming a record of another
+    declared resource (a workspace's members); the records live under it, and a missing parent
+    answers as that resource's missing record does."""
+    paging: tuple[str, str] = ("current_page", "page_size")
+    """The list's query parameters for the page (from 0) and its size."""
+    filters: tuple[str, ...] = ()
+    """`filters: [...]`: list query parameters that keep the records whose field of that name equals them."""
+    has_slug: bool = True
+    """Whether records get a slug (the marker names its form); one without is kept under its id."""
+    missing_status: int | None = None
+    """`missing: 403`: the status a record that is not there answers (default: the mock's 404)."""
 
     @property
     def kept_by_id(self) -> bool:
-        """A resource found by id alone has no slug: its records are kept by their id."""
-        return self.found_by == ("id",)
+        """A resource whose marker gives no slug form: its records have none and are kept by id."""
+        return not self.has_slug
 
     @property
     def versioned(self) -> bool:
@@ -86,6 +101,10 @@ def declarations(
         marker = item.get(MARKER) if isinstance(item, dict) else None
         if marker is not None:
             found.append(_declaration(paths, bodies, secrets_in, template, marker))
+    names = {declaration.name for declaration in found}
+    for declaration in found:
+        if declaration.parent and declaration.parent[1] not in names:
+            raise DeclarationError(f"{declaration.name}: parent {declaration.parent[1]!r} is not declared")
     return found
 
 
@@ -114,7 +133,17 @@ def _declaration(
             raise DeclarationError(f"{where}: promises {kind}, but {method.upper()} {shown} is not declared")
         operations[kind] = spec["operationId"]
     item = places["item"]
-    parameters = [part[1:-1] for part in str(item or "").split("/") if part.startswith("{")]
+    parent = marker.get("parent")
+    if parent is not None and not (
+        isinstance(parent, dict)
+        and f"{{{parent.get('parameter')}}}" in template
+        and isinstance(parent.get("resource"), str)
+    ):
+        raise DeclarationError(f"{where}: parent names a `parameter` of {template} and a `resource`")
+    outer = {parent["parameter"]} if parent else set()
+    parameters = [
+        part[1:-1] for part in str(item or "").split("/") if part.startswith("{") and part[1:-1] not in outer
+    ]
     on_items = any(kind in operations for kind in ("retrieve", "update", "delete", "versions"))
     if on_items and len(parameters) != 1:
         raise DeclarationError(f"{where}: the item path must have one parameter, naming a record")
@@ -125,6 +154,10 @@ def _declaration(
     if not set(stamps) <= STAMPS:
         raise DeclarationError(f"{where}: unknown stamps {sorted(set(stamps) - STAMPS)}")
     slug = marker.get("slug") or {}
+    paging = marker.get("paging") or {}
+    level = marker.get("level", "workspace")
+    if level not in ("workspace", "organisation"):
+        raise DeclarationError(f"{where}: level is `workspace` or `organisation`, not {level!r}")
     create: Any = marker.get("create-answer") or []
     wrapped = isinstance(create, dict)
     return Declaration(
@@ -144,6 +177,12 @@ def _declaration(
         secret_fields=secrets_in(bodies[op] for op in operations.values()),
         per_organisation=_kept_per(where, marker.get("kept-per", "workspace")),
         private=tuple(marker.get("private") or ()),
+        organisation_level=level == "organisation",
+        parent=(parent["parameter"], parent["resource"]) if parent else None,
+        paging=(str(paging.get("page", "current_page")), str(paging.get("size", "page_size"))),
+        filters=tuple(marker.get("filters") or ()),
+        has_slug="slug" in marker,
+        missing_status=int(marker["missing"]) if "missing" in marker else None,
     )
 
 

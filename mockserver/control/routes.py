@@ -15,6 +15,7 @@ from mockserver.control import CONTROL_PREFIX
 from mockserver.control.seeding import Seeder
 from mockserver.faults.plan import Faults
 from mockserver.resources.integrations import detail as integration_detail
+from mockserver.resources.people import People
 from mockserver.resources.virtual_keys import VirtualKeys
 from mockserver.responses import each_readable
 from mockserver.state.journal_store import Journal
@@ -102,6 +103,22 @@ def _add_fault_routes(
 
 STORE_VIEW_LIMIT = 200
 """Keys shown per workspace by `GET /__mock/store`, newest first; the total is always given."""
+
+
+def invites_blueprint(people: People, policy: AccessPolicy, max_body_bytes: int | None = None) -> Blueprint:
+    """Accepting an invite, which a person does in a browser: the caller's API key names the
+    organisation; the body may give the new user's `first_name` and `last_name`."""
+    blueprint = Blueprint("invites", __name__, url_prefix=CONTROL_PREFIX)
+
+    @blueprint.post("/invites/<invite_id>/accept")
+    def accept(invite_id: str) -> Any:
+        principal = policy.principal_of(request.headers.get(policy.api_key_header))
+        raw = body_of(request.environ, max_body_bytes)
+        sent = decode_json_object(raw) if raw.strip() else {}
+        names = {k: v for k, v in sent.items() if k in ("first_name", "last_name") and isinstance(v, str)}
+        return jsonify(people.accept(principal.organisation_id, invite_id, names))
+
+    return blueprint
 
 
 def store_blueprint(keys: VirtualKeys, policy: AccessPolicy, integrations: Store) -> Blueprint:

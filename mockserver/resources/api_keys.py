@@ -86,7 +86,7 @@ class ApiKeys:
         """A new value for the key; the old one is refused from now on (no transition period)."""
         assert self.engine is not None
         for _ in range(WRITE_ATTEMPTS):
-            record, text, namespace = self.engine.find(call)
+            record, text, namespace = self.engine.find_for(call)
             value = _new_value()
             now = timestamp(self.clock())
             changes = {"key": mask_secret(value), HASHED: hashed(value), "last_updated_at": now}

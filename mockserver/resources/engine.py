@@ -3,7 +3,12 @@
 One `DeclaredResource` per declaration: create, list, retrieve, update, delete and a versions list,
 each shaped as its marker says, with no Python of the resource's own. Records of every declared
 resource live in one store (`State.resources`), one namespace per resource and workspace (or
-organisation, for an operation that may act on none): `<name>/<organisation>/<workspace>`.
+organisation, for an operation that may act on none or a resource declared `level: organisation`):
+`<name>/<organisation>/<workspace>`; a resource declared with a `parent` keeps its records under the
+parent record's id, `<name>/<organisation>/<parent id>`, and a missing parent answers as the
+parent's missing record does. A domain module adds what is particular through `creating` (checks and
+fields of a new record), `deleted` (what depended on a deleted record) and the public `namespace`,
+`find` and `not_found`.
 
 Every change is one atomic store call: a create is one insert (with its first version, one write);
 an update is a write planned from the record as read and made only if the record is still that
@@ -17,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from mockserver.access import Workspace, derived_id
+from mockserver.access import derived_id
 from mockserver.contract.date_times import timestamp
 from mockserver.contract.declared import Declaration
 from mockserver.contract.secrets import mask_secret
@@ -62,19 +67,27 @@ class DeclaredResource:
         self.clock = clock
         self.particular = particular
         self._hidden = frozenset(declaration.private) | ({"slug"} if declaration.kept_by_id else set())
+        self.parent: DeclaredResource | None = None
+        """The resource whose records this one's live under (set by `declared_resources`)."""
+        self.creating: list[Callable[[Call, Record], None]] = []
+        """A domain module's hooks on create: each may refuse the call or add fields to the record."""
+        self.deleted: list[Callable[[Call, Record], None]] = []
+        """A domain module's hooks after a delete, given the record deleted (what depended on it)."""
         ops = declaration.operations
-        by_slug_only = declaration.found_by == ("slug",)
+        by_key_only = declaration.found_by == ("slug",) or not declaration.has_slug
         self.riding = frozenset(
             ops[kind]
             for kind in ("list", "create", "retrieve")
             if kind in ops
+            and declaration.parent is None
             and (kind != "create" or not (declaration.versioned or particular))
-            and (kind != "retrieve" or by_slug_only)
+            and (kind != "retrieve" or by_key_only)
             and (kind != "list" or not declaration.per_organisation)
         )
         """One store call that can carry the plan check and journal entry: a list (unless it reads a
-        whole organisation to filter it), an unversioned create with nothing of a domain module's,
-        a retrieve by slug (finding by id may read twice)."""
+        whole organisation to filter it), an unversioned create with nothing of a domain module's, a
+        retrieve by the key records are kept by (finding by id may read twice); none for a resource
+        under a parent (its parent is read first)."""
 
     def handlers(self) -> dict[str, Handler]:
         serve = {
@@ -94,20 +107,19 @@ class DeclaredResource:
         workspace = call.workspace
         _same_organisation(call)
         now = timestamp(self.clock())
-        record: Record = {
-            "id": new_id(),
-            "slug": "",
-            "organisation_id": call.principal.organisation_id,
-            "workspace_id": workspace.workspace_id if workspace else None,
-            **self._fields(call.body),
-        }
+        namespace = self.namespace(call)
+        record: Record = {"id": new_id(), "slug": "", "organisation_id": call.principal.organisation_id}
+        if not d.organisation_level:
+            record["workspace_id"] = workspace.workspace_id if workspace else None
+        record |= self._fields(call.body)
         for name, value in d.defaults.items():
             record.setdefault(name, value)
-        stamps = {"created_at": now, "last_updated_at": now, "owner_id": _user(call)}
-        stamps |= {"updated_by": _user(call), "version_id": new_id()}
+        stamps = {"created_at": now, "last_updated_at": now, "owner_id": acting_user(call)}
+        stamps |= {"updated_by": acting_user(call), "version_id": new_id()}
         record |= {name: stamps[name] for name in d.stamps}
+        for hook in self.creating:
+            hook(call, record)
         extra, shown = self.particular.made(call, record) if self.particular else ([], {})
-        namespace = self.namespace(call.principal.organisation_id, workspace)
         for _ in range(1 if d.kept_by_id else 8):  # a new id is free; a slug from the name may not be
             record["slug"] = record["id"] if d.kept_by_id else self._slug(record)
             if self._insert(namespace, record, extra):
@@ -118,27 +130,30 @@ class DeclaredResource:
         return {"success": True, "data": answer} if d.create_wrapped else answer
 
     def _list(self, call: Call) -> Any:
-        query = call.request.query
-        page, size = query.get("current_page", 0), query.get("page_size", 100)
-        namespace = self.namespace(call.principal.organisation_id, call.workspace)
-        if not self._filtered(call):
+        page, size = self._page(call)
+        namespace, query = self.namespace(call), call.request.query
+        wanted = {name: query[name] for name in self.declaration.filters if name in query}
+        if not wanted and not self._filtered(call):
             total, texts = self.store.page_text(namespace, page * size, size)
             data = each_readable(texts, lambda text: self._listed(json.loads(text)))
-            return {"object": "list", "total": total, "data": data}
-        records = each_readable(self.store.page_text(namespace, 0, 2**31)[1], json.loads)
-        seen = [record for record in records if self._visible(call, record)]
-        data = [self._listed(record) for record in seen[page * size : (page + 1) * size]]
-        return {"object": "list", "total": len(seen), "data": data}
+        else:  # a filtered list reads the namespace, then pages what matches
+            every = each_readable(self.store.page_text(namespace, 0, 2**31)[1], json.loads)
+            matching = [
+                r for r in every if self._visible(call, r) and all(r.get(k) == v for k, v in wanted.items())
+            ]
+            total = len(matching)
+            data = each_readable(matching[page * size : (page + 1) * size], self._listed)
+        return {"object": "list", "total": total, "data": data}
 
     def _retrieve(self, call: Call) -> Any:
-        return {**self._shown(self.find(call)[0]), "object": self.declaration.name}
+        return {**self._shown(self.find_for(call)[0]), "object": self.declaration.name}
 
     def _update(self, call: Call) -> Any:
         d = self.declaration
         changes = {k: v for k, v in self._fields(call.body).items() if k not in KEPT}
-        stamps = {"last_updated_at": timestamp(self.clock()), "updated_by": _user(call)}
+        stamps = {"last_updated_at": timestamp(self.clock()), "updated_by": acting_user(call)}
         for _ in range(WRITE_ATTEMPTS):
-            record, text, namespace = self.find(call)
+            record, text, namespace = self.find_for(call)
             stamps["version_id"] = new_id()
             planned = changes | {name: stamps[name] for name in d.stamps if name in stamps}
             update = Update(namespace, record["slug"], text, planned)
@@ -150,16 +165,17 @@ class DeclaredResource:
         )
 
     def _delete(self, call: Call) -> Any:
-        record, _, namespace = self.find(call)
+        record, _, namespace = self.find_for(call)
         if not self.store.delete(namespace, record["slug"]):
-            raise self._not_found(call)
+            raise self.not_found(call.request.path_params[self.declaration.item_parameter])
+        for hook in self.deleted:
+            hook(call, record)
         return {}
 
     def _versions(self, call: Call) -> Any:
         """Every version of the record, newest first (each create and update made one)."""
-        record = self.find(call)[0]
-        query = call.request.query
-        page, size = query.get("current_page", 0), query.get("page_size", 100)
+        record = self.find_for(call)[0]
+        page, size = self._page(call)
         total, texts = self.store.page_text(self._versions_of(record), page * size, size)
         name, slug = self.declaration.name, record["slug"]  # a version is kept by its version_id
         data = each_readable(texts, lambda text: {**json.loads(text), "slug": slug, "object": name})
@@ -202,24 +218,57 @@ class DeclaredResource:
     def _versions_of(self, record: Record) -> str:
         return f"{self.declaration.name}.versions/{record['id']}"
 
-    def find(self, call: Call) -> tuple[Record, bytes, str]:
-        """The record the item path names (by slug, else by id as declared), its text and namespace;
-        404 unless the call may see it."""
+    def find_for(self, call: Call) -> tuple[Record, bytes, str]:
+        """The record the call's item path names (by slug, else by id as declared), its text and
+        namespace; not found unless the call may see it."""
+        namespace = self.namespace(call)
+        ref = call.request.path_params[self.declaration.item_parameter]
+        record, text = self.find(namespace, ref)
+        if not self._visible(call, record):
+            raise self.not_found(ref)
+        return record, text, namespace
+
+    def find(self, namespace: str, ref: str) -> tuple[Record, bytes]:
+        """The record of `namespace` that `ref` names (its key, else its id as declared), and its text;
+        the resource's not-found error otherwise."""
         d = self.declaration
-        ref = call.request.path_params[d.item_parameter]
-        namespace = self.namespace(call.principal.organisation_id, call.workspace)
-        direct = "slug" in d.found_by or d.kept_by_id
-        text = self.store.get_text(namespace, ref) if direct else None
+        text = self.store.get_text(namespace, ref) if "slug" in d.found_by or not d.has_slug else None
         if text is not None:
-            record = json.loads(text)
-            if self._visible(call, record):
-                return record, text, namespace
-        elif "id" in d.found_by and not d.kept_by_id:
+            return json.loads(text), text
+        if "id" in d.found_by and d.has_slug:
             _, texts = self.store.page_text(namespace, 0, 2**31)
             for record, text in each_readable(texts, lambda text: (json.loads(text), text)):
-                if record.get("id") == ref and self._visible(call, record):
-                    return record, text, namespace
-        raise self._not_found(call)
+                if record.get("id") == ref:
+                    return record, text
+        raise self.not_found(ref)
+
+    def namespace(self, call: Call) -> str:
+        """Where the records the call reaches live: under the parent its path names (which must exist),
+        else in its organisation or workspace."""
+        d = self.declaration
+        organisation = call.principal.organisation_id
+        if d.organisation_level and not call.principal.may_choose_workspace:
+            raise Forbidden("A workspace API key acts only in its workspace; this needs an organisation key")
+        if self.parent is not None and d.parent is not None:
+            ref = call.request.path_params[d.parent[0]]
+            parent = self.parent.find(self.parent.namespace(call), ref)[0]
+            return self.namespace_in(organisation, parent["id"])
+        workspace = None if d.organisation_level or d.per_organisation else call.workspace
+        return self.namespace_in(organisation, workspace.workspace_id if workspace else None)
+
+    def namespace_in(self, organisation: str, under: str | None = None) -> str:
+        """The namespace of an organisation's records, or of those under one workspace or parent id."""
+        return f"{self.declaration.name}/{organisation}" + (f"/{under}" if under else "")
+
+    def not_found(self, ref: str) -> NotFound:
+        """What a missing record answers: the marker's `missing` status, else the mock's (404)."""
+        shown = ref if len(ref) <= 100 else ref[:100] + "..."
+        status = self.declaration.missing_status or self.not_found_status
+        return NotFound(f"{self.declaration.name.capitalize()} not found: {shown}", status)
+
+    def _page(self, call: Call) -> tuple[int, int]:
+        page, size = self.declaration.paging
+        return call.request.query.get(page, 0), call.request.query.get(size, 100)
 
     def _filtered(self, call: Call) -> bool:
         """Whether the call sees only some records of its namespace: one workspace's, of an
@@ -233,23 +282,14 @@ class DeclaredResource:
         return record.get("workspace_id") == call.workspace.workspace_id
 
     def _shown(self, record: Record) -> Record:
+        """A record as answers show it: without its private fields, nor a slug if kept under its id."""
         hidden = self._hidden
         return {k: v for k, v in record.items() if k not in hidden} if hidden else record
 
     def _listed(self, record: Record) -> Record:
         omitted = self.declaration.list_omits
-        shown = {k: v for k, v in self._shown(record).items() if k not in omitted}
-        return {**shown, "object": self.declaration.name}
-
-    def namespace(self, organisation: str, workspace: Workspace | None) -> str:
-        if workspace is None or self.declaration.per_organisation:
-            return f"{self.declaration.name}/{organisation}"
-        return f"{self.declaration.name}/{workspace.namespace}"
-
-    def _not_found(self, call: Call) -> NotFound:
-        ref = call.request.path_params[self.declaration.item_parameter]
-        shown = ref if len(ref) <= 100 else ref[:100] + "..."
-        return NotFound(f"{self.declaration.name.capitalize()} not found: {shown}", self.not_found_status)
+        kept = {k: v for k, v in self._shown(record).items() if k not in omitted}
+        return {**kept, "object": self.declaration.name}
 
 
 def declared_resources(
@@ -258,14 +298,20 @@ def declared_resources(
     not_found_status: int = 404,
     particulars: Mapping[str, Particular] | None = None,
 ) -> list[DeclaredResource]:
-    """A resource for every declaration, all on `store`; `particulars` by resource name."""
+    """A resource for every declaration, all on `store`, each linked to its parent; `particulars`
+    by resource name."""
     particulars = particulars or {}
-    return [
+    resources = [
         DeclaredResource(d, store, not_found_status, particular=particulars.get(d.name)) for d in declarations
     ]
+    by_name = {resource.declaration.name: resource for resource in resources}
+    for resource in resources:
+        if resource.declaration.parent:
+            resource.parent = by_name[resource.declaration.parent[1]]
+    return resources
 
 
-def _user(call: Call) -> str:
+def acting_user(call: Call) -> str:
     """The id the mock gives the user behind an API key (who created or last changed a record)."""
     return derived_id("user", call.principal.api_key)
 

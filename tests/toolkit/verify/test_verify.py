@@ -350,7 +350,11 @@ def test_the_lifecycle_drives_the_model_catalog_through_both_paths_and_leaves_no
     own = f"/v1/providers/contracts-verify-{result.run_id}-provider-"
     provider = next(path.rsplit("/", 1)[1] for method, path in catalog if path.startswith(own))
     assert ("GET", f"/v1/virtual-keys/{provider}") in catalog  # the same record through the other path
-    grants = [json.loads(body) for method, path, _, body in journal.entries if path.endswith("/workspaces")]
+    grants = [
+        json.loads(body)
+        for method, path, _, body in journal.entries
+        if path.startswith("/v1/integrations/") and path.endswith("/workspaces")
+    ]
     assert [g["global_workspace_access"]["enabled"] for g in grants][-1] is False  # revoked before delete
     assert all(g["create_default_provider"] is False for g in grants)
 
@@ -409,22 +413,27 @@ def test_the_guard_makes_safe_a_grant_body_whatever_its_workspaces_hold(workspac
 
 def test_the_lifecycle_drives_every_declared_resource_and_leaves_nothing(config):
     """Derived from each `x-portkey-resource` marker: created with the run id, found by each field,
-    renamed, deleted, gone; nothing of it is left, and schemathesis never writes to it."""
+    renamed, deleted, gone; nothing of it is left, and schemathesis never writes to it. With these
+    workspace keys, what they may not create (organisation-level resources, organisation API keys)
+    and what has no create carrying a name are left out, each named in the notes."""
     journal = Journal(create_app(config))
     contract = Contract.load()
     with serving(journal) as server:
         result, output = run_verify(server.base_url, provider_cases=FEW_CASES, max_examples=2, seed=4)
+        left_out = [note for note in result.notes if ": left out of the lifecycle" in note]
+        driven = [
+            r for r in contract.resources if not any(f"resource {r.name}: left out" in n for n in left_out)
+        ]
         headers = {"x-portkey-api-key": API_KEY}
-        lists = {r.name: contract.operations[r.operations["list"]].template for r in contract.resources}
+        lists = {r.name: contract.operations[r.operations["list"]].template for r in driven}
         left = {
             name: httpx.get(f"{server.base_url}{path}", headers=headers).json()
             for name, path in lists.items()
         }
     assert result.exit_code == 0, output
-    assert contract.resources and all(page["total"] == 0 for page in left.values()), left
-    left_out = [note for note in result.notes if ": left out of the lifecycle" in note]
-    driven = [r for r in contract.resources if not any(f"resource {r.name}: left out" in n for n in left_out)]
     assert {"config", "guardrail"} <= {r.name for r in driven}
+    assert len(driven) + len(left_out) == len(contract.resources), left_out
+    assert all(page["total"] == 0 for page in left.values()), left
     assert all(f"lifecycle: declared resource {r.name}" in output for r in driven)
     for resource in driven:
         ops = {resource.operations[kind]: kind for kind in ("create", "delete")}
