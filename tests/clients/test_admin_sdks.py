@@ -15,6 +15,8 @@ import pytest
 from portkey_ai import AsyncPortkey, Portkey
 from portkey_ai.api_resources.exceptions import BadRequestError, NotFoundError
 
+from tests.support.clean_journal import assert_clean
+
 pytestmark = pytest.mark.slow  # a served mock and a real client
 
 CHECKS = [{"id": "default.regexMatch", "parameters": {"rule": "secret", "not": True}}]
@@ -25,13 +27,6 @@ ACTIONS = {
     "on_success": {"feedback": FEEDBACK},
     "on_fail": {"feedback": FEEDBACK},
 }
-
-
-def _assert_clean(portkey_mock, *operations: str) -> None:
-    portkey_mock.assert_all_requests_conform()
-    portkey_mock.assert_all_responses_conform()
-    seen = {entry["operation"] for entry in portkey_mock.journal}
-    assert set(operations) <= seen, sorted(set(operations) - seen)
 
 
 def test_the_python_sdk_drives_a_config_through_its_life(portkey_mock):
@@ -52,7 +47,7 @@ def test_the_python_sdk_drives_a_config_through_its_life(portkey_mock):
     with pytest.raises(NotFoundError):
         portkey.configs.retrieve(slug=created.slug)
 
-    _assert_clean(portkey_mock, "createConfig", "getConfig", "listConfigs", "updateConfig", "deleteConfig")
+    assert_clean(portkey_mock, "createConfig", "getConfig", "listConfigs", "updateConfig", "deleteConfig")
 
 
 def test_the_python_sdk_drives_a_guardrail_through_its_life(portkey_mock):
@@ -72,7 +67,7 @@ def test_the_python_sdk_drives_a_guardrail_through_its_life(portkey_mock):
     with pytest.raises(NotFoundError):
         portkey.guardrails.retrieve(guardrail_id=created.id)
 
-    _assert_clean(
+    assert_clean(
         portkey_mock,
         "createGuardrail",
         "getGuardrail",
@@ -99,7 +94,7 @@ def test_the_async_python_sdk_drives_the_same_lives_in_a_workspace(portkey_mock)
         assert made.id  # retrieve, update and delete take no workspace_id: see the expected failure below
 
     asyncio.run(lifecycle())
-    _assert_clean(portkey_mock, "createConfig", "deleteConfig", "createGuardrail", "listGuardrails")
+    assert_clean(portkey_mock, "createConfig", "deleteConfig", "createGuardrail", "listGuardrails")
 
 
 @pytest.mark.xfail(

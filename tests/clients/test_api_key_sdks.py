@@ -18,16 +18,11 @@ import pytest
 from portkey_ai import AsyncPortkey, Portkey
 from portkey_ai.api_resources.exceptions import AuthenticationError, NotFoundError
 
+from tests.support.clean_journal import assert_clean
+
 pytestmark = pytest.mark.slow  # a served mock and a real client
 
 SCOPES = ["configs.create", "configs.list", "configs.read"]
-
-
-def _assert_clean(portkey_mock, *operations: str) -> None:
-    portkey_mock.assert_all_requests_conform()
-    portkey_mock.assert_all_responses_conform()
-    seen = {entry["operation"] for entry in portkey_mock.journal}
-    assert set(operations) <= seen, sorted(set(operations) - seen)
 
 
 def test_the_python_sdk_drives_an_api_key_through_its_life_and_the_key_works(portkey_mock):
@@ -54,7 +49,7 @@ def test_the_python_sdk_drives_an_api_key_through_its_life_and_the_key_works(por
     with pytest.raises(AuthenticationError):
         made.configs.list()
 
-    _assert_clean(
+    assert_clean(
         portkey_mock,
         "createApiKey",
         "getApiKey",
@@ -81,7 +76,7 @@ def test_the_async_python_sdk_drives_the_same_life(portkey_mock):
         assert (await admin.api_keys.list()).total == 0
 
     asyncio.run(lifecycle())
-    _assert_clean(portkey_mock, "createApiKey", "getApiKey", "listApiKeys", "updateApiKey", "deleteApiKey")
+    assert_clean(portkey_mock, "createApiKey", "getApiKey", "listApiKeys", "updateApiKey", "deleteApiKey")
 
 
 @pytest.mark.xfail(
@@ -108,7 +103,7 @@ def test_the_node_sdk_drives_an_api_key_through_its_life_and_the_key_works(node_
     assert seen["type"] == "workspace-service" and seen["workspaceId"] == "ws-node"
     assert seen["listedByKey"] == 0 and seen["listedTotal"] == 1 and seen["renamed"] == "node, renamed"
     assert seen["refusedAfterDelete"] == 401 and seen["left"] == 0
-    _assert_clean(
+    assert_clean(
         portkey_mock,
         "createApiKey",
         "getApiKey",

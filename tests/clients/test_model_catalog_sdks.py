@@ -17,6 +17,7 @@ import pytest
 from portkey_ai import AsyncPortkey, Portkey
 from portkey_ai.api_resources.exceptions import NotFoundError
 
+from tests.support.clean_journal import assert_clean
 from tests.support.paths import NODE_PROJECT
 
 pytestmark = pytest.mark.slow  # a served mock and real clients
@@ -26,10 +27,7 @@ LIMIT = {"type": "requests", "unit": "rpm", "value": 60}
 
 
 def _assert_clean(portkey_mock, *operations: str) -> None:
-    portkey_mock.assert_all_requests_conform()
-    portkey_mock.assert_all_responses_conform()
-    seen = {entry["operation"] for entry in portkey_mock.journal}
-    assert set(operations) <= seen, sorted(set(operations) - seen)
+    assert_clean(portkey_mock, *operations)
     assert SECRET not in json.dumps(portkey_mock.journal)
 
 

@@ -19,6 +19,8 @@ import pytest
 from portkey_ai import AsyncPortkey, Portkey
 from portkey_ai.api_resources.exceptions import NotFoundError, PermissionDeniedError
 
+from tests.support.clean_journal import assert_clean
+
 pytestmark = pytest.mark.slow  # a served mock and a real client
 
 OPERATIONS = (
@@ -51,13 +53,6 @@ def _accept(portkey_mock: Any, invite_id: str) -> dict[str, Any]:
     )
     assert accepted.status_code == 200, accepted.text
     return accepted.json()
-
-
-def _assert_clean(portkey_mock: Any) -> None:
-    portkey_mock.assert_all_requests_conform()
-    portkey_mock.assert_all_responses_conform()
-    seen = {entry["operation"] for entry in portkey_mock.journal}
-    assert set(OPERATIONS) <= seen, sorted(set(OPERATIONS) - seen)
 
 
 def test_the_python_sdk_drives_workspaces_members_users_and_invites_through_their_lives(portkey_mock):
@@ -105,7 +100,7 @@ def test_the_python_sdk_drives_workspaces_members_users_and_invites_through_thei
     with pytest.raises(PermissionDeniedError):  # a workspace the organisation lacks answers 403
         admin.workspaces.retrieve(workspace_id=made.id)
 
-    _assert_clean(portkey_mock)
+    assert_clean(portkey_mock, *OPERATIONS)
 
 
 def test_the_async_python_sdk_drives_the_same_lives(portkey_mock):
@@ -174,6 +169,6 @@ def test_the_node_sdk_drives_the_same_lives(node_sdk, portkey_mock):
     assert seen["inviteLink"] == seen["resentLink"] and seen["pendingStatus"] == "pending"
     assert (seen["invitesTotal"], seen["usersTotal"], seen["promotedRole"]) == (1, 1, "admin")
     assert (seen["memberRole"], seen["membersRoles"], seen["finalWorkspaces"]) == ("admin", ["manager"], 0)
-    _assert_clean(portkey_mock)
+    assert_clean(portkey_mock, *OPERATIONS)
     # The Node SDK sends a delete's ids in its body, snake_cased; the path decides which record goes.
     assert [set(e["body"]) for e in portkey_mock.requests("deleteUser")] == [{"user_id"}]
