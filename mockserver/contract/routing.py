@@ -4,7 +4,9 @@ The mock, the validating proxy, `contracts check-traffic` and `contracts verify`
 (`Contract.operation_for` is this table), so one path never means two operations to two tools.
 Where templates overlap (`/prompts/partials` beside `/prompts/{promptId}`), segment by segment a
 fixed segment comes before a parameter, as werkzeug and most routers order them; templates that
-still tie keep the document's order.
+still tie keep the document's order. A path a more fixed template fits is that template's for every
+method: `PUT /admin/users/invites` is not an update of a user named `invites` but a method the
+invites collection does not serve (405, its `Allow` naming GET and POST).
 """
 
 from __future__ import annotations
@@ -36,15 +38,24 @@ class RouteTable(Generic[R]):
         # sorted() is stable: operations that tie keep the order they came in, the document's
         ordered = sorted(operations, key=lambda operation: precedence(operation.path))
         self._ordered = [(operation, compiled(operation.path)) for operation in ordered]
-        self._by_method: dict[str, list[tuple[R, Template]]] = {}
+        templates = {operation.path: template for operation, template in self._ordered}
+        self._by_method: dict[str, list[tuple[R, Template, tuple[Template, ...]]]] = {}
         for operation, template in self._ordered:
-            self._by_method.setdefault(operation.method.upper(), []).append((operation, template))
+            shadows = tuple(
+                other
+                for path, other in templates.items()
+                if precedence(path) < precedence(operation.path) and overlap(path, operation.path)
+            )
+            self._by_method.setdefault(operation.method.upper(), []).append((operation, template, shadows))
 
     def match(self, method: str, path: str) -> tuple[R, dict[str, str]] | None:
-        """The operation serving `method` on the concrete `path`, with its path parameters."""
-        for operation, template in self._by_method.get(method.upper(), ()):
+        """The operation serving `method` on the concrete `path`, with its path parameters; None if
+        none does, or the path is a more fixed template's (which does not serve `method`)."""
+        for operation, template, shadows in self._by_method.get(method.upper(), ()):
             found = template.pattern.fullmatch(path)
             if found is not None:
+                if any(shadow.pattern.fullmatch(path) for shadow in shadows):
+                    return None
                 return operation, dict(zip(template.names, found.groups(), strict=True))
         return None
 
@@ -53,14 +64,23 @@ class RouteTable(Generic[R]):
         return [operation for operation, template in self._ordered if template.pattern.fullmatch(path)]
 
     def allowed(self, path: str) -> list[str]:
-        """The methods some operation serves at `path` (HEAD wherever GET is), for a 405's `Allow`."""
-        methods = sorted({operation.method.upper() for operation in self.at(path)})
+        """The methods served at `path` (HEAD wherever GET is), for a 405's `Allow`: those of the most
+        fixed templates it fits, as `match` routes it."""
+        fitting = self.at(path)
+        first = precedence(fitting[0].path) if fitting else None
+        methods = sorted({op.method.upper() for op in fitting if precedence(op.path) == first})
         return [*methods, "HEAD"] if "GET" in methods else methods
 
 
 def precedence(template: str) -> tuple[int, ...]:
     """Sorts before any template it overlaps that has a parameter where it has a fixed segment."""
     return tuple(1 if "{" in segment else 0 for segment in template.split("/"))
+
+
+def overlap(one: str, other: str) -> bool:
+    """Whether one concrete path fits both: as many segments, each pair equal or one a parameter."""
+    a, b = one.split("/"), other.split("/")
+    return len(a) == len(b) and all(x == y or "{" in x or "{" in y for x, y in zip(a, b, strict=True))
 
 
 def path_params(template: str, path: str) -> dict[str, str] | None:

@@ -46,6 +46,13 @@ def masked(secret: str) -> str:
     return f"{secret[:2]}*****{secret[-3:]}" if len(secret) >= 10 else "*****"
 
 
+def headers_masked(headers: Any) -> Any:
+    """Custom headers as kept: their names, each string value masked as a secret (it may carry one)."""
+    if not isinstance(headers, dict):
+        return headers
+    return {name: masked(value) if isinstance(value, str) else value for name, value in headers.items()}
+
+
 class ClientChangedThePayload(AssertionError):
     """The key stored differs from what the caller passed to the SDK."""
 
@@ -63,7 +70,11 @@ def stored(asked: dict[str, Any]) -> dict[str, Any]:
         "expires_at": asked.get("expires_at"),
         "masked_api_key": masked(key) if key else None,
         "model_config": {
-            name: masked(value) if name in SECRETS else value
+            name: masked(value)
+            if name in SECRETS
+            else headers_masked(value)
+            if name == "customHeaders"
+            else value
             for name, value in asked.items()
             if name not in TOP_LEVEL_FIELDS and not (name in SECRETS and not isinstance(value, str))
         },

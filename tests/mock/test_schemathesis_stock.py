@@ -11,11 +11,27 @@ from pathlib import Path
 import pytest
 
 from mockserver import MockConfig, MockServer, create_app
+from mockserver.contract.document import Contract
 from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
 
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
+CONTRACT = Contract.load()
+DECLARED = tuple(
+    CONTRACT.operations[operation].template for r in CONTRACT.resources for operation in r.operations.values()
+)
+"""The paths of every declared resource (their lifecycles run in tests/mock/test_declared_resources.py)."""
+ORGANISATION_LEVEL = tuple(
+    CONTRACT.operations[operation].template
+    for r in CONTRACT.resources
+    if r.organisation_level
+    for operation in r.operations.values()
+)
+"""Paths a workspace API key never reaches (`level: organisation`): it answers 403, by design."""
+STATE_BOUND = tuple(op.template for op in CONTRACT.operations.values() if op.state_rules)
+"""Paths whose valid requests depend on what the mock holds (`x-portkey-state-rule`: a provider on an
+integration enabled for the workspace, a model that is custom): linked data may not fit them."""
 
 
 def test_stock_schemathesis_finds_no_failure(tmp_path: Path):
@@ -50,12 +66,13 @@ def test_stock_schemathesis_finds_no_failure(tmp_path: Path):
         )
     finally:
         server.stop()
-    assert result.returncode == 0, result.stdout[-4000:]
+    assert result.returncode == 0 or _only_stated_state_rules(result.stdout), result.stdout[-4000:]
     assert "No issues found" in result.stdout or _only_workspace_heuristic(result.stdout), result.stdout[
         -4000:
     ]
+    excused = _only_stated_state_rules(result.stdout)
     for phase in ("Examples", "Coverage", "Fuzzing", "Stateful"):
-        assert f"✅ {phase}" in result.stdout
+        assert f"✅ {phase}" in result.stdout or (excused and f"❌ {phase}" in result.stdout), phase
     generated = int(re.search(r"(\d+) generated", result.stdout).group(1))
     assert generated >= 100
 
@@ -134,21 +151,47 @@ def test_stock_schemathesis_with_portkeys_published_spec_finds_only_documented_d
         assert problem.startswith("null is not of type"), problem  # live retrieves answer null there
 
 
+def _only_stated_state_rules(out: str) -> bool:
+    """Every failure is ST202 on a 400 that names only rules the contract states its operation may
+    break for what the mock holds (`x-portkey-state-rule`: a built-in model is not deleted). Stock
+    schemathesis cannot know the state; `contracts verify` takes such a 400 as expected."""
+    summary = out.rpartition("Failures:")[2].partition("For more information")[0]
+    if set(re.findall(r"(ST\d+)", summary)) != {"ST202"}:
+        return False
+    rules = {
+        f"{where}: {rule}" for op in CONTRACT.operations.values() for where, rule in op.state_rules.items()
+    }
+    failures = out.partition("FAILURES")[2].partition("WARNINGS")[0]
+    messages = re.findall(r'\[400\] Bad Request:\s+`\{"success":false,"data":\{"message":"([^"]*)"', failures)
+    blocks = failures.count("ST202 Schema-valid request rejected")
+    return len(messages) == blocks > 0 and all(_names_only(message, rules) for message in messages)
+
+
+def _names_only(message: str, rules: set[str]) -> bool:
+    """Whether an envelope's message (violations joined by "; ", which a rule may hold too) is made
+    of `rules` alone."""
+    rest = message
+    for rule in rules:
+        rest = rest.replace(rule, "")
+    return rest != message and not rest.strip("; ")
+
+
 def _only_workspace_heuristic(out: str) -> bool:
     """The only warnings are schemathesis's heuristics: "Authentication failed" on item writes (it
     sends the workspace key a made-up `workspace_id`, and a workspace key naming another workspace
-    rightly answers 403: docs/model-catalog.md, "Auth"), and "Missing test data" on operations of a
-    declared resource its ten stateful scenarios did not reach by links (their lifecycles run in
-    tests/mock/test_declared_resources.py)."""
+    rightly answers 403: docs/model-catalog.md, "Auth") and on organisation-level resources (a
+    workspace key reaches none), and "Missing test data" on operations of a declared resource its
+    ten stateful scenarios did not reach by links (their lifecycles run in
+    tests/mock/test_declared_resources.py) or of one whose valid requests depend on the mock's state
+    (`STATE_BOUND`)."""
     warnings = out.split("WARNINGS", 1)[-1].split("SUMMARY", 1)[0]
-    declared = ("/configs", "/guardrails")
     for section in re.split(r"^(?=\S)", warnings, flags=re.M):
         listed = [op.split(" ")[1] for op in re.findall(r"^  - (\w+ /\S+)$", section, re.M)]
         if section.startswith(("401 ", "403 ")):
-            if not all("}" in path for path in listed):
+            if not all("}" in path or path.startswith(ORGANISATION_LEVEL) for path in listed):
                 return False
         elif section.startswith(("Missing test data", "Reachable via links", "Reached via links")):
-            if not all(path.startswith(declared) for path in listed):
+            if not all(path.startswith(DECLARED + STATE_BOUND) for path in listed):
                 return False
         elif not section.lstrip().startswith(("Authentication failed", "💡", "=")) and section.strip():
             return False

@@ -52,7 +52,7 @@ def test_canaries_in_every_secret_field_and_credential_header_never_reach_the_sn
     }
 
     def script(base_url: str) -> None:
-        with httpx.Client(base_url=base_url, headers=credentials) as http:
+        with httpx.Client(base_url=base_url, headers=credentials, timeout=30) as http:  # a busy CI
             http.post("/virtual-keys", json=planted(contract.secret_fields))  # refused: recorded anyway
             created = http.post(
                 "/virtual-keys", json={"name": "ok", "provider": "openai", "key": canary("key")}

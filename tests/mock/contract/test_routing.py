@@ -81,6 +81,20 @@ def test_allowed_methods_are_those_of_every_template_fitting_the_path():
     assert routes.allowed("/nothing") == []
 
 
+def test_a_path_a_fixed_template_fits_is_that_templates_for_every_method():
+    """`PUT /admin/users/invites` does not update a user named `invites`: the invites collection
+    takes the path, serves no PUT, and its `Allow` names only what it serves (schemathesis ST205)."""
+    user = [Route(m, "/admin/users/{userId}") for m in ("get", "put", "delete")]
+    invites = [Route(m, "/admin/users/invites") for m in ("get", "post")]
+    routes = RouteTable([*user, *invites])
+
+    assert routes.match("PUT", "/admin/users/invites") is None
+    assert routes.match("GET", "/admin/users/invites") == (invites[0], {})
+    assert routes.match("PUT", "/admin/users/u-1") == (user[1], {"userId": "u-1"})
+    assert routes.allowed("/admin/users/invites") == ["GET", "POST", "HEAD"]
+    assert routes.allowed("/admin/users/u-1") == ["DELETE", "GET", "PUT", "HEAD"]
+
+
 # -- the four readers of traffic agree -----------------------------------------------------------
 
 
