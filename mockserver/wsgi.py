@@ -92,9 +92,26 @@ def body_of(environ: Environ, max_body_bytes: int | None) -> bytes:
     while piece := stream.read(64 * 1024):
         size += len(piece)
         if max_body_bytes is not None and size > max_body_bytes:
+            _drain(stream, DRAINED_BYTES)
             raise PayloadTooLarge(max_body_bytes)
         pieces.append(piece)
     return b"".join(pieces)
+
+
+DRAINED_BYTES = 1 << 20
+"""How much more of a streamed body over the limit is read and dropped before the 413 is answered.
+
+A client still sending when the server answers and closes sees its connection reset, often before
+it reads the answer (`Server disconnected without sending a response`); read to the body's end, a
+client sending a little too much gets its 413. A body longer still, or stalled, is cut short."""
+
+
+def _drain(stream: Any, budget: int) -> None:
+    try:
+        while budget > 0 and (piece := stream.read(min(budget, 64 * 1024))):
+            budget -= len(piece)
+    except Exception:  # best effort: a client that stalls or breaks gets its 413 anyway
+        return
 
 
 def bare_query(environ: Environ) -> bool:
