@@ -235,18 +235,26 @@ def keep_service_rules(body: dict[str, Any]) -> dict[str, Any]:
 def _in_range_date_times(body: dict[str, Any]) -> dict[str, Any]:
     """`body` with each date-time whose UTC moment falls outside years 1 to 9999 (the format admits
     `0001-01-01T00:00:00+00:02`; the service refuses it) moved to the nearest one it takes."""
-    _, violations = date_times.normalised(body, _date_time_paths())
-    for violation in violations:
-        parts = re.findall(r"\.([^.\[]+)|\[(\d+)\]", violation.location.removeprefix("body"))
-        *parents, (name, index) = parts
-        holder: Any = body
-        for key, position in parents:
-            holder = holder[key] if key else holder[int(position)]
-        last: Any = name if name else int(index)
-        holder[last] = (
-            "0001-01-02T00:00:00Z" if str(holder[last]).startswith("0001") else "9999-12-30T00:00:00Z"
-        )
+    for path in _date_time_paths():
+        body = _in_range_at(body, path)
     return body
+
+
+def _in_range_at(value: Any, path: date_times.Path) -> Any:
+    if path:
+        head, rest = path[0], path[1:]
+        if head is None and isinstance(value, list):
+            return [_in_range_at(item, rest) for item in value]
+        if isinstance(head, str) and isinstance(value, dict) and head in value:
+            return {**value, head: _in_range_at(value[head], rest)}
+        return value
+    if not isinstance(value, str):
+        return value
+    try:
+        date_times.canonical(value)  # raises for a moment it cannot write
+    except date_times.OutOfRange:
+        return "0001-01-02T00:00:00Z" if value.startswith("0001") else "9999-12-30T00:00:00Z"
+    return value
 
 
 @cache

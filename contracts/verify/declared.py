@@ -11,7 +11,6 @@ body), whose create path needs a value the contract does not list, or that is or
 
 from __future__ import annotations
 
-import copy
 from typing import Any, TextIO
 
 from contracts.strategies import breaks_contract
@@ -26,14 +25,11 @@ def run_declared_lifecycles(
     run: VerifyRun, client: Client, api_key: str, second_api_key: str | None, out: TextIO
 ) -> None:
     """Each declared resource through its life, in document order; one progress line each."""
-    for resource in run.contract.resources:
-        create = (
-            run.contract.operations[resource.operations["create"]]
-            if "create" in resource.operations
-            else None
-        )
-        body = create_example(run.contract, create) if create else None
-        path = _filled(run.contract, create) if create else None
+    contract = run.contract
+    for resource in contract.resources:
+        create = contract.operations.get(resource.operations.get("create", ""))
+        body = contract.body_example(create) if create else None
+        path = contract.example_path(create) if create else None
         if create is None or path is None or not isinstance(body, dict) or "name" not in body:
             why = "it has no create example with a name to carry the run id, or its create path takes a value"
             if not any(
@@ -44,7 +40,7 @@ def run_declared_lifecycles(
                 )
             continue
         print(f"lifecycle: declared resource {resource.name}", file=out, flush=True)
-        _lifecycle(run, client, api_key, second_api_key, resource, path, body)
+        _lifecycle(run, client, api_key, second_api_key, resource, path.removeprefix(run.contract_base), body)
 
 
 def _lifecycle(
@@ -53,16 +49,16 @@ def _lifecycle(
     api_key: str,
     second_api_key: str | None,
     resource: Declaration,
-    collection: str,
+    create_at: str,
     example: dict[str, Any],
 ) -> None:
     ops = resource.operations
     body = safe_body(run, ops["create"], example, keep_rules=False)
-    created = client.send("POST", collection, api_key, body, intent="permitted")
+    created = client.send("POST", create_at, api_key, body, intent="permitted")
     if created.exchange.status == 403:  # e.g. a workspace's key making an organisation's API key
         run.result.notes.append(
             f"declared resource {resource.name}: left out of the lifecycle (the API key may not "
-            f"create one at {collection}: 403)"
+            f"create one at {create_at}: 403)"
         )
         return
     own = run.ledger.alive_records()
@@ -75,8 +71,8 @@ def _lifecycle(
         client.send("GET", item % ref, api_key)
     for ref in [ref for ref in mine.refs.values() if ref not in told]:  # learnt from a retrieve
         client.send("GET", item % ref, api_key)
-    if "list" in ops:
-        client.send("GET", collection, api_key)
+    if "list" in ops:  # the collection, which need not be where records are created (API keys)
+        client.send("GET", run.contract.operations[ops["list"]].template, api_key)
     if "update" in ops:
         client.send(
             "PUT", item % mine.ref, api_key, {"name": f"{run.ledger.name_prefix}updated"}, intent="valid"
@@ -96,34 +92,6 @@ def _lifecycle(
         if "update" in ops:
             client.send("PUT", item % mine.ref, api_key, {"name": f"{run.ledger.name_prefix}after delete"})
         client.send("DELETE", item % mine.ref, api_key)
-
-
-def create_example(contract: Contract, create: Operation) -> Any:
-    """A copy of the `example` the contract gives the create operation's JSON body, if any."""
-    spec = (contract.document["paths"].get(create.template) or {}).get(create.method) or {}
-    content = ((spec.get("requestBody") or {}).get("content") or {}).get("application/json") or {}
-    return copy.deepcopy(content.get("example"))
-
-
-def _filled(contract: Contract, operation: Operation) -> str | None:
-    """The operation's path (under the contract base) with each parameter set to its `example`, else
-    the first value its schema lists; None if it has neither (the run would have to guess what it
-    names)."""
-    path = operation.template
-    spec = contract.document["paths"].get(operation.template) or {}
-    parameters = [
-        *(spec.get("parameters") or []),
-        *((spec.get(operation.method) or {}).get("parameters") or []),
-    ]
-    for parameter in map(contract.resolve, parameters):
-        if parameter.get("in") != "path":
-            continue
-        values = [parameter["example"]] if "example" in parameter else []
-        values += contract.resolve(parameter.get("schema") or {}).get("enum") or []
-        if not values:
-            return None
-        path = path.replace("{" + parameter["name"] + "}", str(values[0]))
-    return None if "{" in path else path
 
 
 def _item(contract: Contract, resource: Declaration) -> str:

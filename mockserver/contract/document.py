@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -253,6 +254,29 @@ class Contract:
     def routes(self) -> RouteTable[Operation]:
         """The one route matcher every tool uses (`mockserver/contract/routing.py`)."""
         return RouteTable(self.operations.values())
+
+    def body_example(self, operation: Operation) -> Any:
+        """A copy of the `example` the document gives the operation's JSON body (None if none)."""
+        spec = (self.document["paths"].get(operation.template) or {}).get(operation.method) or {}
+        content = ((spec.get("requestBody") or {}).get("content") or {}).get("application/json") or {}
+        return copy.deepcopy(content.get("example"))
+
+    def example_path(self, operation: Operation) -> str | None:
+        """The operation's path as requested, each parameter set to its `example`, else the first
+        value its schema lists; None if one has neither (a caller would have to guess what it names)."""
+        item = self.document["paths"].get(operation.template) or {}
+        path = operation.path
+        for parameter in map(
+            self.resolve, [*item.get("parameters", []), *item.get(operation.method, {}).get("parameters", [])]
+        ):
+            if parameter.get("in") != "path":
+                continue
+            values = [parameter["example"]] if "example" in parameter else []
+            values += self.resolve(parameter.get("schema") or {}).get("enum") or []
+            if not values:
+                return None
+            path = path.replace("{" + parameter["name"] + "}", str(values[0]))
+        return None if "{" in path else path
 
     def operation_for(self, method: str, path: str) -> Operation | None:
         """The operation a request targets, from its method and concrete path."""

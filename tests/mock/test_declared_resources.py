@@ -30,21 +30,13 @@ def declared(request: pytest.FixtureRequest) -> Declaration:
     return DECLARED[request.param]
 
 
-def _spec(operation_id: str) -> dict[str, Any]:
-    for item in CONTRACT.document["paths"].values():
-        for spec in item.values():
-            if isinstance(spec, dict) and spec.get("operationId") == operation_id:
-                return spec
-    raise AssertionError(f"{operation_id} is not in the contract")
-
-
 def _example(declaration: Declaration, kind: str = "create") -> dict[str, Any]:
     """The contract's own example body of the resource's create (or update) operation."""
-    spec = _spec(declaration.operations[kind])
-    content = spec["requestBody"]["content"]["application/json"]
-    if kind == "update" and "example" not in content:
+    example = CONTRACT.body_example(CONTRACT.operations[declaration.operations[kind]])
+    if kind == "update" and example is None:
         return {"name": "renamed by the test"}  # configs and guardrails state none
-    return copy.deepcopy(content["example"])
+    assert example is not None, f"{declaration.name} has no {kind} example"
+    return example
 
 
 # A resource the API cannot create (users come from accepted invites; members are added in bulk,
@@ -84,11 +76,7 @@ def _paths(api: Api, declaration: Declaration) -> tuple[str, str]:
 def _create_path(declaration: Declaration, collection: str) -> str:
     """Where a record is created: its collection, or a path of its own (`create-at`) whose parameters
     take their examples (API keys: `/api-keys/organisation/service`)."""
-    path = CONTRACT.operations[declaration.operations["create"]].path
-    for parameter in _spec(declaration.operations["create"]).get("parameters", []):
-        if parameter["in"] == "path" and "example" in parameter:
-            path = path.replace("{" + parameter["name"] + "}", parameter["example"])
-    return collection if "{" in path else path
+    return CONTRACT.example_path(CONTRACT.operations[declaration.operations["create"]]) or collection
 
 
 def _create(api: Api, declaration: Declaration, collection: str, item: str = "") -> dict[str, Any]:

@@ -432,7 +432,15 @@ def test_the_lifecycle_drives_every_declared_resource_and_leaves_nothing(config)
         }
     assert result.exit_code == 0, output
     assert {"config", "guardrail"} <= {r.name for r in driven}
-    assert len(driven) + len(left_out) == len(contract.resources), left_out
+    # With workspace keys: organisation-level resources and organisation API keys answer 403;
+    # members, users and invites have no create that carries a name. Nothing else is left out.
+    assert {r.name for r in contract.resources} - {r.name for r in driven} == {
+        "api-key",
+        "workspace",
+        "workspace-user",
+        "user",
+        "invite",
+    }, left_out
     assert all(page["total"] == 0 for page in left.values()), left
     assert all(f"lifecycle: declared resource {r.name}" in output for r in driven)
     for resource in driven:
