@@ -47,6 +47,13 @@ class Declaration:
     slug_prefix: str
     slug_length: int
     """How much of the name a new slug keeps (`pc-` and 6 characters for a config)."""
+    slugged: bool
+    """Whether records have a slug (`slug: false`: none; such records are kept and found by id)."""
+    slug_sent: bool
+    """Whether a create may name its record's slug (`slug: {sent: true}`); else the mock makes it."""
+    organisation_level: bool
+    """Whether records always belong to the organisation (`level: organisation`), whatever workspace
+    the caller acts in; else to the caller's workspace (or the organisation, naming none)."""
     stored_as: dict[str, str]
     """A body field kept under another name (`isDefault` -> `is_default`, as answers spell it)."""
     defaults: dict[str, Any]
@@ -112,7 +119,11 @@ def _declaration(
     stamps = tuple(marker.get("stamps") or ())
     if not set(stamps) <= STAMPS:
         raise DeclarationError(f"{where}: unknown stamps {sorted(set(stamps) - STAMPS)}")
-    slug = marker.get("slug") or {}
+    slug = marker.get("slug", {})
+    slugged = slug is not False
+    if not slugged and found_by != ("id",):
+        raise DeclarationError(f"{where}: a resource without slugs (`slug: false`) is found by id only")
+    slug = slug or {}
     create: Any = marker.get("create-answer") or []
     wrapped = isinstance(create, dict)
     return Declaration(
@@ -122,6 +133,9 @@ def _declaration(
         found_by=tuple(sorted(found_by, key=FINDERS.index)),
         slug_prefix=str(slug.get("prefix", "")),
         slug_length=int(slug.get("length", 15)),
+        slugged=slugged,
+        slug_sent=bool(slug.get("sent", False)),
+        organisation_level=marker.get("level") == "organisation",
         stored_as=dict(marker.get("stored-as") or {}),
         defaults=dict(marker.get("defaults") or {}),
         stamps=stamps,

@@ -22,6 +22,7 @@ from mockserver.contract.date_times import timestamp
 from mockserver.contract.declared import Declaration
 from mockserver.contract.secrets import mask_secret
 from mockserver.errors import ApiError, Forbidden, NotFound, ValidationFailed
+from mockserver.journal import mask_body
 from mockserver.resources import Call, Handler
 from mockserver.resources.virtual_keys import new_id, slug_for
 from mockserver.state.records.base import Insert, Record, Store, Update
@@ -79,47 +80,56 @@ class DeclaredResource:
         workspace = call.workspace
         _same_organisation(call)
         now = timestamp(self.clock())
+        where = workspace.workspace_id if workspace else None
+        place = {} if d.organisation_level else {"workspace_id": where}
         record: Record = {
             "id": new_id(),
             "slug": "",
             "organisation_id": call.principal.organisation_id,
-            "workspace_id": workspace.workspace_id if workspace else None,
+            **place,
             **self._fields(call.body),
         }
+        sent = (record["slug"] or None) if d.slug_sent else None  # else the mock makes it
+        if not d.slugged:
+            record["slug"] = record["id"]  # the store keeps records by slug: this one's is its id
         for name, value in d.defaults.items():
             record.setdefault(name, value)
         stamps = {"created_at": now, "last_updated_at": now, "owner_id": _user(call)}
         stamps |= {"updated_by": _user(call), "version_id": new_id()}
         record |= {name: stamps[name] for name in d.stamps}
-        namespace = self._namespace(call.principal.organisation_id, workspace)
-        for _ in range(8):
-            record["slug"] = slug_for(
-                record.get("name") or d.name, prefix=d.slug_prefix, length=d.slug_length
-            )
-            if self._insert(namespace, record):
-                break
+        namespace = self.namespace(call.principal.organisation_id, workspace)
+        if sent is not None or not d.slugged:
+            if not self._insert(namespace, record):
+                raise ValidationFailed([Violation("body.slug", "is taken; choose another")])
         else:
-            raise ValidationFailed([Violation("body.name", "could not be made into a free slug; retry")])
-        answer = {name: record.get(name) for name in d.create_answer}
+            for _ in range(8):
+                record["slug"] = slug_for(
+                    record.get("name") or d.name, prefix=d.slug_prefix, length=d.slug_length
+                )
+                if self._insert(namespace, record):
+                    break
+            else:
+                raise ValidationFailed([Violation("body.name", "could not be made into a free slug; retry")])
+        answer = {name: (record | {"object": d.name}).get(name) for name in d.create_answer}
         return {"success": True, "data": answer} if d.create_wrapped else answer
 
     def _list(self, call: Call) -> Any:
         query = call.request.query
         page, size = query.get("current_page", 0), query.get("page_size", 100)
-        namespace = self._namespace(call.principal.organisation_id, call.workspace)
+        namespace = self.namespace(call.principal.organisation_id, call.workspace)
         total, texts = self.store.page_text(namespace, page * size, size)
         data = [self._listed(json.loads(text)) for text in texts]
         return {"object": "list", "total": total, "data": data}
 
     def _retrieve(self, call: Call) -> Any:
-        return {**self._find(call)[0], "object": self.declaration.name}
+        return self._shown(self.find(call)[0], ())
 
     def _update(self, call: Call) -> Any:
         d = self.declaration
         changes = {k: v for k, v in self._fields(call.body).items() if k not in KEPT}
         stamps = {"last_updated_at": timestamp(self.clock()), "updated_by": _user(call)}
         for _ in range(WRITE_ATTEMPTS):
-            record, text, namespace = self._find(call)
+            record, text, namespace = self.find(call)
             stamps["version_id"] = new_id()
             planned = changes | {name: stamps[name] for name in d.stamps if name in stamps}
             update = Update(namespace, record["slug"], text, planned)
@@ -131,14 +141,14 @@ class DeclaredResource:
         )
 
     def _delete(self, call: Call) -> Any:
-        record, _, namespace = self._find(call)
+        record, _, namespace = self.find(call)
         if not self.store.delete(namespace, record["slug"]):
             raise self._not_found(call)
         return {}
 
     def _versions(self, call: Call) -> Any:
         """Every version of the record, newest first (each create and update made one)."""
-        record = self._find(call)[0]
+        record = self.find(call)[0]
         query = call.request.query
         page, size = query.get("current_page", 0), query.get("page_size", 100)
         total, texts = self.store.page_text(self._versions_of(record), page * size, size)
@@ -149,7 +159,8 @@ class DeclaredResource:
     # -- records
 
     def _fields(self, body: dict[str, Any]) -> Record:
-        """The body's fields as kept: renamed as declared, secrets masked (or dropped, if not text)."""
+        """The body's fields as kept: renamed as declared, secrets masked (or dropped, if not text),
+        at any depth (a secret reference's `auth_config.vault_token`)."""
         d = self.declaration
         kept: Record = {}
         for name, value in body.items():
@@ -159,6 +170,8 @@ class DeclaredResource:
                 if not isinstance(value, str):
                     continue
                 value = mask_secret(value)
+            elif d.secret_fields and isinstance(value, dict | list):
+                value = mask_body(value, d.secret_fields)
             kept[d.stored_as.get(name, name)] = value
         return kept
 
@@ -178,15 +191,17 @@ class DeclaredResource:
     def _versions_of(self, record: Record) -> str:
         return f"{self.declaration.name}.versions/{record['id']}"
 
-    def _find(self, call: Call) -> tuple[Record, bytes, str]:
-        """The record the item path names (by slug, else by id as declared), its text and namespace."""
+    def find(self, call: Call) -> tuple[Record, bytes, str]:
+        """The record the item path names (by slug, else by id as declared), its text and namespace;
+        404 if the caller has none so named."""
         ref = call.request.path_params[self.declaration.item_parameter]
-        namespace = self._namespace(call.principal.organisation_id, call.workspace)
+        namespace = self.namespace(call.principal.organisation_id, call.workspace)
         found_by = self.declaration.found_by
-        text = self.store.get_text(namespace, ref) if "slug" in found_by else None
+        keyed = "slug" in found_by or not self.declaration.slugged
+        text = self.store.get_text(namespace, ref) if keyed else None
         if text is not None:
             return json.loads(text), text, namespace
-        if "id" in found_by:
+        if "id" in found_by and self.declaration.slugged:
             _, texts = self.store.page_text(namespace, 0, 2**31)
             for text in texts:
                 record = json.loads(text)
@@ -195,11 +210,19 @@ class DeclaredResource:
         raise self._not_found(call)
 
     def _listed(self, record: Record) -> Record:
-        omitted = self.declaration.list_omits
-        return {**{k: v for k, v in record.items() if k not in omitted}, "object": self.declaration.name}
+        return self._shown(record, self.declaration.list_omits)
 
-    def _namespace(self, organisation: str, workspace: Workspace | None) -> str:
-        return f"{self.declaration.name}/{workspace.namespace if workspace else organisation}"
+    def _shown(self, record: Record, omitted: tuple[str, ...]) -> Record:
+        """A record as answered: without `omitted` (and without the slug a `slug: false` record is
+        kept by), with its `object`."""
+        hidden = omitted if self.declaration.slugged else (*omitted, "slug")
+        return {**{k: v for k, v in record.items() if k not in hidden}, "object": self.declaration.name}
+
+    def namespace(self, organisation: str, workspace: Workspace | None) -> str:
+        """Where the records of `organisation` (in `workspace`, unless organisation-level) are kept."""
+        if workspace is None or self.declaration.organisation_level:
+            return f"{self.declaration.name}/{organisation}"
+        return f"{self.declaration.name}/{workspace.namespace}"
 
     def _not_found(self, call: Call) -> NotFound:
         ref = call.request.path_params[self.declaration.item_parameter]
