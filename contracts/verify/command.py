@@ -311,6 +311,9 @@ def _clean_up(run: VerifyRun, client: Client, out: TextIO) -> None:
     created it, then every integration."""
     _clean_up_keys(run, client, out)
     _clean_up_integrations(run, client, out)
+    own = run.ledger.secret_reference  # last: what mapped it is gone
+    if own is not None:
+        _delete_each(run, client, out, "/secret-references", [own], "secret reference(s)")
 
 
 def _clean_up_keys(run: VerifyRun, client: Client, out: TextIO) -> None:

@@ -147,7 +147,23 @@ def safe_body(
                 grant["create_default_provider"] = False
     if operation == "updateVirtualKey" and provider != "azure-openai":
         body.pop("deploymentConfig", None)
-    return keep_service_rules(body) if keep_rules else body
+    body = keep_service_rules(body) if keep_rules else body
+    return _own_secret_mappings(run, body)
+
+
+def _own_secret_mappings(run: VerifyRun, body: dict[str, Any]) -> dict[str, Any]:
+    """Every secret mapping names the run's own secret reference; without one the body sends none,
+    so the run never points at a secret it did not create."""
+    mappings = body.get("secret_mappings")
+    if not isinstance(mappings, list):
+        return body
+    own = run.ledger.secret_reference
+    if own is None:
+        return {name: value for name, value in body.items() if name != "secret_mappings"}
+    for mapping in mappings:
+        if isinstance(mapping, dict) and isinstance(mapping.get("secret_reference_id"), str):
+            mapping["secret_reference_id"] = own[0]
+    return body
 
 
 def _canaries(run: VerifyRun, value: Any) -> Any:

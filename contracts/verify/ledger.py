@@ -124,6 +124,9 @@ class Ledger:
     run_id: str = ""
     keys: dict[str, OwnKey] = field(default_factory=dict)
     integrations: dict[str, OwnIntegration] = field(default_factory=dict)
+    secret_reference: tuple[str, str | None] | None = None
+    """The secret reference the run created (its slug, the API key that made it) and every secret
+    mapping the run sends names, until the run deletes it; None: the run sends no mappings."""
     canaries: set[str] = field(default_factory=set)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _random: random.Random = field(init=False)

@@ -146,6 +146,7 @@ def run_lifecycle(
         client.send("GET", f"/virtual-keys/{ledger.absent_slug}", api_key)
         return
     bodies = copy.deepcopy(plan(run.result.seed, cases))
+    _own_secret_reference(run, client, api_key)
     for case in cases:
         _progress(out, f"lifecycle: {case}")
         create, update, invalid_update = bodies[case]
@@ -186,6 +187,25 @@ def run_lifecycle(
     if any(role_of(operation) == "createIntegration" for operation in run.contract.operations.values()):
         _progress(out, "model catalog: integration, grant, provider through both paths")
         _catalog_lifecycle(run, client, api_key, catalog_plan(run.result.seed))
+    own = run.ledger.secret_reference
+    if own is not None:  # last: the keys and the integration that mapped it are gone
+        deleted = client.send("DELETE", f"/secret-references/{own[0]}", api_key, intent="valid")
+        client.send("GET", f"/secret-references/{own[0]}", api_key)
+        if deleted.exchange.status == 200:
+            run.ledger.secret_reference = None  # else the clean-up tries again
+
+
+def _own_secret_reference(run: VerifyRun, client: Client, api_key: str) -> None:
+    """The run's own secret reference, which every secret mapping it sends names (a mapping must
+    name one that exists); none if the contract has no secret references or the create fails."""
+    operations = run.contract.operations.values()
+    if not any(op.method == "post" and op.template.endswith("/secret-references") for op in operations):
+        return
+    body = {**strategies.secret_reference_body(), "slug": run.ledger.own_slug("secret-reference")}
+    body = safe_body(run, "createSecretReference", body)
+    made = client.send("POST", "/secret-references", api_key, body, intent="valid").json()
+    if isinstance(made, dict) and made.get("slug") == body["slug"]:
+        run.ledger.secret_reference = (body["slug"], api_key)
 
 
 @cache
