@@ -35,6 +35,11 @@ EXPECTED_OPERATIONS = {
     ("delete", "/v1/integrations/{slug}/models"): "deleteIntegrationModels",
     ("get", "/v1/integrations/{slug}/workspaces"): "listIntegrationWorkspaces",
     ("put", "/v1/integrations/{slug}/workspaces"): "updateIntegrationWorkspaces",
+    ("get", "/v1/policies/usage-limits/{policyUsageLimitsId}/entities"): "listUsageLimitsPolicyEntities",
+    (
+        "put",
+        "/v1/policies/usage-limits/{policyUsageLimitsId}/entities/{entityId}/reset",
+    ): "resetUsageLimitsPolicyEntity",
 }
 ERROR_STATUSES = {"400", "401", "403", "429", "500"}
 
