@@ -1,4 +1,5 @@
-"""Secret references and the rules they set on other resources, on both stores.
+"""Secret references and the rules they set on other resources, and what is particular to
+usage-limits policies, on both stores.
 
 A secret mapping of a virtual key or an integration must name a secret reference of the caller's
 organisation that its workspace may use; a secret reference a mapping names is not deleted; a
@@ -142,3 +143,13 @@ def test_a_policy_has_no_entities_in_the_mock_and_resetting_one_is_not_found(api
     assert error_of(reset, 404, "AB08") == "Usage limits policy entity not found: api-key-1"
     gone = api.call("GET", "/v1/policies/usage-limits/not-a-policy/entities")
     assert error_of(gone, 404, "AB08") == "Policy_usage_limits not found: not-a-policy"
+
+
+def test_a_policy_alert_threshold_above_its_credit_limit_is_refused_as_for_a_key(api: Api):
+    example = CONTRACT.document["paths"]["/policies/usage-limits"]["post"]["requestBody"]
+    body = {**example["content"]["application/json"]["example"], "credit_limit": 10, "alert_threshold": 11}
+    refused = api.call("POST", "/v1/policies/usage-limits", json=body)
+    assert error_of(refused, 400, "AB01") == "body.alert_threshold: must not be above credit_limit"
+    assert (
+        api.call("POST", "/v1/policies/usage-limits", json={**body, "alert_threshold": 10}).status_code == 200
+    )
