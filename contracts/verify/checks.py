@@ -15,7 +15,15 @@ from functools import cache
 from typing import Any
 
 from contracts.redaction import SECRET
-from contracts.verify.ledger import KEY_LISTS, KEY_RETRIEVES, Ledger, Observation, OwnKey, listed_slugs
+from contracts.verify.ledger import (
+    KEY_LISTS,
+    KEY_RETRIEVES,
+    Ledger,
+    Observation,
+    OwnKey,
+    OwnRecord,
+    listed_slugs,
+)
 from mockserver.contract.document import Contract
 from mockserver.contract.exchange import ExchangeJudge
 from mockserver.errors import error_code
@@ -107,7 +115,7 @@ def auth_enforced(seen: Observation, ledger: Ledger) -> Iterable[str]:
 def response_conforms(seen: Observation, ledger: Ledger) -> Iterable[str]:
     if seen.operation is None:
         return
-    for violation in _judge(ledger.contract).judge(seen.exchange).response_violations or ():
+    for violation in _judge(ledger.contract).judge_response(seen.exchange) or ():
         yield str(violation)
 
 
@@ -215,6 +223,9 @@ def isolated_between_api_keys(seen: Observation, ledger: Ledger) -> Iterable[str
     key = None if ledger.is_integration_operation(seen.operation) else ledger.own_key(seen.slug)
     if key and seen.api_key != key.api_key and not _is_not_found(seen):
         yield f"{seen.operation} of another API key's key answered {seen.exchange.status}"
+    record = ledger.own_record(seen.slug) if seen.operation in ledger.declared else None
+    if record and not record.deleted and seen.api_key != record.api_key and not _is_not_found(seen):
+        yield f"{seen.operation} of another API key's {record.resource.name} answered {seen.exchange.status}"
     body = seen.json()
     if seen.operation in KEY_LISTS and seen.exchange.status == 200 and isinstance(body, dict):
         data = body.get("data")
@@ -222,6 +233,59 @@ def isolated_between_api_keys(seen: Observation, ledger: Ledger) -> Iterable[str
         others = {k.slug for k in ledger.keys.values() if k.api_key != seen.api_key and not k.deleted}
         if any(isinstance(item, dict) and item.get("slug") in others for item in items):
             yield "the list shows a key created with another API key"
+
+
+@check(
+    "record_retrievable",
+    "a declared resource's record the run made is retrievable by each field its item path takes, and listed",
+    ordered=True,
+)
+def record_retrievable(seen: Observation, ledger: Ledger) -> Iterable[str]:
+    kind, status = _declared_kind(seen, ledger), seen.exchange.status
+    own = _own_record(seen, ledger)
+    if kind == "retrieve" and own and not own.deleted and status != 200:
+        yield f"retrieving a {own.resource.name} the run created answered {status}"
+    body = seen.json()
+    if kind != "list" or status != 200 or not isinstance(body, dict) or seen.exchange.request.query:
+        return
+    items, total = body.get("data"), body.get("total")
+    if not isinstance(items, list) or not isinstance(total, int) or total > len(items):
+        return  # the schema check reports the shape; a page of a larger list says nothing of membership
+    resource, _ = ledger.declared[seen.operation or ""]
+    listed = {item.get(f) for item in items if isinstance(item, dict) for f in resource.found_by}
+    mine = [r for r in ledger.alive_records() if r.resource is resource and r.api_key == seen.api_key]
+    if missing := [r.ref for r in mine if r.ref not in listed]:
+        yield f"{len(missing)} {resource.name}(s) the run created are missing from the list"
+
+
+@check(
+    "record_update_visible",
+    "a declared resource's retrieve shows the last update, and a refused update changed nothing",
+    ordered=True,
+)
+def record_update_visible(seen: Observation, ledger: Ledger) -> Iterable[str]:
+    own, body = _own_record(seen, ledger), seen.json()
+    if (
+        own is None
+        or own.deleted
+        or _declared_kind(seen, ledger) != "retrieve"
+        or seen.exchange.status != 200
+    ):
+        return
+    if isinstance(body, dict) and body.get("name") != own.name:
+        after = "after a refused update, " if own.last_write == "failed update" else ""
+        yield f"{after}the {own.resource.name}'s name is not the value last written"
+
+
+@check(
+    "record_delete_final",
+    "a deleted record of a declared resource answers not-found on retrieve, update and delete",
+    ordered=True,
+)
+def record_delete_final(seen: Observation, ledger: Ledger) -> Iterable[str]:
+    own = _own_record(seen, ledger)
+    if own and own.deleted and _declared_kind(seen, ledger) != "list" and not _is_not_found(seen):
+        yield f"{seen.operation} of a deleted {own.resource.name} answered {seen.exchange.status}"
 
 
 def run_checks(seen: Observation, ledger: Ledger, *, ordered: bool) -> list[tuple[str, list[str]]]:
@@ -240,6 +304,18 @@ def _own(seen: Observation, ledger: Ledger) -> OwnKey | None:
         return None
     key = ledger.own_key(seen.slug)
     return key if key and key.api_key == seen.api_key else None
+
+
+def _declared_kind(seen: Observation, ledger: Ledger) -> str | None:
+    """`create`, `list`, `retrieve`, ... for a declared resource's operation; None for any other."""
+    found = ledger.declared.get(seen.operation or "")
+    return found[1] if found else None
+
+
+def _own_record(seen: Observation, ledger: Ledger) -> OwnRecord | None:
+    """The declared resource's record `seen` names, if the run created it with the same API key."""
+    own = ledger.own_record(seen.slug) if seen.operation in ledger.declared else None
+    return own if own and own.api_key == seen.api_key else None
 
 
 def _retrieved(seen: Observation, key: OwnKey | None, body: Any) -> bool:

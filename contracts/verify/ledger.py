@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.redaction import redact
+from mockserver.contract.declared import Declaration
 from mockserver.contract.document import Contract, Operation
 from mockserver.contract.exchange import Exchange
 from mockserver.contract.secrets import mask_secret
@@ -115,6 +116,25 @@ class OwnIntegration:
 
 
 @dataclass
+class OwnRecord:
+    """A record of a declared resource (`x-portkey-resource`) this run created, and what it should hold."""
+
+    resource: Declaration
+    refs: dict[str, str]
+    """What its item path finds it by (`{"id": ..., "slug": ...}`), as far as the answers told."""
+    api_key: str | None
+    name: Any
+    deleted: bool = False
+    last_write: str = "create"
+    """`create`, `update` or `failed update`: what the next retrieve should reflect."""
+
+    @property
+    def ref(self) -> str:
+        """The value the run names it by in paths: the first field its item path finds it by."""
+        return next(self.refs[f] for f in self.resource.found_by if f in self.refs)
+
+
+@dataclass
 class Ledger:
     """`seed`, the run's, decides the run id and the canaries too, so one seed repeats the requests
     byte for byte; without one both are random."""
@@ -127,6 +147,8 @@ class Ledger:
     secret_reference: tuple[str, str | None] | None = None
     """The secret reference the run created (its slug, the API key that made it) and every secret
     mapping the run sends names, until the run deletes it; None: the run sends no mappings."""
+    records: dict[str, OwnRecord] = field(default_factory=dict)
+    """Declared resources' records the run created, under each value their item path finds them by."""
     canaries: set[str] = field(default_factory=set)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _random: random.Random = field(init=False)
@@ -134,6 +156,12 @@ class Ledger:
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed) if self.seed is not None else random.SystemRandom()
         self.run_id = self.run_id or f"{self._random.getrandbits(24):06x}"
+        self.declared: dict[str, tuple[Declaration, str]] = {
+            operation_id: (resource, kind)
+            for resource in self.contract.resources
+            for kind, operation_id in resource.operations.items()
+        }
+        """operationId -> (the declared resource, the kind of operation: `create`, `retrieve`, ...)."""
 
     def own_slug(self, what: str) -> str:
         """A slug for something the run creates, named with the run id (`^[a-zA-Z0-9_-]+$`)."""
@@ -169,7 +197,17 @@ class Ledger:
     def owns(self, slug: Any) -> bool:
         """Whether the run created a key, provider or integration with this slug."""
         with self._lock:
-            return isinstance(slug, str) and (slug in self.keys or slug in self.integrations)
+            return isinstance(slug, str) and (
+                slug in self.keys or slug in self.integrations or slug in self.records
+            )
+
+    def own_record(self, ref: Any) -> OwnRecord | None:
+        with self._lock:
+            return self.records.get(ref) if isinstance(ref, str) else None
+
+    def alive_records(self) -> list[OwnRecord]:
+        with self._lock:
+            return list({id(r): r for r in self.records.values() if not r.deleted}.values())
 
     def alive_integrations(self) -> list[OwnIntegration]:
         with self._lock:
@@ -204,6 +242,9 @@ class Ledger:
         exchange, status = seen.exchange, seen.exchange.status
         body = _json_object(exchange.request.body)
         with self._lock:
+            if seen.operation in self.declared:
+                self._observe_record(seen, body)
+                return
             if seen.operation == "createIntegration" and 200 <= status < 300:
                 slug = _created_slug(seen.json())
                 if slug:
@@ -242,14 +283,52 @@ class Ledger:
             elif seen.operation in KEY_DELETES and 200 <= status < 300:
                 key.deleted = True
 
+    def _observe_record(self, seen: Observation, body: dict[str, Any]) -> None:
+        """What a declared resource's create, update or delete did to the records the run owns."""
+        resource, kind = self.declared[seen.operation or ""]
+        status = seen.exchange.status
+        if kind == "create" and 200 <= status < 300:
+            answer = seen.json()
+            if resource.create_wrapped and isinstance(answer, dict):
+                answer = answer.get("data")
+            refs = {
+                f: answer[f]
+                for f in resource.found_by
+                if isinstance(answer, dict) and isinstance(answer.get(f), str)
+            }
+            if refs:
+                created = OwnRecord(resource, refs, seen.api_key, body.get("name"))
+                self.records.update(dict.fromkeys(refs.values(), created))
+            return
+        own = self.records.get(seen.slug or "")
+        if own is None or own.deleted or seen.api_key != own.api_key:
+            return
+        if kind == "retrieve" and status == 200:
+            answer = seen.json()  # learn the fields the create answer did not give (a slug, an id)
+            for f in resource.found_by:
+                value = answer.get(f) if isinstance(answer, dict) else None
+                if isinstance(value, str) and f not in own.refs:
+                    own.refs[f] = value
+                    self.records[value] = own
+        elif kind == "update" and 200 <= status < 300:
+            own.last_write, own.name = "update", body.get("name", own.name)
+        elif kind == "update" and 400 <= status < 500 and status != 404:
+            own.last_write = "failed update"
+        elif kind == "delete" and 200 <= status < 300:
+            own.deleted = True
+
     def classify(self, method: str, path: str) -> tuple[str | None, str | None]:
         """The role (`createVirtualKey`, see `ROLES`) and slug of a request to a contract path
-        (already under the contract base)."""
+        (already under the contract base); for a declared resource's operation, its operationId and
+        the value its item path holds."""
         operation = self.contract.operation_for(method, path)
         if operation is None:
             return None, None
-        slug = (operation.path_params(path) or {}).get("slug")
-        return role_of(operation), slug
+        params = operation.path_params(path) or {}
+        if operation.operation_id in self.declared:
+            resource, _ = self.declared[operation.operation_id]
+            return operation.operation_id, params.get(resource.item_parameter)
+        return role_of(operation), params.get("slug")
 
 
 def listed_slugs(body: Any) -> list[str]:

@@ -31,15 +31,17 @@ class ContractNotForVerify(Exception):
     """The contract cannot drive a run: unusable, or without the five virtual-keys operations."""
 
 
-def virtual_keys_contract(contract: Contract) -> Contract:
-    """`contract` cut down to the operations `verify` tests: the five of virtual keys, and the Model
-    Catalog's (providers, integrations) that it has (a vendor's whole API document is mostly other
-    APIs); `ContractNotForVerify` if one of the five is missing."""
+def contract_to_verify(contract: Contract) -> Contract:
+    """`contract` cut down to the operations `verify` tests: the five of virtual keys, the Model
+    Catalog's (providers, integrations) that it has, and every operation of the resources it declares
+    (`x-portkey-resource`); a vendor's whole API document is mostly other APIs.
+    `ContractNotForVerify` if one of the five is missing."""
     found = {role_of(op): op.operation_id for op in contract.operations.values() if role_of(op)}
     missing = [f"{method.upper()} {path}" for (method, path), role in ROLES.items() if role not in found]
     if missing:
         raise ContractNotForVerify(f"{contract.path} has no operation for {', '.join(missing)}")
-    return contract.only(set(found.values()))
+    declared = {op for resource in contract.resources for op in resource.operations.values()}
+    return contract.only(set(found.values()) | declared)
 
 
 class BudgetExhausted(Exception):

@@ -220,6 +220,16 @@ class ExchangeJudge:
             )
         return ExchangeVerdict(exchange, verdict, response_violations)
 
+    def judge_response(self, exchange: Exchange) -> tuple[Violation, ...] | None:
+        """The verdict on the answer alone (None if it is not one of the contract's, or not recorded).
+
+        For a caller that has no use for the request's verdict: a request the compiled validators
+        refuse would be explained by openapi-core, whose reference takes seconds to build."""
+        operation = self.contract.operation_for(exchange.request.method, exchange.request.path)
+        if operation is None or not exchange.status or exchange.response_body is None:
+            return None
+        return tuple(self._response_violations(exchange, operation, exchange.response_body))
+
     def _response_violations(self, exchange: Exchange, operation: Operation, raw: bytes) -> list[Violation]:
         content_type = header(exchange.response_headers, "content-type") or ""
         violations = []

@@ -25,6 +25,7 @@ from mockserver.errors import ApiError, Forbidden, NotFound, ValidationFailed
 from mockserver.journal import mask_body
 from mockserver.resources import Call, Handler
 from mockserver.resources.virtual_keys import new_id, slug_for
+from mockserver.responses import each_readable
 from mockserver.state.records.base import Insert, Record, Store, Update
 from mockserver.violations import Violation
 
@@ -118,7 +119,7 @@ class DeclaredResource:
         page, size = query.get("current_page", 0), query.get("page_size", 100)
         namespace = self.namespace(call.principal.organisation_id, call.workspace)
         total, texts = self.store.page_text(namespace, page * size, size)
-        data = [self._listed(json.loads(text)) for text in texts]
+        data = each_readable(texts, lambda text: self._listed(json.loads(text)))
         return {"object": "list", "total": total, "data": data}
 
     def _retrieve(self, call: Call) -> Any:
@@ -153,7 +154,7 @@ class DeclaredResource:
         page, size = query.get("current_page", 0), query.get("page_size", 100)
         total, texts = self.store.page_text(self._versions_of(record), page * size, size)
         name, slug = self.declaration.name, record["slug"]  # a version is kept by its version_id
-        data = [{**json.loads(text), "slug": slug, "object": name} for text in texts]
+        data = each_readable(texts, lambda text: {**json.loads(text), "slug": slug, "object": name})
         return {"object": "list", "total": total, "data": data}
 
     # -- records
@@ -203,9 +204,8 @@ class DeclaredResource:
             return json.loads(text), text, namespace
         if "id" in found_by and self.declaration.slugged:
             _, texts = self.store.page_text(namespace, 0, 2**31)
-            for text in texts:
-                record = json.loads(text)
-                if record["id"] == ref:
+            for record, text in each_readable(texts, lambda text: (json.loads(text), text)):
+                if record.get("id") == ref:
                     return record, text, namespace
         raise self._not_found(call)
 

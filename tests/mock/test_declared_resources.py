@@ -8,6 +8,7 @@ its own. Every answer is also judged against the contract (`Api.call`).
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
 
 import pytest
@@ -182,3 +183,29 @@ def test_the_item_path_finds_a_record_by_each_field_its_marker_names(api, declar
     created = _create(api, declared)
     for field in declared.found_by:
         assert api.call("GET", item % created[field]).json["id"] == created["id"], field
+
+
+def _spoil(store: Any, namespace: str, slug: str) -> None:
+    """Leave a record that is not JSON, as another writer (or an older mock on one Redis) might."""
+    if isinstance(store, MemoryStore):
+        store._namespaces[namespace][slug] = b'{"name": '
+    else:
+        store.keys.own_client().hset(store._record_key(namespace, slug), ":text", b'{"name": ')
+
+
+def test_one_unreadable_record_never_takes_a_list_or_a_lookup_by_id_down(api, declared, caplog):
+    collection, item = _paths(declared)
+    good, bad = _create(api, declared), _create(api, declared)
+    store = api.client.application.state.resources
+    [namespace] = [n for n in store.namespaces() if n.startswith(f"{declared.name}/")]
+    _spoil(store, namespace, bad["slug"])
+    with caplog.at_level(logging.ERROR, logger="mockserver"):
+        page = api.call("GET", collection)
+        assert page.status_code == 200 and [r["id"] for r in page.json["data"]] == [good["id"]]
+        for field in declared.found_by:
+            assert api.call("GET", item % good[field]).json["id"] == good["id"], field
+        if declared.versioned:
+            versions = CONTRACT.operations[declared.operations["versions"]].path
+            listed = api.call("GET", versions.replace("{" + declared.item_parameter + "}", good["slug"]))
+            assert listed.status_code == 200 and listed.json["total"] == 1
+    assert "cannot be read" in caplog.text

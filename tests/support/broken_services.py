@@ -6,6 +6,7 @@ or hands `create_app` a store that misbehaves.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -14,6 +15,7 @@ from typing import Any
 
 from mockserver import create_app
 from mockserver.config import MockConfig
+from mockserver.contract.document import Contract
 from mockserver.state.records import MemoryStore
 from mockserver.state.records.base import Record
 
@@ -23,6 +25,13 @@ Rewrite = Callable[[str, str, dict[str, Any], int, Any], tuple[int, Any]]
 
 RETRIEVE = re.compile(r"^/v1/virtual-keys/[^/]+$")
 LIST = "/v1/virtual-keys"
+DECLARED_ITEMS = re.compile(
+    "|".join(
+        "^" + re.sub(r"\{[^}]+\}", "[^/]+", Contract.load().operations[r.operations["retrieve"]].path) + "$"
+        for r in Contract.load().resources
+    )
+)
+"""The item paths of every resource the contract declares (`/v1/configs/[^/]+`, ...)."""
 
 
 def rewriting(app: WsgiApp, rewrite: Rewrite) -> WsgiApp:
@@ -290,6 +299,41 @@ class OneNamespaceStore(MemoryStore):
         return super().delete("shared", slug)
 
 
+def loses_declared_records(config: MockConfig) -> WsgiApp:
+    """A declared resource's retrieve answers 404 for a record it holds."""
+
+    def rewrite(method: str, path: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        if method == "GET" and DECLARED_ITEMS.match(path) and status == 200:
+            return 404, {"success": False, "data": {"message": "Not found", "errorCode": "AB08"}}
+        return status, body
+
+    return rewriting(create_app(config), rewrite)
+
+
+def keeps_declared_names(config: MockConfig) -> WsgiApp:
+    """A declared resource's update answers 200 and saves every change but the name."""
+    app = create_app(config)
+    store, write = app.state.resources, app.state.resources.write
+
+    def without_names(update: Any, inserts: Any = ()) -> Any:
+        if update is not None:
+            update = dataclasses.replace(
+                update, changes={k: v for k, v in update.changes.items() if k != "name"}
+            )
+        return write(update, inserts)
+
+    store.write = without_names  # type: ignore[method-assign]
+    return app
+
+
+def keeps_deleted_declared_records(config: MockConfig) -> WsgiApp:
+    """A declared resource's delete answers 200 and deletes nothing."""
+    app = create_app(config)
+    store = app.state.resources
+    store.delete = lambda namespace, slug: store.get_text(namespace, slug) is not None  # type: ignore[method-assign]
+    return app
+
+
 def with_store(store_class: type[MemoryStore]) -> Callable[[MockConfig], WsgiApp]:
     def build(config: MockConfig) -> WsgiApp:
         return create_app(config, store=store_class())
@@ -320,5 +364,8 @@ VARIANTS: dict[str, tuple[Callable[[MockConfig], WsgiApp], str]] = {
     "mask of the wrong form": (mask_shows_too_much, "masked_api_key_form"),
     "valid create answered 400": (refuses_valid_bedrock_creates, "valid_request_accepted"),
     "refused update partly applied": (applies_part_of_a_refused_update, "failed_update_changes_nothing"),
+    "declared record lost": (loses_declared_records, "record_retrievable"),
+    "declared record's rename not saved": (keeps_declared_names, "record_update_visible"),
+    "declared record not deleted": (keeps_deleted_declared_records, "record_delete_final"),
 }
 """Each defect: how to build it, and the check of `contracts verify` that must name it."""

@@ -275,6 +275,7 @@ def assert_answer_judged_alike(exchange: Exchange, body: Any) -> None:
     sent = replace(exchange, response_body=json.dumps(body).encode())
     reference = reference_violations(sent)
     assert JUDGE.judge(sent).response_violations == reference  # what the toolkit and the tests use
+    assert JUDGE.judge_response(sent) == reference  # the answer alone, as verify's response check judges it
     if exchange.status in compiled_statuses(operation):
         assert fast == (not reference), (exchange.describe(), reference)
     else:

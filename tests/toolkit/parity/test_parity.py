@@ -11,7 +11,10 @@ import httpx
 import pytest
 
 from contracts.cli import main
+from contracts.parity.compare import Comparer, unordered_fields
 from mockserver import MockServer, create_app
+from mockserver.contract.document import Contract
+from mockserver.snapshots.ids import Learned
 from tests.support.broken_services import RETRIEVE, rewriting
 from tests.support.recordings import record
 
@@ -154,3 +157,14 @@ def test_parity_refuses_to_run_without_an_explicit_base_url(snapshot, monkeypatc
     with pytest.raises(SystemExit) as refused:
         main(["parity", str(snapshot)])
     assert refused.value.code == 2 and "--base-url" in capsys.readouterr().err
+
+
+def test_parity_ignores_order_only_where_the_contract_marks_a_list_unordered():
+    """Integration models and workspace grants are sets (`x-portkey-unordered`); other lists keep order."""
+
+    unordered = unordered_fields(Contract.load())
+    assert {"models", "workspaces"} <= unordered and "data" not in unordered
+    recorded = {"models": [{"slug": "a"}, {"slug": "b"}], "data": [{"name": "x"}, {"name": "y"}]}
+    live = {"models": [{"slug": "b"}, {"slug": "a"}], "data": [{"name": "y"}, {"name": "x"}]}
+    compared = Comparer(Learned(), unordered).compare(200, recorded, 200, live)
+    assert [(d.where, d.what) for d in compared.differences] == [("body.data", "order differs")]

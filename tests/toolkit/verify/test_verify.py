@@ -27,7 +27,7 @@ from contracts.verify.command import _expected_by_contract
 from contracts.verify.guard import SAFE_METHODS, _still_invalid, safe_body
 from contracts.verify.ledger import Ledger, Observation
 from contracts.verify.report import VerifyResult
-from contracts.verify.run import Budget, VerifyRun, virtual_keys_contract
+from contracts.verify.run import Budget, VerifyRun, contract_to_verify
 from mockserver import MockServer, create_app
 from mockserver.config import MockConfig
 from mockserver.contract.document import Contract
@@ -379,7 +379,7 @@ def test_only_what_the_contract_states_excuses_a_schemathesis_failure():
     """A positive case answered 400 is expected only when every rule the answer names is one the
     contract states for its operation (`x-portkey-state-rule`); a read after a DELETE that removes
     only named items (`x-portkey-deletes-named-items`) is not a use after free."""
-    contract = virtual_keys_contract(Contract.load())
+    contract = contract_to_verify(Contract.load())
     run = VerifyRun("http://127.0.0.1:9/v1", contract, Budget(None), seed=1)
     stated = contract.operations["createProvider"].state_rules["body.integration_id"]
 
@@ -406,7 +406,7 @@ def test_only_what_the_contract_states_excuses_a_schemathesis_failure():
 def test_a_body_meant_to_be_invalid_is_still_invalid_once_the_guard_made_it_safe():
     """The guard cuts a created name to its limit after the run's prefix: a name one character too
     long would be mended, and schemathesis, expecting a refusal, would report the acceptance."""
-    contract = virtual_keys_contract(Contract.load())
+    contract = contract_to_verify(Contract.load())
     run = VerifyRun("http://127.0.0.1:9/v1", contract, Budget(None), seed=1)
     create = schemathesis.openapi.from_dict(contract.document)["/virtual-keys"]["POST"]
     too_long = create.Case(body={"name": "n" * 256, "provider": "openai", "key": "sk-test-0000"})
@@ -422,6 +422,41 @@ def test_a_body_meant_to_be_invalid_is_still_invalid_once_the_guard_made_it_safe
 @pytest.mark.parametrize("workspaces", [1.5, "ws", None, {"id": "ws"}])
 def test_the_guard_makes_safe_a_grant_body_whatever_its_workspaces_hold(workspaces):
     """Bodies meant to be invalid hold any JSON where the workspaces list belongs (seed 13 sent a float)."""
-    run = VerifyRun("http://127.0.0.1:9/v1", virtual_keys_contract(Contract.load()), Budget(None), seed=1)
+    run = VerifyRun("http://127.0.0.1:9/v1", contract_to_verify(Contract.load()), Budget(None), seed=1)
     kept = safe_body(run, "updateIntegrationWorkspaces", {"workspaces": workspaces})
     assert kept["workspaces"] == workspaces and kept["create_default_provider"] is False
+
+
+def test_the_lifecycle_drives_every_declared_resource_and_leaves_nothing(config):
+    """Derived from each `x-portkey-resource` marker: created with the run id, found by each field,
+    renamed, deleted, gone; nothing of it is left, and schemathesis never writes to it."""
+    journal = Journal(create_app(config))
+    with serving(journal) as server:
+        result, output = run_verify(server.base_url, provider_cases=FEW_CASES, max_examples=2, seed=4)
+        headers = {"x-portkey-api-key": API_KEY}
+        declared = Contract.load().resources
+        left = {
+            r.name: httpx.get(f"{server.base_url}{_collection(r)}", headers=headers).json() for r in declared
+        }
+    assert result.exit_code == 0, output
+    assert declared and all(page["total"] == 0 for page in left.values()), left
+    for resource in declared:
+        assert f"lifecycle: declared resource {resource.name}" in output
+        collection = f"/v1{_collection(resource)}"
+        creates = [
+            json.loads(body)
+            for method, path, _, body in journal.entries
+            if (method, path) == ("POST", collection)
+        ]
+        assert len(creates) == 1 and creates[0]["name"].startswith(f"contracts-verify-{result.run_id} ")
+        deletes = [
+            path
+            for method, path, _, _ in journal.entries
+            if method == "DELETE" and path.startswith(collection)
+        ]
+        assert deletes, resource.name
+    assert {"record_retrievable", "record_update_visible", "record_delete_final"} <= set(result.checks_passed)
+
+
+def _collection(resource: Any) -> str:
+    return Contract.load().operations[resource.operations["create"]].template

@@ -1,0 +1,127 @@
+"""The lifecycle of every resource the contract declares (`x-portkey-resource`), derived from its marker.
+
+For each resource: create it from the contract's own create example (named with the run id, secrets
+replaced by canaries), retrieve it by each field its item path finds it by, list it, rename it,
+read its versions if it keeps them, try an update the contract refuses, show it to a second API key,
+delete it, then retrieve, update and delete it again. The ordered `record_*` checks judge each step
+against the ledger's `OwnRecord`. A resource the run cannot mark as its own (no `name` in its create
+body) or whose create path needs a value the contract does not list is left out, with a note.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, TextIO
+
+from contracts.strategies import breaks_contract
+from contracts.verify.guard import NOT_A_FIELD, safe_body
+from contracts.verify.lifecycle import Client
+from contracts.verify.run import VerifyRun
+from mockserver.contract.declared import Declaration
+from mockserver.contract.document import Contract, Operation
+
+
+def run_declared_lifecycles(
+    run: VerifyRun, client: Client, api_key: str, second_api_key: str | None, out: TextIO
+) -> None:
+    """Each declared resource through its life, in document order; one progress line each."""
+    for resource in run.contract.resources:
+        create = (
+            run.contract.operations[resource.operations["create"]]
+            if "create" in resource.operations
+            else None
+        )
+        body = create_example(run.contract, create) if create else None
+        path = _filled(run.contract, create) if create else None
+        if create is None or path is None or not isinstance(body, dict) or "name" not in body:
+            why = "it has no create example with a name to carry the run id, or its create path takes a value"
+            if f"{resource.name}: left out" not in " ".join(run.result.notes):
+                run.result.notes.append(
+                    f"declared resource {resource.name}: left out of the lifecycle ({why})"
+                )
+            continue
+        print(f"lifecycle: declared resource {resource.name}", file=out, flush=True)
+        _lifecycle(run, client, api_key, second_api_key, resource, path, body)
+
+
+def _lifecycle(
+    run: VerifyRun,
+    client: Client,
+    api_key: str,
+    second_api_key: str | None,
+    resource: Declaration,
+    collection: str,
+    example: dict[str, Any],
+) -> None:
+    ops = resource.operations
+    body = safe_body(run, ops["create"], example, keep_rules=False)
+    client.send("POST", collection, api_key, body, intent="valid")
+    own = run.ledger.alive_records()
+    mine = next((r for r in reversed(own) if r.resource is resource and r.api_key == api_key), None)
+    if mine is None:
+        return  # the create failed: the checks have said so
+    item = _item(run.contract, resource)
+    told = list(mine.refs.values())
+    for ref in told:
+        client.send("GET", item % ref, api_key)
+    for ref in [ref for ref in mine.refs.values() if ref not in told]:  # learnt from a retrieve
+        client.send("GET", item % ref, api_key)
+    if "list" in ops:
+        client.send("GET", collection, api_key)
+    if "update" in ops:
+        client.send(
+            "PUT", item % mine.ref, api_key, {"name": f"{run.ledger.name_prefix}updated"}, intent="valid"
+        )
+        client.send("GET", item % mine.ref, api_key)
+        if breaks_contract(ops["update"], {NOT_A_FIELD: True}, run.contract):
+            client.send("PUT", item % mine.ref, api_key, {NOT_A_FIELD: True}, intent="invalid")
+            client.send("GET", item % mine.ref, api_key)
+    if "versions" in ops:
+        client.send("GET", _path_of(run.contract.operations[ops["versions"]], resource, mine.ref), api_key)
+    if second_api_key is not None:
+        client.send("GET", item % mine.ref, second_api_key)
+    if "delete" in ops:
+        client.send("DELETE", item % mine.ref, api_key, intent="valid")
+        for ref in list(mine.refs.values()):
+            client.send("GET", item % ref, api_key)
+        if "update" in ops:
+            client.send("PUT", item % mine.ref, api_key, {"name": f"{run.ledger.name_prefix}after delete"})
+        client.send("DELETE", item % mine.ref, api_key)
+
+
+def create_example(contract: Contract, create: Operation) -> Any:
+    """A copy of the `example` the contract gives the create operation's JSON body, if any."""
+    spec = (contract.document["paths"].get(create.template) or {}).get(create.method) or {}
+    content = ((spec.get("requestBody") or {}).get("content") or {}).get("application/json") or {}
+    return copy.deepcopy(content.get("example"))
+
+
+def _filled(contract: Contract, operation: Operation) -> str | None:
+    """The operation's path (under the contract base) with each parameter set to the first value its
+    schema lists; None if one lists none (the run would have to guess what it names)."""
+    path = operation.template
+    spec = contract.document["paths"].get(operation.template) or {}
+    parameters = [
+        *(spec.get("parameters") or []),
+        *((spec.get(operation.method) or {}).get("parameters") or []),
+    ]
+    for parameter in map(contract.resolve, parameters):
+        if parameter.get("in") != "path":
+            continue
+        values = contract.resolve(parameter.get("schema") or {}).get("enum") or []
+        if not values:
+            return None
+        path = path.replace("{" + parameter["name"] + "}", str(values[0]))
+    return None if "{" in path else path
+
+
+def _item(contract: Contract, resource: Declaration) -> str:
+    """The item path, under the contract base, with `%s` where the record is named."""
+    kind = next(k for k in ("retrieve", "update", "delete") if k in resource.operations)
+    return contract.operations[resource.operations[kind]].template.replace(
+        "{" + resource.item_parameter + "}", "%s"
+    )
+
+
+def _path_of(operation: Operation, resource: Declaration, ref: str) -> str:
+    return operation.template.replace("{" + resource.item_parameter + "}", ref)
