@@ -448,6 +448,8 @@ def test_the_lifecycle_drives_every_declared_resource_and_leaves_nothing(config)
             for method, path, _, body in journal.entries
             if (method, path) == ("POST", collection)
         ]
+        own = f"contracts-verify-{result.run_id}-secret-reference-"  # what the run's key mappings name
+        creates = [body for body in creates if not str(body.get("slug", "")).startswith(own)]
         assert len(creates) == 1 and creates[0]["name"].startswith(f"contracts-verify-{result.run_id} ")
         deletes = [
             path
