@@ -38,6 +38,11 @@ from mockserver.resources.virtual_keys import TOP_LEVEL_FIELDS
 CREATE_SCHEMA = "CreateVirtualKeyRequest"
 UPDATE_SCHEMA = "UpdateVirtualKeyRequest"
 
+SECRET_REFERENCE = "my-aws-secret"
+"""The slug of the secret reference every generated secret mapping names (the published spec's
+example). A mapping must name a secret reference that exists, so create it first:
+`secret_reference_body()` is its create body, for `POST /secret-references`."""
+
 COMMON_FIELDS = TOP_LEVEL_FIELDS - {"key", "provider", "workspace_id", "secret_mappings"}
 """Optional fields every case may carry; `workspace_id` is left out so keys stay in the caller's workspace."""
 
@@ -229,6 +234,9 @@ def keep_service_rules(body: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"no repair for the service rule at {violation.location}")
     for index in sorted(repeats, reverse=True):
         del body["secret_mappings"][index]
+    for mapping in body.get("secret_mappings") or []:
+        if isinstance(mapping, dict) and "secret_reference_id" in mapping:
+            mapping["secret_reference_id"] = SECRET_REFERENCE  # one that exists (`x-portkey-state-rule`)
     return _in_range_date_times(body)
 
 
@@ -265,6 +273,14 @@ def _date_time_paths() -> tuple[date_times.Path, ...]:
     for operation in contract.operations.values():
         found += date_times.date_time_paths(operation.body_schema, contract.resolve)
     return tuple(dict.fromkeys(found))
+
+
+def secret_reference_body() -> dict[str, Any]:
+    """The create body of the secret reference generated mappings name (`SECRET_REFERENCE`): the
+    contract's example, with that slug."""
+    post = _contract().document["paths"]["/secret-references"]["post"]
+    example = post["requestBody"]["content"]["application/json"]["example"]
+    return {**copy.deepcopy(example), "slug": SECRET_REFERENCE}
 
 
 def keep_required_parts(case: Any) -> None:

@@ -34,6 +34,8 @@ from mockserver.resources.engine import declared_resources
 from mockserver.resources.integrations import Integrations
 from mockserver.resources.people import People
 from mockserver.resources.providers import Providers
+from mockserver.resources.secret_references import SecretReferences
+from mockserver.resources.usage_limits import UsageLimitEntities
 from mockserver.resources.virtual_keys import VirtualKeys
 from mockserver.responses import json_body
 from mockserver.state import State
@@ -136,6 +138,12 @@ def create_app(
     people = People.joining(declared)
     if people is not None:
         resources.append(people)
+    named = {resource.declaration.name: resource for resource in declared}
+    if "policy_usage_limits" in named and "listUsageLimitsPolicyEntities" in contract.operations:
+        resources.append(UsageLimitEntities(named["policy_usage_limits"], config.not_found_status))
+    if "secret-reference" in named:
+        references = named["secret-reference"]
+        resources.append(SecretReferences(contract, references, state.records, state.integrations))
     seeder = Seeder(contract, validator, policy, keys)
 
     errors = _error_answers(state.watch)

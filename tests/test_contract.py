@@ -38,6 +38,11 @@ EXPECTED_OPERATIONS = {
     ("post", "/v1/api-keys/{id}/rotate"): "rotateApiKey",
     ("post", "/v1/admin/workspaces/{workspaceId}/users"): "addWorkspaceMembers",
     ("post", "/v1/admin/users/invites/{inviteId}/resend"): "resendInvite",
+    ("get", "/v1/policies/usage-limits/{policyUsageLimitsId}/entities"): "listUsageLimitsPolicyEntities",
+    (
+        "put",
+        "/v1/policies/usage-limits/{policyUsageLimitsId}/entities/{entityId}/reset",
+    ): "resetUsageLimitsPolicyEntity",
 }
 ERROR_STATUSES = {"400", "401", "403", "429", "500"}
 

@@ -315,10 +315,14 @@ def _note_once(run: VerifyRun, note: str) -> None:
 
 def _clean_up(run: VerifyRun, client: Client, out: TextIO) -> None:
     """Delete every key (and provider) the run created and did not delete, with the API key that
-    created it, then every integration, then every record of a declared resource."""
+    created it, then every integration, then every record of a declared resource, then the secret
+    reference the run's mappings named."""
     _clean_up_keys(run, client, out)
     _clean_up_integrations(run, client, out)
     _clean_up_records(run, client, out)
+    own = run.ledger.secret_reference  # last: what mapped it is gone
+    if own is not None:
+        _delete_each(run, client, out, "/secret-references", [own], "secret reference(s)")
 
 
 def _clean_up_keys(run: VerifyRun, client: Client, out: TextIO) -> None:

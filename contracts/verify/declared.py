@@ -83,7 +83,8 @@ def _lifecycle(
             client.send("GET", item % mine.ref, api_key)
     if "versions" in ops:
         client.send("GET", _path_of(run.contract.operations[ops["versions"]], resource, mine.ref), api_key)
-    if second_api_key is not None:
+    if second_api_key is not None and not resource.organisation_level:
+        # an organisation-level record (`level: organisation`) is every workspace's of its organisation
         client.send("GET", item % mine.ref, second_api_key)
     if "delete" in ops:
         client.send("DELETE", item % mine.ref, api_key, intent="valid")

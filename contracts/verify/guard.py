@@ -127,7 +127,9 @@ def safe_body(
     """
     ledger = run.ledger
     body = {name: value for name, value in body.items() if name != "workspace_id"}  # stay in own workspace
-    body = _canaries(run, body)
+    sent = run.contract.operations.get(operation)  # its own secrets: `key` names a policy's condition too
+    secrets = run.contract.secrets_in([sent.body_schema]) if sent else run.contract.secret_fields
+    body = _canaries(run, body, secrets)
     given = body.get("name")
     if operation.startswith("create") and isinstance(given, str) and not given.startswith(ledger.name_prefix):
         body["name"] = (ledger.name_prefix + given)[:_NAME_LIMIT]  # a retried request keeps one prefix
@@ -147,22 +149,38 @@ def safe_body(
                 grant["create_default_provider"] = False
     if operation == "updateVirtualKey" and provider != "azure-openai":
         body.pop("deploymentConfig", None)
-    return keep_service_rules(body) if keep_rules else body
+    body = keep_service_rules(body) if keep_rules else body
+    return _own_secret_mappings(run, body)
 
 
-def _canaries(run: VerifyRun, value: Any) -> Any:
-    """`value` with every secret field, at any depth, replaced by a fresh canary."""
+def _own_secret_mappings(run: VerifyRun, body: dict[str, Any]) -> dict[str, Any]:
+    """Every secret mapping names the run's own secret reference; without one the body sends none,
+    so the run never points at a secret it did not create."""
+    mappings = body.get("secret_mappings")
+    if not isinstance(mappings, list):
+        return body
+    own = run.ledger.secret_reference
+    if own is None:
+        return {name: value for name, value in body.items() if name != "secret_mappings"}
+    for mapping in mappings:
+        if isinstance(mapping, dict) and isinstance(mapping.get("secret_reference_id"), str):
+            mapping["secret_reference_id"] = own[0]
+    return body
+
+
+def _canaries(run: VerifyRun, value: Any, secrets: frozenset[str]) -> Any:
+    """`value` with every secret field (of `secrets`), at any depth, replaced by a fresh canary."""
     if isinstance(value, list):
-        return [_canaries(run, item) for item in value]
+        return [_canaries(run, item, secrets) for item in value]
     if not isinstance(value, dict):
         return value
     replaced = {}
     for name, inner in value.items():
-        if name in run.contract.secret_fields and isinstance(inner, str) and inner:
+        if name in secrets and isinstance(inner, str) and inner:
             inner = run.ledger.canary()
-        elif name in run.contract.secret_fields and isinstance(inner, dict):
+        elif name in secrets and isinstance(inner, dict):
             inner = {"type": "service_account", "private_key": run.ledger.canary()}
         else:
-            inner = _canaries(run, inner)
+            inner = _canaries(run, inner, secrets)
         replaced[name] = inner
     return replaced

@@ -145,6 +145,9 @@ class Ledger:
     run_id: str = ""
     keys: dict[str, OwnKey] = field(default_factory=dict)
     integrations: dict[str, OwnIntegration] = field(default_factory=dict)
+    secret_reference: tuple[str, str | None] | None = None
+    """The secret reference the run created (its slug, the API key that made it) and every secret
+    mapping the run sends names, until the run deletes it; None: the run sends no mappings."""
     records: dict[str, OwnRecord] = field(default_factory=dict)
     """Declared resources' records the run created, under each value their item path finds them by."""
     canaries: set[str] = field(default_factory=set)

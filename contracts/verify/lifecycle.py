@@ -56,11 +56,11 @@ class Client:
             self.sleep(min(delay, MAX_RETRY_AFTER_SECONDS))
         return self.run.observe(Exchange.from_httpx(response), "lifecycle", intent=intent, ordered=True)
 
-    def raw(self, method: str, path: str, api_key: str | None) -> httpx.Response:
-        """A request outside the test (clean-up): not counted, not judged, 429s still waited out."""
+    def raw(self, method: str, path: str, api_key: str | None, body: Any = None) -> httpx.Response:
+        """A request outside the test (set-up, clean-up): not counted, not judged, 429s still waited out."""
         headers = {self.run.api_key_header: api_key} if api_key is not None else {}
         for _ in range(MAX_RATE_LIMIT_WAITS + 1):
-            response = self.http.request(method, self.run.base_url + path, headers=headers)
+            response = self.http.request(method, self.run.base_url + path, json=body, headers=headers)
             delay = retry_after(response)
             if delay is None:
                 break
@@ -146,6 +146,7 @@ def run_lifecycle(
         client.send("GET", f"/virtual-keys/{ledger.absent_slug}", api_key)
         return
     bodies = copy.deepcopy(plan(run.result.seed, cases))
+    _own_secret_reference(run, client, api_key)
     for case in cases:
         _progress(out, f"lifecycle: {case}")
         create, update, invalid_update = bodies[case]
@@ -186,6 +187,26 @@ def run_lifecycle(
     if any(role_of(operation) == "createIntegration" for operation in run.contract.operations.values()):
         _progress(out, "model catalog: integration, grant, provider through both paths")
         _catalog_lifecycle(run, client, api_key, catalog_plan(run.result.seed))
+    own = run.ledger.secret_reference  # deleted last: what mapped it is gone (else the clean-up tries)
+    if own is not None and client.raw("DELETE", f"/secret-references/{own[0]}", api_key).status_code == 200:
+        run.ledger.secret_reference = None
+
+
+def _own_secret_reference(run: VerifyRun, client: Client, api_key: str) -> None:
+    """The run's own secret reference, which every secret mapping it sends names, where the contract
+    states that a mapping names one that exists (`x-portkey-state-rule`). Set-up, not under test:
+    secret references are outside the operations verify judges. None if the create fails."""
+    operations = run.contract.operations.values()
+    if not any("body.secret_mappings" in op.state_rules for op in operations):
+        return
+    body = {**strategies.secret_reference_body(), "slug": run.ledger.own_slug("secret-reference")}
+    body = safe_body(run, "createSecretReference", body)
+    try:
+        made = client.raw("POST", "/secret-references", api_key, body)
+    except httpx.TransportError:
+        return
+    if made.status_code == 200:
+        run.ledger.secret_reference = (body["slug"], api_key)
 
 
 @cache

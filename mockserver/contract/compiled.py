@@ -19,6 +19,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 import jsonschema_rs
+from openapi_core.util import forcebool
 from rfc3339_validator import validate_rfc3339
 
 from mockserver.contract.adapt import reachable_refs
@@ -40,8 +41,9 @@ _FORMATS = {"date-time": _is_date_time}
 _INVALID = object()
 _COMPILED_AT_START = 20
 """A contract this small (ours has five operations) is compiled at start-up, off the request path."""
-_CASTS = {"integer": int, "number": float, "string": str}
-"""How a query, path or header value is cast before validation, as openapi-core casts it."""
+_CASTS: dict[str, Any] = {"integer": int, "number": float, "string": str, "boolean": forcebool}
+"""How a query, path or header value is cast before validation, as openapi-core casts it (a
+boolean from `true`, `yes`, `1`, ... or their opposites, any case)."""
 
 
 @dataclass(frozen=True)

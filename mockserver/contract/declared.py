@@ -76,7 +76,14 @@ class Declaration:
     filters: tuple[str, ...] = ()
     """`filters: [...]`: list query parameters that keep the records whose field of that name equals them."""
     has_slug: bool = True
-    """Whether records get a slug (the marker names its form); one without is kept under its id."""
+    """Whether records get a slug (the marker names its form; `slug: false` or none: no slug, and the
+    record is kept under its id)."""
+    slug_sent: bool = False
+    """`slug: {sent: true}`: a create may name its record's slug (a secret reference's); else the
+    mock makes it from the name."""
+    workspace_keys: bool = False
+    """`workspace-keys: allowed`: a workspace API key may reach an organisation-level resource (its
+    records still live in the organisation); by default it is refused 403."""
     missing_status: int | None = None
     """`missing: 403`: the status a record that is not there answers (default: the mock's 404)."""
 
@@ -154,10 +161,16 @@ def _declaration(
     if not set(stamps) <= STAMPS:
         raise DeclarationError(f"{where}: unknown stamps {sorted(set(stamps) - STAMPS)}")
     slug = marker.get("slug") or {}
+    has_slug = marker.get("slug", False) is not False
+    if not has_slug and "slug" in found_by:
+        raise DeclarationError(f"{where}: a resource without slugs is found by id only (`found-by: [id]`)")
     paging = marker.get("paging") or {}
     level = marker.get("level", "workspace")
     if level not in ("workspace", "organisation"):
         raise DeclarationError(f"{where}: level is `workspace` or `organisation`, not {level!r}")
+    workspace_keys = marker.get("workspace-keys", "refused")
+    if workspace_keys not in ("refused", "allowed"):
+        raise DeclarationError(f"{where}: workspace-keys is `refused` or `allowed`, not {workspace_keys!r}")
     create: Any = marker.get("create-answer") or []
     wrapped = isinstance(create, dict)
     return Declaration(
@@ -181,7 +194,9 @@ def _declaration(
         parent=(parent["parameter"], parent["resource"]) if parent else None,
         paging=(str(paging.get("page", "current_page")), str(paging.get("size", "page_size"))),
         filters=tuple(marker.get("filters") or ()),
-        has_slug="slug" in marker,
+        has_slug=has_slug,
+        slug_sent=bool(slug.get("sent", False)),
+        workspace_keys=workspace_keys == "allowed",
         missing_status=int(marker["missing"]) if "missing" in marker else None,
     )
 

@@ -112,7 +112,9 @@ def rule_violations(
     limits, mappings = fields.get("usage_limits"), fields.get("secret_mappings")
     violations = list(_foreign_fields(fields, providers or {}))
     if isinstance(limits, dict):
-        violations += _usage_limit_violations(limits)
+        violations += _usage_limit_violations(limits, "usage_limits.")
+    elif "credit_limit" in fields:  # a usage-limits policy: the same limits, at the top level
+        violations += _usage_limit_violations(fields, "")
     if isinstance(mappings, list):
         violations += _secret_mapping_violations(mappings)
     return violations
@@ -134,13 +136,14 @@ def _unset(value: Any) -> bool:
     return value is None or (isinstance(value, str | list | dict) and not value)
 
 
-def _usage_limit_violations(limits: dict[str, Any]) -> Iterable[Violation]:
+def _usage_limit_violations(limits: Mapping[str, Any], inside: str) -> Iterable[Violation]:
+    """The rules of usage limits, `inside` a body's `usage_limits.` or at its top level (`""`)."""
     limit, threshold = limits.get("credit_limit"), limits.get("alert_threshold")
     if _is_number(limit) and _is_number(threshold) and threshold > limit:
-        yield Violation("body.usage_limits.alert_threshold", "must not be above usage_limits.credit_limit")
+        yield Violation(f"body.{inside}alert_threshold", f"must not be above {inside}credit_limit")
     if limits.get("periodic_reset") is not None and limits.get("periodic_reset_days") is not None:
         yield Violation(
-            "body.usage_limits.periodic_reset_days", "cannot be set together with usage_limits.periodic_reset"
+            f"body.{inside}periodic_reset_days", f"cannot be set together with {inside}periodic_reset"
         )
 
 

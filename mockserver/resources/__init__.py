@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from mockserver.access import Principal, Workspace
 from mockserver.contract.document import Contract
@@ -42,6 +42,9 @@ class Call:
 
 
 Handler = Callable[[Call], Any]
+Around = Callable[[Call, Handler], Any]
+"""A rule spanning resources, run around another resource's handler for an operation: it may
+refuse the call, hand on a changed call, or hand it on as it came (`handler(call)`)."""
 
 
 class Resource(Protocol):
@@ -52,6 +55,14 @@ class Resource(Protocol):
     journal entry to Redis (mockserver/state/trip.py); others read the plan and journal on their own."""
 
     def handlers(self) -> Mapping[str, Handler]: ...
+
+
+@runtime_checkable
+class Guarding(Protocol):
+    """A resource with rules on other resources' operations (a secret mapping must name a secret
+    reference that exists): `handler_table` runs each `around` its handler."""
+
+    def around(self) -> Mapping[str, Around]: ...
 
 
 def riding_operations(resources: Iterable[Resource]) -> frozenset[str]:
@@ -75,4 +86,13 @@ def handler_table(contract: Contract, resources: Iterable[Resource]) -> dict[str
     missing = set(contract.operations) - set(table)
     if missing:
         raise ValueError(f"the contract has operations the mock cannot serve: {sorted(missing)}")
+    for resource in resources:
+        if isinstance(resource, Guarding):
+            for operation_id, around in resource.around().items():
+                if operation_id in table:
+                    table[operation_id] = _guarded(around, table[operation_id])
     return table
+
+
+def _guarded(around: Around, handler: Handler) -> Handler:
+    return lambda call: around(call, handler)

@@ -27,6 +27,7 @@ from mockserver.contract.date_times import timestamp
 from mockserver.contract.declared import Declaration
 from mockserver.contract.secrets import mask_secret
 from mockserver.errors import ApiError, Forbidden, NotFound, ValidationFailed
+from mockserver.journal import mask_body
 from mockserver.resources import Call, Handler
 from mockserver.resources.virtual_keys import new_id, slug_for
 from mockserver.responses import each_readable
@@ -120,13 +121,19 @@ class DeclaredResource:
         for hook in self.creating:
             hook(call, record)
         extra, shown = self.particular.made(call, record) if self.particular else ([], {})
-        for _ in range(1 if d.kept_by_id else 8):  # a new id is free; a slug from the name may not be
-            record["slug"] = record["id"] if d.kept_by_id else self._slug(record)
-            if self._insert(namespace, record, extra):
-                break
+        sent = record["slug"] if d.slug_sent and record["slug"] else None
+        if sent is not None:  # a slug the client chose is taken or not; the mock makes no other
+            if not self._insert(namespace, record, extra):
+                raise ValidationFailed([Violation("body.slug", "is taken; choose another")])
         else:
-            raise ValidationFailed([Violation("body.name", "could not be made into a free slug; retry")])
-        answer = {name: shown[name] if name in shown else record.get(name) for name in d.create_answer}
+            for _ in range(1 if d.kept_by_id else 8):  # a new id is free; a slug from the name may not be
+                record["slug"] = record["id"] if d.kept_by_id else self._slug(record)
+                if self._insert(namespace, record, extra):
+                    break
+            else:
+                raise ValidationFailed([Violation("body.name", "could not be made into a free slug; retry")])
+        made = shown | {"object": d.name}
+        answer = {name: made[name] if name in made else record.get(name) for name in d.create_answer}
         return {"success": True, "data": answer} if d.create_wrapped else answer
 
     def _list(self, call: Call) -> Any:
@@ -184,7 +191,8 @@ class DeclaredResource:
     # -- records
 
     def _fields(self, body: dict[str, Any]) -> Record:
-        """The body's fields as kept: renamed as declared, secrets masked (or dropped, if not text)."""
+        """The body's fields as kept: renamed as declared, secrets masked (or dropped, if not text),
+        at any depth (a secret reference's `auth_config.vault_token`)."""
         d = self.declaration
         kept: Record = {}
         for name, value in body.items():
@@ -194,6 +202,8 @@ class DeclaredResource:
                 if not isinstance(value, str):
                     continue
                 value = mask_secret(value)
+            elif d.secret_fields and isinstance(value, dict | list):
+                value = mask_body(value, d.secret_fields)
             kept[d.stored_as.get(name, name)] = value
         return kept
 
@@ -247,7 +257,7 @@ class DeclaredResource:
         else in its organisation or workspace."""
         d = self.declaration
         organisation = call.principal.organisation_id
-        if d.organisation_level and not call.principal.may_choose_workspace:
+        if d.organisation_level and not d.workspace_keys and not call.principal.may_choose_workspace:
             raise Forbidden("A workspace API key acts only in its workspace; this needs an organisation key")
         if self.parent is not None and d.parent is not None:
             ref = call.request.path_params[d.parent[0]]

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from portkey_ai import Portkey
 
-from contracts.strategies import PROVIDER_CASES, create_bodies, update_bodies
+from contracts.strategies import PROVIDER_CASES, create_bodies, secret_reference_body, update_bodies
 from mockserver.contract import date_times
 from mockserver.contract.document import Contract
 from mockserver.resources.virtual_keys import TOP_LEVEL_FIELDS
@@ -125,6 +126,12 @@ def create_then_update(mock, data: st.DataObject, case: str, *, empty_strings: b
         asked = data.draw(without_empty, label="create")
     updates = update_bodies(asked["provider"]).filter(lambda body: not has_empty_string(body))
     mock.reset()
+    made = httpx.post(  # the secret reference generated mappings name; the SDK has no method for it
+        f"{mock.base_url}/secret-references",
+        json=secret_reference_body(),
+        headers={"x-portkey-api-key": mock.api_key},
+    )
+    assert made.status_code == 200, made.text
     client = Portkey(api_key=mock.api_key, base_url=mock.base_url)
     slug = client.virtual_keys.create(**asked).data["slug"]
     after_create = shown(client, slug)

@@ -231,6 +231,13 @@ def test_a_declared_resource_lacking_an_operation_its_marker_promises_is_refused
         _ = contract.resources
 
 
+def test_a_resource_without_slugs_must_be_found_by_id_only():
+    document = copy.deepcopy(CONTRACT.document)
+    document["paths"]["/policies/rate-limits"]["x-portkey-resource"]["found-by"] = ["id", "slug"]
+    with pytest.raises(DeclarationError, match=r"without slugs \(`slug: false`\) is found by id only"):
+        _ = Contract(CONTRACT.path, document=document).resources
+
+
 def test_every_declared_operation_is_served_by_the_engine_exactly_once():
     engine = [DeclaredResource(declaration, MemoryStore()) for declaration in CONTRACT.resources]
     served = {op for resource in engine for op in resource.handlers()}
@@ -279,7 +286,7 @@ def test_one_unreadable_record_never_takes_a_list_or_a_lookup_by_id_down(api, de
     good, bad = _create(api, declared, collection), _create(api, declared, collection)
     store = api.client.application.state.resources
     [namespace] = [n for n in store.namespaces() if n.startswith(f"{declared.name}/")]
-    _spoil(store, namespace, bad.get("slug", bad["id"]))  # a record without a slug is kept by its id
+    _spoil(store, namespace, bad["id"] if declared.kept_by_id else bad["slug"])  # what the store keeps it by
     with caplog.at_level(logging.ERROR, logger="mockserver"):
         page = api.call("GET", collection)
         assert page.status_code == 200 and [r["id"] for r in page.json["data"]] == [good["id"]]

@@ -107,6 +107,7 @@ def test_any_accepted_create_and_update_reads_back(api: Api):
     )
     def reads_back(create, update, expires, reset_at):
         reset(api.client.application)  # one key per example: lists stay short
+        api.secret_reference()  # the one generated secret mappings name
         create = with_date_times(create, expires, reset_at)
         created = api.create(**create)
         assert created.status_code == 200, created.json

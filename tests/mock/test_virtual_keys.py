@@ -222,6 +222,7 @@ def test_vertex_accepts_a_service_account_instead_of_a_key(api: Api):
 
 
 def test_a_secret_mapping_of_key_replaces_the_key(api: Api):
+    api.secret_reference("ref-1")
     mapping = [{"target_field": "key", "secret_reference_id": "ref-1"}]
     slug = api.create_slug(name="mapped", provider="anthropic", secret_mappings=mapping)
     assert api.retrieve(slug).json["masked_api_key"] is None
@@ -289,6 +290,8 @@ def test_periodic_reset_is_exclusive_with_reset_days(api: Api, periodic_reset, a
 
 @pytest.mark.parametrize(("second_target", "accepted"), [("model_config.awsRoleArn", True), ("key", False)])
 def test_secret_mapping_targets_are_unique(api: Api, second_target, accepted):
+    api.secret_reference("a")
+    api.secret_reference("b")
     mappings = [
         {"target_field": "key", "secret_reference_id": "a"},
         {"target_field": second_target, "secret_reference_id": "b"},

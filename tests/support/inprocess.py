@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
+from contracts.strategies import SECRET_REFERENCE, secret_reference_body
 from mockserver import Contract, create_app
 from mockserver.config import MockConfig
 from mockserver.contract.exchange import Exchange, ExchangeJudge
@@ -54,6 +55,13 @@ class Api:
 
     def create(self, **body: Any) -> Any:
         return self.call("POST", "/v1/virtual-keys", json=body)
+
+    def secret_reference(self, slug: str = SECRET_REFERENCE, **body: Any) -> str:
+        """Create a secret reference (the one generated secret mappings name, by default); its id."""
+        sent = {**secret_reference_body(), "slug": slug, **body}
+        answer = self.call("POST", "/v1/secret-references", json=sent)
+        assert answer.status_code == 200, answer.json
+        return str(answer.json["id"])
 
     def create_slug(self, **body: Any) -> str:
         response = self.create(**body)

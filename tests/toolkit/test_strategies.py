@@ -15,7 +15,12 @@ FEW = settings(max_examples=5)
 
 @pytest.fixture(scope="module")
 def client():
-    return create_app().test_client()
+    client = create_app().test_client()
+    for api_key in ("pk-strategies", "pk-strategies-catalog", "pk-strategies-providers"):
+        headers = {"x-portkey-api-key": api_key}  # generated mappings name this secret reference
+        made = client.post("/v1/secret-references", json=strategies.secret_reference_body(), headers=headers)
+        assert made.status_code == 200, made.json
+    return client
 
 
 def create(client, body):
