@@ -21,7 +21,7 @@ from mockserver.contract.document import Contract, Operation
 from mockserver.contract.exchange import Exchange, ExchangeVerdict
 from mockserver.contract.validation import IncomingRequest, RequestValidator
 from mockserver.contract.verdict import RequestJudge, RequestVerdict
-from mockserver.errors import ApiError, BodyRefused, envelope, no_such_route
+from mockserver.errors import ApiError, BodyRefused, ValidationFailed, envelope, no_such_route
 from mockserver.faults.apply import apply_fault
 from mockserver.faults.plan import NO_FAULT, Faults
 from mockserver.journal import entry_for
@@ -101,6 +101,8 @@ class ApiPlane:
             status, body = 200, self._serve(served)
         except Exception as error:
             refused = self.errors(error)
+            if isinstance(error, ValidationFailed) and served.verdict is not None:
+                served.verdict = served.verdict.refused_by(error.violations)
             status, body, headers = refused.status, json_body(envelope(refused)), refused.headers
         if self.watch is None:
             self._record(served, status)

@@ -37,6 +37,12 @@ class RequestVerdict:
     def conforms(self) -> bool:
         return not self.violations
 
+    def refused_by(self, violations: Iterable[Violation]) -> RequestVerdict:
+        """This verdict once the domain refused the request for a rule the contract states but a
+        schema cannot check (`x-portkey-state-rule`): the journal calls it a violation too."""
+        found = tuple(v for v in violations if v not in self.violations)
+        return replace(self, violations=self.violations + found) if found else self
+
     def accepted(self) -> ValidRequest:
         """The request as the domain takes it; raises the error the mock answers a refusal with."""
         if self.error is not None:

@@ -41,6 +41,9 @@ def test_a_key_mapping_a_secret_reference_that_does_not_exist_is_refused_naming_
     assert error_of(response, 400, "AB01") == f"body.secret_mappings: {MISSING}"
     [entry] = journal(api)  # the refusal journaled as answered (on Redis too: not as a 404)
     assert entry["status"] == 400 and entry["path"] == "/v1/virtual-keys"
+    # what the mock refuses for a rule the contract states, its journal calls a violation
+    assert entry["valid"] is False
+    assert entry["violations"] == [{"location": "body.secret_mappings", "rule": MISSING}]
     assert api.list().json["total"] == 0
 
 
