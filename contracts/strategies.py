@@ -221,12 +221,14 @@ def keep_service_rules(body: dict[str, Any]) -> dict[str, Any]:
     body = copy.deepcopy(body)
     repeats = []
     for violation in rule_violations(body, _contract().operations["createVirtualKey"].field_providers):
-        limits: Any = body.get("usage_limits")  # present: a rule broke inside it
+        where = violation.location.removeprefix("body.")
+        # usage limits keep their rules inside `usage_limits`, or at the top of a usage-limits policy
+        limits: Any = body["usage_limits"] if where.startswith("usage_limits.") else body
         if violation.rule.startswith("belongs to provider"):
-            del body[violation.location.removeprefix("body.")]  # a field of another provider
-        elif violation.location == "body.usage_limits.alert_threshold":
+            del body[where]  # a field of another provider
+        elif where in ("alert_threshold", "usage_limits.alert_threshold"):
             limits["alert_threshold"] = limits["credit_limit"]
-        elif violation.location == "body.usage_limits.periodic_reset_days":
+        elif where in ("periodic_reset_days", "usage_limits.periodic_reset_days"):
             del limits["periodic_reset_days"]
         elif match := re.fullmatch(r"body\.secret_mappings\[(\d+)\]\.target_field", violation.location):
             repeats.append(int(match.group(1)))  # a repeated target: the repeat is dropped

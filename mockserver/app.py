@@ -34,6 +34,7 @@ from mockserver.resources.engine import declared_resources
 from mockserver.resources.integrations import Integrations
 from mockserver.resources.people import People
 from mockserver.resources.providers import Providers
+from mockserver.resources.scim import ScimMappings
 from mockserver.resources.secret_references import SecretReferences
 from mockserver.resources.usage_limits import UsageLimitEntities
 from mockserver.resources.virtual_keys import VirtualKeys
@@ -138,6 +139,9 @@ def create_app(
     people = People.joining(declared)
     if people is not None:
         resources.append(people)
+    scim = ScimMappings.joining(declared)
+    if scim is not None:
+        resources.append(scim)
     named = {resource.declaration.name: resource for resource in declared}
     if "policy_usage_limits" in named and "listUsageLimitsPolicyEntities" in contract.operations:
         resources.append(UsageLimitEntities(named["policy_usage_limits"], config.not_found_status))

@@ -188,8 +188,10 @@ def run_lifecycle(
         _progress(out, "model catalog: integration, grant, provider through both paths")
         _catalog_lifecycle(run, client, api_key, catalog_plan(run.result.seed))
     own = run.ledger.secret_reference  # deleted last: what mapped it is gone (else the clean-up tries)
-    if own is not None and client.raw("DELETE", f"/secret-references/{own[0]}", api_key).status_code == 200:
-        run.ledger.secret_reference = None
+    if own is not None:
+        run.budget.take()  # not judged, but the service receives it
+        if client.raw("DELETE", f"/secret-references/{own[0]}", api_key).status_code == 200:
+            run.ledger.secret_reference = None
 
 
 def _own_secret_reference(run: VerifyRun, client: Client, api_key: str) -> None:
@@ -201,6 +203,7 @@ def _own_secret_reference(run: VerifyRun, client: Client, api_key: str) -> None:
         return
     body = {**strategies.secret_reference_body(), "slug": run.ledger.own_slug("secret-reference")}
     body = safe_body(run, "createSecretReference", body)
+    run.budget.take()  # set-up is not judged, but the service receives it
     try:
         made = client.raw("POST", "/secret-references", api_key, body)
     except httpx.TransportError:

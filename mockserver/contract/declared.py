@@ -86,6 +86,13 @@ class Declaration:
     records still live in the organisation); by default it is refused 403."""
     missing_status: int | None = None
     """`missing: 403`: the status a record that is not there answers (default: the mock's 404)."""
+    list_answer: tuple[str, str] = ("data", "total")
+    """`list-answer: {data: mappings, total: total_count}`: the list's keys for the page's records
+    and the total; a list named so answers those two alone (no `object: list`)."""
+    delete_answer: Mapping[str, Any] | None = None
+    """`delete-answer: {success: true}`: what a delete answers (default: an empty object)."""
+    with_object: bool = True
+    """`object: false`: records are answered without an `object` naming their kind."""
 
     @property
     def kept_by_id(self) -> bool:
@@ -165,6 +172,7 @@ def _declaration(
     if not has_slug and "slug" in found_by:
         raise DeclarationError(f"{where}: a resource without slugs is found by id only (`found-by: [id]`)")
     paging = marker.get("paging") or {}
+    listed = marker.get("list-answer") or {}
     level = marker.get("level", "workspace")
     if level not in ("workspace", "organisation"):
         raise DeclarationError(f"{where}: level is `workspace` or `organisation`, not {level!r}")
@@ -198,6 +206,9 @@ def _declaration(
         slug_sent=bool(slug.get("sent", False)),
         workspace_keys=workspace_keys == "allowed",
         missing_status=int(marker["missing"]) if "missing" in marker else None,
+        list_answer=(str(listed.get("data", "data")), str(listed.get("total", "total"))),
+        delete_answer=marker.get("delete-answer"),
+        with_object=marker.get("object", True) is not False,
     )
 
 

@@ -281,6 +281,7 @@ def _allows(schema: dict[str, Any], kind: str) -> bool:
 
 def _violations_of(error: Exception) -> list[Violation]:
     from openapi_core.casting.schemas.exceptions import CastError
+    from openapi_core.deserializing.styles.exceptions import EmptyQueryParameterValue
     from openapi_core.validation.request.exceptions import (
         InvalidRequestBody,
         MissingParameterError,
@@ -308,6 +309,8 @@ def _violations_of(error: Exception) -> list[Violation]:
             return from_schema_errors(cause.schema_errors, where)
         if isinstance(cause, CastError):
             return [Violation(where, f"must be of type {cause.type}")]
+        if isinstance(cause, EmptyQueryParameterValue):
+            return [Violation(where, "must not be empty")]  # OpenAPI: no `allowEmptyValue`
         return [Violation(where, "does not match the contract")]
     return [Violation("request", "does not match the contract")]
 

@@ -68,6 +68,7 @@ class DeclaredResource:
         self.clock = clock
         self.particular = particular
         self._hidden = frozenset(declaration.private) | ({"slug"} if declaration.kept_by_id else set())
+        self._object = {"object": declaration.name} if declaration.with_object else {}
         self.parent: DeclaredResource | None = None
         """The resource whose records this one's live under (set by `declared_resources`)."""
         self.creating: list[Callable[[Call, Record], None]] = []
@@ -132,7 +133,7 @@ class DeclaredResource:
                     break
             else:
                 raise ValidationFailed([Violation("body.name", "could not be made into a free slug; retry")])
-        made = shown | {"object": d.name}
+        made = shown | self._object
         answer = {name: made[name] if name in made else record.get(name) for name in d.create_answer}
         return {"success": True, "data": answer} if d.create_wrapped else answer
 
@@ -150,10 +151,10 @@ class DeclaredResource:
             ]
             total = len(matching)
             data = each_readable(matching[page * size : (page + 1) * size], self._listed)
-        return {"object": "list", "total": total, "data": data}
+        return self._page_of(data, total)
 
     def _retrieve(self, call: Call) -> Any:
-        return {**self._shown(self.find_for(call)[0]), "object": self.declaration.name}
+        return {**self._shown(self.find_for(call)[0]), **self._object}
 
     def _update(self, call: Call) -> Any:
         d = self.declaration
@@ -177,7 +178,7 @@ class DeclaredResource:
             raise self.not_found(call.request.path_params[self.declaration.item_parameter])
         for hook in self.deleted:
             hook(call, record)
-        return {}
+        return dict(self.declaration.delete_answer or {})
 
     def _versions(self, call: Call) -> Any:
         """Every version of the record, newest first (each create and update made one)."""
@@ -186,7 +187,7 @@ class DeclaredResource:
         total, texts = self.store.page_text(self._versions_of(record), page * size, size)
         name, slug = self.declaration.name, record["slug"]  # a version is kept by its version_id
         data = each_readable(texts, lambda text: {**json.loads(text), "slug": slug, "object": name})
-        return {"object": "list", "total": total, "data": data}
+        return self._page_of(data, total)
 
     # -- records
 
@@ -299,7 +300,14 @@ class DeclaredResource:
     def _listed(self, record: Record) -> Record:
         omitted = self.declaration.list_omits
         kept = {k: v for k, v in self._shown(record).items() if k not in omitted}
-        return {**kept, "object": self.declaration.name}
+        return {**kept, **self._object}
+
+    def _page_of(self, data: list[Any], total: int) -> Record:
+        """A list's answer: Portkey's page, or the keys the marker names (`list-answer`)."""
+        named_data, named_total = self.declaration.list_answer
+        if (named_data, named_total) == ("data", "total"):
+            return {"object": "list", "total": total, "data": data}
+        return {named_data: data, named_total: total}
 
 
 def declared_resources(

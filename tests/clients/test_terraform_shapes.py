@@ -34,6 +34,13 @@ def _assert_clean(portkey_mock, *operations: str) -> None:
     assert set(operations) <= seen, sorted(set(operations) - seen)
 
 
+def _assert_clean_but(portkey_mock, refused: dict[str, Any], *operations: str) -> None:
+    """Every request but `refused` conformed, and `operations` were called."""
+    others = [entry for entry in portkey_mock.journal if entry != refused]
+    assert not [entry for entry in others if entry["violations"]], others
+    assert set(operations) <= {entry["operation"] for entry in others}
+
+
 @pytest.mark.parametrize(
     ("path", "body", "update", "operations"),
     [
@@ -87,16 +94,15 @@ def test_a_secret_reference_and_the_integration_mapping_it(portkey_mock):
         integration["create_default_provider"] = False
         slug = _ok(client.post("/integrations", json=integration))["slug"]
         assert client.delete(f"/secret-references/{made['id']}").status_code == 400  # in use
+        [refused] = portkey_mock.requests("deleteSecretReference")  # a violation of a stated rule
+        assert [v["location"] for v in refused["violations"]] == ["path.secretReferenceId"]
+        _assert_clean_but(
+            portkey_mock, refused, "createSecretReference", "getSecretReference", "createIntegration"
+        )
+        portkey_mock.clear_journal()
         _ok(client.put(f"/integrations/{slug}", json={"secret_mappings": []}))
         assert _ok(client.put("/secret-references/openai-key", json={"secret_path": "prod/v2"})) == {}
         assert _ok(client.get(f"/secret-references/{made['id']}"))["secret_path"] == "prod/v2"
         assert _ok(client.delete("/secret-references/openai-key")) == {}
-    _assert_clean(
-        portkey_mock,
-        "createSecretReference",
-        "getSecretReference",
-        "updateSecretReference",
-        "deleteSecretReference",
-        "createIntegration",
-    )
+    _assert_clean(portkey_mock, "updateSecretReference", "getSecretReference", "deleteSecretReference")
     assert "wJalrXUtnFEMI" not in str(portkey_mock.journal)

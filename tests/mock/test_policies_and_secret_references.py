@@ -156,3 +156,20 @@ def test_a_policy_alert_threshold_above_its_credit_limit_is_refused_as_for_a_key
     assert (
         api.call("POST", "/v1/policies/usage-limits", json={**body, "alert_threshold": 10}).status_code == 200
     )
+
+
+def test_a_secret_managers_address_must_be_a_uri_and_a_form_takes_no_field_of_another(api: Api):
+    vault = {"vault_auth_type": "token", "vault_addr": "vault at port 8200", "vault_token": "hvs.secret"}
+    body = {"name": "vault", "manager_type": "hashicorp_vault", "auth_config": vault, "secret_path": "kv/a"}
+    refused = api.call("POST", "/v1/secret-references", json=body)
+    assert error_of(refused, 400, "AB01").startswith("body.auth_config.vault_addr: must be a valid uri")
+    aws = {"aws_auth_type": "serviceRole", "aws_region": "us-east-1", "vault_addr": "https://vault.example"}
+    mixed = api.call(
+        "POST", "/v1/secret-references", json={**body, "manager_type": "aws_sm", "auth_config": aws}
+    )
+    assert (
+        error_of(mixed, 400, "AB01") == "body.auth_config.vault_addr: is not a field the contract allows here"
+    )
+    vault["vault_addr"] = "https://vault.example:8200"
+    assert api.call("POST", "/v1/secret-references", json=body).status_code == 200
+    assert "hvs.secret" not in json.dumps(journal(api))

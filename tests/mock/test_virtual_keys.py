@@ -480,6 +480,7 @@ def test_bad_paging_values_are_named(api: Api):
     assert error_of(api.list("?current_page=-1"), 400, "AB01") == "query.current_page: must be at least 0"
     assert error_of(api.list("?page_size=-1"), 400, "AB01") == "query.page_size: must be at least 0"
     assert error_of(api.list("?current_page=x"), 400, "AB01") == "query.current_page: must be of type integer"
+    assert error_of(api.list("?workspace_id="), 400, "AB01") == "query.workspace_id: must not be empty"
 
 
 # --- updates ------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ DECLARED_ITEMS = re.compile(
     "|".join(
         "^" + re.sub(r"\{[^}]+\}", "[^/]+", Contract.load().operations[r.operations["retrieve"]].path) + "$"
         for r in Contract.load().resources
+        if "retrieve" in r.operations
     )
 )
 """The item paths of every resource the contract declares (`/v1/configs/[^/]+`, ...)."""

@@ -106,6 +106,15 @@ def test_kept_service_rules_make_inconsistent_limits_consistent():
     }
 
 
+def test_kept_service_rules_repair_a_usage_limits_policy_whose_limits_sit_at_the_top(client):
+    """A usage-limits policy keeps the rules of a key's usage_limits on its own fields (stock
+    schemathesis's hook failed on one with no repair)."""
+    body = {"name": "p", "credit_limit": 5, "alert_threshold": 9, "periodic_reset": "monthly"}
+    body["periodic_reset_days"] = 3
+    kept = strategies.keep_service_rules(body)
+    assert (kept["alert_threshold"], "periodic_reset_days" in kept) == (5, False)
+
+
 def test_kept_service_rules_move_a_date_time_the_service_cannot_write_into_range(client):
     """The date-time format admits moments that fall outside years 1 to 9999 in UTC; the service
     refuses them, so a body meant to be valid must not hold one, at any depth."""
