@@ -216,13 +216,13 @@ def keep_service_rules(body: dict[str, Any]) -> dict[str, Any]:
     body = copy.deepcopy(body)
     repeats = []
     for violation in rule_violations(body, _contract().operations["createVirtualKey"].field_providers):
-        limits: Any = body.get("usage_limits")  # present: a rule broke inside it
         if violation.rule.startswith("belongs to provider"):
             del body[violation.location.removeprefix("body.")]  # a field of another provider
-        elif violation.location == "body.usage_limits.alert_threshold":
+        elif violation.location.endswith(".alert_threshold"):  # in any usage-limits object
+            limits = _holder(body, violation.location)
             limits["alert_threshold"] = limits["credit_limit"]
-        elif violation.location == "body.usage_limits.periodic_reset_days":
-            del limits["periodic_reset_days"]
+        elif violation.location.endswith(".periodic_reset_days"):
+            del _holder(body, violation.location)["periodic_reset_days"]
         elif match := re.fullmatch(r"body\.secret_mappings\[(\d+)\]\.target_field", violation.location):
             repeats.append(int(match.group(1)))  # a repeated target: the repeat is dropped
         else:
@@ -230,6 +230,15 @@ def keep_service_rules(body: dict[str, Any]) -> dict[str, Any]:
     for index in sorted(repeats, reverse=True):
         del body["secret_mappings"][index]
     return _in_range_date_times(body)
+
+
+def _holder(body: dict[str, Any], where: str) -> Any:
+    """The object holding the field at `where` (`body.workspaces[0].usage_limits[0].alert_threshold`)."""
+    held: Any = body
+    parts = re.findall(r"\.([^.\[]+)|\[(\d+)\]", where.removeprefix("body"))[:-1]
+    for name, index in parts:
+        held = held[int(index)] if index else held[name]
+    return held
 
 
 def _in_range_date_times(body: dict[str, Any]) -> dict[str, Any]:

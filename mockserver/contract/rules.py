@@ -109,10 +109,10 @@ def rule_violations(
 
     Safe on any JSON value (generators call it on bodies that break the schema too).
     """
-    limits, mappings = fields.get("usage_limits"), fields.get("secret_mappings")
+    mappings = fields.get("secret_mappings")
     violations = list(_foreign_fields(fields, providers or {}))
-    if isinstance(limits, dict):
-        violations += _usage_limit_violations(limits)
+    for where, limits in _usage_limits_in(fields, ""):
+        violations += _usage_limit_violations(limits, where)
     if isinstance(mappings, list):
         violations += _secret_mapping_violations(mappings)
     return violations
@@ -134,13 +134,33 @@ def _unset(value: Any) -> bool:
     return value is None or (isinstance(value, str | list | dict) and not value)
 
 
-def _usage_limit_violations(limits: dict[str, Any]) -> Iterable[Violation]:
+def _usage_limits_in(value: Any, where: str) -> Iterable[tuple[str, dict[str, Any]]]:
+    """Every usage-limits object in a body, wherever it is and whatever holds it: one object (a virtual
+    key's, a provider's, an API key's) or the items of an array (a workspace's, an integration
+    grant's), with its place (`usage_limits`, `workspaces[0].usage_limits[0]`)."""
+    if isinstance(value, dict):
+        for name, inner in value.items():
+            here = f"{where}.{name}" if where else name
+            if name == "usage_limits" and isinstance(inner, dict):
+                yield here, inner
+            elif name == "usage_limits" and isinstance(inner, list):
+                yield from ((f"{here}[{i}]", item) for i, item in enumerate(inner) if isinstance(item, dict))
+            elif isinstance(inner, dict | list):
+                yield from _usage_limits_in(inner, here)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            if isinstance(inner, dict | list):
+                yield from _usage_limits_in(inner, f"{where}[{index}]")
+
+
+def _usage_limit_violations(limits: dict[str, Any], where: str) -> Iterable[Violation]:
+    """The usage-limits rules (the contract's description states them), the same for every resource."""
     limit, threshold = limits.get("credit_limit"), limits.get("alert_threshold")
     if _is_number(limit) and _is_number(threshold) and threshold > limit:
-        yield Violation("body.usage_limits.alert_threshold", "must not be above usage_limits.credit_limit")
+        yield Violation(f"body.{where}.alert_threshold", f"must not be above {where}.credit_limit")
     if limits.get("periodic_reset") is not None and limits.get("periodic_reset_days") is not None:
         yield Violation(
-            "body.usage_limits.periodic_reset_days", "cannot be set together with usage_limits.periodic_reset"
+            f"body.{where}.periodic_reset_days", f"cannot be set together with {where}.periodic_reset"
         )
 
 
