@@ -290,26 +290,26 @@ READS: dict[str, tuple[str, str]] = {
 """Each create operation's list and retrieve (a declared resource's from its marker)."""
 
 
-def _made_vk(api: Api) -> str:
-    return api.create_slug(**OPENAI)
+def _made_vk(api: Api, extra: dict[str, Any]) -> str:
+    return api.create_slug(**OPENAI, **extra)
 
 
-def _made_provider(api: Api) -> str:
-    body = {"name": "plain", "integration_id": _integration(api)}
+def _made_provider(api: Api, extra: dict[str, Any]) -> str:
+    body = {"name": "plain", "integration_id": _integration(api), **extra}
     return str(api.call("POST", "/v1/providers", json=body).json["slug"])
 
 
-def _made_integration(api: Api) -> str:
-    body = {"name": "plain", "ai_provider_id": "openai", "key": "sk-plain-0000000000wxyz"}
+def _made_integration(api: Api, extra: dict[str, Any]) -> str:
+    body = {"name": "plain", "ai_provider_id": "openai", "key": "sk-plain-0000000000wxyz", **extra}
     return str(api.call("POST", "/v1/integrations", json=body).json["slug"])
 
 
-def _made_declared(name: str) -> Callable[[Api], str]:
-    def made(api: Api) -> str:
+def _made_declared(name: str) -> Callable[[Api, dict[str, Any]], str]:
+    def made(api: Api, extra: dict[str, Any]) -> str:
         declaration = DECLARED[name]
         create = declaration.operations["create"]
         texts = set(_optional_text_fields(create))
-        body = {k: v for k, v in _example(declaration).items() if k not in texts}
+        body = {k: v for k, v in _example(declaration).items() if k not in texts} | extra
         response = api.call("POST", _create_path(declaration, _paths(api, declaration)[0]), json=body)
         assert response.status_code == 200, response.json
         created = response.json["data"] if declaration.create_wrapped else response.json
@@ -318,7 +318,7 @@ def _made_declared(name: str) -> Callable[[Api], str]:
     return made
 
 
-MAKERS: dict[str, Callable[[Api], str]] = {
+MAKERS: dict[str, Callable[[Api, dict[str, Any]], str]] = {
     "createVirtualKey": _made_vk,
     "createProvider": _made_provider,
     "createIntegration": _made_integration,
@@ -329,7 +329,7 @@ MAKERS: dict[str, Callable[[Api], str]] = {
     },
 }
 """How a record of each create operation is made, from its contract example without the optional text
-fields; what its item path names it by."""
+fields and with the given ones; what its item path names it by."""
 
 
 def _answered(operation: str, field: str) -> list[tuple[str, dict[str, Any]]]:
@@ -380,7 +380,7 @@ def _path(operation_id: str, ref: str = "") -> str:
 def test_an_unset_text_field_is_null_or_left_out_as_portkey_answers_it(api: Api, operation: str, field: str):
     """The same rule for a key's note as for an integration's description: what Portkey's published
     read schema types (`UNSET_ANSWERED`), on retrieve and in the list alike."""
-    ref = MAKERS[operation](api)
+    ref = MAKERS[operation](api, {})
     list_op, retrieve_op = READS[operation]
     retrieved = api.call("GET", _path(retrieve_op, ref)).json
     listed = [i for i in api.call("GET", _path(list_op)).json["data"] if i["id"] == retrieved["id"]]
@@ -391,3 +391,45 @@ def test_an_unset_text_field_is_null_or_left_out_as_portkey_answers_it(api: Api,
             assert field in answers[read] and answers[read][field] is None, (read, field)
         else:
             assert field not in answers[read], (read, field, answers[read].get(field))
+
+
+# --- workspace_id in a body: empty means the caller's workspace, wherever a body names one --------
+
+BODY_WORKSPACE_ID = {"$ref": "#/components/schemas/BodyWorkspaceId"}
+PATH_NAMES_IT = {"deleteWorkspace", "addWorkspaceMembers"}
+"""Bodies whose `workspace_id` the SDKs repeat but the path decides (taken, never used)."""
+
+
+def _names_workspace(operation_id: str) -> bool:
+    schema = (CONTRACT.operations[operation_id].body_schema or {}).get("properties", {}).get("workspace_id")
+    refused = schema is not None and "not" in schema  # cannot change after creation
+    return schema is not None and not refused and operation_id not in PATH_NAMES_IT
+
+
+BODY_WORKSPACE_OPS = sorted(op for op in CONTRACT.operations if _names_workspace(op))
+
+
+def test_every_body_naming_a_workspace_takes_the_same_workspace_id():
+    for operation in BODY_WORKSPACE_OPS:
+        schema = CONTRACT.operations[operation].body_schema["properties"]["workspace_id"]
+        assert BODY_WORKSPACE_ID in (schema, *schema.get("allOf", ())), operation
+
+
+UPDATES = {"createVirtualKey": "updateVirtualKey", "createProvider": "updateProvider"} | {
+    d.operations["create"]: d.operations["update"]
+    for d in DECLARED.values()
+    if "create" in d.operations and "update" in d.operations
+}
+
+
+@pytest.mark.parametrize("operation", sorted(set(BODY_WORKSPACE_OPS) & set(MAKERS)))
+def test_an_empty_body_workspace_id_means_the_callers_workspace(api: Api, operation: str):
+    """Portkey's own create examples for virtual keys, providers and configs send `workspace_id: ""`."""
+    ref = MAKERS[operation](api, {"workspace_id": ""})
+    item = _path(READS[operation][1], ref)
+    assert api.call("GET", item).status_code == 200  # no workspace named: the caller's
+    update = UPDATES.get(operation)
+    if update in BODY_WORKSPACE_OPS:
+        renamed = api.call("PUT", item, json={"workspace_id": "", "name": "renamed"})
+        assert renamed.status_code == 200, renamed.json
+        assert api.call("GET", item).json["name"] == "renamed"
