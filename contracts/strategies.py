@@ -221,15 +221,13 @@ def keep_service_rules(body: dict[str, Any]) -> dict[str, Any]:
     body = copy.deepcopy(body)
     repeats = []
     for violation in rule_violations(body, _contract().operations["createVirtualKey"].field_providers):
-        where = violation.location.removeprefix("body.")
-        # usage limits keep their rules inside `usage_limits`, or at the top of a usage-limits policy
-        limits: Any = body["usage_limits"] if where.startswith("usage_limits.") else body
         if violation.rule.startswith("belongs to provider"):
-            del body[where]  # a field of another provider
-        elif where in ("alert_threshold", "usage_limits.alert_threshold"):
+            del body[violation.location.removeprefix("body.")]  # a field of another provider
+        elif violation.location.endswith(".alert_threshold"):  # in any usage-limits object
+            limits = _holder(body, violation.location)
             limits["alert_threshold"] = limits["credit_limit"]
-        elif where in ("periodic_reset_days", "usage_limits.periodic_reset_days"):
-            del limits["periodic_reset_days"]
+        elif violation.location.endswith(".periodic_reset_days"):
+            del _holder(body, violation.location)["periodic_reset_days"]
         elif match := re.fullmatch(r"body\.secret_mappings\[(\d+)\]\.target_field", violation.location):
             repeats.append(int(match.group(1)))  # a repeated target: the repeat is dropped
         else:
@@ -240,6 +238,15 @@ def keep_service_rules(body: dict[str, Any]) -> dict[str, Any]:
         if isinstance(mapping, dict) and "secret_reference_id" in mapping:
             mapping["secret_reference_id"] = SECRET_REFERENCE  # one that exists (`x-portkey-state-rule`)
     return _in_range_date_times(body)
+
+
+def _holder(body: dict[str, Any], where: str) -> Any:
+    """The object holding the field at `where` (`body.workspaces[0].usage_limits[0].alert_threshold`)."""
+    held: Any = body
+    parts = re.findall(r"\.([^.\[]+)|\[(\d+)\]", where.removeprefix("body"))[:-1]
+    for name, index in parts:
+        held = held[int(index)] if index else held[name]
+    return held
 
 
 def _in_range_date_times(body: dict[str, Any]) -> dict[str, Any]:

@@ -81,6 +81,15 @@ def _with_mappings(record: Record, answer: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
+def without_unset(answer: dict[str, Any], *names: str) -> dict[str, Any]:
+    """`answer` without those of `names` that are unset (None): a text field Portkey's published read
+    schema types as a plain string, not a nullable one, is left out rather than answered null."""
+    for name in names:
+        if answer.get(name) is None:
+            answer.pop(name, None)
+    return answer
+
+
 def json_body(value: Any) -> bytes:
     """`value` as the body of a JSON answer, newline-terminated as `jsonify` ends it."""
     return compact(value).encode() + b"\n"

@@ -109,11 +109,11 @@ def rule_violations(
 
     Safe on any JSON value (generators call it on bodies that break the schema too).
     """
-    limits, mappings = fields.get("usage_limits"), fields.get("secret_mappings")
+    mappings = fields.get("secret_mappings")
     violations = list(_foreign_fields(fields, providers or {}))
-    if isinstance(limits, dict):
-        violations += _usage_limit_violations(limits, "usage_limits.")
-    elif "credit_limit" in fields:  # a usage-limits policy: the same limits, at the top level
+    for where, limits in _usage_limits_in(fields, ""):
+        violations += _usage_limit_violations(limits, where)
+    if "credit_limit" in fields:  # a usage-limits policy: the same limits, at the top level
         violations += _usage_limit_violations(fields, "")
     if isinstance(mappings, list):
         violations += _secret_mapping_violations(mappings)
@@ -136,8 +136,29 @@ def _unset(value: Any) -> bool:
     return value is None or (isinstance(value, str | list | dict) and not value)
 
 
-def _usage_limit_violations(limits: Mapping[str, Any], inside: str) -> Iterable[Violation]:
-    """The rules of usage limits, `inside` a body's `usage_limits.` or at its top level (`""`)."""
+def _usage_limits_in(value: Any, where: str) -> Iterable[tuple[str, dict[str, Any]]]:
+    """Every usage-limits object in a body, wherever it is and whatever holds it: one object (a virtual
+    key's, a provider's, an API key's) or the items of an array (a workspace's, an integration
+    grant's), with its place (`usage_limits`, `workspaces[0].usage_limits[0]`)."""
+    if isinstance(value, dict):
+        for name, inner in value.items():
+            here = f"{where}.{name}" if where else name
+            if name == "usage_limits" and isinstance(inner, dict):
+                yield here, inner
+            elif name == "usage_limits" and isinstance(inner, list):
+                yield from ((f"{here}[{i}]", item) for i, item in enumerate(inner) if isinstance(item, dict))
+            elif isinstance(inner, dict | list):
+                yield from _usage_limits_in(inner, here)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            if isinstance(inner, dict | list):
+                yield from _usage_limits_in(inner, f"{where}[{index}]")
+
+
+def _usage_limit_violations(limits: Mapping[str, Any], where: str) -> Iterable[Violation]:
+    """The usage-limits rules (the contract's description states them), the same for every resource,
+    on the object at `where` (`""`: the body itself, a usage-limits policy)."""
+    inside = f"{where}." if where else ""
     limit, threshold = limits.get("credit_limit"), limits.get("alert_threshold")
     if _is_number(limit) and _is_number(threshold) and threshold > limit:
         yield Violation(f"body.{inside}alert_threshold", f"must not be above {inside}credit_limit")

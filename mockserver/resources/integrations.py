@@ -25,7 +25,7 @@ from mockserver.contract.secrets import HEADER_VALUE_FIELDS, mask_secret, masked
 from mockserver.errors import ApiError, Forbidden, NotFound, ValidationFailed
 from mockserver.resources import Call, Handler
 from mockserver.resources.virtual_keys import VirtualKeys, new_id, slug_for
-from mockserver.responses import each_readable
+from mockserver.responses import each_readable, without_unset
 from mockserver.state.records.base import Insert, Record, Store, Update
 from mockserver.violations import Violation
 
@@ -396,8 +396,9 @@ def _usable_in(record: Record, workspace: Workspace) -> bool:
 
 
 def listed(record: Record) -> dict[str, Any]:
-    """An integration as `GET /integrations` lists it."""
-    return {
+    """An integration as `GET /integrations` lists it; `description` only when it has one (Portkey's
+    published schema types a string, never null: docs/contract.md, "Rules shared across resources")."""
+    answer = {
         "id": record["id"],
         "slug": record["slug"],
         "name": record["name"],
@@ -411,6 +412,7 @@ def listed(record: Record) -> dict[str, Any]:
         "last_updated_at": record["last_updated_at"],
         "object": "integration",
     }
+    return without_unset(answer, "description")
 
 
 def detail(record: Record) -> dict[str, Any]:

@@ -17,11 +17,6 @@ from mockserver.resources.virtual_keys import VirtualKeys
 UPDATABLE = ("name", "note", "usage_limits", "rate_limits", "expires_at")
 
 
-def rate_limits_array(value: Any) -> Any:
-    """`rate_limits` as stored and answered: an array (Portkey's spec and SDKs send one object)."""
-    return [value] if isinstance(value, dict) else value
-
-
 class Providers:
     """The `/providers` view of the virtual-key records, checked against the integrations."""
 
@@ -60,7 +55,7 @@ class Providers:
             note=fields.get("note"),
             masked_api_key=integration["masked_key"],
             usage_limits=fields.get("usage_limits"),
-            rate_limits=rate_limits_array(fields.get("rate_limits")) or [],
+            rate_limits=fields.get("rate_limits"),
             expires_at=fields.get("expires_at"),
             integration_id=integration["slug"],
         )
@@ -75,8 +70,6 @@ class Providers:
         workspace = call.in_workspace
         record = self.keys.find(workspace, call.slug)
         changes = {name: call.body[name] for name in UPDATABLE if name in call.body}
-        if "rate_limits" in changes:
-            changes["rate_limits"] = rate_limits_array(changes["rate_limits"]) or []
         self.keys.update(workspace, record["slug"], changes)
         return {"id": record["id"], "slug": record["slug"]}
 

@@ -53,6 +53,15 @@ def slug_for(
     return f"{prefix}{base}-{suffix or f'{_random.getrandbits(24):06x}'}"
 
 
+def kept_rate_limits(value: Any) -> list[Any]:
+    """`rate_limits` as a key or provider keeps and answers them: an array. One rate-limit object
+    sent (the contract's `SentRateLimits` takes it with a warning) is kept as a one-item array, and
+    none as an empty one: the rule for every operation that writes these records."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, dict) else list(value)
+
+
 def new_id() -> str:
     """A random UUID (version 4) for a new record."""
     return str(uuid.UUID(int=_random.getrandbits(128), version=4))
@@ -132,7 +141,7 @@ class VirtualKeys:
             masked_api_key=mask_secret(fields["key"]) if fields.get("key") else None,
             model_config=self._provider_config(fields),
             usage_limits=fields.get("usage_limits"),
-            rate_limits=fields.get("rate_limits") or [],
+            rate_limits=fields.get("rate_limits"),
             secret_mappings=fields.get("secret_mappings") or [],
             expires_at=fields.get("expires_at"),
         )
@@ -158,6 +167,7 @@ class VirtualKeys:
             "integration_id": None,
         }
         record.update(fields)
+        record["rate_limits"] = kept_rate_limits(record["rate_limits"])
         return record
 
     def insert(
@@ -213,6 +223,8 @@ class VirtualKeys:
         """Apply a partial update; on any error nothing changes."""
         current = self.retrieve(workspace, slug)
         changes = {name: fields[name] for name in UPDATABLE_FIELDS if name in fields}
+        if "rate_limits" in changes:
+            changes["rate_limits"] = kept_rate_limits(changes["rate_limits"])
         if "key" in fields:
             changes["masked_api_key"] = mask_secret(fields["key"]) if fields["key"] else None
         if "deploymentConfig" in fields:

@@ -45,12 +45,12 @@ def test_control_plane_requests_are_not_journaled_but_a_path_merely_starting_lik
 
 
 def test_each_violation_is_journaled_with_its_location_and_rule(api):
-    body = {**AZURE, "rate_limits": {"type": "requests", "unit": "rpm", "value": 10}}
+    body = {**AZURE, "rate_limits": [{"type": "requests", "unit": "rpm"}]}
     body["deploymentConfig"] = [{"deploymentName": "gpt"}]
     assert api.create(**body).status_code == 400
     [entry] = journal(api)
     assert entry["valid"] is False and entry["status"] == 400
-    assert {"location": "body.rate_limits", "rule": "must be of type array"} in entry["violations"]
+    assert {"location": "body.rate_limits[0].value", "rule": "is required"} in entry["violations"]
     assert {"location": "body.deploymentConfig[0].apiVersion", "rule": "is required"} in entry["violations"]
 
 

@@ -81,7 +81,6 @@ PUBLISHED_SPEC = os.environ.get("PORTKEY_PUBLISHED_SPEC")
 DOCUMENTED_DRIFTS = {"ST103", "ST108", "ST202"}
 """What stock schemathesis may report with Portkey's published spec (docs/fidelity.md says why)."""
 DOCUMENTED_REFUSALS = (
-    "body.rate_limits: must be of type array",  # one object in the published create schema
     "body.usage_limits.periodic_reset_days: cannot be set together with usage_limits.periodic_reset",
 )
 

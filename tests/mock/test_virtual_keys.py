@@ -241,11 +241,9 @@ def test_unknown_provider_and_unknown_fields_are_named(api: Api):
     assert message.startswith("body.provider: must be one of: ")
 
 
-def test_rate_limits_must_be_a_list(api: Api):
-    message = error_of(
-        api.create(**OPENAI, rate_limits={"type": "requests", "unit": "rpm", "value": 1}), 400, "AB01"
-    )
-    assert message == "body.rate_limits: must be of type array"
+def test_rate_limits_must_be_limits(api: Api):
+    message = error_of(api.create(**OPENAI, rate_limits="60 a minute"), 400, "AB01")
+    assert message == "body.rate_limits: must be of type array or object"
 
 
 def test_a_rejected_value_is_never_echoed(api: Api):

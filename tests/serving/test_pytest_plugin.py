@@ -33,14 +33,14 @@ def test_a_wrong_client_request_fails_the_conformance_assertion_naming_request_f
             name="limited",
             provider="openai",
             key="sk-live-0000000000abcd",
-            rate_limits={"type": "requests", "unit": "rpm", "value": 10},
+            rate_limits="60 a minute",
         )
     with pytest.raises(FAILED) as failure:
         portkey_mock.assert_all_requests_conform()
     message = str(failure.value)
     assert "1 of 1 requests to the Portkey mock break the contract" in message
     assert "request #1 POST /v1/virtual-keys (createVirtualKey) -> 400" in message
-    assert "body.rate_limits: must be of type array" in message
+    assert "body.rate_limits: must be of type array or object" in message
     assert "sk-live-0000000000abcd" not in message
 
 

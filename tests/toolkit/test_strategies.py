@@ -115,6 +115,19 @@ def test_kept_service_rules_repair_a_usage_limits_policy_whose_limits_sit_at_the
     assert (kept["alert_threshold"], "periodic_reset_days" in kept) == (5, False)
 
 
+def test_kept_service_rules_mend_usage_limits_wherever_a_body_holds_them():
+    """A workspace's limits and an integration grant's are items of arrays; the same rules hold there."""
+    wrong = {"credit_limit": 5, "alert_threshold": 9, "periodic_reset": "weekly", "periodic_reset_days": 3}
+    mended = {"credit_limit": 5, "alert_threshold": 5, "periodic_reset": "weekly"}
+    body = {
+        "workspaces": [{"id": "ws-a", "enabled": True, "usage_limits": [dict(wrong)]}],
+        "global_workspace_access": {"enabled": True, "usage_limits": [dict(wrong)]},
+    }
+    kept = strategies.keep_service_rules(body)
+    assert kept["workspaces"][0]["usage_limits"] == [mended]
+    assert kept["global_workspace_access"]["usage_limits"] == [mended]
+
+
 def test_kept_service_rules_move_a_date_time_the_service_cannot_write_into_range(client):
     """The date-time format admits moments that fall outside years 1 to 9999 in UTC; the service
     refuses them, so a body meant to be valid must not hold one, at any depth."""
