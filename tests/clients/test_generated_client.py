@@ -10,6 +10,7 @@ strict expected failure shows it (docs/generated-clients.md).
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -339,6 +340,32 @@ def test_a_client_generated_from_our_contract_drives_every_resource_it_generates
     api_key_life(api, mock)
     catalog = {"Integration", "Provider"}
     assert_clean(mock, *(op for op in LIFECYCLE if not any(word in op for word in catalog)))
+
+
+def test_the_async_functions_of_a_client_generated_from_our_contract_drive_the_same_lives(
+    contract_package, portkey_mock
+):
+    api = _client(contract_package, "portkey_contract", portkey_mock)
+
+    async def lifecycle() -> None:
+        config = await api.acall(
+            "POST /configs", body={"name": "async", "config": {"cache": {"mode": "simple"}}}
+        )
+        await api.acall("PUT /configs/{slug}", config.slug, body={"name": "async, renamed"})
+        assert (await api.acall("GET /configs/{slug}", config.slug)).name == "async, renamed"
+        await api.acall("DELETE /configs/{slug}", config.slug)
+        workspace = await api.acall("POST /admin/workspaces", body={"name": "Async team"})
+        assert (await api.acall("GET /admin/workspaces")).total == 1
+        body = {"name": "async", "scopes": ["configs.list"], "workspace_id": "ws-async"}
+        key = await api.acall("POST /api-keys/{type}/{sub-type}", "workspace", "service", body=body)
+        assert (await api.acall("POST /api-keys/{id}/rotate", key.id)).key != key.key
+        await api.acall("DELETE /api-keys/{id}", key.id)
+        await api.acall("DELETE /admin/workspaces/{workspaceId}", workspace.id)
+        with pytest.raises(ErrorAnswer, match="AB08"):
+            await api.acall("GET /api-keys/{id}", key.id)
+
+    asyncio.run(lifecycle())
+    assert_clean(portkey_mock, "createConfig", "updateConfig", "rotateApiKey", "deleteWorkspace")
 
 
 @pytest.mark.xfail(

@@ -62,19 +62,27 @@ class GeneratedClient:
                 made.operations[key] = importlib.import_module(module)
         return made
 
-    def has(self, operation: str) -> bool:
-        method, path = operation.split(" ", 1)
-        return f"{method} {_PARAMETER.sub('{}', path)}" in self.operations
-
     def call(self, operation: str, *path: Any, body: dict[str, Any] | None = None, **query: Any) -> Any:
         """Send `operation` ("GET /virtual-keys/{slug}") through the generated function and return
         what the client parsed; an answer its models cannot read raises, as it would for a user.
 
         The generated function returns an error status as a value (a model where its document lists
         the status, else None): it raises `ErrorAnswer` here, as a user checking the status would."""
+        function, client, arguments = self._prepared(operation, "sync_detailed", body, query)
+        return _parsed(function(*path, client=client, **arguments))
+
+    async def acall(
+        self, operation: str, *path: Any, body: dict[str, Any] | None = None, **query: Any
+    ) -> Any:
+        """`call` through the generated async function."""
+        function, client, arguments = self._prepared(operation, "asyncio_detailed", body, query)
+        return _parsed(await function(*path, client=client, **arguments))
+
+    def _prepared(
+        self, operation: str, kind: str, body: dict[str, Any] | None, query: dict[str, Any]
+    ) -> tuple[Callable[..., Any], Any, dict[str, Any]]:
         method, template = operation.split(" ", 1)
-        module = self.operations[f"{method} {_PARAMETER.sub('{}', template)}"]
-        function: Callable[..., Any] = module.sync_detailed
+        function = getattr(self.operations[f"{method} {_PARAMETER.sub('{}', template)}"], kind)
         arguments: dict[str, Any] = dict(query)
         if body is not None:
             arguments["body"] = _model(inspect.signature(function).parameters["body"].annotation, body)
@@ -83,10 +91,13 @@ class GeneratedClient:
             headers={"x-portkey-api-key": self.api_key},
             raise_on_unexpected_status=False,
         )
-        answer = function(*path, client=client, **arguments)
-        if answer.status_code >= 400:
-            raise ErrorAnswer(answer.status_code, answer.content)
-        return answer.parsed
+        return function, client, arguments
+
+
+def _parsed(answer: Any) -> Any:
+    if answer.status_code >= 400:
+        raise ErrorAnswer(answer.status_code, answer.content)
+    return answer.parsed
 
 
 class ErrorAnswer(Exception):
