@@ -56,6 +56,8 @@ def _generated(document: Path, folder: Path, name: str) -> Path:
     return folder
 
 
+# The package fixtures yield, so tests/conftest.py keeps this module on one worker: each client is
+# generated once (the published spec takes about 20 s, ours about 4 s).
 @pytest.fixture(scope="module")
 def published_package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     if not PUBLISHED:
