@@ -22,9 +22,8 @@ from benchmarks import load, systems, toolkit
 from benchmarks.report import table
 from mockserver.serving.redis_server import RedisServer
 
-WORKLOADS = ("retrieve", "list", "mixed", "create")
+WORKLOADS = systems.KEY_WORKLOADS + systems.LIFECYCLES
 STORED_KEYS = 20  # keys each system holds while measured (Prism, stateless, answers a 20-key example page)
-PRISM_WORKLOADS = ("retrieve", "list", "create")  # Prism is stateless: no update or delete of a created key
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results" / "latest.json"  # git-ignored
 
 
@@ -92,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--large must be 0 (leave the rows out) or more than 100")
     missing_wrk = load.wrk_missing()
     candidates = [systems.baseline(s) for s in args.servers] + [systems.mock(s) for s in args.servers]
+    for system in candidates:  # the configs lifecycle: the mock and the baseline, as for mixed
+        system.workloads += systems.LIFECYCLES
     if not args.no_prism:
         candidates.append(systems.prism(page_size=STORED_KEYS))
     startup = {system.name: _startup(system, args.starts) for system in candidates}
@@ -172,22 +173,27 @@ def _side_by_side(
         for s in candidates
         if s not in running
         for w in args.workloads
-        if w in _workloads_of(s)
+        if w in s.workloads
     ]
     try:
-        slugs = {}
+        slugs: dict[str, dict[str, str]] = {}  # system -> workload -> a record that exists
         for system in running:
             system.start()
             created = [system.create_key() for _ in range(STORED_KEYS)]  # a list answers a page of 20
-            slugs[system.name] = created[0]
-        for workload in [w for w in WORKLOADS if w in args.workloads]:  # create last: it grows the store
-            taking_part = [s for s in running if workload in _workloads_of(s)]
+            slugs[system.name] = dict.fromkeys(systems.KEY_WORKLOADS, created[0])
+            if "configs" in system.workloads and "configs" in args.workloads:
+                configs = [system.create_config() for _ in range(STORED_KEYS)]
+                slugs[system.name]["configs"] = configs[0]
+        for workload in [w for w in WORKLOADS if w in args.workloads]:  # create late: it grows the store
+            taking_part = [s for s in running if workload in s.workloads]
             print(f"measuring {workload} on {', '.join(s.name for s in taking_part)} ...", file=sys.stderr)
             runs: dict[str, list[load.Measurement]] = {s.name: [] for s in taking_part}
             for _ in range(args.rounds):
                 for system in taking_part:
                     runs[system.name].append(
-                        load.run(system, workload, slugs[system.name], args.seconds, args.connections)
+                        load.run(
+                            system, workload, slugs[system.name][workload], args.seconds, args.connections
+                        )
                     )
             rows += [_row(name, workload, measured) for name, measured in runs.items()]
     finally:
@@ -216,10 +222,6 @@ def _shared_state(args: argparse.Namespace, missing_wrk: str | None) -> list[dic
     return rows
 
 
-def _workloads_of(system: systems.System) -> tuple[str, ...]:
-    return PRISM_WORKLOADS if system.name == "prism" else WORKLOADS
-
-
 def _row(system: str, workload: str, runs: list[load.Measurement], **extra: Any) -> dict[str, Any]:
     """The median run (by throughput) of `runs`."""
     median = sorted(runs, key=lambda m: m.rps)[len(runs) // 2]
@@ -232,6 +234,7 @@ def _row(system: str, workload: str, runs: list[load.Measurement], **extra: Any)
         "requests": median.requests,
         "failed": median.failed,
         "cores_busy": median.cores_busy,
+        **({"created": median.created} if workload in ("mixed", *systems.LIFECYCLES) else {}),
         "rps_all_rounds": [round(m.rps, 1) for m in runs],
         **extra,
     }
