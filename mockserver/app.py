@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
@@ -63,6 +64,7 @@ class MockApp:
         """The largest body taken (`--max-body-bytes`); the servers enforce it while reading."""
         self._control_parts = control
         self._control: Flask | None = None
+        self._building = threading.Lock()  # two first control requests on two threads build it once
         self.contract = contract
         self.state = state
         """What the mock remembers: records, integrations, journal, fault state (`State.reset()`)."""
@@ -73,7 +75,9 @@ class MockApp:
     def control(self) -> Flask:
         """The control plane: a Flask app serving `/__mock/...` only, built when first needed."""
         if self._control is None:
-            self._control = self._control_parts.build()
+            with self._building:
+                if self._control is None:
+                    self._control = self._control_parts.build()
         return self._control
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
