@@ -46,6 +46,8 @@ class System:
     workloads: tuple[str, ...] = KEY_WORKLOADS
     """What it is measured on: the virtual-key workloads; the configs lifecycle where it serves configs."""
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    start_cpu: float = 0.0
+    """CPU seconds (user and system) the last start took, its process and children together."""
 
     @property
     def url(self) -> str:
@@ -69,7 +71,9 @@ class System:
                     said = errors.read().decode(errors="replace").strip()[-500:]
                     raise RuntimeError(f"{self.name} exited with status {self.process.returncode}: {said}")
                 if _answers_200(self.url + self.ready_path):
-                    return time.perf_counter() - began
+                    seconds = time.perf_counter() - began
+                    self.start_cpu = _tree_cpu(self.process.pid)
+                    return seconds
                 time.sleep(0.002)  # poll interval, bounded by the deadline
         self.stop()
         raise TimeoutError(f"{self.name} did not answer within {timeout} s")
@@ -242,3 +246,19 @@ def _answers_200(url: str) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of process `pid` and its children (a server's workers) so far, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        process = todo.pop()
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            for task in os.listdir(f"/proc/{process}/task"):
+                todo += [int(c) for c in Path(f"/proc/{process}/task/{task}/children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # ended meanwhile
+    return total

@@ -64,6 +64,8 @@ def test_a_one_second_run_gives_every_row_in_the_table_and_the_json(tmp_path):
         assert rows[("mock", "retrieve")]["vs_baseline"] > 0
         assert "| mock | retrieve |" in printed
     assert results["startup_seconds"]["mock"] > 0
+    assert results["startup_cpu_seconds"]["mock"] > 0  # the process and its granian worker
+    assert f"start to first 200, mock: {results['startup_seconds']['mock']:.3f} s (CPU " in printed
     assert isinstance(results["data"]["memory_per_key_bytes"], int)
     assert "machine:" in printed
 
