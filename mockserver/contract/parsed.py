@@ -2,10 +2,10 @@
 
 libyaml parses the project's contract in about 70 ms, a quarter of a mock's start; reading the same
 document back from `marshal` takes 2 ms. The key is the SHA-256 of the file's bytes with the Python
-and PyYAML versions, so an edited file, another interpreter or another parser never reads an old
-entry. `marshal` keeps the document's types and shared nodes (YAML anchors) exactly; a document it
-cannot hold (a YAML timestamp) is parsed every time. The cache is best effort: a folder that cannot
-be written, or an entry that cannot be read, only costs the parse.
+version and the installed PyYAML, so an edited file, another interpreter or another parser never
+reads an old entry. `marshal` keeps the document's types and shared nodes (YAML anchors) exactly;
+a document it cannot hold (a YAML timestamp) is parsed every time. The cache is best effort: a
+folder that cannot be written, or an entry that cannot be read, only costs the parse.
 
 Where: `MOCK_CACHE_DIR`, else `$XDG_CACHE_HOME/portkey-mock`, else `~/.cache/portkey-mock`;
 `MOCK_CACHE_DIR` set empty turns the cache off.
@@ -85,7 +85,10 @@ def _key(data: bytes) -> str:
     PyYAML (found, not imported: importing it is what the cache saves)."""
     spec = importlib.util.find_spec("yaml")
     origin = spec.origin if spec and spec.origin else ""
-    installed = os.stat(origin).st_mtime_ns if origin else 0
+    try:
+        installed = os.stat(origin).st_mtime_ns if origin else 0
+    except OSError:
+        installed = 0
     digest = hashlib.sha256(data)
     digest.update(f"\0{sys.version}\0{marshal.version}\0{origin}\0{installed}".encode())
     return digest.hexdigest()
