@@ -22,9 +22,8 @@ from benchmarks import load, systems, toolkit
 from benchmarks.report import table
 from mockserver.serving.redis_server import RedisServer
 
-WORKLOADS = ("retrieve", "list", "mixed", "create")
+WORKLOADS = systems.KEY_WORKLOADS + systems.LIFECYCLES
 STORED_KEYS = 20  # keys each system holds while measured (Prism, stateless, answers a 20-key example page)
-PRISM_WORKLOADS = ("retrieve", "list", "create")  # Prism is stateless: no update or delete of a created key
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results" / "latest.json"  # git-ignored
 
 
@@ -92,9 +91,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--large must be 0 (leave the rows out) or more than 100")
     missing_wrk = load.wrk_missing()
     candidates = [systems.baseline(s) for s in args.servers] + [systems.mock(s) for s in args.servers]
+    for system in candidates:  # the configs lifecycle: the mock and the baseline, as for mixed
+        system.workloads += systems.LIFECYCLES
     if not args.no_prism:
         candidates.append(systems.prism(page_size=STORED_KEYS))
     startup = {system.name: _startup(system, args.starts) for system in candidates}
+    startup_cpu = {name: cpu for name, (_, cpu) in startup.items() if cpu is not None}
     rows = _side_by_side(candidates, args, missing_wrk)
     if not args.no_redis:
         rows += _shared_state(args, missing_wrk)
@@ -128,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
             },
         },
         "rows": rows,
-        "startup_seconds": startup,
+        "startup_seconds": {name: seconds for name, (seconds, _) in startup.items()},
+        "startup_cpu_seconds": startup_cpu,
         "data": data,
     }
     print(table(results))
@@ -138,25 +141,27 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _startup(system: systems.System, starts: int) -> float | dict[str, str]:
-    """Median seconds from process start to the first 200, over `starts` starts.
+def _startup(system: systems.System, starts: int) -> tuple[float | dict[str, str], float | None]:
+    """Median seconds from process start to the first 200, over `starts` starts, and the median CPU
+    seconds of those starts (the process and its children: on a shared machine the steadier figure).
 
     A system that does not start is marked missing, so its rows are skipped with the reason.
     """
     if system.missing:
-        return {"skipped": system.missing}
+        return {"skipped": system.missing}, None
     print(f"timing the start of {system.name} ...", file=sys.stderr, flush=True)
-    seconds = []
+    seconds, cpu = [], []
     for _ in range(starts):
         try:
             seconds.append(system.start())
+            cpu.append(system.start_cpu)
         except (OSError, RuntimeError, TimeoutError) as exc:
             system.missing = f"did not start: {exc}"
             print(f"skipping {system.name}: {system.missing}", file=sys.stderr)
-            return {"skipped": system.missing}
+            return {"skipped": system.missing}, None
         finally:
             system.stop()
-    return round(statistics.median(seconds), 3)
+    return round(statistics.median(seconds), 3), round(statistics.median(cpu), 3)
 
 
 def _side_by_side(
@@ -172,22 +177,27 @@ def _side_by_side(
         for s in candidates
         if s not in running
         for w in args.workloads
-        if w in _workloads_of(s)
+        if w in s.workloads
     ]
     try:
-        slugs = {}
+        slugs: dict[str, dict[str, str]] = {}  # system -> workload -> a record that exists
         for system in running:
             system.start()
             created = [system.create_key() for _ in range(STORED_KEYS)]  # a list answers a page of 20
-            slugs[system.name] = created[0]
-        for workload in [w for w in WORKLOADS if w in args.workloads]:  # create last: it grows the store
-            taking_part = [s for s in running if workload in _workloads_of(s)]
+            slugs[system.name] = dict.fromkeys(systems.KEY_WORKLOADS, created[0])
+            if "configs" in system.workloads and "configs" in args.workloads:
+                configs = [system.create_config() for _ in range(STORED_KEYS)]
+                slugs[system.name]["configs"] = configs[0]
+        for workload in [w for w in WORKLOADS if w in args.workloads]:  # create late: it grows the store
+            taking_part = [s for s in running if workload in s.workloads]
             print(f"measuring {workload} on {', '.join(s.name for s in taking_part)} ...", file=sys.stderr)
             runs: dict[str, list[load.Measurement]] = {s.name: [] for s in taking_part}
             for _ in range(args.rounds):
                 for system in taking_part:
                     runs[system.name].append(
-                        load.run(system, workload, slugs[system.name], args.seconds, args.connections)
+                        load.run(
+                            system, workload, slugs[system.name][workload], args.seconds, args.connections
+                        )
                     )
             rows += [_row(name, workload, measured) for name, measured in runs.items()]
     finally:
@@ -216,10 +226,6 @@ def _shared_state(args: argparse.Namespace, missing_wrk: str | None) -> list[dic
     return rows
 
 
-def _workloads_of(system: systems.System) -> tuple[str, ...]:
-    return PRISM_WORKLOADS if system.name == "prism" else WORKLOADS
-
-
 def _row(system: str, workload: str, runs: list[load.Measurement], **extra: Any) -> dict[str, Any]:
     """The median run (by throughput) of `runs`."""
     median = sorted(runs, key=lambda m: m.rps)[len(runs) // 2]
@@ -232,6 +238,7 @@ def _row(system: str, workload: str, runs: list[load.Measurement], **extra: Any)
         "requests": median.requests,
         "failed": median.failed,
         "cores_busy": median.cores_busy,
+        **({"created": median.created} if workload in ("mixed", *systems.LIFECYCLES) else {}),
         "rps_all_rounds": [round(m.rps, 1) for m in runs],
         **extra,
     }

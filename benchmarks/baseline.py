@@ -1,7 +1,8 @@
 """The baseline: the same routes, domain and store as the mock, with no contract validation.
 
 What a hand-written Flask app over the same store would cost; the mock is measured against it.
-Bodies are read with `request.get_json()` and passed to the domain unchecked.
+Bodies are read with `request.get_json()` and passed to the domain unchecked: to the virtual keys'
+domain module, and for configs to the resource engine's handlers, as the mock calls them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from flask import Flask, jsonify, request
 from mockserver import responses as wire
 from mockserver.access import AccessPolicy
 from mockserver.contract import Contract
+from mockserver.contract.validation import ValidRequest
+from mockserver.resources import Call
+from mockserver.resources.engine import DeclaredResource
 from mockserver.resources.virtual_keys import VirtualKeys
 from mockserver.state.records import MemoryStore
 
@@ -22,8 +26,10 @@ SECRET_FIELDS = ("key", "azureEntraClientSecret", "awsSecretAccessKey", "vertexS
 def create_baseline_app() -> Flask:
     app = Flask("baseline")
     app.json.sort_keys = False
-    policy = AccessPolicy(Contract.load().require_api_key_header())
+    contract = Contract.load()
+    policy = AccessPolicy(contract.require_api_key_header())
     keys = VirtualKeys(MemoryStore(), SECRET_FIELDS)
+    _add_configs(app, contract, policy)
 
     def workspace() -> Any:
         return policy.authenticate(request.headers).workspace
@@ -61,3 +67,27 @@ def create_baseline_app() -> Flask:
         return jsonify({})
 
     return app
+
+
+def _add_configs(app: Flask, contract: Contract, policy: AccessPolicy) -> None:
+    """Configs, served by the resource engine's handlers with an unchecked call (no validation)."""
+    declaration = next(d for d in contract.resources if d.name == "config")
+    handlers = DeclaredResource(declaration, MemoryStore()).handlers()
+    ops = declaration.operations
+
+    def call(kind: str, **path: str) -> Any:
+        principal = policy.authenticate(request.headers)
+        query = {name: int(value) for name, value in request.args.items() if value.isdigit()}
+        body = request.get_json() if request.method in ("POST", "PUT") else None
+        sent = ValidRequest(contract.operations[ops[kind]], path, query, body)
+        return jsonify(handlers[ops[kind]](Call(sent, principal, principal.workspace)))
+
+    app.add_url_rule("/v1/configs", "list_configs", lambda: call("list"), methods=["GET"])
+    app.add_url_rule("/v1/configs", "create_config", lambda: call("create"), methods=["POST"])
+    for kind, method in (("retrieve", "GET"), ("update", "PUT"), ("delete", "DELETE")):
+        app.add_url_rule(
+            "/v1/configs/<slug>",
+            f"{kind}_config",
+            lambda slug, kind=kind: call(kind, slug=slug),
+            methods=[method],
+        )

@@ -24,6 +24,8 @@ class Measurement:
     p99_ms: float
     cores_busy: float
     """Cores of this machine busy during the run, on average: the server, wrk, Redis, anything else."""
+    created: int = 0
+    """Creates answered with a record the lifecycle then reads, updates and deletes (mixed, configs)."""
 
     @property
     def rps(self) -> float:
@@ -55,6 +57,7 @@ def run(system: System, workload: str, slug: str, seconds: float, connections: i
         p50_ms=result["p50_us"] / 1000,
         p99_ms=result["p99_us"] / 1000,
         cores_busy=_cores_busy(before, after),
+        created=result.get("created", 0),
     )
 
 

@@ -28,8 +28,10 @@ def table(results: dict[str, Any]) -> str:
         )
     lines += _toolkit_table([row for row in results["rows"] if row.get("toolkit")])
     lines.append("")
+    cpu = results.get("startup_cpu_seconds", {})
     for name, seconds in results["startup_seconds"].items():
         shown = f"{seconds:.3f} s" if isinstance(seconds, float | int) else f"skipped: {seconds['skipped']}"
+        shown += f" (CPU {cpu[name]:.3f} s)" if name in cpu else ""
         lines.append(f"start to first 200, {name}: {shown}")
     data = results.get("data") or {}
     for row in results["rows"]:

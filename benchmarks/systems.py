@@ -13,6 +13,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mockserver.contract import Contract
 from mockserver.serving.ports import free_port
@@ -23,6 +24,12 @@ CONTRACT = ROOT / "openapi.yaml"
 API_KEY = "pk-bench"
 API_KEY_HEADER = Contract.load().require_api_key_header()
 PRISM = HERE / "node_modules" / ".bin" / "prism"
+
+
+KEY_WORKLOADS = ("retrieve", "list", "mixed", "create")  # on virtual keys
+LIFECYCLES = ("configs",)
+"""Create, retrieve, list, update, delete in turn, on a resource the engine serves (mixed's on configs)."""
+PRISM_WORKLOADS = ("retrieve", "list", "create")  # Prism is stateless: no update or delete of what it made
 
 
 @dataclass
@@ -36,7 +43,11 @@ class System:
     port: int
     missing: str | None = None  # why it cannot run here, if it cannot
     env: dict[str, str] = field(default_factory=dict)  # added to the process's environment
+    workloads: tuple[str, ...] = KEY_WORKLOADS
+    """What it is measured on: the virtual-key workloads; the configs lifecycle where it serves configs."""
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    start_cpu: float = 0.0
+    """CPU seconds (user and system) the last start took, its process and children together."""
 
     @property
     def url(self) -> str:
@@ -60,7 +71,9 @@ class System:
                     said = errors.read().decode(errors="replace").strip()[-500:]
                     raise RuntimeError(f"{self.name} exited with status {self.process.returncode}: {said}")
                 if _answers_200(self.url + self.ready_path):
-                    return time.perf_counter() - began
+                    seconds = time.perf_counter() - began
+                    self.start_cpu = _tree_cpu(self.process.pid)
+                    return seconds
                 time.sleep(0.002)  # poll interval, bounded by the deadline
         self.stop()
         raise TimeoutError(f"{self.name} did not answer within {timeout} s")
@@ -85,14 +98,23 @@ class System:
 
     def create_key(self) -> str:
         """Create one virtual key through the API; its slug (Prism answers its example's)."""
-        body = json.dumps({"name": "bench key", "provider": "openai", "key": "sk-bench-00000000wxyz"})
+        body = {"name": "bench key", "provider": "openai", "key": "sk-bench-00000000wxyz"}
+        return self._create("/virtual-keys", body)["data"]["slug"]
+
+    def create_config(self) -> str:
+        """Create one config through the API; its slug."""
+        return self._create("/configs", {"name": "bench config", "config": {"retry": {"attempts": 3}}})[
+            "slug"
+        ]
+
+    def _create(self, path: str, body: dict[str, object]) -> Any:
         request = urllib.request.Request(
-            f"{self.url}{self.base}/virtual-keys",
-            data=body.encode(),
+            f"{self.url}{self.base}{path}",
+            data=json.dumps(body).encode(),
             headers={API_KEY_HEADER: API_KEY, "Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
-            return json.load(response)["data"]["slug"]
+            return json.load(response)
 
 
 DEFAULT_SERVER = "granian"  # the mock's command line default
@@ -177,7 +199,7 @@ def prism(page_size: int = 1) -> System:
     port = free_port()
     contract = _with_example_page(page_size) if page_size > 1 else CONTRACT
     command = [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), "-v", "warn", str(contract)]
-    system = System("prism", command, "", "/virtual-keys/ready-probe", port)
+    system = System("prism", command, "", "/virtual-keys/ready-probe", port, workloads=PRISM_WORKLOADS)
     system.missing = install_prism()
     return system
 
@@ -224,3 +246,19 @@ def _answers_200(url: str) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of process `pid` and its children (a server's workers) so far, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        process = todo.pop()
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            for task in os.listdir(f"/proc/{process}/task"):
+                todo += [int(c) for c in Path(f"/proc/{process}/task/{task}/children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # ended meanwhile
+    return total

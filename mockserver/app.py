@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from flask import Flask, Response
 from werkzeug.test import Client
 
 from mockserver.access import SCOPES, AccessPolicy
@@ -14,20 +14,11 @@ from mockserver.api import ApiPlane
 from mockserver.config import MockConfig
 from mockserver.contract.document import Contract
 from mockserver.contract.validation import RequestValidator
-from mockserver.control import is_control_path
-from mockserver.control.dashboard import dashboard_blueprint
-from mockserver.control.routes import (
-    control_blueprint,
-    invites_blueprint,
-    journal_blueprint,
-    store_blueprint,
-)
+from mockserver.control import HEALTH_PATH, ControlParts, health, is_control_path
 from mockserver.control.seeding import Seeder
-from mockserver.control.token import require_control_token
-from mockserver.errors import envelope
 from mockserver.faults.connection import ConnectionFaults
 from mockserver.faults.plan import Faults
-from mockserver.jsontext import FlaskJson
+from mockserver.jsontext import compact
 from mockserver.resources import Resource
 from mockserver.resources.api_keys import API_KEY, ROTATE, ApiKeys
 from mockserver.resources.engine import declared_resources
@@ -38,12 +29,13 @@ from mockserver.resources.scim import ScimMappings
 from mockserver.resources.secret_references import SecretReferences
 from mockserver.resources.usage_limits import UsageLimitEntities
 from mockserver.resources.virtual_keys import VirtualKeys
-from mockserver.responses import json_body
 from mockserver.state import State
 from mockserver.state.records import Store
 from mockserver.wsgi import JSON_TYPE, Environ, ErrorAnswers, HeaderView, StartResponse, WsgiApp
 
 if TYPE_CHECKING:  # redis is imported only when a mock uses it (50 ms of start-up)
+    from flask import Flask  # Flask only when the control plane is built (control/plane.py)
+
     from mockserver.state.outage import StoreWatch
 
 
@@ -55,12 +47,16 @@ class MockApp:
     An API request (any path outside `/__mock`) runs `api.ApiPlane` and no Flask code; a control
     request runs Flask, its blueprints and its hooks. To act on every request, wrap this app in
     WSGI middleware (docs/mock.md); a hook added to `control` sees control requests only.
+
+    The Flask app is built on the first control request other than `GET /__mock/health`, or when
+    `control` is first read: until then the readiness probe is answered here, as Flask would
+    answer it, so a mock answers without having imported Flask (docs/performance.md).
     """
 
     def __init__(
         self,
         api: WsgiApp,
-        control: Flask,
+        control: ControlParts,
         contract: Contract,
         state: State,
         max_body_bytes: int | None,
@@ -69,19 +65,43 @@ class MockApp:
         self.api = api
         self.max_body_bytes = max_body_bytes
         """The largest body taken (`--max-body-bytes`); the servers enforce it while reading."""
-        self.control = control
-        """The control plane: a Flask app serving `/__mock/...` only."""
+        self._control_parts = control
+        self._control: Flask | None = None
+        self._building = threading.Lock()  # two first control requests on two threads build it once
         self.contract = contract
         self.state = state
         """What the mock remembers: records, integrations, journal, fault state (`State.reset()`)."""
         self.faults = faults
         self._waits_on_state = not state.in_memory
 
+    @property
+    def control(self) -> Flask:
+        """The control plane: a Flask app serving `/__mock/...` only, built when first needed."""
+        if self._control is None:
+            with self._building:
+                if self._control is None:
+                    self._control = self._control_parts.build()
+        return self._control
+
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         # A store that came back is noticed by the next API request that reaches it, or by health.
-        if is_control_path(environ.get("PATH_INFO") or ""):
-            return self.control(environ, start_response)
-        return self.api(environ, start_response)
+        path = environ.get("PATH_INFO") or ""
+        if not is_control_path(path):
+            return self.api(environ, start_response)
+        if self._control is None and path == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
+            return self._health(start_response)
+        return self.control(environ, start_response)
+
+    def _health(self, start_response: StartResponse) -> Iterable[bytes]:
+        """`GET /__mock/health` as the control plane answers it (`control.health`, jsonify's bytes)."""
+        parts = self._control_parts
+        status, body = health(parts.state.watch, parts.accepts_any_key)
+        answer = (compact(body) + "\n").encode()
+        phrase = "OK" if status == 200 else "SERVICE UNAVAILABLE"
+        start_response(
+            f"{status} {phrase}", [("Content-Type", JSON_TYPE), ("Content-Length", str(len(answer)))]
+        )
+        return [answer]
 
     def may_block(self, environ: Environ) -> bool:
         """Whether answering this request may wait rather than compute: on I/O (a store outside this
@@ -163,32 +183,25 @@ def create_app(
         errors,
         state.watch,
     )
-    app = Flask("mockserver")
-    app.json = FlaskJson(app)  # strict JSON, in the service's field order
-    any_key = config.keys_path is None
-    app.register_blueprint(
-        control_blueprint(
-            seeder,
-            state.reset,
-            config.max_body_bytes,
-            faults,
-            accepts_any_key=any_key,
-            store=state.watch,
-        )
-    )
-    app.register_blueprint(journal_blueprint(state.journal))
-    app.register_blueprint(store_blueprint(keys, policy, state.integrations))
-    if people is not None:
-        app.register_blueprint(invites_blueprint(people, policy, config.max_body_bytes))
-    app.register_blueprint(dashboard_blueprint(contract.secret_fields, config.journal_limit))
-    if config.control_token:
-        require_control_token(app, config.control_token)
-    _answer_errors(app, errors)
     if config.seed_path:
         seeder.seed_file(config.seed_path)
     if config.fault_plan is not None:
         faults.set_plan(config.fault_plan)
-    return MockApp(ConnectionFaults(api), app, contract, state, config.max_body_bytes, faults)
+    control = ControlParts(
+        seeder=seeder,
+        state=state,
+        faults=faults,
+        keys=keys,
+        policy=policy,
+        people=people,
+        errors=errors,
+        secret_fields=contract.secret_fields,
+        max_body_bytes=config.max_body_bytes,
+        journal_limit=config.journal_limit,
+        accepts_any_key=config.keys_path is None,
+        control_token=config.control_token,
+    )
+    return MockApp(ConnectionFaults(api), control, contract, state, config.max_body_bytes, faults)
 
 
 def _error_answers(watch: StoreWatch | None) -> ErrorAnswers:
@@ -198,12 +211,3 @@ def _error_answers(watch: StoreWatch | None) -> ErrorAnswers:
     from mockserver.state.outage import UNREACHABLE
 
     return ErrorAnswers(UNREACHABLE, watch.lost)
-
-
-def _answer_errors(app: Flask, errors: ErrorAnswers) -> None:
-    """Every error of the control plane, expected or not, leaves as the API's would."""
-
-    @app.errorhandler(Exception)
-    def refused(error: Exception) -> Response:
-        answer = errors(error)
-        return Response(json_body(envelope(answer)), answer.status, answer.headers, content_type=JSON_TYPE)

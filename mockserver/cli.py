@@ -10,28 +10,26 @@ import signal
 import socket
 import sys
 from pathlib import Path
-from typing import Any
-
-import yaml
-from flask import Flask
+from typing import TYPE_CHECKING, Any
 
 from mockserver.app import MockApp, create_app
 from mockserver.config import MockConfig
 from mockserver.contract.document import Contract, ContractUnusable
-from mockserver.control import CONTROL_PREFIX
-from mockserver.control.dashboard import DASHBOARD_PATH
+from mockserver.control import CONTROL_PREFIX, DASHBOARD_PATH
 from mockserver.control.token import TOKEN_VARIABLE, exposure_warning, is_loopback
 from mockserver.errors import ApiError
 from mockserver.faults.plan import parse_rule_text
 from mockserver.serving.bodies import READ_TIMEOUT
 from mockserver.serving.granian import serve_with_granian
 from mockserver.serving.ports import free_port
-from mockserver.serving.server import MockServer
-from mockserver.serving.workers import serve_workers
-from mockserver.snapshots.document import SnapshotUnusable, read_snapshot
-from mockserver.snapshots.record import record_journal
-from mockserver.snapshots.replay import Replayed, in_process, replay, replay_blueprint
+from mockserver.snapshots.document import SnapshotUnusable
 from mockserver.wsgi import WsgiApp
+
+if TYPE_CHECKING:  # each imported where its command or option needs it, off the default start
+    from flask import Flask
+
+    from mockserver.serving.server import MockServer
+    from mockserver.snapshots.replay import Replayed
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -187,7 +185,12 @@ def _fault_plan(args: argparse.Namespace) -> dict[str, Any] | None:
     plan: dict[str, Any] = {}
     if args.faults:
         text = args.faults.read_text(encoding="utf-8")
-        plan = json.loads(text) if args.faults.suffix == ".json" else yaml.safe_load(text) or {}
+        if args.faults.suffix == ".json":
+            plan = json.loads(text)
+        else:
+            import yaml  # 20 ms to import: only for a YAML fault plan
+
+            plan = yaml.safe_load(text) or {}
     plan.setdefault("rules", []).extend(parse_rule_text(rule, "--fault") for rule in args.fault)
     for limit in args.rate_limit:
         value, _, unit = limit.partition("/")
@@ -224,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.workers != 1:
                 if args.replay:
                     raise ValueError("--replay works with one worker only")
+                from mockserver.serving.workers import serve_workers
+
                 return serve_workers(
                     config,
                     args.host,
@@ -259,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _waitress(app: WsgiApp, args: argparse.Namespace) -> MockServer:
+    from mockserver.serving.server import MockServer  # waitress: only when chosen
+
     return MockServer(app, args.host, args.port, args.threads, args.read_timeout)
 
 
@@ -298,6 +305,9 @@ def _proxy_app(args: argparse.Namespace) -> Flask:
 
 def _replay(app: MockApp, path: Path) -> Replayed:
     """Fold a snapshot's writes into the new mock, before it serves; `/__mock/replay` tells of it."""
+    from mockserver.snapshots.document import read_snapshot
+    from mockserver.snapshots.replay import in_process, replay, replay_blueprint
+
     replayed = replay(read_snapshot(path), in_process(app), str(path))
     app.state.journal.clear()  # the replay set the state up; the journal starts with the clients
     app.control.register_blueprint(replay_blueprint(replayed))
@@ -307,6 +317,8 @@ def _replay(app: MockApp, path: Path) -> Replayed:
 def _record(args: argparse.Namespace) -> int:
     """`mockserver record`: a snapshot from a journal file or a running proxy's journal."""
     import httpx  # only this command talks to a server
+
+    from mockserver.snapshots.record import record_journal
 
     source, upstream = args.journal, args.upstream
     if source.startswith(("http://", "https://")):

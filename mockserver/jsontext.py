@@ -1,7 +1,7 @@
 """JSON as the mock writes it, in answers, journal and store pages, its stores and reports: strict
 RFC 8259 (never a bare `NaN` or `Infinity`), compact, ASCII-only (so any string a client can send,
 lone surrogates included, encodes), keys in the order given. It is what Flask's `jsonify` writes, so
-answers read the same as when Flask wrote them; `FlaskJson` makes `jsonify` write it too.
+answers read the same as when Flask wrote them; `control.plane.FlaskJson` makes `jsonify` write it too.
 
 Requests with such numbers are refused at the door (`contract/strict_json.py`), so no value the
 mock holds should be one; if one ever is, it is written as the string of its name (`"NaN"`) with a
@@ -14,8 +14,6 @@ import json
 import logging
 import math
 from typing import Any
-
-from flask.json.provider import DefaultJSONProvider
 
 log = logging.getLogger("mockserver")
 
@@ -36,18 +34,6 @@ def dumps(value: Any, **options: Any) -> str:
         return json.dumps(value, **options, allow_nan=False)
     except ValueError:
         return json.dumps(_finite(value), **options, allow_nan=False)
-
-
-class FlaskJson(DefaultJSONProvider):
-    """Flask's JSON (`jsonify`, the control plane's pages) written strictly, in the order given."""
-
-    sort_keys = False  # keep the service's field order
-
-    def dumps(self, obj: Any, **kwargs: Any) -> str:
-        kwargs.setdefault("default", self.default)
-        kwargs.setdefault("ensure_ascii", self.ensure_ascii)
-        kwargs.setdefault("sort_keys", self.sort_keys)
-        return dumps(obj, **kwargs)
 
 
 def _finite(value: Any) -> Any:

@@ -11,8 +11,6 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from mockserver.contract.adapt import (
     METHODS,
     ContractUnusable,
@@ -24,6 +22,7 @@ from mockserver.contract.adapt import (
     schema_problems,
 )
 from mockserver.contract.declared import Declaration, declarations
+from mockserver.contract.parsed import Unparsable, read_document
 from mockserver.contract.routing import RouteTable, path_params
 from mockserver.contract.rules import (
     ONE_OF_EXTENSION,
@@ -46,7 +45,6 @@ WARNING_EXTENSION = "x-portkey-warning"
 DELETES_NAMED_EXTENSION = "x-portkey-deletes-named-items"
 """On a DELETE: it removes the items the request names, not the resource at its path, which stays."""
 """On a body schema, a property or one alternative of a property: accepted, but reported as a warning."""
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser: ten times faster
 
 
 def default_contract_path() -> Path:
@@ -334,10 +332,9 @@ def _load(path: str) -> Contract:
 
 def _read(path: Path) -> Any:
     try:
-        with path.open(encoding="utf-8") as handle:
-            return yaml.load(handle, Loader=_YAML_LOADER)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else type(exc).__name__
+        return read_document(path)  # parsed once per version of the file (contract/parsed.py)
+    except (OSError, UnicodeDecodeError, Unparsable) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else getattr(exc, "what", type(exc).__name__)
         raise ContractUnusable(f"cannot read the contract {path}: {reason}") from None
 
 

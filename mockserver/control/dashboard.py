@@ -21,7 +21,6 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-DASHBOARD_PATH = CONTROL_PREFIX + "/"
 
 
 def dashboard_blueprint(secret_fields: Iterable[str], journal_limit: int) -> Blueprint:

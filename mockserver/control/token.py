@@ -9,11 +9,13 @@ which hold no state: the page asks for the token and sends it with every request
 from __future__ import annotations
 
 import hmac
-
-from flask import Flask, request
+from typing import TYPE_CHECKING
 
 from mockserver.control import CONTROL_PREFIX, is_control_path
 from mockserver.errors import Unauthorised
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 OPEN_PATHS = frozenset({CONTROL_PREFIX + "/health", CONTROL_PREFIX + "/"})
 """Paths answered without the token: the readiness probe and the dashboard's page shell."""
@@ -23,6 +25,8 @@ TOKEN_VARIABLE = "MOCK_CONTROL_TOKEN"
 
 def require_control_token(app: Flask, token: str) -> None:
     """Answer 401 in Portkey's envelope to any control request without `Bearer <token>`."""
+    from flask import request  # the command line reads this module's names without Flask
+
     expected = f"Bearer {token}".encode()
 
     @app.before_request

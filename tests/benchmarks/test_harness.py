@@ -64,8 +64,26 @@ def test_a_one_second_run_gives_every_row_in_the_table_and_the_json(tmp_path):
         assert rows[("mock", "retrieve")]["vs_baseline"] > 0
         assert "| mock | retrieve |" in printed
     assert results["startup_seconds"]["mock"] > 0
+    assert results["startup_cpu_seconds"]["mock"] > 0  # the process and its granian worker
+    assert f"start to first 200, mock: {results['startup_seconds']['mock']:.3f} s (CPU " in printed
     assert isinstance(results["data"]["memory_per_key_bytes"], int)
     assert "machine:" in printed
+
+
+def test_the_configs_lifecycle_runs_on_the_mock_and_the_baseline_side_by_side(tmp_path):
+    wrk = has_tool("wrk", install="apt-get install wrk")
+    printed, results = _harness(tmp_path, "--large", "0", "--workloads", "configs")
+    rows = {(row["system"], row["workload"]): row for row in results["rows"]}
+    assert set(rows) == {("baseline", "configs"), ("mock", "configs")}
+    if not wrk:
+        assert {row["skipped"] for row in rows.values()} == {"wrk is not installed (apt-get install wrk)"}
+        return
+    for row in rows.values():
+        assert row["rps"] > 0 and row["failed"] == 0  # every create, read, list, update, delete answered 2xx
+        assert row["created"] > 0  # the lifecycle read the configs it made, so it acted on them
+    mock, baseline = rows[("mock", "configs")], rows[("baseline", "configs")]
+    assert mock["vs_baseline"] == pytest.approx(mock["rps"] / baseline["rps"], abs=0.01)
+    assert "| mock | configs |" in printed
 
 
 def test_a_missing_load_generator_skips_its_rows_and_says_why(tmp_path):

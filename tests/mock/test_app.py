@@ -3,14 +3,20 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import pytest
 from flask import request
 from werkzeug.test import Client
 
 from mockserver import MockConfig, create_app
 from tests.conftest import store_config
+from tests.support.paths import ROOT
 
 HEADERS = {"x-portkey-api-key": "pk-app"}
 
@@ -117,3 +123,56 @@ def test_a_request_may_wait_with_redis_a_delay_fault_or_on_the_control_plane_onl
     assert app.may_block(listing) is on_redis  # error answers and rate limits answer at once
     app.faults.set_plan({"rules": [{"operation": "createVirtualKey", "latency_ms": 5}]})
     assert app.may_block(listing)  # any request may be the one the plan delays
+
+
+@pytest.mark.parametrize("keys_file", [False, True], ids=["any key", "keys file"])
+def test_the_readiness_probe_answers_alike_before_and_after_the_control_plane_is_built(tmp_path, keys_file):
+    """Until a control request needs Flask, `GET /__mock/health` is answered without it: the same
+    status, headers and body as the control plane's own route gives."""
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps({"api_keys": [{"key": "pk-app"}]}), encoding="utf-8")
+    config = MockConfig(keys_path=keys if keys_file else None)
+    before = create_app(config).test_client().get("/__mock/health")
+    built = create_app(config)
+    assert built.control.name == "mockserver"  # reading it builds the Flask app; health is then its route
+    after = built.test_client().get("/__mock/health")
+
+    assert before.status_code == after.status_code == 200
+    assert before.get_json()["auth"] == ("keys-file" if keys_file else "any-key")
+    assert before.data == after.data
+    assert sorted(before.headers.items()) == sorted(after.headers.items())
+
+
+def test_a_flask_hook_added_to_the_control_plane_sees_the_readiness_probe_too():
+    app = create_app()
+    seen: list[str] = []
+    app.control.before_request(lambda: seen.append(request.path))
+
+    assert app.test_client().get("/__mock/health").status_code == 200
+    assert seen == ["/__mock/health"]
+
+
+def test_a_mock_answers_its_probe_and_its_api_before_loading_flask_and_reads_its_contract_once(tmp_path):
+    """What keeps start-up short (docs/performance.md): Flask is loaded by the first control request
+    that needs it, and a contract read before comes from the cache, without YAML's parser."""
+    script = """
+import sys
+from mockserver.app import create_app
+client = create_app().test_client()
+assert client.get("/__mock/health").status_code == 200
+assert client.get("/v1/virtual-keys", headers={"x-portkey-api-key": "pk-app"}).status_code == 200
+print(" ".join(sorted(m for m in ("flask", "jinja2", "yaml") if m in sys.modules)) or "-")
+assert client.get("/__mock/journal").status_code == 200
+print("flask" in sys.modules)
+"""
+    env = {**os.environ, "MOCK_CACHE_DIR": str(tmp_path / "cache")}
+
+    def run() -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split("\n")[:2]
+
+    assert run() == ["yaml", "True"]  # the first read parses the contract
+    assert run() == ["-", "True"]  # the second reads it back from the cache
