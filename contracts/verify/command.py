@@ -34,8 +34,9 @@ from contracts.verify.run import (
     ServiceUnreachable,
     VerifyRun,
     contract_to_verify,
+    read_contract,
 )
-from mockserver.contract.document import Contract, ContractUnusable
+from mockserver.contract.document import ContractUnusable
 from mockserver.contract.exchange import Exchange
 
 PROBES_PER_SCENARIO = 3
@@ -72,7 +73,7 @@ def verify(options: VerifyOptions, out: TextIO | None = None) -> VerifyResult:
     """Run every enabled phase against `options.base_url`; raises `ServiceUnreachable` before any write."""
     out = out or sys.stdout
     try:
-        contract = contract_to_verify(Contract(options.contract_path))
+        contract = contract_to_verify(read_contract(options.contract_path))
     except ContractUnusable as unusable:
         raise ContractNotForVerify(str(unusable)) from None
     seed = options.seed if options.seed is not None else random.randrange(2**32)
@@ -83,7 +84,7 @@ def verify(options: VerifyOptions, out: TextIO | None = None) -> VerifyResult:
         print(f"warning: the contract: {problem}", file=out, flush=True)
     try:
         _preflight(client, options)
-        _learn_auth_mode(run, options.request_timeout)
+        _learn_auth_mode(run, client)
         if set(options.phases) & set(SCHEMATHESIS_PHASES):
             _schemathesis_phases(run, options, out)
         if "lifecycle" in options.phases and not run.result.interrupted:
@@ -136,7 +137,7 @@ def _preflight(client: Client, options: VerifyOptions) -> None:
             )
 
 
-def _learn_auth_mode(run: VerifyRun, timeout: float) -> None:
+def _learn_auth_mode(run: VerifyRun, client: Client) -> None:
     """Ask whether the service is a Portkey mock that accepts any API key by design (no keys file).
 
     Only such a mock answers `/__mock/health` with `"auth": "any-key"`; for it an unknown key is not
@@ -145,7 +146,7 @@ def _learn_auth_mode(run: VerifyRun, timeout: float) -> None:
     """
     root = run.base_url.removesuffix(run.contract_base)  # the mock serves /v1 and /__mock side by side
     try:
-        answer = httpx.get(f"{root}/__mock/health", timeout=timeout)
+        answer = client.http.get(f"{root}/__mock/health")
         says = answer.json().get("auth") if answer.status_code == 200 else None
     except (httpx.HTTPError, ValueError, AttributeError):
         says = None

@@ -6,6 +6,8 @@ see exactly the sequence they judge. Bodies come from `contracts.strategies` und
 from __future__ import annotations
 
 import copy
+import os
+import ssl
 import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
@@ -35,7 +37,7 @@ class Client:
 
     def __init__(self, run: VerifyRun, timeout: float = 30.0, sleep: Callable[[float], None] = time.sleep):
         self.run = run
-        self.http = httpx.Client(timeout=timeout)
+        self.http = httpx.Client(timeout=timeout, verify=_tls_context(*_ca_settings()))
         self.sleep = sleep
 
     def send(
@@ -69,6 +71,18 @@ class Client:
 
     def close(self) -> None:
         self.http.close()
+
+
+@cache
+def _tls_context(ca_file: str | None, ca_dir: str | None) -> ssl.SSLContext:
+    """httpx's default TLS context for these CA settings, made once per process: making one reads
+    every CA certificate (tens of milliseconds), and the suite runs verify dozens of times."""
+    return httpx.create_ssl_context()
+
+
+def _ca_settings() -> tuple[str | None, str | None]:
+    """What httpx's default context depends on (`SSL_CERT_FILE`, `SSL_CERT_DIR`), as the cache key."""
+    return os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
 
 
 def retry_after(response: httpx.Response) -> float | None:

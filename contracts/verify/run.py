@@ -6,8 +6,11 @@ checks of `contracts.checks` and then recorded in the ledger, under one lock (wo
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from contracts.redaction import redacted_json
@@ -15,7 +18,7 @@ from contracts.reporting import curl_command, response_excerpt, shown_url
 from contracts.verify.checks import run_checks
 from contracts.verify.ledger import ROLES, Ledger, Observation, role_of
 from contracts.verify.report import Finding, VerifyResult
-from mockserver.contract.document import Contract
+from mockserver.contract.document import Contract, default_contract_path
 from mockserver.contract.exchange import Exchange
 from mockserver.contract.validation import IncomingRequest, header
 
@@ -29,6 +32,31 @@ class ServiceUnreachable(Exception):
 
 class ContractNotForVerify(Exception):
     """The contract cannot drive a run: unusable, or without the five virtual-keys operations."""
+
+
+def read_contract(path: Path | None = None) -> Contract:
+    """The contract at `path` (the project's by default) for one run, with objects of its own.
+
+    The file is read and adapted once per process while it is unchanged (the suite runs verify
+    dozens of times in one process, and reading `openapi.yaml` costs more than copying it), then
+    copied: no run shares a schema that another run, schemathesis or a mock in the same process
+    could change. `ContractUnusable` if it cannot be read.
+    """
+    where = Path(path) if path else default_contract_path()
+    try:
+        stat = where.stat()
+    except OSError:
+        return Contract(where)  # raises ContractUnusable, saying why
+    read = _read_once(str(where.resolve()), stat.st_mtime_ns, stat.st_size)
+    contract = Contract(where, document=copy.deepcopy(read.document))
+    contract.left_out = list(read.left_out)
+    return contract
+
+
+@lru_cache(maxsize=4)
+def _read_once(path: str, mtime_ns: int, size: int) -> Contract:
+    """The contract at `path` as read once; `mtime_ns` and `size` read it again once it changes."""
+    return Contract(path)
 
 
 def contract_to_verify(contract: Contract) -> Contract:

@@ -27,10 +27,10 @@ from contracts.verify.command import _expected_by_contract
 from contracts.verify.guard import SAFE_METHODS, _still_invalid, safe_body
 from contracts.verify.ledger import Ledger, Observation
 from contracts.verify.report import VerifyResult
-from contracts.verify.run import Budget, VerifyRun, contract_to_verify
+from contracts.verify.run import Budget, VerifyRun, contract_to_verify, read_contract
 from mockserver import MockServer, create_app
 from mockserver.config import MockConfig
-from mockserver.contract.document import Contract
+from mockserver.contract.document import Contract, ContractUnusable
 from mockserver.contract.exchange import Exchange
 from mockserver.contract.validation import IncomingRequest
 from mockserver.contract.verdict import sent_body
@@ -474,3 +474,22 @@ def test_the_lifecycle_drives_every_declared_resource_and_leaves_nothing(config)
         assert len(creates) == 1 and creates[0]["name"].startswith(f"contracts-verify-{result.run_id} ")
         assert any(op and ops.get(op.operation_id) == "delete" for op, _ in sent), resource.name
     assert {"record_retrievable", "record_update_visible", "record_delete_final"} <= set(result.checks_passed)
+
+
+def test_each_run_reads_its_own_contract_and_sees_the_file_once_it_changes(tmp_path):
+    """Read once per process for speed, but no run shares the objects of another, and an edited
+    file is read again."""
+    path = tmp_path / "contract.yaml"
+    original = Contract.load().path.read_text()
+    path.write_text(original)
+    first, second = read_contract(path), read_contract(path)
+    assert first.document == second.document and first.document is not second.document
+    first.document["paths"].clear()  # what a run (or schemathesis) might do to its own copy
+    first.operations.clear()
+    assert read_contract(path).operations.keys() == second.operations.keys() != set()
+
+    path.write_text(original.replace("operationId: createVirtualKey", "operationId: makeVirtualKey"))
+    assert "makeVirtualKey" in read_contract(path).operations
+    path.unlink()
+    with pytest.raises(ContractUnusable):
+        read_contract(path)
