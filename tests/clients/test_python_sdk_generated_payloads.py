@@ -67,7 +67,7 @@ def stored(asked: dict[str, Any]) -> dict[str, Any]:
         "ai_provider_name": asked["provider"],
         "note": asked.get("note"),
         "usage_limits": asked.get("usage_limits"),
-        "rate_limits": asked.get("rate_limits") or [],
+        "rate_limits": one_item_array(asked.get("rate_limits")) or [],
         "expires_at": asked.get("expires_at"),
         "masked_api_key": masked(key) if key else None,
         "model_config": {
@@ -82,6 +82,12 @@ def stored(asked: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def one_item_array(rate_limits: Any) -> Any:
+    """`rate_limits` as the mock keeps them: one object sent (the published create schema's type) is
+    kept as a one-item array (docs/contract.md, rules shared across resources)."""
+    return [rate_limits] if isinstance(rate_limits, dict) else rate_limits
+
+
 def written(body: dict[str, Any], operation_id: str) -> dict[str, Any]:
     """`body` with its date-times as the mock keeps every one, in Portkey's form (UTC, milliseconds,
     `Z`: tests/mock/test_readable_values.py proves that form)."""
@@ -93,7 +99,7 @@ def updated(before: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     after, update = dict(before), written(update, "updateVirtualKey")
     for name in ("name", "note", "usage_limits", "rate_limits", "expires_at"):
         if name in update:
-            after[name] = update[name]
+            after[name] = one_item_array(update[name]) if name == "rate_limits" else update[name]
     if "key" in update:
         after["masked_api_key"] = masked(update["key"])
     if "deploymentConfig" in update:
