@@ -111,7 +111,7 @@ def rule_violations(
     """
     mappings = fields.get("secret_mappings")
     violations = list(_foreign_fields(fields, providers or {}))
-    for where, limits in _usage_limits_in(fields, ""):
+    for where, limits in _usage_limits_in(fields):
         violations += _usage_limit_violations(limits, where)
     if "credit_limit" in fields:  # a usage-limits policy: the same limits, at the top level
         violations += _usage_limit_violations(fields, "")
@@ -136,23 +136,31 @@ def _unset(value: Any) -> bool:
     return value is None or (isinstance(value, str | list | dict) and not value)
 
 
-def _usage_limits_in(value: Any, where: str) -> Iterable[tuple[str, dict[str, Any]]]:
-    """Every usage-limits object in a body, wherever it is and whatever holds it: one object (a virtual
-    key's, a provider's, an API key's) or the items of an array (a workspace's, an integration
-    grant's), with its place (`usage_limits`, `workspaces[0].usage_limits[0]`)."""
+HOLDERS = ("workspaces", "global_workspace_access")
+"""Body fields whose objects hold usage limits of their own: an integration grant's workspaces, and
+its access for every workspace."""
+
+
+def _usage_limits_in(fields: Mapping[str, Any]) -> Iterable[tuple[str, dict[str, Any]]]:
+    """Every usage-limits object a body holds where the contract puts one, with its place: one object
+    (a virtual key's, a provider's, an API key's: `usage_limits`), the items of an array (a
+    workspace's: `usage_limits[0]`), or inside a grant (`workspaces[0].usage_limits[0]`). Opaque
+    documents a body carries (a service-account JSON) are not searched."""
+    yield from _limits_at(fields.get("usage_limits"), "usage_limits")
+    for holder in HOLDERS:
+        inner = fields.get(holder)
+        items = list(enumerate(inner)) if isinstance(inner, list) else [(None, inner)]
+        for index, item in items:
+            if isinstance(item, dict):
+                place = holder if index is None else f"{holder}[{index}]"
+                yield from _limits_at(item.get("usage_limits"), f"{place}.usage_limits")
+
+
+def _limits_at(value: Any, where: str) -> Iterable[tuple[str, dict[str, Any]]]:
     if isinstance(value, dict):
-        for name, inner in value.items():
-            here = f"{where}.{name}" if where else name
-            if name == "usage_limits" and isinstance(inner, dict):
-                yield here, inner
-            elif name == "usage_limits" and isinstance(inner, list):
-                yield from ((f"{here}[{i}]", item) for i, item in enumerate(inner) if isinstance(item, dict))
-            elif isinstance(inner, dict | list):
-                yield from _usage_limits_in(inner, here)
+        yield where, value
     elif isinstance(value, list):
-        for index, inner in enumerate(value):
-            if isinstance(inner, dict | list):
-                yield from _usage_limits_in(inner, f"{where}[{index}]")
+        yield from ((f"{where}[{i}]", item) for i, item in enumerate(value) if isinstance(item, dict))
 
 
 def _usage_limit_violations(limits: Mapping[str, Any], where: str) -> Iterable[Violation]:

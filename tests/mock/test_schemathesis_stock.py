@@ -189,7 +189,9 @@ def _only_workspace_heuristic(out: str) -> bool:
         if section.startswith(("401 ", "403 ")):
             if not all("}" in path or path.startswith(ORGANISATION_LEVEL) for path in listed):
                 return False
-        elif section.startswith(("Missing test data", "Reachable via links", "Reached via links")):
+        elif section.startswith(
+            ("Missing test data", "No links point", "Reachable via links", "Reached via links")
+        ):  # "No links point to these operations": its guess of which create would feed them
             if not all(path.startswith(DECLARED + STATE_BOUND) for path in listed):
                 return False
         elif not section.lstrip().startswith(("Authentication failed", "💡", "=")) and section.strip():

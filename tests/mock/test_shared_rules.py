@@ -254,6 +254,15 @@ def test_usage_limits_rules_hold_wherever_a_body_holds_usage_limits(
     assert f"body.{where}.{field}: {rule.format(where)}" in error_of(response, 400, "AB01").split("; ")
 
 
+def test_a_document_a_body_carries_is_not_searched_for_usage_limits(api: Api):
+    """The rules hold where the contract puts usage limits; a service-account key file is the
+    client's own document, whatever its keys are called."""
+    document = {"type": "service_account", "usage_limits": {"credit_limit": 5, "alert_threshold": 9}}
+    body = {"name": "vertex", "provider": "vertex-ai", "vertexProjectId": "p", "vertexRegion": "us-east1"}
+    made = api.call("POST", "/v1/virtual-keys", json={**body, "vertexServiceAccountJson": document})
+    assert made.status_code == 200, made.json
+
+
 # --- unset text: null where Portkey's read schema is nullable, else left out -----------------------
 
 
