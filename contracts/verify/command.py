@@ -218,8 +218,10 @@ def _on_event(event: Any, run: VerifyRun, out: TextIO, stream: Any) -> None:
         if isinstance(spent, BudgetExhausted):  # raised in the guard, wrapped by schemathesis
             _note_once(run, f"stopped early: {spent}")
             stream.stop()
-        else:
-            run.result.errors.append(run.ledger.redact(f"{event.label}: {event.info.title}"))
+        else:  # with what raised, so a hook's or the service's error can be acted on
+            raised = spent or event.value
+            detail = f"{type(raised).__name__}: {str(raised)[:300]}"
+            run.result.errors.append(run.ledger.redact(f"{event.label}: {event.info.title} ({detail})"))
     elif isinstance(event, events.FatalError):
         run.result.errors.append(run.ledger.redact(f"schemathesis stopped: {type(event.exception).__name__}"))
     elif isinstance(event, events.Interrupted) and not run.budget.exhausted:
