@@ -215,6 +215,9 @@ def provider_bodies() -> st.SearchStrategy[dict[str, Any]]:
 def keep_service_rules(body: dict[str, Any]) -> dict[str, Any]:
     """`body` repaired to keep the rules the contract states in prose only.
 
+    Any JSON object is taken, a body meant to be invalid too (verify's guard and a stock run's
+    `map_body` hook pass those through here): what is not the shape a rule reads is left as it is.
+
     What is broken comes from the service's own rule check (`rule_violations`), so the rules are
     written once; a rule without a repair here raises, rather than letting bad bodies through.
     """
@@ -234,7 +237,8 @@ def keep_service_rules(body: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"no repair for the service rule at {violation.location}")
     for index in sorted(repeats, reverse=True):
         del body["secret_mappings"][index]
-    for mapping in body.get("secret_mappings") or []:
+    mappings = body.get("secret_mappings")
+    for mapping in mappings if isinstance(mappings, list) else ():  # one meant to be invalid: anything
         if isinstance(mapping, dict) and "secret_reference_id" in mapping:
             mapping["secret_reference_id"] = SECRET_REFERENCE  # one that exists (`x-portkey-state-rule`)
     return _in_range_date_times(body)

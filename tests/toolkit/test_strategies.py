@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from hypothesis import given, settings
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from contracts import strategies
 from mockserver import create_app
@@ -220,3 +221,34 @@ def test_a_request_meant_to_be_valid_gets_the_part_its_operation_requires_one_of
     named = operation.Case(path_parameters={"slug": slug}, body={"models": ["mine"]})
     strategies.keep_required_parts(named)
     assert not named.query  # it sends a body: nothing to add
+
+
+def _property_names(node, found):
+    """Every property name the contract's schemas declare, at any depth."""
+    if isinstance(node, dict):
+        found.update(name for name in node.get("properties", {}) if isinstance(node["properties"], dict))
+        for value in node.values():
+            _property_names(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _property_names(value, found)
+    return found
+
+
+_NAMES = sorted(_property_names(Contract().document, set()))
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(_NAMES), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(st.sampled_from(_NAMES), _JSON, max_size=6))
+@example({"secret_mappings": 5})  # what verify's 50-example run generated
+@example({"secret_mappings": True, "usage_limits": [7], "workspaces": [{"usage_limits": "x"}]})
+def test_kept_service_rules_take_any_json_body_without_raising(body):
+    """Verify's guard and the stock `map_body` hook pass bodies meant to be invalid through the
+    repair too: `secret_mappings: 5` raised "'int' object is not iterable", a Hook Error in verify."""
+    kept = strategies.keep_service_rules(body)
+    assert isinstance(kept, dict) and set(kept) <= set(body)
