@@ -156,6 +156,20 @@ class FastValidator:
                     return None
             elif not compiled.body.is_valid(body):
                 return None
+        return self.accept_parameters(operation, query, path_params, headers)
+
+    def accept_parameters(
+        self,
+        operation: Operation,
+        query: Mapping[str, list[str]],
+        path_params: Mapping[str, str],
+        headers: Mapping[str, str],
+    ) -> dict[str, Any] | None:
+        """The decoded query if the request's parameters keep to the contract, its body unjudged;
+        else None. A refused request whose parameters pass needs only its body explained."""
+        compiled = self._compiled(operation)
+        if compiled is None:
+            return None
         decoded: dict[str, Any] = {}
         for parameter in compiled.parameters:
             raw = _raw_value(parameter, query, path_params, headers)

@@ -78,9 +78,9 @@ class Operation:
     workspace_required: bool = True  # `x-portkey-workspace: optional` lets it act on no workspace
     body_required: bool = True
     requires_one_of: tuple[str, ...] = ()
+    """Request parts of which one must be sent (`x-portkey-requires-one-of`: `query.slugs`, `body`)."""
     required_when: tuple[Conditional, ...] = ()
     """What must be sent when another part has a value (`x-portkey-requires-when`)."""
-    """Request parts of which one must be sent (`x-portkey-requires-one-of`: `query.slugs`, `body`)."""
     state_rules: dict[str, str] = field(default_factory=dict)
     """`{location: rule}`: 400s a schema-valid request may get for what the service holds
     (`x-portkey-state-rule`)."""

@@ -85,6 +85,7 @@ def assert_agree(request: IncomingRequest) -> None:
     assert operation is not None
     reference = REFERENCE.check(operation, request)
     assert FAST.accepts(operation, request) == (not reference.violations)  # the verdict without words
+    assert FAST.check(operation, request).violations == reference.violations  # and the same words
     body = decode_json_object(request.body) if request.body else None
     if body is not None:
         body, _, alias_violations = normalise_spellings(operation, body)
