@@ -275,7 +275,8 @@ class DeclaredResource:
         """What a missing record answers: the marker's `missing` status, else the mock's (404)."""
         shown = ref if len(ref) <= 100 else ref[:100] + "..."
         status = self.declaration.missing_status or self.not_found_status
-        return NotFound(f"{self.declaration.name.capitalize()} not found: {shown}", status)
+        words = self.declaration.name.replace("_", " ").replace("-", " ").capitalize()  # "Api key"
+        return NotFound(f"{words} not found: {shown}", status)
 
     def _page(self, call: Call) -> tuple[int, int]:
         page, size = self.declaration.paging

@@ -145,7 +145,7 @@ def test_a_policy_has_no_entities_in_the_mock_and_resetting_one_is_not_found(api
     reset = api.call("PUT", f"/v1/policies/usage-limits/{policy}/entities/api-key-1/reset")
     assert error_of(reset, 404, "AB08") == "Usage limits policy entity not found: api-key-1"
     gone = api.call("GET", "/v1/policies/usage-limits/not-a-policy/entities")
-    assert error_of(gone, 404, "AB08") == "Policy_usage_limits not found: not-a-policy"
+    assert error_of(gone, 404, "AB08") == "Policy usage limits not found: not-a-policy"
 
 
 def test_a_policy_alert_threshold_above_its_credit_limit_is_refused_as_for_a_key(api: Api):
