@@ -31,45 +31,39 @@ local function newest_or_seeded()
   return created[#created] or slug
 end
 
--- The lifecycle on configs. It keeps 32 configs before deleting the oldest (mixed keeps 8), so that
--- no request held up on one connection targets a config the others have deleted meanwhile.
-local function config_lifecycle()
+-- The lifecycles: create, retrieve the newest, list, update the newest, then delete the oldest once
+-- more than `keep` are held (else retrieve the seeded one), so that no request held up on one
+-- connection targets a record the others have deleted meanwhile. `answer` matches what a create
+-- answers and nothing else does, capturing its slug.
+local lifecycles = {
+  mixed = {path = "/virtual-keys", create = create_body, update = update_body, keep = 8,
+           answer = '"data":{"slug":"([^"]+)"}'},
+  configs = {path = "/configs", create = config_body, update = config_update, keep = 32,
+             answer = '^{"id":"[^"]+","slug":"([^"]+)","version_id":"[^"]+"}%s*$'},
+}
+
+local function lifecycle(on)
   step = step + 1
   local phase = step % 5
-  if phase == 1 then return call("POST", "/configs", config_body) end
-  if phase == 2 then return call("GET", "/configs/" .. newest_or_seeded()) end
-  if phase == 3 then return call("GET", "/configs") end
-  if phase == 4 then return call("PUT", "/configs/" .. newest_or_seeded(), config_update) end
-  if #created > 32 then return call("DELETE", "/configs/" .. table.remove(created, 1)) end
-  return call("GET", "/configs/" .. slug)
+  if phase == 1 then return call("POST", on.path, on.create) end
+  if phase == 2 then return call("GET", on.path .. "/" .. newest_or_seeded()) end
+  if phase == 3 then return call("GET", on.path) end
+  if phase == 4 then return call("PUT", on.path .. "/" .. newest_or_seeded(), on.update) end
+  if #created > on.keep then return call("DELETE", on.path .. "/" .. table.remove(created, 1)) end
+  return call("GET", on.path .. "/" .. slug)
 end
 
 function request()
   if workload == "retrieve" then return call("GET", "/virtual-keys/" .. slug) end
   if workload == "list" then return call("GET", "/virtual-keys") end
   if workload == "create" then return call("POST", "/virtual-keys", create_body) end
-  if workload == "configs" then return config_lifecycle() end
-  step = step + 1
-  local phase = step % 5
-  if phase == 1 then return call("POST", "/virtual-keys", create_body) end
-  if phase == 2 then return call("GET", "/virtual-keys/" .. newest_or_seeded()) end
-  if phase == 3 then return call("GET", "/virtual-keys") end
-  if phase == 4 then return call("PUT", "/virtual-keys/" .. newest_or_seeded(), update_body) end
-  -- Delete the oldest key, keeping a few so no request in flight targets a deleted key.
-  if #created > 8 then return call("DELETE", "/virtual-keys/" .. table.remove(created, 1)) end
-  return call("GET", "/virtual-keys/" .. slug)
+  return lifecycle(lifecycles[workload])
 end
 
--- What a create answers, and nothing else does: a virtual key's slug, or a config's whole answer.
-local create_answers = {
-  mixed = '"data":{"slug":"([^"]+)"}',
-  configs = '^{"id":"[^"]+","slug":"([^"]+)","version_id":"[^"]+"}%s*$',
-}
-
 function response(status, headers, body)
-  local pattern = create_answers[workload]
-  if pattern and status == 200 then
-    local new = body:match(pattern)
+  local on = lifecycles[workload]
+  if on and status == 200 then
+    local new = body:match(on.answer)
     if new then
       created[#created + 1] = new
       made = made + 1

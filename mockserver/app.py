@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from werkzeug.test import Client
@@ -18,7 +19,6 @@ from mockserver.control import HEALTH_PATH, ControlParts, health, is_control_pat
 from mockserver.control.seeding import Seeder
 from mockserver.faults.connection import ConnectionFaults
 from mockserver.faults.plan import Faults
-from mockserver.jsontext import compact
 from mockserver.resources import Resource
 from mockserver.resources.api_keys import API_KEY, ROTATE, ApiKeys
 from mockserver.resources.engine import declared_resources
@@ -29,6 +29,7 @@ from mockserver.resources.scim import ScimMappings
 from mockserver.resources.secret_references import SecretReferences
 from mockserver.resources.usage_limits import UsageLimitEntities
 from mockserver.resources.virtual_keys import VirtualKeys
+from mockserver.responses import json_body
 from mockserver.state import State
 from mockserver.state.records import Store
 from mockserver.wsgi import JSON_TYPE, Environ, ErrorAnswers, HeaderView, StartResponse, WsgiApp
@@ -96,8 +97,8 @@ class MockApp:
         """`GET /__mock/health` as the control plane answers it (`control.health`, jsonify's bytes)."""
         parts = self._control_parts
         status, body = health(parts.state.watch, parts.accepts_any_key)
-        answer = (compact(body) + "\n").encode()
-        phrase = "OK" if status == 200 else "SERVICE UNAVAILABLE"
+        answer = json_body(body)
+        phrase = HTTPStatus(status).phrase.upper()  # as Werkzeug writes it: "503 SERVICE UNAVAILABLE"
         start_response(
             f"{status} {phrase}", [("Content-Type", JSON_TYPE), ("Content-Length", str(len(answer)))]
         )

@@ -86,9 +86,9 @@ class Declaration:
     records still live in the organisation); by default it is refused 403."""
     missing_status: int | None = None
     """`missing: 403`: the status a record that is not there answers (default: the mock's 404)."""
-    list_answer: tuple[str, str] = ("data", "total")
+    list_answer: tuple[str, str] | None = None
     """`list-answer: {data: mappings, total: total_count}`: the list's keys for the page's records
-    and the total; a list named so answers those two alone (no `object: list`)."""
+    and the total, answered alone; without it, Portkey's page (`object: list`, `total`, `data`)."""
     delete_answer: Mapping[str, Any] | None = None
     """`delete-answer: {success: true}`: what a delete answers (default: an empty object)."""
     with_object: bool = True
@@ -206,7 +206,7 @@ def _declaration(
         slug_sent=bool(slug.get("sent", False)),
         workspace_keys=workspace_keys == "allowed",
         missing_status=int(marker["missing"]) if "missing" in marker else None,
-        list_answer=(str(listed.get("data", "data")), str(listed.get("total", "total"))),
+        list_answer=(str(listed.get("data", "data")), str(listed.get("total", "total"))) if listed else None,
         delete_answer=marker.get("delete-answer"),
         with_object=marker.get("object", True) is not False,
     )

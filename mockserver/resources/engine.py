@@ -305,9 +305,9 @@ class DeclaredResource:
 
     def _page_of(self, data: list[Any], total: int) -> Record:
         """A list's answer: Portkey's page, or the keys the marker names (`list-answer`)."""
-        named_data, named_total = self.declaration.list_answer
-        if (named_data, named_total) == ("data", "total"):
+        if self.declaration.list_answer is None:
             return {"object": "list", "total": total, "data": data}
+        named_data, named_total = self.declaration.list_answer
         return {named_data: data, named_total: total}
 
 

@@ -75,9 +75,9 @@ def _page(api: Api, declaration: Declaration, path: str) -> tuple[list[dict[str,
     """A list's records and total, under the keys its marker names (`list-answer`)."""
     answer = api.call("GET", path)
     assert answer.status_code == 200, answer.json
-    data, total = declaration.list_answer
-    if (data, total) == ("data", "total"):
+    if declaration.list_answer is None:
         assert answer.json["object"] == "list"
+    data, total = declaration.list_answer or ("data", "total")
     return answer.json[data], answer.json[total]
 
 
