@@ -342,6 +342,7 @@ def test_a_client_generated_from_our_contract_drives_every_resource_it_generates
     api_key_life(api, mock)
     catalog = {"Integration", "Provider"}
     assert_clean(mock, *(op for op in LIFECYCLE if not any(word in op for word in catalog)))
+    assert SECRET not in str(mock.journal)
 
 
 def test_the_async_functions_of_a_client_generated_from_our_contract_drive_the_same_lives(

@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.clean_journal import assert_clean
+
 pytestmark = pytest.mark.slow  # a served mock and a real HTTP client
 
 CONDITIONS = [{"key": "workspace_id", "value": "workspace-123"}]
@@ -27,17 +29,11 @@ def _ok(response: httpx.Response) -> Any:
     return response.json()
 
 
-def _assert_clean(portkey_mock, *operations: str) -> None:
-    portkey_mock.assert_all_requests_conform()
-    portkey_mock.assert_all_responses_conform()
-    seen = {entry["operation"] for entry in portkey_mock.journal}
-    assert set(operations) <= seen, sorted(set(operations) - seen)
-
-
 def _assert_clean_but(portkey_mock, refused: dict[str, Any], *operations: str) -> None:
-    """Every request but `refused` conformed, and `operations` were called."""
+    """Every request but `refused` conformed, every answer did, and `operations` were called."""
     others = [entry for entry in portkey_mock.journal if entry != refused]
     assert not [entry for entry in others if entry["violations"]], others
+    portkey_mock.assert_all_responses_conform()
     assert set(operations) <= {entry["operation"] for entry in others}
 
 
@@ -72,7 +68,7 @@ def test_a_policy_lives_as_the_terraform_provider_drives_it(portkey_mock, path, 
         assert [p["id"] for p in _ok(client.get(path))["data"]] == [created["id"]]
         assert _ok(client.delete(f"{path}/{created['id']}")) == {}
         assert client.get(f"{path}/{created['id']}").status_code == 404
-    _assert_clean(portkey_mock, *operations)
+    assert_clean(portkey_mock, *operations)
 
 
 def test_a_secret_reference_and_the_integration_mapping_it(portkey_mock):
@@ -99,10 +95,11 @@ def test_a_secret_reference_and_the_integration_mapping_it(portkey_mock):
         _assert_clean_but(
             portkey_mock, refused, "createSecretReference", "getSecretReference", "createIntegration"
         )
+        assert "wJalrXUtnFEMI" not in str(portkey_mock.journal)  # the create that sent it is in this half
         portkey_mock.clear_journal()
         _ok(client.put(f"/integrations/{slug}", json={"secret_mappings": []}))
         assert _ok(client.put("/secret-references/openai-key", json={"secret_path": "prod/v2"})) == {}
         assert _ok(client.get(f"/secret-references/{made['id']}"))["secret_path"] == "prod/v2"
         assert _ok(client.delete("/secret-references/openai-key")) == {}
-    _assert_clean(portkey_mock, "updateSecretReference", "getSecretReference", "deleteSecretReference")
+    assert_clean(portkey_mock, "updateSecretReference", "getSecretReference", "deleteSecretReference")
     assert "wJalrXUtnFEMI" not in str(portkey_mock.journal)

@@ -149,8 +149,9 @@ def _read_schemas() -> Iterator[tuple[str, dict[str, Any]]]:
             yield op.operation_id, schema
 
 
-def test_no_read_answers_rate_limits_as_one_object():
-    """Whatever a request may send, every resource keeping rate limits answers an array (or null)."""
+def test_no_read_schema_of_the_contract_types_rate_limits_as_one_object():
+    """Whatever a request may send, every read schema keeping rate limits declares an array (or
+    null); what the mock answers is checked against these schemas in the tests above."""
     for operation, schema in _read_schemas():
         answered = schema["properties"].get("rate_limits")
         if answered is not None:
@@ -258,9 +259,13 @@ def test_a_document_a_body_carries_is_not_searched_for_usage_limits(api: Api):
     """The rules hold where the contract puts usage limits; a service-account key file is the
     client's own document, whatever its keys are called."""
     document = {"type": "service_account", "usage_limits": {"credit_limit": 5, "alert_threshold": 9}}
+    document["private_key"] = "-----BEGIN PRIVATE KEY-----shared-rules-never-shown"
     body = {"name": "vertex", "provider": "vertex-ai", "vertexProjectId": "p", "vertexRegion": "us-east1"}
     made = api.call("POST", "/v1/virtual-keys", json={**body, "vertexServiceAccountJson": document})
     assert made.status_code == 200, made.json
+    read = api.call("GET", f"/v1/virtual-keys/{made.json['data']['slug']}")
+    for shown in (made.get_data(as_text=True), read.get_data(as_text=True), str(_journal(api))):
+        assert "shared-rules-never-shown" not in shown
 
 
 # --- unset text: null where Portkey's read schema is nullable, else left out -----------------------

@@ -107,7 +107,7 @@ def test_kept_service_rules_make_inconsistent_limits_consistent():
     }
 
 
-def test_kept_service_rules_repair_a_usage_limits_policy_whose_limits_sit_at_the_top(client):
+def test_kept_service_rules_repair_a_usage_limits_policy_whose_limits_sit_at_the_top():
     """A usage-limits policy keeps the rules of a key's usage_limits on its own fields (stock
     schemathesis's hook failed on one with no repair)."""
     body = {"name": "p", "credit_limit": 5, "alert_threshold": 9, "periodic_reset": "monthly"}

@@ -3,6 +3,7 @@ edited file is parsed anew, and a cache that cannot be used only costs the parse
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -33,13 +34,21 @@ def _entries(folder: Path) -> list[Path]:
     return sorted(folder.glob("contract-*.marshal")) if folder.exists() else []
 
 
-def test_a_document_read_again_is_the_one_yaml_parses_with_its_types_and_shared_nodes(tmp_path, cache):
+def _never_parsed(data: bytes) -> None:
+    raise AssertionError("parsed again: the read did not come from the cache")
+
+
+def test_a_document_read_again_is_the_one_yaml_parses_with_its_types_and_shared_nodes(
+    tmp_path, cache, monkeypatch
+):
     path = tmp_path / "contract.yaml"
     path.write_text(DOCUMENT, encoding="utf-8")
+    first = parsed.read_document(path)
 
-    first, again = parsed.read_document(path), parsed.read_document(path)
+    monkeypatch.setattr(parsed, "_parse", _never_parsed)
+    again = parsed.read_document(path)
 
-    assert len(_entries(cache)) == 1  # the second read came from it
+    assert len(_entries(cache)) == 1
     expected = yaml.load(DOCUMENT, Loader=yaml.CSafeLoader)
     assert first == again == expected
     assert list(again["responses"]) == [200, "404"]  # an integer key stays an integer
@@ -113,12 +122,16 @@ def test_without_the_variable_the_cache_is_under_xdg_cache_home(tmp_path, monkey
 def test_only_the_newest_entries_are_kept(tmp_path, cache, monkeypatch):
     monkeypatch.setattr(parsed, "KEPT", 2)
     path = tmp_path / "contract.yaml"
+    names = []
     for version in range(4):
-        path.write_text(f"version: {version}\n", encoding="utf-8")
+        text = f"version: {version}\n"
+        path.write_text(text, encoding="utf-8")
         parsed.read_document(path)
+        names.append(f"contract-{parsed._key(text.encode())}.marshal")
+        written = cache / names[-1]
+        os.utime(written, ns=(version * 10**9, version * 10**9))  # written in this order, however fast
 
-    assert len(_entries(cache)) == 2
-    assert parsed.read_document(path) == {"version": 3}
+    assert [entry.name for entry in _entries(cache)] == sorted(names[2:])  # the two newest
 
 
 def test_a_file_that_is_not_yaml_is_refused_naming_the_error(tmp_path, cache):
