@@ -171,5 +171,9 @@ def test_a_secret_managers_address_must_be_a_uri_and_a_form_takes_no_field_of_an
         error_of(mixed, 400, "AB01") == "body.auth_config.vault_addr: is not a field the contract allows here"
     )
     vault["vault_addr"] = "https://vault.example:8200"
-    assert api.call("POST", "/v1/secret-references", json=body).status_code == 200
+    made = api.call("POST", "/v1/secret-references", json=body)
+    assert made.status_code == 200
+    read = api.call("GET", f"/v1/secret-references/{made.json['id']}")
+    for answer in (refused, mixed, made, read):
+        assert "hvs.secret" not in answer.get_data(as_text=True)
     assert "hvs.secret" not in json.dumps(journal(api))
