@@ -24,11 +24,11 @@ from mockserver.resources.api_keys import API_KEY, ROTATE, ApiKeys
 from mockserver.resources.engine import declared_resources
 from mockserver.resources.integrations import Integrations
 from mockserver.resources.people import People
-from mockserver.resources.providers import Providers
+from mockserver.resources.providers import PROVIDER, Providers
 from mockserver.resources.scim import ScimMappings
 from mockserver.resources.secret_references import SecretReferences
 from mockserver.resources.usage_limits import UsageLimitEntities
-from mockserver.resources.virtual_keys import VirtualKeys
+from mockserver.resources.virtual_keys import VIRTUAL_KEY, VirtualKeys
 from mockserver.responses import json_body
 from mockserver.state import State
 from mockserver.state.records import Store
@@ -147,12 +147,17 @@ def create_app(
     policy = AccessPolicy(api_key_header, scopes=scopes)
     if config.keys_path:
         policy = AccessPolicy.from_file(api_key_header, config.keys_path, scopes)
-    keys = VirtualKeys(state.records, contract.secret_fields, config.not_found_status)
-    integrations = Integrations(state.integrations, keys, policy, contract.secret_fields)
     api_keys = ApiKeys(state.resources, ROTATE)
     particulars = {API_KEY: api_keys}
-    declared = declared_resources(contract.resources, state.resources, config.not_found_status, particulars)
-    resources: list[Resource] = [keys, Providers(keys, integrations), integrations, *declared]
+    declared = declared_resources(
+        contract.resources, state.resources, config.not_found_status, particulars, keys=state.records
+    )
+    named = {resource.declaration.name: resource for resource in declared}
+    keys = VirtualKeys(named[VIRTUAL_KEY])
+    integrations = Integrations(state.integrations, keys, policy, contract.secret_fields)
+    resources: list[Resource] = [keys, integrations, *declared]
+    if PROVIDER in named:
+        resources.append(Providers(named[PROVIDER], keys, integrations))
     api_keys.engine = next((d for d in declared if d.declaration.name == API_KEY), None)
     if api_keys.engine is not None:  # a contract without API keys issues none
         policy.issued = api_keys.principal_of
@@ -163,7 +168,6 @@ def create_app(
     scim = ScimMappings.joining(declared)
     if scim is not None:
         resources.append(scim)
-    named = {resource.declaration.name: resource for resource in declared}
     if "policy_usage_limits" in named and "listUsageLimitsPolicyEntities" in contract.operations:
         resources.append(UsageLimitEntities(named["policy_usage_limits"], config.not_found_status))
     if "secret-reference" in named:

@@ -15,16 +15,6 @@ from mockserver.contract.validation import IncomingRequest
 from mockserver.violations import Violation
 
 EXPECTED_OPERATIONS = {
-    ("get", "/v1/virtual-keys"): "listVirtualKeys",
-    ("post", "/v1/virtual-keys"): "createVirtualKey",
-    ("get", "/v1/virtual-keys/{slug}"): "retrieveVirtualKey",
-    ("put", "/v1/virtual-keys/{slug}"): "updateVirtualKey",
-    ("delete", "/v1/virtual-keys/{slug}"): "deleteVirtualKey",
-    ("get", "/v1/providers"): "listProviders",
-    ("post", "/v1/providers"): "createProvider",
-    ("get", "/v1/providers/{slug}"): "retrieveProvider",
-    ("put", "/v1/providers/{slug}"): "updateProvider",
-    ("delete", "/v1/providers/{slug}"): "deleteProvider",
     ("get", "/v1/integrations"): "listIntegrations",
     ("post", "/v1/integrations"): "createIntegration",
     ("get", "/v1/integrations/{slug}"): "retrieveIntegration",

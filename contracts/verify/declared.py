@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from contracts.strategies import breaks_contract
 from contracts.verify.guard import NOT_A_FIELD, safe_body
+from contracts.verify.ledger import lifecycle_resources
 from contracts.verify.lifecycle import Client
 from contracts.verify.run import VerifyRun
 from mockserver.contract.declared import Declaration
@@ -26,7 +27,7 @@ def run_declared_lifecycles(
 ) -> None:
     """Each declared resource through its life, in document order; one progress line each."""
     contract = run.contract
-    for resource in contract.resources:
+    for resource in lifecycle_resources(contract):
         create = contract.operations.get(resource.operations.get("create", ""))
         body = contract.body_example(create) if create else None
         path = contract.example_path(create) if create else None

@@ -57,6 +57,16 @@ def role_of(operation: Operation) -> str | None:
     return ROLES.get(shape) or CATALOG_ROLES.get(shape)
 
 
+def lifecycle_resources(contract: Contract) -> list[Declaration]:
+    """The declared resources verify follows by their markers: not those whose operations have a
+    role (virtual keys, providers), which it follows by hand (`lifecycle.py`) as in any contract."""
+    return [
+        resource
+        for resource in contract.resources
+        if not any(role_of(contract.operations[op]) for op in resource.operations.values())
+    ]
+
+
 @dataclass(frozen=True)
 class Observation:
     """An exchange and what the run meant by it."""
@@ -159,7 +169,7 @@ class Ledger:
         self.run_id = self.run_id or f"{self._random.getrandbits(24):06x}"
         self.declared: dict[str, tuple[Declaration, str]] = {
             operation_id: (resource, kind)
-            for resource in self.contract.resources
+            for resource in lifecycle_resources(self.contract)
             for kind, operation_id in resource.operations.items()
         }
         """operationId -> (the declared resource, the kind of operation: `create`, `retrieve`, ...)."""

@@ -93,6 +93,14 @@ class Declaration:
     """`delete-answer: {success: true}`: what a delete answers (default: an empty object)."""
     with_object: bool = True
     """`object: false`: records are answered without an `object` naming their kind."""
+    records: str | None = None
+    """`records: keys`: the records live in the virtual-key store, one namespace per workspace
+    (`<organisation>/<workspace>`), shared by every resource naming it (virtual keys and providers
+    are two views of the same records); by default, in the declared resources' store."""
+    slug_taken_status: int = 400
+    """`slug: {taken: 409}`: what a create naming a slug that is taken answers (default 400)."""
+    page_size: int = 100
+    """The list's page size when the call names none: the default of the contract's page-size parameter."""
 
     @property
     def kept_by_id(self) -> bool:
@@ -181,6 +189,10 @@ def _declaration(
         raise DeclarationError(f"{where}: workspace-keys is `refused` or `allowed`, not {workspace_keys!r}")
     create: Any = marker.get("create-answer") or []
     wrapped = isinstance(create, dict)
+    records = marker.get("records")
+    if records not in (None, "keys"):
+        raise DeclarationError(f"{where}: records is `keys` or left out, not {records!r}")
+    size = str(paging.get("size", "page_size"))
     return Declaration(
         name=marker["name"],
         operations=operations,
@@ -200,7 +212,7 @@ def _declaration(
         private=tuple(marker.get("private") or ()),
         organisation_level=level == "organisation",
         parent=(parent["parameter"], parent["resource"]) if parent else None,
-        paging=(str(paging.get("page", "current_page")), str(paging.get("size", "page_size"))),
+        paging=(str(paging.get("page", "current_page")), size),
         filters=tuple(marker.get("filters") or ()),
         has_slug=has_slug,
         slug_sent=bool(slug.get("sent", False)),
@@ -209,7 +221,20 @@ def _declaration(
         list_answer=(str(listed.get("data", "data")), str(listed.get("total", "total"))) if listed else None,
         delete_answer=marker.get("delete-answer"),
         with_object=marker.get("object", True) is not False,
+        records=records,
+        slug_taken_status=int(slug.get("taken", 400)),
+        page_size=_default_size(paths.get(template, {}).get("get"), size),
     )
+
+
+def _default_size(listing: Any, size: str) -> int:
+    """The default the list operation's page-size query parameter declares, else 100."""
+    for parameter in (listing or {}).get("parameters") or []:
+        if isinstance(parameter, dict) and parameter.get("name") == size and parameter.get("in") == "query":
+            default = (parameter.get("schema") or {}).get("default")
+            if isinstance(default, int):
+                return default
+    return 100
 
 
 def _kept_per(where: str, kept_per: Any) -> bool:

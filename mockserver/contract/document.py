@@ -254,10 +254,14 @@ class Contract:
         return RouteTable(self.operations.values())
 
     def body_example(self, operation: Operation) -> Any:
-        """A copy of the `example` the document gives the operation's JSON body (None if none)."""
+        """A copy of the `example` the document gives the operation's JSON body, else of the first of
+        its named `examples` (None if none)."""
         spec = (self.document["paths"].get(operation.template) or {}).get(operation.method) or {}
         content = ((spec.get("requestBody") or {}).get("content") or {}).get("application/json") or {}
-        return copy.deepcopy(content.get("example"))
+        if "example" in content or not content.get("examples"):
+            return copy.deepcopy(content.get("example"))
+        first = self.resolve(next(iter(content["examples"].values())))
+        return copy.deepcopy(first.get("value"))
 
     def example_path(self, operation: Operation) -> str | None:
         """The operation's path as requested, each parameter set to its `example`, else the first

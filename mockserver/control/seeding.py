@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mockserver.access import AccessPolicy
+from mockserver.access import AccessPolicy, Principal, Workspace
 from mockserver.contract.document import Contract
 from mockserver.contract.validation import IncomingRequest, RequestValidator
 from mockserver.errors import ValidationFailed
+from mockserver.resources import Call
 from mockserver.resources.virtual_keys import VirtualKeys
 from mockserver.violations import Violation
 
@@ -33,9 +34,8 @@ class Seeder:
                 principal, entry.get("workspace_id"), f"workspaces[{w_index}]"
             )
             for k_index, fields in enumerate(entry.get("virtual_keys", [])):
-                slugs.append(
-                    self._seed_one(workspace, dict(fields), f"workspaces[{w_index}].virtual_keys[{k_index}]")
-                )
+                where = f"workspaces[{w_index}].virtual_keys[{k_index}]"
+                slugs.append(self._seed_one(principal, workspace, dict(fields), where))
         return slugs
 
     def seed_file(self, path: Path) -> list[str]:
@@ -46,7 +46,9 @@ class Seeder:
 
         return self.seed(yaml.safe_load(text) or {})
 
-    def _seed_one(self, workspace: Any, fields: dict[str, Any], where: str) -> str:
+    def _seed_one(
+        self, principal: Principal, workspace: Workspace, fields: dict[str, Any], where: str
+    ) -> str:
         slug = fields.pop("slug", None)
         body = json.dumps(fields).encode()
         checked = self.validator.check(
@@ -57,5 +59,6 @@ class Seeder:
             raise ValidationFailed(
                 [Violation(v.location.replace("body", where, 1), v.rule) for v in checked.violations]
             )
-        fields = {k: v for k, v in (checked.request.body or {}).items() if k != "workspace_id"}
-        return self.keys.create(workspace, fields, slug=slug)["slug"]
+        call = Call(checked.request, principal, workspace)
+        created = self.keys.engine.create(call, slug=slug)
+        return str(created["data"]["slug"])

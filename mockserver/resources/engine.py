@@ -6,9 +6,11 @@ resource live in one store (`State.resources`), one namespace per resource and w
 organisation, for an operation that may act on none or a resource declared `level: organisation`):
 `<name>/<organisation>/<workspace>`; a resource declared with a `parent` keeps its records under the
 parent record's id, `<name>/<organisation>/<parent id>`, and a missing parent answers as the
-parent's missing record does. A domain module adds what is particular through `creating` (checks and
-fields of a new record), `deleted` (what depended on a deleted record) and the public `namespace`,
-`find` and `not_found`.
+parent's missing record does; one declared `records: keys` lives in the virtual-key store, in
+`<organisation>/<workspace>`. A domain module adds what is particular through `creating` (checks and
+fields of a new record), `updating` (what an update changes), `deleted` (what depended on a deleted
+record), `shown` (answers it shapes itself) and the public `create`, `namespace`, `find` and
+`not_found`.
 
 Every change is one atomic store call: a create is one insert (with its first version, one write);
 an update is a write planned from the record as read and made only if the record is still that
@@ -25,19 +27,23 @@ from typing import Any, Protocol
 from mockserver.access import derived_id
 from mockserver.contract.date_times import timestamp
 from mockserver.contract.declared import Declaration
+from mockserver.contract.document import snake_case
 from mockserver.contract.secrets import mask_secret
 from mockserver.errors import ApiError, Forbidden, NotFound, ValidationFailed
 from mockserver.journal import mask_body
 from mockserver.resources import Call, Handler
-from mockserver.resources.virtual_keys import new_id, slug_for
+from mockserver.resources.ids import new_id, slug_for
 from mockserver.responses import each_readable
 from mockserver.state.records.base import Insert, Record, Store, Update
+from mockserver.state.trip import apart
 from mockserver.violations import Violation
 
 WRITE_ATTEMPTS = 100
 """How often an update is planned again because another request changed the record first."""
 KEPT = ("id", "slug", "organisation_id", "workspace_id", "created_at", "owner_id")
 """Fields no update changes."""
+TIMES, USERS = ("created_at", "last_updated_at"), ("owner_id", "updated_by")
+"""Stamps of when, and of who (the rest, `version_id`, a new id)."""
 PLACES = ("workspace_id", "organisation_id")
 """Body fields that say where a record lives, not what it holds."""
 
@@ -49,6 +55,15 @@ class Particular(Protocol):
         """Checks the call, completes `record` in place; the records to insert with it, and fields
         the answer shows instead of the record's (a value shown once)."""
         ...
+
+
+class Shown(Protocol):
+    """How a domain module answers its records itself (a virtual key's status follows the clock,
+    and its answers are kept ready as bytes), from their stored JSON text."""
+
+    def retrieved(self, text: bytes) -> Any: ...
+
+    def page(self, total: int, texts: list[bytes]) -> Any: ...
 
 
 class DeclaredResource:
@@ -67,16 +82,24 @@ class DeclaredResource:
         self.not_found_status = not_found_status
         self.clock = clock
         self.particular = particular
+        self._secrets = declaration.secret_fields | {snake_case(name) for name in declaration.secret_fields}
+        """Its secret fields in both spellings Portkey takes (`awsSecretAccessKey`,
+        `aws_secret_access_key`)."""
         self._hidden = frozenset(declaration.private) | ({"slug"} if declaration.kept_by_id else set())
         self._object = {"object": declaration.name} if declaration.with_object else {}
         self.parent: DeclaredResource | None = None
         """The resource whose records this one's live under (set by `declared_resources`)."""
         self.creating: list[Callable[[Call, Record], None]] = []
         """A domain module's hooks on create: each may refuse the call or add fields to the record."""
+        self.updating: list[Callable[[Call, Record, Record], None]] = []
+        """A domain module's hooks on update, given the record as read and the changes planned from
+        the body, which each may refuse or change in place."""
         self.deleted: list[Callable[[Call, Record], None]] = []
         """A domain module's hooks after a delete, given the record deleted (what depended on it)."""
+        self.shown: Shown | None = None
+        """A domain module's answers for a retrieve and a list page, if it shapes them itself."""
         ops = declaration.operations
-        by_key_only = declaration.found_by == ("slug",) or not declaration.has_slug
+        by_key_only = self._by_key_only = declaration.found_by == ("slug",) or not declaration.has_slug
         self.riding = frozenset(
             ops[kind]
             for kind in ("list", "create", "retrieve")
@@ -87,9 +110,10 @@ class DeclaredResource:
             and (kind != "list" or not declaration.per_organisation)
         )
         """One store call that can carry the plan check and journal entry: a list (unless it reads a
-        whole organisation to filter it), an unversioned create with nothing of a domain module's, a
-        retrieve by the key records are kept by (finding by id may read twice); none for a resource
-        under a parent (its parent is read first)."""
+        whole organisation to filter it), an unversioned create with no records of a domain module's
+        made with it (its `creating` hooks read apart), a retrieve by the key records are kept by
+        (finding by id may read twice); none for a resource under a parent (its parent is read
+        first)."""
 
     def handlers(self) -> dict[str, Handler]:
         serve = {
@@ -105,6 +129,11 @@ class DeclaredResource:
     # -- the operations
 
     def _create(self, call: Call) -> Any:
+        return self.create(call)
+
+    def create(self, call: Call, slug: str | None = None) -> Any:
+        """Make the record the call's body describes and answer as declared; `slug` fixes its slug
+        (seeding), refused as taken like a slug the body names."""
         d = self.declaration
         workspace = call.workspace
         _same_organisation(call)
@@ -116,16 +145,22 @@ class DeclaredResource:
         record |= self._fields(call.body)
         for name, value in d.defaults.items():
             record.setdefault(name, value)
-        stamps = {"created_at": now, "last_updated_at": now, "owner_id": acting_user(call)}
-        stamps |= {"updated_by": acting_user(call), "version_id": new_id()}
-        record |= {name: stamps[name] for name in d.stamps}
-        for hook in self.creating:
-            hook(call, record)
+        for name in d.stamps:  # made only when named: a virtual key's create stamps its time alone
+            record[name] = now if name in TIMES else acting_user(call) if name in USERS else new_id()
+        with apart():
+            for hook in self.creating:
+                hook(call, record)
         extra, shown = self.particular.made(call, record) if self.particular else ([], {})
-        sent = record["slug"] if d.slug_sent and record["slug"] else None
-        if sent is not None:  # a slug the client chose is taken or not; the mock makes no other
+        if slug is not None:
+            record["slug"] = slug
+        elif not d.slug_sent:
+            record["slug"] = ""
+        if record["slug"]:  # a slug the client chose is taken or not; the mock makes no other
             if not self._insert(namespace, record, extra):
-                raise ValidationFailed([Violation("body.slug", "is taken; choose another")])
+                where, rule = "body.slug", f"is already taken in this {self._scope(call)}"
+                if d.slug_taken_status != 400:
+                    raise ApiError.for_status(f"{where}: {rule}", d.slug_taken_status)
+                raise ValidationFailed([Violation(where, rule)])
         else:
             for _ in range(1 if d.kept_by_id else 8):  # a new id is free; a slug from the name may not be
                 record["slug"] = record["id"] if d.kept_by_id else self._slug(record)
@@ -143,6 +178,8 @@ class DeclaredResource:
         wanted = {name: query[name] for name in self.declaration.filters if name in query}
         if not wanted and not self._filtered(call):
             total, texts = self.store.page_text(namespace, page * size, size)
+            if self.shown is not None:
+                return self.shown.page(total, texts)
             data = each_readable(texts, lambda text: self._listed(json.loads(text)))
         else:  # a filtered list reads the namespace, then pages what matches
             every = each_readable(self.store.page_text(namespace, 0, 2**31)[1], json.loads)
@@ -154,7 +191,15 @@ class DeclaredResource:
         return self._page_of(data, total)
 
     def _retrieve(self, call: Call) -> Any:
-        return {**self._shown(self.find_for(call)[0]), **self._object}
+        if self.shown is None:
+            return {**self._shown(self.find_for(call)[0]), **self._object}
+        if self._by_key_only and not self._filtered(call):  # one read, no decoding (virtual keys)
+            ref = call.request.path_params[self.declaration.item_parameter]
+            text = self.store.get_text(self.namespace(call), ref)
+            if text is None:
+                raise self.not_found(ref)
+            return self.shown.retrieved(text)
+        return self.shown.retrieved(self.find_for(call)[1])
 
     def _update(self, call: Call) -> Any:
         d = self.declaration
@@ -163,7 +208,10 @@ class DeclaredResource:
         for _ in range(WRITE_ATTEMPTS):
             record, text, namespace = self.find_for(call)
             stamps["version_id"] = new_id()
-            planned = changes | {name: stamps[name] for name in d.stamps if name in stamps}
+            planned = dict(changes)
+            for hook in self.updating:
+                hook(call, record, planned)
+            planned |= {name: stamps[name] for name in d.stamps if name in stamps}
             update = Update(namespace, record["slug"], text, planned)
             after = record | planned
             if self.store.write(update, self._version_of(after)) is None:
@@ -173,9 +221,14 @@ class DeclaredResource:
         )
 
     def _delete(self, call: Call) -> Any:
+        ref = call.request.path_params[self.declaration.item_parameter]
+        if self._by_key_only and not self.deleted and not self._filtered(call):  # one call
+            if not self.store.delete(self.namespace(call), ref):
+                raise self.not_found(ref)
+            return dict(self.declaration.delete_answer or {})
         record, _, namespace = self.find_for(call)
         if not self.store.delete(namespace, record["slug"]):
-            raise self.not_found(call.request.path_params[self.declaration.item_parameter])
+            raise self.not_found(ref)
         for hook in self.deleted:
             hook(call, record)
         return dict(self.declaration.delete_answer or {})
@@ -199,12 +252,12 @@ class DeclaredResource:
         for name, value in body.items():
             if name in PLACES:
                 continue
-            if name in d.secret_fields:
+            if name in self._secrets:
                 if not isinstance(value, str):
                     continue
                 value = mask_secret(value)
-            elif d.secret_fields and isinstance(value, dict | list):
-                value = mask_body(value, d.secret_fields)
+            elif self._secrets and isinstance(value, dict | list):
+                value = mask_body(value, self._secrets)
             kept[d.stored_as.get(name, name)] = value
         return kept
 
@@ -268,8 +321,10 @@ class DeclaredResource:
         return self.namespace_in(organisation, workspace.workspace_id if workspace else None)
 
     def namespace_in(self, organisation: str, under: str | None = None) -> str:
-        """The namespace of an organisation's records, or of those under one workspace or parent id."""
-        return f"{self.declaration.name}/{organisation}" + (f"/{under}" if under else "")
+        """The namespace of an organisation's records, or of those under one workspace or parent id;
+        in the virtual-key store, the workspace's alone (`records: keys`)."""
+        kind = "" if self.declaration.records else f"{self.declaration.name}/"
+        return f"{kind}{organisation}" + (f"/{under}" if under else "")
 
     def not_found(self, ref: str) -> NotFound:
         """What a missing record answers: the marker's `missing` status, else the mock's (404)."""
@@ -278,9 +333,15 @@ class DeclaredResource:
         words = self.declaration.name.replace("_", " ").replace("-", " ").capitalize()  # "Api key"
         return NotFound(f"{words} not found: {shown}", status)
 
+    def _scope(self, call: Call) -> str:
+        """What a slug is unique in: the workspace or the organisation its records live in."""
+        d = self.declaration
+        in_workspace = call.workspace and not (d.organisation_level or d.per_organisation or d.parent)
+        return "workspace" if in_workspace else "organisation"
+
     def _page(self, call: Call) -> tuple[int, int]:
         page, size = self.declaration.paging
-        return call.request.query.get(page, 0), call.request.query.get(size, 100)
+        return call.request.query.get(page, 0), call.request.query.get(size, self.declaration.page_size)
 
     def _filtered(self, call: Call) -> bool:
         """Whether the call sees only some records of its namespace: one workspace's, of an
@@ -316,12 +377,16 @@ def declared_resources(
     store: Store,
     not_found_status: int = 404,
     particulars: Mapping[str, Particular] | None = None,
+    keys: Store | None = None,
 ) -> list[DeclaredResource]:
-    """A resource for every declaration, all on `store`, each linked to its parent; `particulars`
-    by resource name."""
+    """A resource for every declaration, on `store` (or `keys`, the virtual-key store, where it is
+    declared `records: keys`), each linked to its parent; `particulars` by resource name."""
     particulars = particulars or {}
     resources = [
-        DeclaredResource(d, store, not_found_status, particular=particulars.get(d.name)) for d in declarations
+        DeclaredResource(
+            d, (keys or store) if d.records else store, not_found_status, particular=particulars.get(d.name)
+        )
+        for d in declarations
     ]
     by_name = {resource.declaration.name: resource for resource in resources}
     for resource in resources:

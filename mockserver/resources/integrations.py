@@ -24,7 +24,8 @@ from mockserver.contract.date_times import timestamp
 from mockserver.contract.secrets import HEADER_VALUE_FIELDS, mask_secret, masked_header_values
 from mockserver.errors import ApiError, Forbidden, NotFound, ValidationFailed
 from mockserver.resources import Call, Handler
-from mockserver.resources.virtual_keys import VirtualKeys, new_id, slug_for
+from mockserver.resources.ids import new_id, slug_for
+from mockserver.resources.virtual_keys import VirtualKeys
 from mockserver.responses import each_readable, without_unset
 from mockserver.state.records.base import Insert, Record, Store, Update
 from mockserver.violations import Violation

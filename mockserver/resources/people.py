@@ -18,7 +18,7 @@ from mockserver.contract.date_times import timestamp
 from mockserver.errors import ApiError, NotFound, ValidationFailed
 from mockserver.resources import Call, Handler
 from mockserver.resources.engine import DeclaredResource, acting_user
-from mockserver.resources.virtual_keys import new_id
+from mockserver.resources.ids import new_id
 from mockserver.responses import each_readable
 from mockserver.state.records.base import Insert, Record, Update
 from mockserver.violations import Violation

@@ -1,79 +1,66 @@
 """Providers: a workspace's handle on an integration, and the same records as virtual keys.
 
 Portkey migrated virtual keys into providers keeping their slugs, and its Terraform provider calls
-`/providers` an alias of `/virtual-keys`: so this is a second view on `VirtualKeys`' store, with
-its own request fields (`integration_id` instead of a provider and a secret) and its own answers.
+`/providers` an alias of `/virtual-keys`: so the engine serves `/providers` from the virtual-key
+store (`records: keys` on both markers). This module adds what is particular: a create names an
+integration enabled for the workspace, which gives the key its provider and secret, an update
+changes only what a provider's body may, and the answers are the virtual key's with the workspace
+and `object: provider`.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from mockserver import responses
 from mockserver.resources import Call, Handler
+from mockserver.resources.engine import DeclaredResource
 from mockserver.resources.integrations import Integrations
-from mockserver.resources.virtual_keys import VirtualKeys
+from mockserver.resources.virtual_keys import VirtualKeys, key_record, only_changing
+from mockserver.state.records.base import Record
 
+PROVIDER = "provider"
+"""The declared resource's name (`x-portkey-resource` on `/providers`)."""
 UPDATABLE = ("name", "note", "usage_limits", "rate_limits", "expires_at")
 
 
 class Providers:
     """The `/providers` view of the virtual-key records, checked against the integrations."""
 
-    riding: frozenset[str] = frozenset()  # each reads before it writes, or reads two stores
+    riding: frozenset[str] = frozenset()  # the engine's list and create ride
 
-    def __init__(self, keys: VirtualKeys, integrations: Integrations) -> None:
+    def __init__(self, engine: DeclaredResource, keys: VirtualKeys, integrations: Integrations) -> None:
         self.keys = keys
         self.integrations = integrations
+        engine.creating.append(self._made)
+        engine.updating.append(self._changed)
+        engine.shown = self
 
     def handlers(self) -> dict[str, Handler]:
-        return {
-            "listProviders": self._list,
-            "createProvider": self._create,
-            "retrieveProvider": self._retrieve,
-            "updateProvider": self._update,
-            "deleteProvider": self._delete,
-        }
+        return {}
 
-    def _list(self, call: Call) -> Any:
-        query = call.request.query
-        total, records = self.keys.page(
-            call.in_workspace, query.get("current_page", 0), query.get("page_size", 50)
-        )
-        data = responses.each_readable(records, lambda r: responses.provider_listed(r, self.keys.status(r)))
-        return {"object": "list", "total": total, "data": data}
-
-    def _create(self, call: Call) -> Any:
-        """A provider on an integration enabled for the workspace; the slug from the body or the name."""
-        fields = call.body
-        workspace = call.in_workspace
-        integration = self.integrations.enabled_for(workspace, fields["integration_id"])
-        record = self.keys.new_record(
-            workspace,
-            name=fields["name"],
-            provider=integration["ai_provider_id"],
-            note=fields.get("note"),
-            masked_api_key=integration["masked_key"],
-            usage_limits=fields.get("usage_limits"),
-            rate_limits=fields.get("rate_limits"),
-            expires_at=fields.get("expires_at"),
-            integration_id=integration["slug"],
-        )
-        record = self.keys.insert(workspace, record, fields.get("slug"), taken_status=409)
-        return {"id": record["id"], "slug": record["slug"]}
-
-    def _retrieve(self, call: Call) -> Any:
-        record = self.keys.find(call.in_workspace, call.slug)
+    def retrieved(self, text: bytes) -> Any:
+        record = json.loads(text)
         return responses.provider_retrieved(record, self.keys.status(record))
 
-    def _update(self, call: Call) -> Any:
-        workspace = call.in_workspace
-        record = self.keys.find(workspace, call.slug)
-        changes = {name: call.body[name] for name in UPDATABLE if name in call.body}
-        self.keys.update(workspace, record["slug"], changes)
-        return {"id": record["id"], "slug": record["slug"]}
+    def page(self, total: int, texts: list[bytes]) -> Any:
+        def listed(text: bytes) -> Any:
+            record = json.loads(text)
+            return responses.provider_listed(record, self.keys.status(record))
 
-    def _delete(self, call: Call) -> Any:
+        return {"object": "list", "total": total, "data": responses.each_readable(texts, listed)}
+
+    def _made(self, call: Call, record: Record) -> None:
+        """A provider on an integration enabled for the workspace: its provider and masked secret."""
         workspace = call.in_workspace
-        self.keys.delete(workspace, self.keys.find(workspace, call.slug)["slug"])
-        return {}
+        integration = self.integrations.enabled_for(workspace, record["integration_id"])
+        record |= {
+            "provider": integration["ai_provider_id"],
+            "masked_api_key": integration["masked_key"],
+            "integration_id": integration["slug"],
+        }
+        key_record(record, workspace)
+
+    def _changed(self, call: Call, record: Record, changes: Record) -> None:
+        only_changing(changes, UPDATABLE)

@@ -13,8 +13,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -23,7 +22,7 @@ from mockserver.errors import ValidationFailed
 from mockserver.resources import Around, Call, Handler
 from mockserver.resources.engine import DeclaredResource
 from mockserver.state.records.base import Record, Store
-from mockserver.state.trip import RIDER
+from mockserver.state.trip import apart
 from mockserver.violations import Violation
 
 FIELD = "secret_mappings"
@@ -63,7 +62,7 @@ class SecretReferences:
     def _mappings_resolve(self, call: Call, handler: Handler) -> Any:
         mappings = call.body.get(FIELD)
         if isinstance(mappings, list) and mappings:
-            with _not_riding():
+            with apart():
                 usable = self._usable(call)
             if any(mapping.get("secret_reference_id") not in usable for mapping in mappings):
                 rule = self.mapping[call.request.operation.operation_id]
@@ -87,7 +86,7 @@ class SecretReferences:
     def _unused(self, call: Call, handler: Handler) -> Any:
         record = self.references.find_for(call)[0]
         names = {record["id"], record["slug"]}
-        with _not_riding():
+        with apart():
             mapped = self._mapped_names(call.principal.organisation_id)
         if names & mapped:
             where = f"path.{self.references.declaration.item_parameter}"
@@ -116,14 +115,3 @@ class SecretReferences:
         if body is not call.body:
             call = replace(call, request=replace(call.request, body=body))
         return handler(call)
-
-
-@contextmanager
-def _not_riding() -> Iterator[None]:
-    """Reads for a rule, made apart from the request's one riding store call (`state/trip.py`): a
-    read that found nothing would otherwise journal the request as not found."""
-    token = RIDER.set(None)
-    try:
-        yield
-    finally:
-        RIDER.reset(token)

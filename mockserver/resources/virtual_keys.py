@@ -1,29 +1,28 @@
-"""The virtual-key resource: slugs, masking, and each operation on validated requests.
+"""Virtual keys: what is particular to them on the resource engine (`x-portkey-resource` on
+`/virtual-keys`, `records: keys`).
 
-Knows nothing of HTTP; the contract's rules, schema and prose, were checked before a request gets
-here. Secrets are masked before anything is stored, so a raw provider secret never reaches the
-store, a response or a log.
+The engine creates, lists, retrieves, updates and deletes them, secrets masked before anything is
+stored. This module adds what only a key record has: provider settings gathered into `model_config`,
+the fields every key record holds (a provider's or an integration's default provider too), what an
+update may change, a status that follows `expires_at`, and answers kept ready as bytes.
 """
 
 from __future__ import annotations
 
-import os
-import random
-import re
-import uuid
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from mockserver import responses
 from mockserver.access import Workspace
 from mockserver.contract import date_times
 from mockserver.contract.date_times import timestamp
-from mockserver.contract.secrets import HEADER_VALUE_FIELDS, mask_secret, masked_header_values
-from mockserver.errors import ApiError, NotFound, ValidationFailed
+from mockserver.contract.secrets import HEADER_VALUE_FIELDS, masked_header_values
 from mockserver.resources import Call, Handler
-from mockserver.state.records.base import Record, Store
-from mockserver.violations import Violation
+from mockserver.resources.engine import DeclaredResource
+from mockserver.resources.ids import new_id
+from mockserver.state.records.base import Record
+
+VIRTUAL_KEY = "virtual-key"
+"""The declared resource's name (`x-portkey-resource` on `/virtual-keys`)."""
 
 TOP_LEVEL_FIELDS = frozenset(
     {
@@ -41,16 +40,6 @@ TOP_LEVEL_FIELDS = frozenset(
 """Create fields kept on the key itself; every other create field is provider config (`model_config`)."""
 
 UPDATABLE_FIELDS = ("name", "note", "usage_limits", "rate_limits", "expires_at", "secret_mappings")
-_SLUG_BASE_LENGTH = 15
-
-
-def slug_for(
-    name: str, suffix: str | None = None, *, prefix: str = "", length: int = _SLUG_BASE_LENGTH
-) -> str:
-    """Portkey's slug: `prefix`, the name lower-cased, non-alphanumeric runs as `-`, `length`
-    characters (15 for a virtual key), a hex tag."""
-    base = re.sub(r"[^a-z0-9]+", "-", name.lower())[:length].rstrip("-") or "vk"
-    return f"{prefix}{base}-{suffix or f'{_random.getrandbits(24):06x}'}"
 
 
 def kept_rate_limits(value: Any) -> list[Any]:
@@ -62,184 +51,62 @@ def kept_rate_limits(value: Any) -> list[Any]:
     return [value] if isinstance(value, dict) else list(value)
 
 
-def new_id() -> str:
-    """A random UUID (version 4) for a new record."""
-    return str(uuid.UUID(int=_random.getrandbits(128), version=4))
+UNSET_FIELDS = ("note", "masked_api_key", "usage_limits", "expires_at", "last_reset_at", "integration_id")
+"""What every key record holds, null when nothing set it (the answers read each); besides these,
+`model_config` (an object), `rate_limits` and `secret_mappings` (arrays)."""
 
 
-_random = random.Random()
-"""Where slugs and ids come from. Not `os.urandom`: it lets go of the GIL for its system call, and
-with eight serving threads waiting to get it back that cost a create a quarter of its throughput
-(docs/performance.md); an id must be unique, not unguessable. Not the shared `random` either: a
-test that seeds it (hypothesis does) would make the mock repeat slugs. Seeded from the OS here and
-again in every forked worker."""
-os.register_at_fork(after_in_child=_random.seed)
+def key_record(record: Record, workspace: Workspace) -> Record:
+    """`record` completed in place as a key record of `workspace`: every field a key holds, unset
+    ones null or empty, `rate_limits` as an array. The rule for all that makes a key: a virtual
+    key's create, a provider's, an integration's default provider."""
+    record["workspace_name"] = workspace.workspace_name
+    for name in UNSET_FIELDS:
+        record.setdefault(name, None)
+    record["model_config"] = record.get("model_config") or {}
+    record["secret_mappings"] = record.get("secret_mappings") or []
+    record["rate_limits"] = kept_rate_limits(record.get("rate_limits"))
+    return record
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def only_changing(changes: Record, updatable: tuple[str, ...]) -> None:
+    """An update's planned `changes` cut in place to the `updatable` fields, `rate_limits` kept as
+    an array: the rule for a virtual key's update and a provider's."""
+    for name in [name for name in changes if name not in updatable]:
+        del changes[name]
+    if "rate_limits" in changes:
+        changes["rate_limits"] = kept_rate_limits(changes["rate_limits"])
 
 
 class VirtualKeys:
-    """The operations on virtual keys of one store, with the service's rules."""
+    """What the engine's `virtual-key` resource cannot know: how a key record is made, changed,
+    dated and answered."""
 
-    def __init__(
-        self,
-        store: Store,
-        secret_fields: Iterable[str],
-        not_found_status: int = 404,
-        clock: Callable[[], datetime] = _now,
-    ) -> None:
-        self.store = store
-        self.secret_fields = frozenset(secret_fields) - {"key"}
-        self.not_found_status = not_found_status
-        self.clock = clock
+    riding: frozenset[str] = frozenset()  # the engine's operations ride (retrieve, list, create)
+
+    def __init__(self, engine: DeclaredResource) -> None:
+        self.engine = engine
+        self.store = engine.store
+        self.clock = engine.clock
+        self.not_found_status = engine.not_found_status
         self.ready = responses.ReadyAnswers(self.status)
         """Retrieve answers and list items as bytes, made once per stored version of a key."""
+        engine.creating.append(self._made)
+        engine.updating.append(self._changed)
+        engine.shown = self.ready
 
     def handlers(self) -> dict[str, Handler]:
-        """The `/virtual-keys` operations this resource serves (see `mockserver.resources`)."""
-        return {
-            "listVirtualKeys": self._list,
-            "createVirtualKey": self._create,
-            "retrieveVirtualKey": self._retrieve,
-            "updateVirtualKey": self._update,
-            "deleteVirtualKey": self._delete,
-        }
-
-    riding = frozenset({"retrieveVirtualKey", "listVirtualKeys", "createVirtualKey"})
-    """Operations whose store call is one riding script (mockserver/state/trip.py); update and delete
-    read before they write, so they read the plan and append the journal entry on their own."""
-
-    def _list(self, call: Call) -> Any:
-        query = call.request.query
-        page, size = query.get("current_page", 0), query.get("page_size", 50)
-        return self.ready.page(*self.page_text(call.in_workspace, page, size))
-
-    def _retrieve(self, call: Call) -> Any:
-        return self.ready.retrieved(self.retrieve_text(call.in_workspace, call.slug))
-
-    def _create(self, call: Call) -> Any:
-        fields = {name: value for name, value in call.body.items() if name != "workspace_id"}
-        return responses.created(self.create(call.in_workspace, fields)["slug"])
-
-    def _update(self, call: Call) -> Any:
-        self.update(call.in_workspace, call.slug, call.body)
         return {}
-
-    def _delete(self, call: Call) -> Any:
-        self.delete(call.in_workspace, call.slug)
-        return {}
-
-    def create(self, workspace: Workspace, fields: dict[str, Any], slug: str | None = None) -> Record:
-        """Store a new key from validated create `fields`; `slug` fixes the slug (seeding)."""
-        record = self.new_record(
-            workspace,
-            name=fields["name"],
-            provider=fields["provider"],
-            note=fields.get("note"),
-            masked_api_key=mask_secret(fields["key"]) if fields.get("key") else None,
-            model_config=self._provider_config(fields),
-            usage_limits=fields.get("usage_limits"),
-            rate_limits=fields.get("rate_limits"),
-            secret_mappings=fields.get("secret_mappings") or [],
-            expires_at=fields.get("expires_at"),
-        )
-        return self.insert(workspace, record, slug)
 
     def new_record(self, workspace: Workspace, **fields: Any) -> Record:
-        """A key record in `workspace` (no slug yet); `fields` set the rest, e.g. a provider's
-        `integration_id`."""
+        """A key record in `workspace` (no slug yet) with `fields` (a default provider's)."""
         record: Record = {
             "id": new_id(),
             "organisation_id": workspace.organisation_id,
             "workspace_id": workspace.workspace_id,
-            "workspace_name": workspace.workspace_name,
-            "note": None,
-            "masked_api_key": None,
-            "model_config": {},
-            "usage_limits": None,
-            "rate_limits": [],
-            "secret_mappings": [],
-            "expires_at": None,
             "created_at": timestamp(self.clock()),
-            "last_reset_at": None,
-            "integration_id": None,
         }
-        record.update(fields)
-        record["rate_limits"] = kept_rate_limits(record["rate_limits"])
-        return record
-
-    def insert(
-        self,
-        workspace: Workspace,
-        record: Record,
-        slug: str | None = None,
-        where: str = "body.slug",
-        taken_status: int = 400,
-    ) -> Record:
-        """Store `record` under `slug`, or under a fresh slug from its name; `taken_status` (400, or
-        409 where a client chose the slug) if `slug` is taken."""
-        for _ in range(8):
-            record["slug"] = slug or slug_for(record["name"])
-            if self.store.insert(workspace.namespace, record):
-                return record
-            if slug:
-                break
-        if taken_status != 400:
-            raise ApiError.for_status(f"{where}: is already taken in this workspace", taken_status)
-        raise ValidationFailed([Violation(where, "is already taken in this workspace")])
-
-    def retrieve(self, workspace: Workspace, slug: str) -> Record:
-        record = self.store.get(workspace.namespace, slug)
-        if record is None:
-            raise self._not_found(slug)
-        return record
-
-    def retrieve_text(self, workspace: Workspace, slug: str) -> bytes:
-        """`retrieve`, the record as its stored JSON text (for answers made ready from it)."""
-        text = self.store.get_text(workspace.namespace, slug)
-        if text is None:
-            raise self._not_found(slug)
-        return text
-
-    def find(self, workspace: Workspace, ref: str) -> Record:
-        """A record by slug, or by id (`/providers/{id}` works live): ids are scanned, slugs looked up."""
-        record = self.store.get(workspace.namespace, ref)
-        if record is None and _looks_like_uuid(ref):
-            _, records = self.store.page(workspace.namespace, 0, 2**31)
-            record = next((r for r in records if r["id"] == ref), None)
-        if record is None:
-            raise self._not_found(ref)
-        return record
-
-    def page(self, workspace: Workspace, current_page: int, page_size: int) -> tuple[int, list[Record]]:
-        return self.store.page(workspace.namespace, current_page * page_size, page_size)
-
-    def page_text(self, workspace: Workspace, current_page: int, page_size: int) -> tuple[int, list[bytes]]:
-        return self.store.page_text(workspace.namespace, current_page * page_size, page_size)
-
-    def update(self, workspace: Workspace, slug: str, fields: dict[str, Any]) -> Record:
-        """Apply a partial update; on any error nothing changes."""
-        current = self.retrieve(workspace, slug)
-        changes = {name: fields[name] for name in UPDATABLE_FIELDS if name in fields}
-        if "rate_limits" in changes:
-            changes["rate_limits"] = kept_rate_limits(changes["rate_limits"])
-        if "key" in fields:
-            changes["masked_api_key"] = mask_secret(fields["key"]) if fields["key"] else None
-        if "deploymentConfig" in fields:
-            changes["model_config"] = {
-                **current["model_config"],
-                "deploymentConfig": fields["deploymentConfig"],
-            }
-        updated = self.store.update(workspace.namespace, current["slug"], changes)
-        if updated is None:
-            raise self._not_found(slug)
-        return updated
-
-    def delete(self, workspace: Workspace, slug: str) -> None:
-        if not self.store.delete(workspace.namespace, slug):
-            raise self._not_found(slug)
+        return key_record(record | fields, workspace)
 
     def status(self, record: Record) -> str:
         """`expired` once `expires_at` has passed, else `active` (the mock meters no usage); a
@@ -252,28 +119,24 @@ class VirtualKeys:
             raise ValueError("expires_at is not a date-time")
         return "expired" if moment <= self.clock() else "active"
 
-    def _provider_config(self, fields: dict[str, Any]) -> dict[str, Any]:
-        config = {}
-        for name, value in fields.items():
-            if name in TOP_LEVEL_FIELDS:
-                continue
-            if name in self.secret_fields:
-                if not isinstance(value, str):
-                    continue  # a secret document (service-account JSON) is not kept at all
-                value = mask_secret(value)
-            elif name in HEADER_VALUE_FIELDS:
-                value = masked_header_values(value)
-            config[name] = value
-        return config
+    def _made(self, call: Call, record: Record) -> None:
+        """Every create field but the key's own into `model_config` (secrets already masked, a
+        secret document dropped, custom headers' values masked); an empty `key` kept as none."""
+        settings = [name for name in call.body if name not in TOP_LEVEL_FIELDS and name in record]
+        config = {name: record.pop(name) for name in settings}
+        for name in HEADER_VALUE_FIELDS & config.keys():
+            config[name] = masked_header_values(config[name])
+        record["model_config"] = config
+        if not call.body.get("key"):
+            record["masked_api_key"] = None
+        key_record(record, call.in_workspace)
 
-    def _not_found(self, slug: str) -> NotFound:
-        shown = slug if len(slug) <= 100 else slug[:100] + "..."
-        return NotFound(f"Virtual key not found: {shown}", self.not_found_status)
-
-
-def _looks_like_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
+    def _changed(self, call: Call, record: Record, changes: Record) -> None:
+        """An update changes the key's own fields, its secret, and its deployments in `model_config`."""
+        kept_as = self.engine.declaration.stored_as.values()  # its secret, as `masked_api_key`
+        only_changing(changes, (*UPDATABLE_FIELDS, *kept_as))
+        if "key" in call.body and not call.body["key"]:
+            changes["masked_api_key"] = None
+        if "deploymentConfig" in call.body:
+            deployments = call.body["deploymentConfig"]
+            changes["model_config"] = {**record["model_config"], "deploymentConfig": deployments}

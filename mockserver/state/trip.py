@@ -71,3 +71,15 @@ def ride(extra_keys: list[str], extra_args: list[Arg]) -> tuple[list[str], list[
     if rider is None:
         return ["", "", "", *extra_keys], ["", 0, 0, *extra_args], None
     return [*rider.keys, *extra_keys], [*rider.args(), *extra_args], rider
+
+
+class apart:
+    """Store calls made apart from the request's one riding call: reads for a rule (does the
+    integration a provider names exist?), which would otherwise journal the request as found or not
+    before its own operation has been made. A class, not a generator: it wraps every create."""
+
+    def __enter__(self) -> None:
+        self._token = RIDER.set(None)
+
+    def __exit__(self, *_: object) -> None:
+        RIDER.reset(self._token)

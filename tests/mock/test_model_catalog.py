@@ -113,6 +113,19 @@ def test_a_provider_slug_is_unique_in_its_workspace(api: Api):
     assert message == "body.slug: is already taken in this workspace"
 
 
+def test_a_refused_provider_create_is_journaled_with_the_status_it_answered(api: Api):
+    """A provider's create rides its insert's trip to Redis, its integration read apart from it: a
+    read that found the integration must not journal the request before the insert is refused."""
+    slug = integration(api)
+    grant(api, slug, "ws-team", create_default_provider=False)
+    provider(api, "ws-team", integration_id=slug, slug="taken")
+    api.client.delete("/__mock/journal")
+    error_of(provider(api, "ws-team", integration_id=slug, slug="taken"), 409, "AB07")
+    error_of(provider(api, "ws-team", integration_id="no-such-integration"), 404, "AB08")
+    assert provider(api, "ws-team", integration_id=slug).status_code == 200
+    assert [entry["status"] for entry in journal(api)] == [409, 404, 200]
+
+
 # --- integrations ---------------------------------------------------------------------------------
 
 

@@ -130,7 +130,7 @@ def test_a_taken_slug_is_refused_naming_it(api: Api):
     api.secret_reference()
     body = {**secret_reference_body(), "slug": SECRET_REFERENCE}
     response = api.call("POST", "/v1/secret-references", json=body)
-    assert error_of(response, 400, "AB01") == "body.slug: is taken; choose another"
+    assert error_of(response, 400, "AB01") == "body.slug: is already taken in this organisation"
 
 
 # --- usage-limits policies: entities and their reset ------------------------------------------------

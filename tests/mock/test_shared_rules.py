@@ -337,11 +337,14 @@ MAKERS: dict[str, Callable[[Api, dict[str, Any]], str]] = {
     "createVirtualKey": _made_vk,
     "createProvider": _made_provider,
     "createIntegration": _made_integration,
+}
+MAKERS = {  # a declared resource is made from its example unless it needs more (a provider, an integration)
     **{
         d.operations["create"]: _made_declared(name)
         for name, d in DECLARED.items()
         if d.operations.get("create") in READS
     },
+    **MAKERS,
 }
 """How a record of each create operation is made, from its contract example without the optional text
 fields and with the given ones; what its item path names it by."""

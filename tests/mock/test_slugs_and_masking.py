@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from mockserver.contract.date_times import timestamp
 from mockserver.contract.secrets import mask_secret
-from mockserver.resources.virtual_keys import new_id, slug_for
+from mockserver.resources.ids import new_id, slug_for
 
 
 @given(st.text(min_size=1, max_size=300))

@@ -10,14 +10,14 @@ import dataclasses
 import io
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from mockserver import create_app
 from mockserver.config import MockConfig
 from mockserver.contract.document import Contract
 from mockserver.state.records import MemoryStore
-from mockserver.state.records.base import Record
+from mockserver.state.records.base import Conflict, Insert, Record, Update
 
 WsgiApp = Callable[..., Iterable[bytes]]
 Rewrite = Callable[[str, str, dict[str, Any], int, Any], tuple[int, Any]]
@@ -241,25 +241,36 @@ class UndeletableStore(MemoryStore):
 
 
 class ReadOnlyUpdateStore(MemoryStore):
-    """Answers an update with the changed record but never saves it."""
+    """Says every update of an existing record was made, makes none."""
 
-    def update(self, namespace: str, slug: str, changes: Record) -> Record | None:
-        record = self.get(namespace, slug)
-        return None if record is None else {**record, **changes}
+    def write(self, update: Update | None, inserts: Sequence[Insert] = ()) -> Conflict | None:
+        if update is not None and not inserts:
+            return None if self.get_text(update.namespace, update.slug) is not None else Conflict()
+        return super().write(update, inserts)
 
 
-class NoteDroppingStore(MemoryStore):
+class DroppingStore(MemoryStore):
+    """Saves every change of an update but `dropped`."""
+
+    dropped = ""
+
+    def write(self, update: Update | None, inserts: Sequence[Insert] = ()) -> Conflict | None:
+        if update is not None:
+            kept = {k: v for k, v in update.changes.items() if k != self.dropped}
+            update = dataclasses.replace(update, changes=kept)
+        return super().write(update, inserts)
+
+
+class NoteDroppingStore(DroppingStore):
     """Saves every change of an update but `note`."""
 
-    def update(self, namespace: str, slug: str, changes: Record) -> Record | None:
-        return super().update(namespace, slug, {k: v for k, v in changes.items() if k != "note"})
+    dropped = "note"
 
 
-class UnrotatedMaskStore(MemoryStore):
+class UnrotatedMaskStore(DroppingStore):
     """Keeps the first mask when the provider key is rotated (the key's mask goes stale)."""
 
-    def update(self, namespace: str, slug: str, changes: Record) -> Record | None:
-        return super().update(namespace, slug, {k: v for k, v in changes.items() if k != "masked_api_key"})
+    dropped = "masked_api_key"
 
 
 class DeletedStillListedStore(MemoryStore):

@@ -104,7 +104,9 @@ def overlapping_contract(tmp_path_factory) -> Path:
     `/virtual-keys/{slug}`: the mock has a handler for each operation, and document order alone
     would send `GET /v1/virtual-keys/providers` to retrieveVirtualKey."""
     document = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
-    document["paths"]["/virtual-keys/providers"] = {"get": document["paths"]["/providers"].pop("get")}
+    providers = document["paths"]["/providers"]
+    marker = {**providers.pop("x-portkey-resource"), "create-at": "/providers"}  # its list moves
+    document["paths"]["/virtual-keys/providers"] = {"x-portkey-resource": marker, "get": providers.pop("get")}
     path = tmp_path_factory.mktemp("routing") / "overlapping.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return path
