@@ -197,6 +197,7 @@ def create_app(
         state=state,
         faults=faults,
         keys=keys,
+        declared=declared,
         policy=policy,
         people=people,
         errors=errors,

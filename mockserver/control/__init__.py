@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from mockserver.access import AccessPolicy
     from mockserver.control.seeding import Seeder
     from mockserver.faults.plan import Faults
+    from mockserver.resources.engine import DeclaredResource
     from mockserver.resources.people import People
     from mockserver.resources.virtual_keys import VirtualKeys
     from mockserver.state import State
@@ -49,6 +50,8 @@ class ControlParts:
     state: State
     faults: Faults
     keys: VirtualKeys
+    declared: list[DeclaredResource]
+    """Every declared resource, for the store view."""
     policy: AccessPolicy
     people: People | None
     errors: ErrorAnswers

@@ -51,7 +51,7 @@ def control_app(parts: ControlParts) -> Flask:
         )
     )
     app.register_blueprint(journal_blueprint(state.journal))
-    app.register_blueprint(store_blueprint(parts.keys, parts.policy, state.integrations))
+    app.register_blueprint(store_blueprint(parts.keys, parts.policy, state.integrations, parts.declared))
     if parts.people is not None:
         app.register_blueprint(invites_blueprint(parts.people, parts.policy, parts.max_body_bytes))
     app.register_blueprint(dashboard_blueprint(parts.secret_fields, parts.journal_limit))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, jsonify, request
@@ -14,6 +14,7 @@ from mockserver.control import CONTROL_PREFIX, HEALTH_PATH
 from mockserver.control import health as health_of
 from mockserver.control.seeding import Seeder
 from mockserver.faults.plan import Faults
+from mockserver.resources.engine import DeclaredResource
 from mockserver.resources.integrations import detail as integration_detail
 from mockserver.resources.people import People
 from mockserver.resources.virtual_keys import VirtualKeys
@@ -117,9 +118,12 @@ def invites_blueprint(people: People, policy: AccessPolicy, max_body_bytes: int 
     return blueprint
 
 
-def store_blueprint(keys: VirtualKeys, policy: AccessPolicy, integrations: Store) -> Blueprint:
-    """`GET /__mock/store`: the stored keys (providers are the same records) per workspace, and the
-    integrations per organisation, as the API retrieves them (secrets only masked)."""
+def store_blueprint(
+    keys: VirtualKeys, policy: AccessPolicy, integrations: Store, declared: Iterable[DeclaredResource]
+) -> Blueprint:
+    """`GET /__mock/store`: the stored keys (providers are the same records) per workspace, the
+    integrations per organisation, and the records of every other declared resource per
+    organisation and workspace (or parent), as the API retrieves them (secrets only masked)."""
     blueprint = Blueprint("store", __name__, url_prefix=CONTROL_PREFIX)
 
     @blueprint.get("/store")
@@ -145,11 +149,18 @@ def store_blueprint(keys: VirtualKeys, policy: AccessPolicy, integrations: Store
             total, records = integrations.page(organisation_id, 0, STORE_VIEW_LIMIT)
             shown = each_readable(records, integration_detail)
             organisations.append({"organisation_id": organisation_id, "total": total, "integrations": shown})
+        resources = [
+            {"resource": d.declaration.name, "organisation_id": organisation, "under": under}
+            | {"total": total, "records": records}
+            for d in declared
+            for organisation, under, total, records in d.stored(STORE_VIEW_LIMIT)
+        ]
         return jsonify(
             {
                 "limit_per_workspace": STORE_VIEW_LIMIT,
                 "workspaces": workspaces,
                 "organisations": organisations,
+                "resources": resources,
             }
         )
 

@@ -306,6 +306,22 @@ class DeclaredResource:
                     return record, text
         raise self.not_found(ref)
 
+    def stored(self, limit: int) -> list[tuple[str, str | None, int, list[Record]]]:
+        """Each organisation's records of this resource, per workspace or parent it keeps them
+        under (None: the organisation's own), with the total and up to `limit` records as a
+        retrieve shows them: for the control plane's store view. None for records kept with the
+        virtual keys (`records: keys`), which it shows as keys."""
+        if self.declaration.records:
+            return []
+        found = []
+        prefix = f"{self.declaration.name}/"
+        for namespace in sorted(n for n in self.store.namespaces() if n.startswith(prefix)):
+            organisation, _, under = namespace.removeprefix(prefix).partition("/")
+            total, texts = self.store.page_text(namespace, 0, limit)
+            records = each_readable(texts, lambda text: {**self._shown(json.loads(text)), **self._object})
+            found.append((organisation, under or None, total, records))
+        return found
+
     def namespace(self, call: Call) -> str:
         """Where the records the call reaches live: under the parent its path names (which must exist),
         else in its organisation or workspace."""

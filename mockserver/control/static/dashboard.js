@@ -276,7 +276,21 @@ function renderStore(document_) {
     section.append(storeTable(["Slug", "Name", "Provider", "Type", "Masked key", "Status", "Other fields"], rows));
     holder.append(section);
   }
-  $("store-empty").hidden = document_.workspaces.length + (document_.organisations || []).length > 0;
+  for (const group of document_.resources || []) {
+    // Every other declared resource, per organisation and workspace (or parent record).
+    const section = el("section", undefined, "workspace");
+    section.append(el("h3", "Resource " + group.resource + " (" + group.total + ")"));
+    const where = group.under ? " · workspace or parent " + group.under : " · the organisation's own";
+    section.append(el("p", "organisation " + group.organisation_id + where, "muted"));
+    const rows = group.records.map((record) => {
+      const { id, slug, name, ...rest } = record;
+      return [id, slug ?? "", name ?? record.email ?? "", JSON.stringify(rest)];
+    });
+    section.append(storeTable(["Id", "Slug", "Name", "Other fields"], rows));
+    holder.append(section);
+  }
+  const groups = document_.workspaces.length + (document_.organisations || []).length;
+  $("store-empty").hidden = groups + (document_.resources || []).length > 0;
 }
 
 // -- faults --------------------------------------------------------------------------------------

@@ -104,6 +104,35 @@ def test_the_store_view_lists_integrations_per_organisation_masked(request, kind
     assert client.get("/__mock/store").json["organisations"] == []
 
 
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_the_store_view_lists_every_declared_resources_records_masked(request, kind):
+    client = create_app(store_config(request, kind)).test_client()
+    headers = {"x-portkey-api-key": API_KEY}
+    config = {"name": HOSTILE, "config": {"retry": {"attempts": 3}}}
+    assert client.post("/v1/configs", json=config, headers=headers).status_code == 200
+    auth = {"vault_addr": "https://vault.example", "vault_auth_type": "token", "vault_token": PROVIDER_SECRET}
+    reference = {"name": "vault", "slug": "vault", "manager_type": "hashicorp_vault", "auth_config": auth}
+    reference |= {"secret_path": "team/openai", "allow_all_workspaces": True}
+    assert client.post("/v1/secret-references", json=reference, headers=headers).status_code == 200
+    service_key = {"name": "ci", "scopes": []}
+    issued = client.post("/v1/api-keys/organisation/service", json=service_key, headers=headers)
+    assert issued.status_code == 200, issued.json
+    answer = client.get("/__mock/store")
+    groups = {group["resource"]: group for group in answer.json["resources"]}
+    assert set(groups) == {"config", "secret-reference", "api-key"}  # keys and providers: `workspaces`
+    assert [record["name"] for record in groups["config"]["records"]] == [HOSTILE]
+    assert groups["config"]["under"] is not None and groups["secret-reference"]["under"] is None
+    [stored_reference] = groups["secret-reference"]["records"]
+    assert stored_reference["auth_config"]["vault_token"] == "sk*****789"
+    [stored_key] = groups["api-key"]["records"]
+    assert stored_key["key"].startswith("pk") and "*****" in stored_key["key"]
+    assert "key_sha256" not in stored_key  # a private field: no answer shows it
+    text = answer.get_data(as_text=True)
+    assert PROVIDER_SECRET not in text and issued.json["key"] not in text
+    client.post("/__mock/reset")
+    assert client.get("/__mock/store").json["resources"] == []
+
+
 def test_with_a_keys_file_the_store_names_each_workspaces_api_keys_masked(tmp_path):
     keys = tmp_path / "keys.json"
     keys.write_text(json.dumps({"api_keys": [{"key": API_KEY, "workspace_id": "ws-one"}]}))

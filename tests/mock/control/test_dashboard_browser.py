@@ -355,5 +355,19 @@ def test_the_store_panel_shows_integrations_masked_with_hostile_values_as_text(
     expect(store).to_contain_text(HOSTILE_NAME)
     expect(store).to_contain_text("sk*****789")
     assert page.locator("#store img, #store script").count() == 0
+
+
+def test_the_store_panel_shows_declared_resources_with_hostile_values_as_text(
+    served: ServedProcess, watched: Watched
+):
+    headers = {"x-portkey-api-key": API_KEY}
+    config = {"name": HOSTILE_NAME, "config": {"retry": {"attempts": 3}}}
+    assert httpx.post(f"{served.base_url}/configs", json=config, headers=headers).status_code == 200
+    page = watched.page
+    page.goto(f"{served.root_url}/__mock/")
+    store = page.locator("#store-workspaces")
+    expect(store).to_contain_text("Resource config (1)", timeout=LIVE_DEADLINE_MS)
+    expect(store.locator("td", has_text=HOSTILE_NAME)).to_have_count(1)
+    assert page.locator("#store img, #store script").count() == 0
     assert PROVIDER_SECRET not in page.content()
     assert (watched.errors, watched.dialogs) == ([], [])
