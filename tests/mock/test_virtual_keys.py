@@ -375,6 +375,15 @@ def test_a_key_of_ten_characters_or_more_shows_its_ends_and_a_shorter_one_nothin
     assert api.retrieve(slug).json["masked_api_key"] == masked
 
 
+def test_an_empty_key_has_no_mask_on_create_or_update(api: Api):
+    """An empty `key` is no secret: kept as none (`masked_api_key: null`), not masked as one."""
+    slug = api.create_slug(name="g", provider="openai", key="")
+    assert api.retrieve(slug).json["masked_api_key"] is None
+    api.update(slug, key="sk-abcdefgh")
+    api.update(slug, key="")
+    assert api.retrieve(slug).json["masked_api_key"] is None
+
+
 def test_rotating_to_a_short_key_hides_the_old_keys_ends(api: Api):
     slug = api.create_slug(name="g", provider="openai", key="sk-abcdefg")
     api.update(slug, key="sk-xyz123")
