@@ -307,6 +307,10 @@ class OneNamespaceStore(MemoryStore):
     def update(self, namespace: str, slug: str, changes: Record) -> Record | None:
         return super().update("shared", slug, changes)
 
+    def write(self, update: Update | None, inserts: Sequence[Insert] = ()) -> Conflict | None:
+        shared = [dataclasses.replace(i, namespace="shared") if i.store is self else i for i in inserts]
+        return super().write(update and dataclasses.replace(update, namespace="shared"), shared)
+
     def delete(self, namespace: str, slug: str) -> bool:
         return super().delete("shared", slug)
 
