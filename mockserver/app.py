@@ -155,9 +155,9 @@ def create_app(
     named = {resource.declaration.name: resource for resource in declared}
     keys = VirtualKeys(named[VIRTUAL_KEY])
     integrations = Integrations(state.integrations, keys, policy, contract.secret_fields)
-    resources: list[Resource] = [keys, integrations, *declared]
+    resources: list[Resource] = [integrations, *declared]
     if PROVIDER in named:
-        resources.append(Providers(named[PROVIDER], keys, integrations))
+        Providers(named[PROVIDER], keys, integrations)  # hooks the engine's providers
     api_keys.engine = next((d for d in declared if d.declaration.name == API_KEY), None)
     if api_keys.engine is not None:  # a contract without API keys issues none
         policy.issued = api_keys.principal_of
@@ -165,9 +165,7 @@ def create_app(
     people = People.joining(declared)
     if people is not None:
         resources.append(people)
-    scim = ScimMappings.joining(declared)
-    if scim is not None:
-        resources.append(scim)
+    ScimMappings.joining(declared)  # hooks the engine's mappings, if the contract has them
     if "policy_usage_limits" in named and "listUsageLimitsPolicyEntities" in contract.operations:
         resources.append(UsageLimitEntities(named["policy_usage_limits"], config.not_found_status))
     if "secret-reference" in named:

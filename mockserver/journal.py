@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mockserver.contract.date_times import timestamp
-from mockserver.contract.document import snake_case
+from mockserver.contract.document import both_spellings
 from mockserver.contract.exchange import ExchangeVerdict
 from mockserver.contract.secrets import HEADER_VALUE_FIELDS, MASK, is_credential_header, mask_secret
 from mockserver.state.journal_store import Entry
@@ -90,7 +90,7 @@ def mask_body(body: Any, secret_fields: Iterable[str]) -> Any:
 def _both_spellings(secret_fields: frozenset[str]) -> frozenset[str]:
     """The secret fields as the contract names them and in snake_case (one set per contract), and the
     fields of custom headers (`contract.secrets.HEADER_VALUE_FIELDS`)."""
-    return secret_fields | {snake_case(name) for name in secret_fields} | HEADER_VALUE_FIELDS
+    return both_spellings(secret_fields) | HEADER_VALUE_FIELDS
 
 
 def _mask_fields(value: Any, secrets: frozenset[str]) -> Any:

@@ -99,8 +99,6 @@ class Declaration:
     are two views of the same records); by default, in the declared resources' store."""
     slug_taken_status: int = 400
     """`slug: {taken: 409}`: what a create naming a slug that is taken answers (default 400)."""
-    page_size: int = 100
-    """The list's page size when the call names none: the default of the contract's page-size parameter."""
 
     @property
     def kept_by_id(self) -> bool:
@@ -192,7 +190,6 @@ def _declaration(
     records = marker.get("records")
     if records not in (None, "keys"):
         raise DeclarationError(f"{where}: records is `keys` or left out, not {records!r}")
-    size = str(paging.get("size", "page_size"))
     return Declaration(
         name=marker["name"],
         operations=operations,
@@ -212,7 +209,7 @@ def _declaration(
         private=tuple(marker.get("private") or ()),
         organisation_level=level == "organisation",
         parent=(parent["parameter"], parent["resource"]) if parent else None,
-        paging=(str(paging.get("page", "current_page")), size),
+        paging=(str(paging.get("page", "current_page")), str(paging.get("size", "page_size"))),
         filters=tuple(marker.get("filters") or ()),
         has_slug=has_slug,
         slug_sent=bool(slug.get("sent", False)),
@@ -223,18 +220,7 @@ def _declaration(
         with_object=marker.get("object", True) is not False,
         records=records,
         slug_taken_status=int(slug.get("taken", 400)),
-        page_size=_default_size(paths.get(template, {}).get("get"), size),
     )
-
-
-def _default_size(listing: Any, size: str) -> int:
-    """The default the list operation's page-size query parameter declares, else 100."""
-    for parameter in (listing or {}).get("parameters") or []:
-        if isinstance(parameter, dict) and parameter.get("name") == size and parameter.get("in") == "query":
-            default = (parameter.get("schema") or {}).get("default")
-            if isinstance(default, int):
-                return default
-    return 100
 
 
 def _kept_per(where: str, kept_per: Any) -> bool:

@@ -60,6 +60,13 @@ def snake_case(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+def both_spellings(names: Iterable[str]) -> frozenset[str]:
+    """Field names as the contract spells them and in snake_case, since Portkey takes either: what
+    a secret field may be called in a body (`awsSecretAccessKey`, `aws_secret_access_key`)."""
+    names = frozenset(names)
+    return names | {snake_case(name) for name in names}
+
+
 @dataclass(frozen=True)
 class Operation:
     """One operation of the contract, with what the mock needs to serve and validate it."""

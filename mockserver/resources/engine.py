@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from mockserver.access import derived_id
 from mockserver.contract.date_times import timestamp
 from mockserver.contract.declared import Declaration
-from mockserver.contract.document import snake_case
+from mockserver.contract.document import both_spellings
 from mockserver.contract.secrets import mask_secret
 from mockserver.errors import ApiError, Forbidden, NotFound, ValidationFailed
 from mockserver.journal import mask_body
@@ -82,9 +82,7 @@ class DeclaredResource:
         self.not_found_status = not_found_status
         self.clock = clock
         self.particular = particular
-        self._secrets = declaration.secret_fields | {snake_case(name) for name in declaration.secret_fields}
-        """Its secret fields in both spellings Portkey takes (`awsSecretAccessKey`,
-        `aws_secret_access_key`)."""
+        self._secrets = both_spellings(declaration.secret_fields)
         self._hidden = frozenset(declaration.private) | ({"slug"} if declaration.kept_by_id else set())
         self._object = {"object": declaration.name} if declaration.with_object else {}
         self.parent: DeclaredResource | None = None
@@ -193,11 +191,11 @@ class DeclaredResource:
     def _retrieve(self, call: Call) -> Any:
         if self.shown is None:
             return {**self._shown(self.find_for(call)[0]), **self._object}
-        if self._by_key_only and not self._filtered(call):  # one read, no decoding (virtual keys)
-            ref = call.request.path_params[self.declaration.item_parameter]
-            text = self.store.get_text(self.namespace(call), ref)
+        direct = self._keyed(call)
+        if direct is not None:  # one read, no decoding (a virtual key's answer is ready as bytes)
+            text = self.store.get_text(*direct)
             if text is None:
-                raise self.not_found(ref)
+                raise self.not_found(direct[1])
             return self.shown.retrieved(text)
         return self.shown.retrieved(self.find_for(call)[1])
 
@@ -221,14 +219,14 @@ class DeclaredResource:
         )
 
     def _delete(self, call: Call) -> Any:
-        ref = call.request.path_params[self.declaration.item_parameter]
-        if self._by_key_only and not self.deleted and not self._filtered(call):  # one call
-            if not self.store.delete(self.namespace(call), ref):
-                raise self.not_found(ref)
+        direct = self._keyed(call) if not self.deleted else None
+        if direct is not None:  # one store call: nothing needs the record
+            if not self.store.delete(*direct):
+                raise self.not_found(direct[1])
             return dict(self.declaration.delete_answer or {})
         record, _, namespace = self.find_for(call)
         if not self.store.delete(namespace, record["slug"]):
-            raise self.not_found(ref)
+            raise self.not_found(call.request.path_params[self.declaration.item_parameter])
         for hook in self.deleted:
             hook(call, record)
         return dict(self.declaration.delete_answer or {})
@@ -281,6 +279,14 @@ class DeclaredResource:
 
     def _versions_of(self, record: Record) -> str:
         return f"{self.declaration.name}.versions/{record['id']}"
+
+    def _keyed(self, call: Call) -> tuple[str, str] | None:
+        """The namespace and the key the call's item path names, when that is the key records are
+        kept by and the call may see every record of the namespace: then no read is needed to find
+        the record. None otherwise."""
+        if not self._by_key_only or self._filtered(call):
+            return None
+        return self.namespace(call), call.request.path_params[self.declaration.item_parameter]
 
     def find_for(self, call: Call) -> tuple[Record, bytes, str]:
         """The record the call's item path names (by slug, else by id as declared), its text and
@@ -356,8 +362,8 @@ class DeclaredResource:
         return "workspace" if in_workspace else "organisation"
 
     def _page(self, call: Call) -> tuple[int, int]:
-        page, size = self.declaration.paging
-        return call.request.query.get(page, 0), call.request.query.get(size, self.declaration.page_size)
+        page, size = self.declaration.paging  # validation fills in the contract's defaults
+        return call.request.query.get(page, 0), call.request.query.get(size, 100)
 
     def _filtered(self, call: Call) -> bool:
         """Whether the call sees only some records of its namespace: one workspace's, of an

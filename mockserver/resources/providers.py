@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from mockserver import responses
-from mockserver.resources import Call, Handler
+from mockserver.resources import Call
 from mockserver.resources.engine import DeclaredResource
 from mockserver.resources.integrations import Integrations
 from mockserver.resources.virtual_keys import VirtualKeys, key_record, only_changing
@@ -28,17 +28,12 @@ UPDATABLE = ("name", "note", "usage_limits", "rate_limits", "expires_at")
 class Providers:
     """The `/providers` view of the virtual-key records, checked against the integrations."""
 
-    riding: frozenset[str] = frozenset()  # the engine's list and create ride
-
     def __init__(self, engine: DeclaredResource, keys: VirtualKeys, integrations: Integrations) -> None:
         self.keys = keys
         self.integrations = integrations
         engine.creating.append(self._made)
         engine.updating.append(self._changed)
         engine.shown = self
-
-    def handlers(self) -> dict[str, Handler]:
-        return {}
 
     def retrieved(self, text: bytes) -> Any:
         record = json.loads(text)

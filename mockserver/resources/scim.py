@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable
 
 from mockserver.access import derived_id
-from mockserver.resources import Call, Handler
+from mockserver.resources import Call
 from mockserver.resources.engine import DeclaredResource
 from mockserver.responses import each_readable
 from mockserver.state.records.base import Record
@@ -24,8 +24,6 @@ NAME = "scim-workspace-mapping"
 
 class ScimMappings:
     """Hooks a mapping's create to the workspaces it names; serves no operation of its own."""
-
-    riding: frozenset[str] = frozenset()
 
     def __init__(self, mappings: DeclaredResource, workspaces: DeclaredResource) -> None:
         self.mappings = mappings
@@ -39,9 +37,6 @@ class ScimMappings:
         if NAME in by_name and "workspace" in by_name:
             return cls(by_name[NAME], by_name["workspace"])
         return None
-
-    def handlers(self) -> dict[str, Handler]:
-        return {}
 
     def _joined(self, call: Call, mapping: Record) -> None:
         organisation = call.principal.organisation_id

@@ -16,7 +16,7 @@ from mockserver.access import Workspace
 from mockserver.contract import date_times
 from mockserver.contract.date_times import timestamp
 from mockserver.contract.secrets import HEADER_VALUE_FIELDS, masked_header_values
-from mockserver.resources import Call, Handler
+from mockserver.resources import Call
 from mockserver.resources.engine import DeclaredResource
 from mockserver.resources.ids import new_id
 from mockserver.state.records.base import Record
@@ -82,8 +82,6 @@ class VirtualKeys:
     """What the engine's `virtual-key` resource cannot know: how a key record is made, changed,
     dated and answered."""
 
-    riding: frozenset[str] = frozenset()  # the engine's operations ride (retrieve, list, create)
-
     def __init__(self, engine: DeclaredResource) -> None:
         self.engine = engine
         self.store = engine.store
@@ -94,9 +92,6 @@ class VirtualKeys:
         engine.creating.append(self._made)
         engine.updating.append(self._changed)
         engine.shown = self.ready
-
-    def handlers(self) -> dict[str, Handler]:
-        return {}
 
     def new_record(self, workspace: Workspace, **fields: Any) -> Record:
         """A key record in `workspace` (no slug yet) with `fields` (a default provider's)."""

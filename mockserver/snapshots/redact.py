@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from mockserver.contract.document import snake_case
+from mockserver.contract.document import both_spellings
 from mockserver.contract.exchange import ExchangeVerdict
 from mockserver.contract.secrets import is_credential_header
 
@@ -59,8 +59,7 @@ class Redactor:
     """
 
     def __init__(self, secret_fields: Iterable[str]) -> None:
-        fields = frozenset(secret_fields)
-        self.secret_fields = fields | {snake_case(name) for name in fields}
+        self.secret_fields = both_spellings(secret_fields)
         self._credentials: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -207,5 +206,4 @@ def _strings_under_secrets(value: Any, secret_fields: frozenset[str], inside: bo
 def clean_answer(body: Any, secret_fields: Iterable[str]) -> Any:
     """A live answer with secrets and masks out by the rules a snapshot's answers went through, so
     the two compare (`contracts parity`)."""
-    fields = frozenset(secret_fields)
-    return _Cleaner(fields | {snake_case(name) for name in fields}, set(), {}).body(body)["body"]
+    return _Cleaner(both_spellings(secret_fields), set(), {}).body(body)["body"]
