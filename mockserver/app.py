@@ -13,6 +13,7 @@ from werkzeug.test import Client
 from mockserver.access import SCOPES, AccessPolicy
 from mockserver.api import ApiPlane
 from mockserver.config import MockConfig
+from mockserver.contract.adapt import ContractUnusable
 from mockserver.contract.document import Contract
 from mockserver.contract.validation import RequestValidator
 from mockserver.control import HEALTH_PATH, ControlParts, health, is_control_path
@@ -153,6 +154,11 @@ def create_app(
         contract.resources, state.resources, config.not_found_status, particulars, keys=state.records
     )
     named = {resource.declaration.name: resource for resource in declared}
+    if VIRTUAL_KEY not in named:
+        raise ContractUnusable(
+            f"{contract.path} declares no virtual keys (`x-portkey-resource` named {VIRTUAL_KEY}): the mock "
+            "serves its own openapi.yaml, or a contract made from it"
+        )
     keys = VirtualKeys(named[VIRTUAL_KEY])
     integrations = Integrations(state.integrations, keys, policy, contract.secret_fields)
     resources: list[Resource] = [integrations, *declared]

@@ -4,6 +4,7 @@ request of the API key that owns it, so a seeded key is one the API itself could
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +57,14 @@ class Seeder:
             IncomingRequest("POST", self.operation.path, body=body, content_type="application/json"),
         )
         if checked.violations:
-            raise ValidationFailed(
-                [Violation(v.location.replace("body", where, 1), v.rule) for v in checked.violations]
-            )
-        call = Call(checked.request, principal, workspace)
-        created = self.keys.engine.create(call, slug=slug)
+            raise _located(checked.violations, where)
+        try:
+            created = self.keys.engine.create(Call(checked.request, principal, workspace), slug=slug)
+        except ValidationFailed as refused:  # a slug taken: named where the seed document has it
+            raise _located(refused.violations, where) from None
         return str(created["data"]["slug"])
+
+
+def _located(violations: Iterable[Violation], where: str) -> ValidationFailed:
+    """The violations of a create body, each placed in the seed document (`workspaces[0].virtual_keys[1]`)."""
+    return ValidationFailed([Violation(v.location.replace("body", where, 1), v.rule) for v in violations])

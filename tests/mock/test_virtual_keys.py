@@ -606,6 +606,15 @@ def test_an_invalid_seed_entry_is_located(api: Api):
     )
 
 
+def test_a_seeded_slug_that_is_taken_is_located_in_the_seed_document(api: Api):
+    key = {**OPENAI, "slug": "fixed-000001"}
+    document = {"workspaces": [{"api_key": "k", "virtual_keys": [key, key]}]}
+    response = api.client.post("/__mock/seed", json=document)
+    assert error_of(response, 400, "AB01") == (
+        "workspaces[0].virtual_keys[1].slug: is already taken in this workspace"
+    )
+
+
 def test_answers_given_before_an_update_are_never_given_after_it(api: Api):
     """Retrieve answers and list items are made once per stored version of a key and reused."""
     slug = api.create_slug(**OPENAI, note="first")

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.support.served import MOCKSERVER, ServedProcess
 
@@ -87,3 +88,17 @@ def test_a_port_in_use_is_a_clear_error(served: ServedProcess):
     result = subprocess.run([MOCKSERVER, "serve", "--port", port], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "cannot start" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_contract_without_virtual_keys_is_a_clear_error(tmp_path: Path):
+    """Portkey's published spec declares no `x-portkey-resource`: a user who points `serve` at it (or
+    at any contract without the virtual-key marker) is told why in one line, not shown a traceback."""
+    document = yaml.safe_load((Path(__file__).parents[2] / "openapi.yaml").read_text(encoding="utf-8"))
+    for item in document["paths"].values():
+        item.pop("x-portkey-resource", None)
+    contract = tmp_path / "unmarked.yaml"
+    contract.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    command = [MOCKSERVER, "serve", "--port", "0", "--contract", str(contract)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "declares no virtual keys" in result.stderr
