@@ -26,10 +26,14 @@ def body_limit(app: Any) -> int | None:
 
 
 class RefusedBody:
-    """A `wsgi.input` standing for a body the server refused while reading it."""
+    """A `wsgi.input` standing for a body the server refused while reading it.
 
-    def __init__(self, refusal: BodyRefused) -> None:
+    `read_to_end`: whether the server still read the refused body to its end, so the connection
+    can carry the client's next request; if not, the answer must close it."""
+
+    def __init__(self, refusal: BodyRefused, read_to_end: bool = False) -> None:
         self.refusal = refusal
+        self.read_to_end = read_to_end
 
     def read(self, size: int = -1) -> bytes:
         raise self.refusal

@@ -27,7 +27,7 @@ from typing import Any
 
 from mockserver.errors import BodyTimeout, IncompleteBody, PayloadTooLarge
 from mockserver.serving.bodies import RefusedBody, body_limit
-from mockserver.wsgi import Environ, WsgiApp
+from mockserver.wsgi import DRAINED_BYTES, Environ, WsgiApp
 
 
 def serve_with_granian(app: WsgiApp, host: str, port: int, threads: int, read_timeout: float) -> None:
@@ -86,12 +86,16 @@ class WsgiOverRsgi:
 
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         environ = wsgi_environ(scope)
-        environ["wsgi.input"] = await self._body(protocol, environ)
+        environ["wsgi.input"] = incoming = await self._body(protocol, environ)
         if self.may_block(environ):
             loop = asyncio.get_running_loop()
             status, headers, body = await loop.run_in_executor(self._threads, self._run, environ)
         else:
             status, headers, body = self._run(environ)
+        if isinstance(incoming, RefusedBody) and not incoming.read_to_end:
+            # Part of the request is still unread, so granian drops the connection after this
+            # answer: say so, or a client reusing it sends its next request into a closed socket.
+            headers = [*headers, ("connection", "close")]
         protocol.response_bytes(status, headers, body)
 
     async def _body(self, protocol: Any, environ: Environ) -> io.BytesIO | RefusedBody:
@@ -101,15 +105,21 @@ class WsgiOverRsgi:
         announced = length is not None or "HTTP_TRANSFER_ENCODING" in environ
         if not announced and environ["SERVER_PROTOCOL"] != "HTTP/2":
             return io.BytesIO()  # HTTP/1 sends a body only with one of those headers
-        if limit is not None and length is not None and length.isdigit() and int(length) > limit:
+        size = int(length) if length is not None and length.isdigit() else 0
+        if limit is not None and size > limit + DRAINED_BYTES:
             return RefusedBody(PayloadTooLarge(limit))  # not read at all
         try:
             async with asyncio.timeout(self.read_timeout):
                 if length is not None:  # granian stops at the announced length
-                    return io.BytesIO(await protocol())
+                    body = await protocol()
+                    if limit is not None and size > limit:  # read, to keep the connection, and dropped
+                        return RefusedBody(PayloadTooLarge(limit), read_to_end=True)
+                    return io.BytesIO(body)
                 return io.BytesIO(await _streamed(protocol, limit))
         except TimeoutError:
             return RefusedBody(BodyTimeout(self.read_timeout))
+        except _Drained as drained:
+            return RefusedBody(PayloadTooLarge(drained.limit), read_to_end=True)
         except (PayloadTooLarge, IncompleteBody) as refusal:
             return RefusedBody(refusal)
         except self._cut_short:
@@ -128,8 +138,16 @@ class WsgiOverRsgi:
         return int(status.split(" ", 1)[0]), headers, body
 
 
+class _Drained(Exception):
+    """A chunked body over the limit, read to its end and dropped (`DRAINED_BYTES`)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+
 async def _streamed(protocol: Any, limit: int | None) -> bytes:
-    """A chunked body, read up to `limit`: `PayloadTooLarge` past it, `IncompleteBody` if cut short.
+    """A chunked body, read up to `limit`: `IncompleteBody` if cut short; past the limit, the rest
+    read and dropped up to `DRAINED_BYTES` (`_Drained`), or `PayloadTooLarge` if longer still.
 
     granian ends the pieces with one empty piece; it turns an error (the client closed before
     the last chunk) into an empty piece of its own, so two of them mean the body was cut short.
@@ -140,11 +158,14 @@ async def _streamed(protocol: Any, limit: int | None) -> bytes:
     async for piece in protocol:
         size += len(piece)
         empty += not piece
-        if limit is not None and size > limit:
+        if limit is not None and size > limit + DRAINED_BYTES:
             raise PayloadTooLarge(limit)
-        pieces.append(piece)
+        if limit is None or size <= limit:
+            pieces.append(piece)
     if empty > 1:
         raise IncompleteBody()
+    if limit is not None and size > limit:
+        raise _Drained(limit)
     return b"".join(pieces)
 
 

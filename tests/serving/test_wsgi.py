@@ -6,16 +6,19 @@ it worked out, granian hands it over as a stream."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import httpx
 import pytest
 
 from mockserver import MockServer, create_app
 from mockserver.config import MockConfig
-from mockserver.wsgi import query_of
+from mockserver.serving.granian import WsgiOverRsgi
+from mockserver.wsgi import DRAINED_BYTES, query_of
 from tests.support.served import ServedProcess
 
 pytestmark = pytest.mark.slow  # starts `mockserver serve`: not in the fast loop
@@ -76,6 +79,116 @@ def test_a_body_over_the_limit_is_refused_413_naming_it_and_journaled(api, chunk
     [entry] = _journal(api)
     assert entry["status"] == 413 and entry["operation"] == "createVirtualKey" and not entry["valid"]
     assert api.get("/v1/virtual-keys").json()["total"] == 0
+
+
+def _chunked_request(body: bytes) -> bytes:
+    head = b"POST /v1/virtual-keys HTTP/1.1\r\nHost: mock\r\nx-portkey-api-key: pk-wire\r\n"
+    head += b"content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(piece), piece) for piece in _in_pieces(body))
+    return head + chunks + b"0\r\n\r\n"
+
+
+def _answer(raw: socket.socket) -> tuple[bytes, bytes]:
+    """One answer read off a kept-alive connection: its head, and a body of its Content-Length."""
+    data = b""
+    while b"\r\n\r\n" not in data and (piece := raw.recv(65536)):
+        data += piece
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(
+        next(
+            line.split(b":")[1] for line in head.lower().split(b"\r\n") if line.startswith(b"content-length")
+        )
+    )
+    while len(body) < length and (piece := raw.recv(65536)):
+        body += piece
+    return head, body
+
+
+def test_after_a_413_for_a_chunked_body_the_connection_closes_or_carries_the_next_request(api):
+    """A client's pool reuses a connection its answer did not close: one the server then drops
+    fails the client's next call (`Server disconnected without sending a response`). waitress
+    stops reading at the limit and says `Connection: close`; granian reads a body a little over
+    it to its end and drops it, so the connection carries the next request."""
+    url = httpx.URL(str(api.base_url))
+    with socket.create_connection((url.host, url.port), timeout=10) as raw:
+        raw.sendall(_chunked_request(_key("x" * LIMIT)))
+        head, _ = _answer(raw)
+        assert head.startswith(b"HTTP/1.1 413")
+        if b"connection: close" in head.lower():
+            assert raw.recv(65536) == b""  # closed, as announced
+            return
+        raw.sendall(b"GET /v1/virtual-keys HTTP/1.1\r\nHost: mock\r\nx-portkey-api-key: pk-wire\r\n\r\n")
+        head, body = _answer(raw)
+    assert head.startswith(b"HTTP/1.1 200") and json.loads(body)["total"] == 0
+
+
+def test_a_chunked_body_too_long_to_drop_is_answered_413_with_connection_close():
+    """Past the limit and a mebibyte more, granian stops reading, and the connection cannot carry
+    another request: the 413 says `Connection: close`, so no client sends one into it."""
+    server = ServedProcess("--max-body-bytes", str(LIMIT))
+    try:
+        url = httpx.URL(server.root_url)
+        with socket.create_connection((url.host, url.port), timeout=10) as raw:
+            raw.sendall(_chunked_request(_key("x" * (DRAINED_BYTES + 2 * LIMIT)))[: DRAINED_BYTES * 2])
+            head, body = _answer(raw)
+        assert head.startswith(b"HTTP/1.1 413") and b"connection: close" in head.lower()
+        assert json.loads(body)["data"]["errorCode"] == "AB01"
+    finally:
+        server.stop()
+
+
+class _Rsgi:
+    """Stands for granian's side of one RSGI request: the body's pieces as it hands them over
+    (ended by an empty one), and the answer it is given."""
+
+    def __init__(self, body: bytes, piece: int) -> None:
+        self.pieces = [body[start : start + piece] for start in range(0, len(body), piece)] + [b""]
+        self.answer: tuple[int, dict[str, str], bytes] | None = None
+        self.scope = SimpleNamespace(
+            method="POST", path="/v1/virtual-keys", query_string="", server="127.0.0.1:80",
+            http_version="1.1", client="127.0.0.1:5000", scheme="http", authority="mock",
+            headers=_Headers({"x-portkey-api-key": "pk-wire", "content-type": "application/json",
+                              "transfer-encoding": "chunked"}),
+        )  # fmt: skip
+
+    def __aiter__(self) -> _Rsgi:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if not self.pieces:
+            raise StopAsyncIteration
+        return self.pieces.pop(0)
+
+    def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.answer = (status, dict(headers), body)
+
+
+class _Headers(dict):
+    def get_all(self, name: str) -> list[str]:
+        return [self[name]]
+
+
+def _bridged(body: bytes, piece: int) -> _Rsgi:
+    request = _Rsgi(body, piece)
+    bridge = WsgiOverRsgi(create_app(MockConfig(max_body_bytes=LIMIT)), 1, LIMIT, read_timeout=5.0)
+    asyncio.run(bridge.__rsgi__(request.scope, request))
+    return request
+
+
+def test_the_rest_of_a_chunked_body_a_little_over_the_limit_is_read_before_the_413():
+    """Answered before the client has sent it all, the 413 would leave bytes of the body on the
+    connection, and granian drops it: the client's next request, sent into it, gets no answer."""
+    request = _bridged(_key("x" * LIMIT), piece=7)
+    assert request.answer is not None and request.answer[0] == 413
+    assert request.pieces == []  # read to its end
+    assert "connection" not in request.answer[1]  # the connection carries the next request
+
+
+def test_a_chunked_body_too_long_to_read_and_drop_is_answered_413_closing_the_connection():
+    request = _bridged(_key("x" * (DRAINED_BYTES + LIMIT)), piece=64 * 1024)
+    assert request.answer is not None and request.answer[0] == 413
+    assert request.pieces  # not read to its end: at most a mebibyte past the limit is
+    assert request.answer[1]["connection"] == "close"
 
 
 def test_head_answers_the_gets_headers_without_its_body(api):
