@@ -20,7 +20,7 @@ import asyncio
 import io
 import multiprocessing
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -110,16 +110,14 @@ class WsgiOverRsgi:
             return RefusedBody(PayloadTooLarge(limit))  # not read at all
         try:
             async with asyncio.timeout(self.read_timeout):
-                if length is not None:  # granian stops at the announced length
-                    body = await protocol()
-                    if limit is not None and size > limit:  # read, to keep the connection, and dropped
-                        return RefusedBody(PayloadTooLarge(limit), read_to_end=True)
-                    return io.BytesIO(body)
-                return io.BytesIO(await _streamed(protocol, limit))
+                if length is None:
+                    body = await _streamed(protocol, limit)
+                    return io.BytesIO(body) if isinstance(body, bytes) else body
+                if limit is not None and size > limit:
+                    return await _dropped(_whole(protocol), limit)
+                return io.BytesIO(await protocol())  # granian stops at the announced length
         except TimeoutError:
             return RefusedBody(BodyTimeout(self.read_timeout))
-        except _Drained as drained:
-            return RefusedBody(PayloadTooLarge(drained.limit), read_to_end=True)
         except (PayloadTooLarge, IncompleteBody) as refusal:
             return RefusedBody(refusal)
         except self._cut_short:
@@ -138,34 +136,60 @@ class WsgiOverRsgi:
         return int(status.split(" ", 1)[0]), headers, body
 
 
-class _Drained(Exception):
-    """A chunked body over the limit, read to its end and dropped (`DRAINED_BYTES`)."""
+DRAIN_SECONDS = 0.5
+"""How long the rest of a body over the limit is waited for before its 413.
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
+Read to its end and dropped, the body leaves the connection ready for the client's next request
+(a client sends all of a small body before it reads the answer); a rest that does not come (a
+client stalling, or one sending more than `DRAINED_BYTES`) is not waited for: the 413 then says
+`Connection: close`, since granian drops a connection whose request it did not read whole."""
 
 
-async def _streamed(protocol: Any, limit: int | None) -> bytes:
-    """A chunked body, read up to `limit`: `IncompleteBody` if cut short; past the limit, the rest
-    read and dropped up to `DRAINED_BYTES` (`_Drained`), or `PayloadTooLarge` if longer still.
+async def _dropped(rest: Awaitable[bool], limit: int) -> RefusedBody:
+    """The 413 of a body over `limit`, once the rest of it is read and dropped, or given up on."""
+    try:
+        async with asyncio.timeout(DRAIN_SECONDS):
+            ended = await rest
+    except TimeoutError:
+        ended = False
+    return RefusedBody(PayloadTooLarge(limit), read_to_end=ended)
+
+
+async def _whole(protocol: Any) -> bool:
+    await protocol()  # granian reads to the announced length
+    return True
+
+
+async def _streamed(protocol: Any, limit: int | None) -> bytes | RefusedBody:
+    """A chunked body, read up to `limit`: `IncompleteBody` if cut short, the 413 past the limit,
+    once the rest is read and dropped (within `DRAIN_SECONDS` and `DRAINED_BYTES`) or given up on.
 
     granian ends the pieces with one empty piece; it turns an error (the client closed before
     the last chunk) into an empty piece of its own, so two of them mean the body was cut short.
     (Trailers read the same way, so a chunked body with trailers is refused; no API client sends
-    them.)
+    them.) The pieces are read in one loop: a second iteration of granian's protocol starts anew.
     """
     pieces, size, empty = [], 0, 0
-    async for piece in protocol:
-        size += len(piece)
-        empty += not piece
-        if limit is not None and size > limit + DRAINED_BYTES:
-            raise PayloadTooLarge(limit)
-        if limit is None or size <= limit:
-            pieces.append(piece)
+    bound = limit if limit is not None else sys.maxsize
+    try:
+        async with asyncio.timeout(None) as drain:
+            async for piece in protocol:
+                size += len(piece)
+                empty += not piece
+                if size <= bound:
+                    pieces.append(piece)
+                elif size > bound + DRAINED_BYTES:
+                    return RefusedBody(PayloadTooLarge(bound))
+                elif drain.when() is None:  # just past the limit: the rest is waited for a while
+                    drain.reschedule(asyncio.get_running_loop().time() + DRAIN_SECONDS)
+    except TimeoutError:
+        if not drain.expired():
+            raise
+        return RefusedBody(PayloadTooLarge(bound))  # the rest did not come in time
     if empty > 1:
         raise IncompleteBody()
-    if limit is not None and size > limit:
-        raise _Drained(limit)
+    if size > bound:
+        return RefusedBody(PayloadTooLarge(bound), read_to_end=True)
     return b"".join(pieces)
 
 

@@ -139,10 +139,12 @@ def test_a_chunked_body_too_long_to_drop_is_answered_413_with_connection_close()
 
 class _Rsgi:
     """Stands for granian's side of one RSGI request: the body's pieces as it hands them over
-    (ended by an empty one), and the answer it is given."""
+    (ended by an empty one, unless the client stalls before the end), and the answer it is given."""
 
-    def __init__(self, body: bytes, piece: int) -> None:
-        self.pieces = [body[start : start + piece] for start in range(0, len(body), piece)] + [b""]
+    def __init__(self, body: bytes, piece: int, stalls: bool = False) -> None:
+        self.pieces = [body[start : start + piece] for start in range(0, len(body), piece)]
+        self.stalls = stalls
+        self.pieces += [] if stalls else [b""]
         self.answer: tuple[int, dict[str, str], bytes] | None = None
         self.scope = SimpleNamespace(
             method="POST", path="/v1/virtual-keys", query_string="", server="127.0.0.1:80",
@@ -155,9 +157,11 @@ class _Rsgi:
         return self
 
     async def __anext__(self) -> bytes:
-        if not self.pieces:
-            raise StopAsyncIteration
-        return self.pieces.pop(0)
+        if self.pieces:
+            return self.pieces.pop(0)
+        if self.stalls:
+            await asyncio.Event().wait()  # the rest never comes
+        raise StopAsyncIteration
 
     def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         self.answer = (status, dict(headers), body)
@@ -168,8 +172,8 @@ class _Headers(dict):
         return [self[name]]
 
 
-def _bridged(body: bytes, piece: int) -> _Rsgi:
-    request = _Rsgi(body, piece)
+def _bridged(body: bytes, piece: int, stalls: bool = False) -> _Rsgi:
+    request = _Rsgi(body, piece, stalls)
     bridge = WsgiOverRsgi(create_app(MockConfig(max_body_bytes=LIMIT)), 1, LIMIT, read_timeout=5.0)
     asyncio.run(bridge.__rsgi__(request.scope, request))
     return request
@@ -188,6 +192,13 @@ def test_a_chunked_body_too_long_to_read_and_drop_is_answered_413_closing_the_co
     request = _bridged(_key("x" * (DRAINED_BYTES + LIMIT)), piece=64 * 1024)
     assert request.answer is not None and request.answer[0] == 413
     assert request.pieces  # not read to its end: at most a mebibyte past the limit is
+    assert request.answer[1]["connection"] == "close"
+
+
+def test_a_client_that_stalls_past_the_limit_gets_its_413_closing_the_connection():
+    """The rest is waited for only `DRAIN_SECONDS`, not the read timeout (which would answer 408)."""
+    request = _bridged(_key("x" * LIMIT), piece=7, stalls=True)
+    assert request.answer is not None and request.answer[0] == 413
     assert request.answer[1]["connection"] == "close"
 
 
