@@ -8,8 +8,6 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
-from werkzeug.test import Client
-
 from mockserver.access import SCOPES, AccessPolicy
 from mockserver.api import ApiPlane
 from mockserver.config import MockConfig
@@ -37,6 +35,7 @@ from mockserver.wsgi import JSON_TYPE, Environ, ErrorAnswers, HeaderView, StartR
 
 if TYPE_CHECKING:  # redis is imported only when a mock uses it (50 ms of start-up)
     from flask import Flask  # Flask only when the control plane is built (control/plane.py)
+    from werkzeug.test import Client
 
     from mockserver.state.outage import StoreWatch
 
@@ -117,6 +116,8 @@ class MockApp:
 
     def test_client(self) -> Client:
         """A client calling this app in process, no server (werkzeug's, as Flask's test client is)."""
+        from werkzeug.test import Client  # werkzeug (150 ms) only for a test, off the serve path
+
         return Client(self)
 
 

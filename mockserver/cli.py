@@ -22,7 +22,6 @@ from mockserver.faults.plan import parse_rule_text
 from mockserver.serving.bodies import READ_TIMEOUT
 from mockserver.serving.granian import serve_with_granian
 from mockserver.serving.ports import free_port
-from mockserver.snapshots.document import SnapshotUnusable
 from mockserver.wsgi import WsgiApp
 
 if TYPE_CHECKING:  # each imported where its command or option needs it, off the default start
@@ -205,6 +204,8 @@ def _fault_plan(args: argparse.Namespace) -> dict[str, Any] | None:
 def _start_errors() -> tuple[type[Exception], ...]:
     """What a start fails with, said in one line; Redis's errors only once redis was imported (it is
     imported only with --store, to keep 50 ms off the start of the default mock)."""
+    from mockserver.snapshots.document import SnapshotUnusable  # read only when a start fails
+
     redis = sys.modules.get("redis")
     errors = (OSError, ValueError, ApiError, ContractUnusable, SnapshotUnusable)
     return errors + ((redis.RedisError,) if redis else ())

@@ -13,15 +13,12 @@ import codecs
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
-from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
-from werkzeug.http import HTTP_STATUS_CODES
-
 from mockserver.contract.validation import IncomingRequest
-from mockserver.errors import ApiError, PayloadTooLarge, no_such_route
+from mockserver.errors import ApiError, PayloadTooLarge
 
 log = logging.getLogger("mockserver")
 
@@ -64,7 +61,10 @@ def query_of(environ: Environ) -> dict[str, list[str]]:
         return {}
     text = raw.encode("latin-1").decode("utf-8", _KEEP_QUOTED)
     pairs = parse_qsl(text, keep_blank_values=True, errors=_KEEP_QUOTED)
-    return MultiDict(pairs).to_dict(flat=False)
+    query: dict[str, list[str]] = {}
+    for name, value in pairs:
+        query.setdefault(name, []).append(value)
+    return query
 
 
 def _keep_quoted(error: UnicodeError) -> tuple[str, int]:
@@ -183,12 +183,16 @@ def answer(
 def _status_line(status: int) -> str:
     line = _STATUS_LINES.get(status)
     if line is None:
-        line = _STATUS_LINES[status] = f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN').upper()}"
+        try:
+            phrase = HTTPStatus(status).phrase.upper()
+        except ValueError:
+            phrase = "UNKNOWN"
+        line = _STATUS_LINES[status] = f"{status} {phrase}"
     return line
 
 
 _STATUS_LINES: dict[int, str] = {}
-"""`200 OK`, `404 NOT FOUND`: werkzeug's wording, as the mock answered under Flask."""
+"""`200 OK`, `404 NOT FOUND`: upper case, as werkzeug writes them (the mock answered under Flask)."""
 
 
 class ErrorAnswers:
@@ -213,11 +217,6 @@ class ErrorAnswers:
             return error
         if self._lost is not None and isinstance(error, self.unreachable):
             return self._lost(error)
-        if isinstance(error, MethodNotAllowed):
-            return no_such_route(sorted(error.valid_methods or ()))
-        if isinstance(error, HTTPException):
-            status = error.code or 500
-            return no_such_route([]) if status == 404 else ApiError.for_status(error.name, status)
         # The exception type only: its text or traceback may quote a request value.
         log.error("internal error: %s", type(error).__name__)
         return ApiError("Internal error")

@@ -56,6 +56,9 @@ def adapt(document: dict[str, Any]) -> list[Problem]:
     """Rewrite `document` in place as the module doc says; the operations left out, as problems."""
     left_out: list[Problem] = []
     document["servers"] = path_prefixes(document.get("servers"))
+    # One walk over the whole document finds any broken reference; only then is each operation's
+    # reach followed (per operation, the walk took half of a start's `create_app`).
+    any_broken = next(iter(broken_refs(document, [document])), None) is not None
     for template, item in document["paths"].items():
         if not isinstance(item, dict):
             continue
@@ -66,7 +69,8 @@ def adapt(document: dict[str, Any]) -> list[Problem]:
             if not isinstance(operation, dict):
                 continue
             name = f"{method.upper()} {template}"
-            broken = next(iter(broken_refs(document, [item.get("parameters"), operation])), None)
+            roots = [item.get("parameters"), operation]
+            broken = next(iter(broken_refs(document, roots)), None) if any_broken else None
             if broken is not None:
                 left_out.append(Problem(_pointer("paths", template, method), f"left out: {broken.what}"))
                 del item[method]

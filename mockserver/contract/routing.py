@@ -39,12 +39,14 @@ class RouteTable(Generic[R]):
         ordered = sorted(operations, key=lambda operation: precedence(operation.path))
         self._ordered = [(operation, compiled(operation.path)) for operation in ordered]
         templates = {operation.path: template for operation, template in self._ordered}
+        ranks = {path: precedence(path) for path in templates}
         self._by_method: dict[str, list[tuple[R, Template, tuple[Template, ...]]]] = {}
         for operation, template in self._ordered:
+            rank = ranks[operation.path]
             shadows = tuple(
                 other
                 for path, other in templates.items()
-                if precedence(path) < precedence(operation.path) and overlap(path, operation.path)
+                if ranks[path] < rank and overlap(path, operation.path)
             )
             self._by_method.setdefault(operation.method.upper(), []).append((operation, template, shadows))
 

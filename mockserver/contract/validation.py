@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.datastructures import Headers, ImmutableMultiDict
-
 from mockserver.contract import date_times, strict_json
 from mockserver.contract.compiled import FastValidator
 from mockserver.contract.document import Contract, Operation, core_openapi
@@ -373,6 +371,7 @@ class CoreRequest:
 
     def __init__(self, request: IncomingRequest, body: dict[str, Any] | None) -> None:
         from openapi_core.datatypes import RequestParameters
+        from werkzeug.datastructures import Headers, ImmutableMultiDict
 
         self._request = request
         self._body = json.dumps(body).encode() if body is not None else None

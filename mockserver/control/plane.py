@@ -12,13 +12,14 @@ from typing import Any
 
 from flask import Flask, Response
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from mockserver import jsontext
 from mockserver.control import ControlParts
 from mockserver.control.dashboard import dashboard_blueprint
 from mockserver.control.routes import control_blueprint, invites_blueprint, journal_blueprint, store_blueprint
 from mockserver.control.token import require_control_token
-from mockserver.errors import envelope
+from mockserver.errors import ApiError, envelope, no_such_route
 from mockserver.responses import json_body
 from mockserver.wsgi import JSON_TYPE, ErrorAnswers
 
@@ -61,10 +62,21 @@ def control_app(parts: ControlParts) -> Flask:
     return app
 
 
+def _routing_error(error: Exception) -> ApiError | None:
+    """Flask's own refusals (no such route, method not allowed, a bad request it read) in the
+    words the API plane uses for the same refusal; None for any other error."""
+    if isinstance(error, MethodNotAllowed):
+        return no_such_route(sorted(error.valid_methods or ()))
+    if isinstance(error, HTTPException):
+        status = error.code or 500
+        return no_such_route([]) if status == 404 else ApiError.for_status(error.name, status)
+    return None
+
+
 def _answer_errors(app: Flask, errors: ErrorAnswers) -> None:
     """Every error of the control plane, expected or not, leaves as the API's would."""
 
     @app.errorhandler(Exception)
     def refused(error: Exception) -> Response:
-        answer = errors(error)
+        answer = _routing_error(error) or errors(error)
         return Response(json_body(envelope(answer)), answer.status, answer.headers, content_type=JSON_TYPE)
