@@ -139,19 +139,26 @@ def test_a_chunked_body_too_long_to_drop_is_answered_413_with_connection_close()
 
 class _Rsgi:
     """Stands for granian's side of one RSGI request: the body's pieces as it hands them over
-    (ended by an empty one, unless the client stalls before the end), and the answer it is given."""
+    (ended by an empty one, unless the client stalls before the end), or the whole body of an
+    announced length at once, and the answer it is given."""
 
-    def __init__(self, body: bytes, piece: int, stalls: bool = False) -> None:
+    def __init__(self, body: bytes, piece: int, stalls: bool = False, announced: bool = False) -> None:
         self.pieces = [body[start : start + piece] for start in range(0, len(body), piece)]
         self.stalls = stalls
         self.pieces += [] if stalls else [b""]
         self.answer: tuple[int, dict[str, str], bytes] | None = None
+        framing = {"content-length": str(len(body))} if announced else {"transfer-encoding": "chunked"}
         self.scope = SimpleNamespace(
             method="POST", path="/v1/virtual-keys", query_string="", server="127.0.0.1:80",
             http_version="1.1", client="127.0.0.1:5000", scheme="http", authority="mock",
-            headers=_Headers({"x-portkey-api-key": "pk-wire", "content-type": "application/json",
-                              "transfer-encoding": "chunked"}),
+            headers=_Headers({"x-portkey-api-key": "pk-wire", "content-type": "application/json", **framing}),
         )  # fmt: skip
+
+    async def __call__(self) -> bytes:
+        if self.stalls:
+            await asyncio.Event().wait()  # the rest never comes
+        body, self.pieces = b"".join(self.pieces), []
+        return body
 
     def __aiter__(self) -> _Rsgi:
         return self
@@ -172,8 +179,8 @@ class _Headers(dict):
         return [self[name]]
 
 
-def _bridged(body: bytes, piece: int, stalls: bool = False) -> _Rsgi:
-    request = _Rsgi(body, piece, stalls)
+def _bridged(body: bytes, piece: int, stalls: bool = False, announced: bool = False) -> _Rsgi:
+    request = _Rsgi(body, piece, stalls, announced)
     bridge = WsgiOverRsgi(create_app(MockConfig(max_body_bytes=LIMIT)), 1, LIMIT, read_timeout=5.0)
     asyncio.run(bridge.__rsgi__(request.scope, request))
     return request
@@ -195,11 +202,19 @@ def test_a_chunked_body_too_long_to_read_and_drop_is_answered_413_closing_the_co
     assert request.answer[1]["connection"] == "close"
 
 
-def test_a_client_that_stalls_past_the_limit_gets_its_413_closing_the_connection():
+@pytest.mark.parametrize("announced", [False, True], ids=["chunked", "with Content-Length"])
+def test_a_client_that_stalls_past_the_limit_gets_its_413_closing_the_connection(announced):
     """The rest is waited for only `DRAIN_SECONDS`, not the read timeout (which would answer 408)."""
-    request = _bridged(_key("x" * LIMIT), piece=7, stalls=True)
+    request = _bridged(_key("x" * LIMIT), piece=7, stalls=True, announced=announced)
     assert request.answer is not None and request.answer[0] == 413
     assert request.answer[1]["connection"] == "close"
+
+
+def test_a_body_announced_a_little_over_the_limit_is_read_before_the_413():
+    request = _bridged(_key("x" * LIMIT), piece=7, announced=True)
+    assert request.answer is not None and request.answer[0] == 413
+    assert request.pieces == []  # read to its end
+    assert "connection" not in request.answer[1]
 
 
 def test_head_answers_the_gets_headers_without_its_body(api):
