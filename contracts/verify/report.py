@@ -57,16 +57,18 @@ def write_terminal(result: VerifyResult, out: TextIO) -> None:
     """The summary per operation and per check, then every failure with its reproduction."""
     print("\nOperations:", file=out)
     failures = result.failures_by_operation()
-    for operation in sorted(set(result.requests) | set(failures)):
-        print(
-            f"  {operation:<32} {result.requests[operation]:>6} requests {failures[operation]:>4} failed",
-            file=out,
-        )
+    operations = sorted(set(result.requests) | set(failures))
+    width = max(map(len, operations), default=0)  # one column, however long the longest path
+    for operation in operations:
+        sent, failed = result.requests[operation], failures[operation]
+        print(f"  {operation:<{width}} {sent:>6} requests {failed:>4} failed", file=out)
     print("\nChecks:", file=out)
-    for name, counts in _check_counts(result).items():
+    checks = _check_counts(result)
+    width = max(map(len, checks), default=0)
+    for name, counts in checks.items():
         passed, failed = counts["passed"], counts["failed"]
         state = "FAILED" if failed else "ok"
-        print(f"  {name:<36} {state:<7} {passed:>6} passed {failed:>4} failed", file=out)
+        print(f"  {name:<{width}} {state:<7} {passed:>6} passed {failed:>4} failed", file=out)
     for number, finding in enumerate(_distinct(result.findings), start=1):
         print(f"\n{number}. [{finding.check}] {finding.operation} ({finding.phase})", file=out)
         print(f"   {finding.message}", file=out)

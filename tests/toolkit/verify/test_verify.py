@@ -26,7 +26,7 @@ from contracts.verify.checks import CHECKS
 from contracts.verify.command import _expected_by_contract
 from contracts.verify.guard import SAFE_METHODS, _still_invalid, safe_body
 from contracts.verify.ledger import Ledger, Observation, lifecycle_resources
-from contracts.verify.report import VerifyResult
+from contracts.verify.report import VerifyResult, write_terminal
 from contracts.verify.run import Budget, VerifyRun, contract_to_verify, read_contract
 from mockserver import MockServer, create_app
 from mockserver.config import MockConfig
@@ -494,3 +494,16 @@ def test_each_run_reads_its_own_contract_and_sees_the_file_once_it_changes(tmp_p
     path.unlink()
     with pytest.raises(ContractUnusable):
         read_contract(path)
+
+
+def test_the_terminal_summary_keeps_one_column_however_long_an_operation_or_check_is():
+    result = VerifyResult("http://mock/v1", "run", 7)
+    result.requests.update({"GET /configs": 3, "DELETE /policies/usage-limits/{policyUsageLimitsId}": 12})
+    result.checks_passed.update({"status_code": 15, "a_check_named_longer_than_forty_letters_xyz": 2})
+    out = io.StringIO()
+    write_terminal(result, out)
+    lines = out.getvalue().splitlines()
+    operations = [line for line in lines if line.endswith("failed") and "requests" in line]
+    checks = [line for line in lines if line.endswith("failed") and "passed" in line]
+    assert len(operations) == 2 and len({line.index(" requests") for line in operations}) == 1
+    assert len(checks) == 2 and len({line.index(" passed") for line in checks}) == 1
