@@ -21,7 +21,7 @@ from mockserver.faults.plan import Faults
 from mockserver.resources import Resource
 from mockserver.resources.api_keys import API_KEY, ROTATE, ApiKeys
 from mockserver.resources.engine import declared_resources
-from mockserver.resources.integrations import Integrations
+from mockserver.resources.integrations import INTEGRATION, Integrations
 from mockserver.resources.people import People
 from mockserver.resources.providers import PROVIDER, Providers
 from mockserver.resources.scim import ScimMappings
@@ -151,9 +151,7 @@ def create_app(
         policy = AccessPolicy.from_file(api_key_header, config.keys_path, scopes)
     api_keys = ApiKeys(state.resources, ROTATE)
     particulars = {API_KEY: api_keys}
-    declared = declared_resources(
-        contract.resources, state.resources, config.not_found_status, particulars, keys=state.records
-    )
+    declared = declared_resources(contract.resources, state.store_of, config.not_found_status, particulars)
     named = {resource.declaration.name: resource for resource in declared}
     if VIRTUAL_KEY not in named:
         raise ContractUnusable(
@@ -161,10 +159,12 @@ def create_app(
             "serves its own openapi.yaml, or a contract made from it"
         )
     keys = VirtualKeys(named[VIRTUAL_KEY])
-    integrations = Integrations(state.integrations, keys, policy, contract.secret_fields)
-    resources: list[Resource] = [integrations, *declared]
-    if PROVIDER in named:
-        Providers(named[PROVIDER], keys, integrations)  # hooks the engine's providers
+    resources: list[Resource] = [*declared]
+    if INTEGRATION in named:
+        integrations = Integrations(named[INTEGRATION], keys, policy, contract.secret_fields)
+        resources.append(integrations)  # the grants and models; the engine serves the rest
+        if PROVIDER in named:
+            Providers(named[PROVIDER], keys, integrations)  # hooks the engine's providers
     api_keys.engine = next((d for d in declared if d.declaration.name == API_KEY), None)
     if api_keys.engine is not None:  # a contract without API keys issues none
         policy.issued = api_keys.principal_of

@@ -15,11 +15,6 @@ from mockserver.contract.validation import IncomingRequest
 from mockserver.violations import Violation
 
 EXPECTED_OPERATIONS = {
-    ("get", "/v1/integrations"): "listIntegrations",
-    ("post", "/v1/integrations"): "createIntegration",
-    ("get", "/v1/integrations/{slug}"): "retrieveIntegration",
-    ("put", "/v1/integrations/{slug}"): "updateIntegration",
-    ("delete", "/v1/integrations/{slug}"): "deleteIntegration",
     ("get", "/v1/integrations/{slug}/models"): "listIntegrationModels",
     ("put", "/v1/integrations/{slug}/models"): "updateIntegrationModels",
     ("delete", "/v1/integrations/{slug}/models"): "deleteIntegrationModels",

@@ -59,7 +59,8 @@ def role_of(operation: Operation) -> str | None:
 
 def lifecycle_resources(contract: Contract) -> list[Declaration]:
     """The declared resources verify follows by their markers: not those whose operations have a
-    role (virtual keys, providers), which it follows by hand (`lifecycle.py`) as in any contract."""
+    role (virtual keys, providers, integrations), which it follows by hand (`lifecycle.py`, the
+    model catalog's) as in any contract."""
     return [
         resource
         for resource in contract.resources

@@ -96,7 +96,8 @@ class Declaration:
     records: str | None = None
     """`records: keys`: the records live in the virtual-key store, one namespace per workspace
     (`<organisation>/<workspace>`), shared by every resource naming it (virtual keys and providers
-    are two views of the same records); by default, in the declared resources' store."""
+    are two views of the same records); `records: integrations`: in the integration store, one
+    namespace per organisation; by default, in the declared resources' store."""
     slug_taken_status: int = 400
     """`slug: {taken: 409}`: what a create naming a slug that is taken answers (default 400)."""
 
@@ -188,8 +189,8 @@ def _declaration(
     create: Any = marker.get("create-answer") or []
     wrapped = isinstance(create, dict)
     records = marker.get("records")
-    if records not in (None, "keys"):
-        raise DeclarationError(f"{where}: records is `keys` or left out, not {records!r}")
+    if records not in (None, "keys", "integrations"):
+        raise DeclarationError(f"{where}: records is `keys`, `integrations` or left out, not {records!r}")
     return Declaration(
         name=marker["name"],
         operations=operations,

@@ -50,9 +50,11 @@ refuse the call, hand on a changed call, or hand it on as it came (`handler(call
 class Resource(Protocol):
     """A domain module's entry point: the operations it serves."""
 
-    riding: frozenset[str]
-    """Its operations whose store call is one script that can carry the request's plan check and
-    journal entry to Redis (mockserver/state/trip.py); others read the plan and journal on their own."""
+    @property
+    def riding(self) -> frozenset[str]:
+        """Its operations whose store call is one script that can carry the request's plan check and
+        journal entry to Redis (mockserver/state/trip.py); others read the plan and journal on their own."""
+        ...
 
     def handlers(self) -> Mapping[str, Handler]: ...
 

@@ -82,6 +82,10 @@ class ApiKeys:
         }
         return [self._pointer(value, record)], {"key": value, "object": API_KEY}
 
+    def taken(self, index: int) -> ApiError:
+        """A new value whose pointer is taken: two random values alike, which does not happen."""
+        return ApiError("A new key's value was already in use; retry", 503, headers={"Retry-After": "1"})
+
     def _rotate(self, call: Call) -> Any:
         """A new value for the key; the old one is refused from now on (no transition period)."""
         assert self.engine is not None

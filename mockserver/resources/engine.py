@@ -7,10 +7,12 @@ organisation, for an operation that may act on none or a resource declared `leve
 `<name>/<organisation>/<workspace>`; a resource declared with a `parent` keeps its records under the
 parent record's id, `<name>/<organisation>/<parent id>`, and a missing parent answers as the
 parent's missing record does; one declared `records: keys` lives in the virtual-key store, in
-`<organisation>/<workspace>`. A domain module adds what is particular through `creating` (checks and
-fields of a new record), `updating` (what an update changes), `deleted` (what depended on a deleted
-record), `shown` (answers it shapes itself) and the public `create`, `namespace`, `find` and
-`not_found`.
+`<organisation>/<workspace>`, and `records: integrations` in the integration store, in
+`<organisation>`. A domain module adds what is particular through `creating` (checks and fields of
+a new record), `updating` (what an update changes), `deleted` (what depended on a deleted record),
+`reaching` and `listing` (which records a call may see and act on), `shown` (answers it shapes
+itself), a `Particular` (records made in the same write) and the public `create`, `namespace`,
+`find`, `find_for` and `not_found`.
 
 Every change is one atomic store call: a create is one insert (with its first version, one write);
 an update is a write planned from the record as read and made only if the record is still that
@@ -52,8 +54,13 @@ class Particular(Protocol):
     """What a resource's domain module adds to a create the engine makes (API keys: the key value)."""
 
     def made(self, call: Call, record: Record) -> tuple[list[Insert], Record]:
-        """Checks the call, completes `record` in place; the records to insert with it, and fields
-        the answer shows instead of the record's (a value shown once)."""
+        """Checks the call, completes `record` (with its slug) in place; the records to insert with
+        it, and fields the answer shows instead of the record's (a value shown once)."""
+        ...
+
+    def taken(self, index: int) -> ApiError:
+        """What a create answers when the `index`th record `made` gave finds its key taken (an
+        integration's default provider: a slug taken by a provider in that workspace)."""
         ...
 
 
@@ -96,22 +103,31 @@ class DeclaredResource:
         """A domain module's hooks after a delete, given the record deleted (what depended on it)."""
         self.shown: Shown | None = None
         """A domain module's answers for a retrieve and a list page, if it shapes them itself."""
-        ops = declaration.operations
-        by_key_only = self._by_key_only = declaration.found_by == ("slug",) or not declaration.has_slug
-        self.riding = frozenset(
-            ops[kind]
-            for kind in ("list", "create", "retrieve")
-            if kind in ops
-            and declaration.parent is None
-            and (kind != "create" or not (declaration.versioned or particular))
-            and (kind != "retrieve" or by_key_only)
-            and (kind != "list" or not declaration.per_organisation)
-        )
+        self.reaching: list[Callable[[Call, Record], None]] = []
+        """A domain module's hooks on every call that reaches a record by its item path, found:
+        each may answer it not found (the call may not see it) or forbidden (nor act on it)."""
+        self.listing: list[Callable[[Call], Callable[[Record], bool]]] = []
+        """A domain module's rules for what a list shows: given the call (which each may refuse),
+        which records it keeps."""
+        self._by_key_only = declaration.found_by == ("slug",) or not declaration.has_slug
+
+    @property
+    def riding(self) -> frozenset[str]:
         """One store call that can carry the plan check and journal entry: a list (unless it reads a
         whole organisation to filter it), an unversioned create with no records of a domain module's
         made with it (its `creating` hooks read apart), a retrieve by the key records are kept by
-        (finding by id may read twice); none for a resource under a parent (its parent is read
-        first)."""
+        (finding by id may read twice) that no hook needs to see first; none for a resource under a
+        parent (its parent is read first)."""
+        d, ops = self.declaration, self.declaration.operations
+        return frozenset(
+            ops[kind]
+            for kind in ("list", "create", "retrieve")
+            if kind in ops
+            and d.parent is None
+            and (kind != "create" or not (d.versioned or self.particular))
+            and (kind != "retrieve" or (self._by_key_only and not self.reaching))
+            and (kind != "list" or not (d.per_organisation or self.listing))
+        )
 
     def handlers(self) -> dict[str, Handler]:
         serve = {
@@ -148,24 +164,27 @@ class DeclaredResource:
         with apart():
             for hook in self.creating:
                 hook(call, record)
-        extra, shown = self.particular.made(call, record) if self.particular else ([], {})
         if slug is not None:
             record["slug"] = slug
         elif not d.slug_sent:
             record["slug"] = ""
-        if record["slug"]:  # a slug the client chose is taken or not; the mock makes no other
-            if not self._insert(namespace, record, extra):
+        chosen = bool(record["slug"])  # a slug the client chose is taken or not; the mock makes no other
+        for _ in range(1 if chosen or d.kept_by_id else 8):  # a slug made from the name may be taken
+            if not chosen:
+                record["slug"] = record["id"] if d.kept_by_id else self._slug(record)
+            extra, shown = self.particular.made(call, record) if self.particular else ([], {})
+            taken = self._insert(namespace, record, extra)
+            if taken is None:
+                break
+            if taken >= 0 and self.particular:
+                raise self.particular.taken(taken)
+            if chosen:
                 where, rule = "body.slug", f"is already taken in this {self._scope(call)}"
                 if d.slug_taken_status != 400:
                     raise ApiError.for_status(f"{where}: {rule}", d.slug_taken_status)
                 raise ValidationFailed([Violation(where, rule)])
         else:
-            for _ in range(1 if d.kept_by_id else 8):  # a new id is free; a slug from the name may not be
-                record["slug"] = record["id"] if d.kept_by_id else self._slug(record)
-                if self._insert(namespace, record, extra):
-                    break
-            else:
-                raise ValidationFailed([Violation("body.name", "could not be made into a free slug; retry")])
+            raise ValidationFailed([Violation("body.name", "could not be made into a free slug; retry")])
         made = shown | self._object
         answer = {name: made[name] if name in made else record.get(name) for name in d.create_answer}
         return {"success": True, "data": answer} if d.create_wrapped else answer
@@ -174,19 +193,24 @@ class DeclaredResource:
         page, size = self._page(call)
         namespace, query = self.namespace(call), call.request.query
         wanted = {name: query[name] for name in self.declaration.filters if name in query}
-        if not wanted and not self._filtered(call):
+        kept = [rule(call) for rule in self.listing]
+        if not wanted and not kept and not self._filtered(call):
             total, texts = self.store.page_text(namespace, page * size, size)
-            if self.shown is not None:
-                return self.shown.page(total, texts)
-            data = each_readable(texts, lambda text: self._listed(json.loads(text)))
         else:  # a filtered list reads the namespace, then pages what matches
-            every = each_readable(self.store.page_text(namespace, 0, 2**31)[1], json.loads)
+            every = each_readable(
+                self.store.page_text(namespace, 0, 2**31)[1], lambda text: (json.loads(text), text)
+            )
             matching = [
-                r for r in every if self._visible(call, r) and all(r.get(k) == v for k, v in wanted.items())
+                text
+                for r, text in every
+                if self._visible(call, r)
+                and all(r.get(k) == v for k, v in wanted.items())
+                and all(keeps(r) for keeps in kept)
             ]
-            total = len(matching)
-            data = each_readable(matching[page * size : (page + 1) * size], self._listed)
-        return self._page_of(data, total)
+            total, texts = len(matching), matching[page * size : (page + 1) * size]
+        if self.shown is not None:
+            return self.shown.page(total, texts)
+        return self._page_of(each_readable(texts, lambda text: self._listed(json.loads(text))), total)
 
     def _retrieve(self, call: Call) -> Any:
         if self.shown is None:
@@ -263,13 +287,18 @@ class DeclaredResource:
         d = self.declaration
         return slug_for(record.get("name") or d.name, prefix=d.slug_prefix, length=d.slug_length)
 
-    def _insert(self, namespace: str, record: Record, extra: list[Insert]) -> bool:
+    def _insert(self, namespace: str, record: Record, extra: list[Insert]) -> int | None:
         """Store a new record (with its first version and the domain module's records, in the same
-        write); False if its slug is taken."""
+        write); None if stored, -1 if its slug is taken, else the index in `extra` of the record
+        whose key is."""
         if not self.declaration.versioned and not extra:
-            return self.store.insert(namespace, record)
-        inserts = [Insert(self.store, namespace, record), *self._version_of(record), *extra]
-        return self.store.write(None, inserts) is None
+            return None if self.store.insert(namespace, record) else -1
+        versions = self._version_of(record)
+        conflict = self.store.write(None, [Insert(self.store, namespace, record), *versions, *extra])
+        if conflict is None:
+            return None
+        index = -1 if conflict.taken is None else conflict.taken - 1 - len(versions)
+        return index if index >= 0 else -1
 
     def _version_of(self, record: Record) -> list[Insert]:
         if not self.declaration.versioned:
@@ -284,7 +313,7 @@ class DeclaredResource:
         """The namespace and the key the call's item path names, when that is the key records are
         kept by and the call may see every record of the namespace: then no read is needed to find
         the record. None otherwise."""
-        if not self._by_key_only or self._filtered(call):
+        if not self._by_key_only or self._filtered(call) or self.reaching:
             return None
         return self.namespace(call), call.request.path_params[self.declaration.item_parameter]
 
@@ -296,6 +325,8 @@ class DeclaredResource:
         record, text = self.find(namespace, ref)
         if not self._visible(call, record):
             raise self.not_found(ref)
+        for hook in self.reaching:
+            hook(call, record)
         return record, text, namespace
 
     def find(self, namespace: str, ref: str) -> tuple[Record, bytes]:
@@ -396,18 +427,15 @@ class DeclaredResource:
 
 def declared_resources(
     declarations: Iterable[Declaration],
-    store: Store,
+    store_of: Callable[[str | None], Store],
     not_found_status: int = 404,
     particulars: Mapping[str, Particular] | None = None,
-    keys: Store | None = None,
 ) -> list[DeclaredResource]:
-    """A resource for every declaration, on `store` (or `keys`, the virtual-key store, where it is
-    declared `records: keys`), each linked to its parent; `particulars` by resource name."""
+    """A resource for every declaration, on the store its marker's `records` names
+    (`State.store_of`), each linked to its parent; `particulars` by resource name."""
     particulars = particulars or {}
     resources = [
-        DeclaredResource(
-            d, (keys or store) if d.records else store, not_found_status, particular=particulars.get(d.name)
-        )
+        DeclaredResource(d, store_of(d.records), not_found_status, particular=particulars.get(d.name))
         for d in declarations
     ]
     by_name = {resource.declaration.name: resource for resource in resources}

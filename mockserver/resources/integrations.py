@@ -1,9 +1,13 @@
-"""Integrations: provider credentials of an organisation (or of one workspace), granted to workspaces.
+"""Integrations: provider credentials of an organisation (or of one workspace), granted to workspaces,
+on the resource engine (`x-portkey-resource` on `/integrations`, `records: integrations`).
 
-An integration's secret (`key`) and secret settings are masked before anything is stored. Its
-workspace grants, their limits and its model allow-list live on the integration's own record.
-Granting a workspace access (or creating a workspace integration) creates that workspace's default
-provider, a virtual-key record, as Portkey does.
+The engine creates, lists, retrieves, updates and deletes them, in the integration store, one
+namespace per organisation. This module adds what is particular: which integrations a call sees
+(a workspace only those it may use) and may change (a workspace key only its own workspace's), the
+scope each needs by its type, secrets kept masked as `masked_<field>`, their answers, and what
+lives on an integration's record besides: its workspace grants with their limits and its model
+allow-list. Creating a workspace integration, or granting a workspace access, creates that
+workspace's default provider, a virtual-key record, in the same store write, as Portkey does.
 
 A change of grants or models is planned from the record as read and written only if the record is
 still that, together with the default providers it makes, in one store write (`Store.write`); if
@@ -22,17 +26,21 @@ from typing import Any
 from mockserver.access import AccessPolicy, Workspace
 from mockserver.contract.date_times import timestamp
 from mockserver.contract.secrets import HEADER_VALUE_FIELDS, mask_secret, masked_header_values
-from mockserver.errors import ApiError, Forbidden, NotFound, ValidationFailed
+from mockserver.errors import ApiError, Forbidden, ValidationFailed
 from mockserver.resources import Call, Handler
-from mockserver.resources.ids import new_id, slug_for
+from mockserver.resources.engine import DeclaredResource
 from mockserver.resources.virtual_keys import VirtualKeys
 from mockserver.responses import each_readable, without_unset
-from mockserver.state.records.base import Insert, Record, Store, Update
+from mockserver.state.records.base import Insert, Record, Update
 from mockserver.violations import Violation
 
+INTEGRATION = "integration"
+"""The declared resource's name (`x-portkey-resource` on `/integrations`)."""
 DEFAULT_PROVIDER_NOTE = "Created automatically on integration access grant"
 """The note Portkey gives a provider it creates on a grant (seen in live virtual-key lists)."""
 UPDATABLE = ("name", "description", "secret_mappings", "pricing_adjustments")
+KEPT = ("id", "slug", "organisation_id", "name", "ai_provider_id", "created_at")
+"""What an integration's record keeps of the engine's new record; the rest this module sets."""
 WRITE_ATTEMPTS = 100
 """How often a change is planned again because another request changed the integration first; the
 winner of each round is done, so only a request outrun 100 times in a row answers 503."""
@@ -59,25 +67,28 @@ Planned = tuple[Record, list[DefaultProvider]]
 
 
 class Integrations:
-    """The operations on integrations of one store, with grants and the default providers they make."""
+    """What the engine's `integration` resource cannot know, and the operations on an integration's
+    models and workspace grants."""
 
     riding: frozenset[str] = frozenset()  # each reads before it writes, or reads two stores
 
     def __init__(
-        self, store: Store, keys: VirtualKeys, policy: AccessPolicy, secret_fields: Iterable[str]
+        self, engine: DeclaredResource, keys: VirtualKeys, policy: AccessPolicy, secret_fields: Iterable[str]
     ) -> None:
-        self.store = store
+        self.engine = engine
+        self.store = engine.store
         self.keys = keys
         self.policy = policy
         self.secret_fields = frozenset(secret_fields)
+        engine.creating.append(self._made)
+        engine.updating.append(self._changed)
+        engine.reaching.append(self._reached)
+        engine.listing.append(self._kept_in_list)
+        engine.shown = self
+        engine.particular = self
 
     def handlers(self) -> dict[str, Handler]:
         return {
-            "listIntegrations": self._list,
-            "createIntegration": self._create,
-            "retrieveIntegration": lambda call: detail(self._visible(call).record),
-            "updateIntegration": self._update,
-            "deleteIntegration": self._delete,
             "listIntegrationModels": self._list_models,
             "updateIntegrationModels": self._update_models,
             "deleteIntegrationModels": self._delete_models,
@@ -85,97 +96,90 @@ class Integrations:
             "updateIntegrationWorkspaces": self._update_workspaces,
         }
 
-    # -- the integration itself
+    # -- the integration itself, hooked into the engine
 
-    def _create(self, call: Call) -> Any:
-        """Organisation-wide, or owned by the workspace named in the body (or of a workspace key)."""
-        fields, workspace = call.body, call.workspace
+    def _made(self, call: Call, record: Record) -> None:
+        """Organisation-wide, or owned by the workspace named in the body (or of a workspace key);
+        its secret and secret settings kept masked, with no grants and every model allowed."""
+        body, workspace = call.body, call.workspace
         kind = "workspace" if workspace is not None else "organisation"
         _require(call, kind)
-        organisation = call.principal.organisation_id
-        record: Record = {
-            "id": new_id(),
-            "organisation_id": organisation,
+        kept = {name: record[name] for name in KEPT if name in record}
+        record.clear()
+        record |= kept | {
             "workspace_id": workspace.workspace_id if workspace else None,
             "type": kind,
-            "name": fields["name"],
-            "ai_provider_id": fields["ai_provider_id"],
-            "description": fields.get("description"),
+            "description": body.get("description"),
             "status": "active",
-            "masked_key": mask_secret(fields["key"]) if fields.get("key") else None,
-            "configurations": self._masked_configurations(fields.get("configurations") or {}),
-            "secret_mappings": fields.get("secret_mappings") or [],
-            "pricing_adjustments": fields.get("pricing_adjustments"),
-            "created_at": timestamp(self.keys.clock()),
+            "masked_key": mask_secret(body["key"]) if body.get("key") else None,
+            "configurations": self._masked_configurations(body.get("configurations") or {}),
+            "secret_mappings": body.get("secret_mappings") or [],
+            "pricing_adjustments": body.get("pricing_adjustments"),
             "last_updated_at": None,
             "allow_all_models": True,
             "models": [],
             "workspaces": {},
             "global_workspace_access": None,
         }
-        slug = fields.get("slug")
-        makes_default = workspace is not None and fields.get("create_default_provider", True)
-        for _ in range(8):
-            record["slug"] = slug or slug_for(fields["name"])
-            inserts = [Insert(self.store, organisation, record)]
-            if makes_default:
-                assert workspace is not None
-                default_slug = fields.get("default_provider_slug") or record["slug"]
-                where = "body.default_provider_slug"
-                inserts.append(self._default_provider(record, workspace, default_slug, where).insert)
-            conflict = self.store.write(None, inserts)
-            if conflict is None:
-                break
-            if conflict.taken != 0:
-                raise _taken_by_provider("body.default_provider_slug")
-            if slug:
-                raise ApiError.for_status("body.slug: is already taken in this organisation", 409)
-        else:
-            raise ValidationFailed([Violation("body.slug", "could not be generated; send one")])
-        return {"id": record["id"], "slug": record["slug"]}
 
-    def _list(self, call: Call) -> Any:
-        """Newest first; `type` filters by scope, a workspace (always a workspace key's own) to the
-        integrations it may use."""
-        query = call.request.query
-        wanted = query.get("type", "all")
-        kinds = ["organisation", "workspace"] if wanted == "all" else [wanted]
-        allowed = [kind for kind in kinds if f"{kind}_integrations.list" in call.principal.scopes]
-        if not allowed:
-            _require(call, kinds[0], "list")
-        kinds = allowed
-        _, records = self.store.page(call.principal.organisation_id, 0, 2**31)
-        chosen = [
-            r
-            for r in records
-            if r["type"] in kinds and (call.workspace is None or _usable_in(r, call.workspace))
-        ]
-        page, size = query.get("current_page", 0), query.get("page_size", 100)
-        items = each_readable(chosen[page * size : page * size + size], listed)
-        return {"object": "list", "total": len(chosen), "data": items}
+    def made(self, call: Call, record: Record) -> tuple[list[Insert], Record]:
+        """A workspace integration's default provider, made with it unless the body says not."""
+        workspace = call.workspace
+        if workspace is None or not call.body.get("create_default_provider", True):
+            return [], {}
+        slug = call.body.get("default_provider_slug") or record["slug"]
+        return [self._default_provider(record, workspace, slug, "body.default_provider_slug").insert], {}
 
-    def _update(self, call: Call) -> Any:
-        record = self._manageable(call).record
+    def taken(self, index: int) -> ApiError:
+        return _taken_by_provider("body.default_provider_slug")
+
+    def _changed(self, call: Call, record: Record, changes: Record) -> None:
+        """An update changes the integration's own fields and its secrets, kept masked."""
         fields = call.body
-        changes = {name: fields[name] for name in UPDATABLE if name in fields}
+        changes.clear()
+        changes |= {name: fields[name] for name in UPDATABLE if name in fields}
         if "key" in fields:
             changes["masked_key"] = mask_secret(fields["key"])
         if "configurations" in fields:
             changes["configurations"] = self._masked_configurations(fields["configurations"])
-        changes["last_updated_at"] = timestamp(self.keys.clock())
-        self.store.update(record["organisation_id"], record["slug"], changes)
-        return {}
+        changes["last_updated_at"] = timestamp(self.engine.clock())
 
-    def _delete(self, call: Call) -> Any:
-        """Deletes the integration; its providers stay (whether Portkey cascades is not known)."""
-        record = self._manageable(call).record
-        self.store.delete(record["organisation_id"], record["slug"])
-        return {}
+    def _reached(self, call: Call, record: Record) -> None:
+        """A workspace key sees only the integrations its workspace may use, and changes only its
+        own workspace's; every call needs the scope of the integration's type."""
+        pinned = _pinned(call)
+        if pinned is not None and not _usable_in(record, pinned):
+            raise self.engine.not_found(call.slug)
+        _require(call, record["type"])
+        changing = call.request.operation.method != "get"
+        if changing and pinned is not None and record["workspace_id"] != pinned.workspace_id:
+            raise Forbidden("A workspace API key can change only its own workspace's integrations")
+
+    def _kept_in_list(self, call: Call) -> Callable[[Record], bool]:
+        """What `GET /integrations` shows: `type` filters by scope, to the types the caller may list;
+        a workspace (always a workspace key's own) sees the integrations it may use."""
+        wanted = call.request.query.get("type", "all")
+        kinds = ["organisation", "workspace"] if wanted == "all" else [wanted]
+        allowed = [kind for kind in kinds if f"{kind}_integrations.list" in call.principal.scopes]
+        if not allowed:
+            _require(call, kinds[0], "list")
+        workspace = call.workspace
+        return lambda r: r["type"] in allowed and (workspace is None or _usable_in(r, workspace))
+
+    def retrieved(self, text: bytes) -> Any:
+        return detail(json.loads(text))
+
+    def page(self, total: int, texts: list[bytes]) -> Any:
+        return {
+            "object": "list",
+            "total": total,
+            "data": each_readable(texts, lambda t: listed(json.loads(t))),
+        }
 
     # -- models
 
     def _list_models(self, call: Call) -> Any:
-        record = self._visible(call).record
+        record = self._found(call).record
         models = [_model_out(m) for m in record["models"]]
         return {
             "object": "list",
@@ -194,7 +198,7 @@ class Integrations:
                     model = {**model, "configurations": self._masked_configurations(model["configurations"])}
                 models[model["slug"]] = {**models.get(model["slug"], {}), **model}
             changes: Record = {"models": list(models.values())}
-            changes["last_updated_at"] = timestamp(self.keys.clock())
+            changes["last_updated_at"] = timestamp(self.engine.clock())
             if "allow_all_models" in call.body:
                 changes["allow_all_models"] = call.body["allow_all_models"]
             return changes, []
@@ -229,7 +233,7 @@ class Integrations:
     # -- workspace grants
 
     def _list_workspaces(self, call: Call) -> Any:
-        record = self._visible(call).record
+        record = self._found(call).record
         grants = [{"id": ws_id, **grant} for ws_id, grant in record["workspaces"].items()]
         return {
             "object": "list",
@@ -258,7 +262,7 @@ class Integrations:
                     "usage_limits": item.get("usage_limits"),
                     "rate_limits": item.get("rate_limits"),
                     "status": "active",
-                    "last_updated_at": timestamp(self.keys.clock()),
+                    "last_updated_at": timestamp(self.engine.clock()),
                 }
                 create = item.get("create_default_provider", body.get("create_default_provider", True))
                 if item["enabled"] and not was_enabled and create:
@@ -273,7 +277,7 @@ class Integrations:
                         else "body.default_provider_slug"
                     )
                     defaults.append(self._default_provider(record, workspace, slug, slug_where))
-            changes: Record = {"workspaces": grants, "last_updated_at": timestamp(self.keys.clock())}
+            changes: Record = {"workspaces": grants, "last_updated_at": timestamp(self.engine.clock())}
             if "global_workspace_access" in body:
                 changes["global_workspace_access"] = body["global_workspace_access"]
             return changes, defaults
@@ -282,12 +286,9 @@ class Integrations:
         return {}
 
     def enabled_for(self, workspace: Workspace, ref: str) -> Record:
-        """The integration `ref` (slug or id) if `workspace` may create providers on it; 404 if there
-        is none, 400 if it is not enabled for the workspace."""
-        found = self._find(workspace.organisation_id, ref)
-        if found is None:
-            raise NotFound("Integration not found", self.keys.not_found_status)
-        record = found.record
+        """The integration `ref` (slug or id) if `workspace` may create providers on it; not found
+        if there is none, 400 if it is not enabled for the workspace."""
+        record, _ = self.engine.find(self.engine.namespace_in(workspace.organisation_id), ref)
         if not _usable_in(record, workspace):
             raise ValidationFailed(
                 [Violation("body.integration_id", "names an integration not enabled for this workspace")]
@@ -296,12 +297,17 @@ class Integrations:
 
     # -- helpers
 
+    def _found(self, call: Call) -> Found:
+        """The integration of the path, if the caller may see it (and, to change it, change it)."""
+        record, text, _ = self.engine.find_for(call)
+        return Found(record, text)
+
     def _change(self, call: Call, plan: Callable[[Record], Planned]) -> None:
         """Write what `plan` makes of the integration of the path, as the integration is when it is
         written: planned from the record as read, written only if the record is still that (else
         read and planned again), with the default providers the plan makes, or not at all."""
         for _ in range(WRITE_ATTEMPTS):
-            found = self._manageable(call)
+            found = self._found(call)
             changes, defaults = plan(found.record)
             record = found.record
             update = Update(record["organisation_id"], record["slug"], found.text, changes)
@@ -326,37 +332,6 @@ class Integrations:
             slug=slug,
         )
         return DefaultProvider(Insert(self.keys.store, workspace.namespace, record), where)
-
-    def _find(self, organisation: str, ref: str) -> Found | None:
-        """The integration `ref` (its slug, or its id)."""
-        text = self.store.get_text(organisation, ref)
-        if text is not None:
-            return Found(json.loads(text), text)
-        _, texts = self.store.page_text(organisation, 0, 2**31)
-        for text in texts:
-            record = json.loads(text)
-            if record["id"] == ref:
-                return Found(record, text)
-        return None
-
-    def _visible(self, call: Call) -> Found:
-        """The integration of the path, if the caller may read it: a workspace key only those its
-        workspace may use."""
-        found = self._find(call.principal.organisation_id, call.slug)
-        pinned = _pinned(call)
-        if found is None or (pinned is not None and not _usable_in(found.record, pinned)):
-            raise NotFound("Integration not found", self.keys.not_found_status)
-        _require(call, found.record["type"])
-        return found
-
-    def _manageable(self, call: Call) -> Found:
-        """The integration of the path, if the caller may change it: a workspace key only its own
-        workspace's integrations."""
-        found = self._visible(call)
-        pinned = _pinned(call)
-        if pinned is not None and found.record["workspace_id"] != pinned.workspace_id:
-            raise Forbidden("A workspace API key can change only its own workspace's integrations")
-        return found
 
     def _masked_configurations(self, configurations: dict[str, Any]) -> dict[str, Any]:
         """Secret settings kept only masked, renamed `masked_<field>`; a secret document is dropped;

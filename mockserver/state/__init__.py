@@ -63,6 +63,12 @@ class State:
         memory = MemoryJournal(journal_limit), MemoryFaultState(), MemoryStore(), MemoryStore()
         return cls(records or MemoryStore(), *memory)
 
+    def store_of(self, records: str | None) -> Store:
+        """Where a declared resource keeps its records, by its marker's `records`: with the virtual
+        keys (`keys`), with the integrations (`integrations`), else with the other declared
+        resources."""
+        return {"keys": self.records, "integrations": self.integrations}.get(records or "", self.resources)
+
     @property
     def in_memory(self) -> bool:
         """Whether all of it is in this process's memory, so that no call on it waits on I/O."""

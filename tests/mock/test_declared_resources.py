@@ -347,7 +347,7 @@ def test_one_unreadable_record_never_takes_a_list_or_a_lookup_by_id_down(api, de
     collection, item = _paths(api, declared)
     good, bad = _create(api, declared, collection), _create(api, declared, collection)
     state = api.client.application.state
-    store = state.records if declared.records else state.resources  # `records: keys`: no name in it
+    store = state.store_of(declared.records)  # `records: keys` or `integrations`: no name in it
     [namespace] = [n for n in store.namespaces() if declared.records or n.startswith(f"{declared.name}/")]
     _spoil(store, namespace, bad["id"] if declared.kept_by_id else bad["slug"])  # what the store keeps it by
     with caplog.at_level(logging.ERROR, logger="mockserver"):

@@ -383,6 +383,26 @@ def test_scopes_are_per_resource(catalog_keys):
     error_of(reader.call("PUT", f"/v1/integrations/{slug}", json={"name": "x"}), 403, "AB03")
 
 
+def test_an_integration_needs_the_scope_of_its_type_to_be_read_or_listed(tmp_path):
+    """`workspace_integrations.read` reads a workspace's own integration, not an organisation's one
+    granted to it (that needs `organisation_integrations.read`); a list keeps the types it may list."""
+    path = tmp_path / "keys.yaml"
+    path.write_text(
+        "api_keys:\n  - {key: pk-admin}\n"
+        "  - {key: pk-ws-reader, workspace_id: ws-a, scopes: [workspace_integrations.read,"
+        " workspace_integrations.list, workspace_integrations.create]}\n"
+    )
+    api = make_api(keys_path=path)
+    admin, reader = api.as_key("pk-admin"), api.as_key("pk-ws-reader")
+    shared = integration(admin, slug="org-wide")
+    grant(admin, shared, "ws-a")
+    own = integration(reader, slug="ws-own")
+    assert reader.call("GET", f"/v1/integrations/{own}").status_code == 200
+    message = error_of(reader.call("GET", f"/v1/integrations/{shared}"), 403, "AB03")
+    assert message == "API key lacks the scope organisation_integrations.read"
+    assert [i["slug"] for i in reader.call("GET", "/v1/integrations").json["data"]] == ["ws-own"]
+
+
 def test_a_workspace_key_is_pinned_and_an_organisation_key_names_the_workspace(catalog_keys):
     api = make_api(keys_path=catalog_keys)
     admin, team = api.as_key("pk-admin"), api.as_key("pk-team")
