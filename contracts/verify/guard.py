@@ -127,8 +127,7 @@ def safe_body(
     """
     ledger = run.ledger
     body = {name: value for name, value in body.items() if name != "workspace_id"}  # stay in own workspace
-    sent = run.contract.operations.get(operation)  # its own secrets: `key` names a policy's condition too
-    secrets = run.contract.secrets_in([sent.body_schema]) if sent else run.contract.secret_fields
+    secrets = run.contract.body_secrets.get(operation, run.contract.secret_fields)  # its own secrets
     body = _canaries(run, body, secrets)
     given = body.get("name")
     if operation.startswith("create") and isinstance(given, str) and not given.startswith(ledger.name_prefix):

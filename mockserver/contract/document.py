@@ -188,6 +188,12 @@ class Contract:
         as `aws_secret_access_key`): provider secrets, never to be returned."""
         return self.secrets_in(op.body_schema for op in self.operations.values())
 
+    @cached_property
+    def body_secrets(self) -> dict[str, frozenset[str]]:
+        """operationId -> the `writeOnly` fields of its request body: one operation's own secrets
+        (`key` names a policy's condition too, a secret only where an operation says so)."""
+        return {op.operation_id: self.secrets_in([op.body_schema]) for op in self.operations.values()}
+
     def secrets_in(self, schemas: Iterable[dict[str, Any] | None]) -> frozenset[str]:
         """The `writeOnly` fields of `schemas`, at any depth (one resource's secrets)."""
         found: set[str] = set()
