@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from mockserver.access import SCOPES, AccessPolicy
@@ -31,7 +30,7 @@ from mockserver.resources.virtual_keys import VIRTUAL_KEY, VirtualKeys
 from mockserver.responses import json_body
 from mockserver.state import State
 from mockserver.state.records import Store
-from mockserver.wsgi import JSON_TYPE, Environ, ErrorAnswers, HeaderView, StartResponse, WsgiApp
+from mockserver.wsgi import JSON_TYPE, Environ, ErrorAnswers, HeaderView, StartResponse, WsgiApp, status_line
 
 if TYPE_CHECKING:  # redis is imported only when a mock uses it (50 ms of start-up)
     from flask import Flask  # Flask only when the control plane is built (control/plane.py)
@@ -98,9 +97,8 @@ class MockApp:
         parts = self._control_parts
         status, body = health(parts.state.watch, parts.accepts_any_key)
         answer = json_body(body)
-        phrase = HTTPStatus(status).phrase.upper()  # as Werkzeug writes it: "503 SERVICE UNAVAILABLE"
         start_response(
-            f"{status} {phrase}", [("Content-Type", JSON_TYPE), ("Content-Length", str(len(answer)))]
+            status_line(status), [("Content-Type", JSON_TYPE), ("Content-Length", str(len(answer)))]
         )
         return [answer]
 

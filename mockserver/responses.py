@@ -147,6 +147,12 @@ UNREADABLE = (ValueError, KeyError, TypeError, AttributeError)
 field missing, a date-time that is not one)."""
 
 
+def page(total: int, data: list[Any]) -> dict[str, Any]:
+    """Portkey's list page, `{object: list, total, data}`, for every list that answers one
+    (`ReadyAnswers.page` writes the same as bytes)."""
+    return {"object": "list", "total": total, "data": data}
+
+
 def each_readable(records: Iterable[T], shown: Callable[[T], R]) -> list[R]:
     """`shown(record)` for each record; one that cannot be read is left out of the list with a log
     line, so one bad record never takes a whole list down (retrieving it still answers 500)."""

@@ -176,11 +176,12 @@ def answer(
     sent = [("Content-Type", JSON_TYPE), ("Content-Length", str(len(body)))]
     if headers:
         sent += headers.items()
-    start_response(_status_line(status), sent)
+    start_response(status_line(status), sent)
     return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
 
 
-def _status_line(status: int) -> str:
+def status_line(status: int) -> str:
+    """`200 OK`, `503 SERVICE UNAVAILABLE`: the status line of every answer the mock writes itself."""
     line = _STATUS_LINES.get(status)
     if line is None:
         try:
@@ -198,7 +199,8 @@ _STATUS_LINES: dict[int, str] = {}
 class ErrorAnswers:
     """Any exception raised while serving, on either plane, as the error Portkey answers with: the
     API's pipeline and the control plane's Flask error handler both ask here, so the envelope, the
-    404 and 405 wording and the store-outage answer are decided once.
+    store-outage answer are decided once (the 404 and 405 words are `errors.no_such_route`'s, which
+    the control plane also gives Flask's own routing refusals: `control.plane`).
 
     `unreachable`: what the shared store raises when it cannot be reached; `lost` notes such an
     error and returns the 503 to answer (`state.outage.StoreWatch.lost`).

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from mockserver import responses
 from mockserver.access import derived_id
 from mockserver.contract.date_times import timestamp
 from mockserver.contract.declared import Declaration
@@ -35,7 +36,6 @@ from mockserver.errors import ApiError, Forbidden, NotFound, ValidationFailed
 from mockserver.journal import mask_body
 from mockserver.resources import Call, Handler
 from mockserver.resources.ids import new_id, slug_for
-from mockserver.responses import each_readable
 from mockserver.state.records.base import Insert, Record, Store, Update
 from mockserver.state.trip import apart
 from mockserver.violations import Violation
@@ -197,7 +197,7 @@ class DeclaredResource:
         if not wanted and not kept and not self._filtered(call):
             total, texts = self.store.page_text(namespace, page * size, size)
         else:  # a filtered list reads the namespace, then pages what matches
-            every = each_readable(
+            every = responses.each_readable(
                 self.store.page_text(namespace, 0, 2**31)[1], lambda text: (json.loads(text), text)
             )
             matching = [
@@ -210,7 +210,9 @@ class DeclaredResource:
             total, texts = len(matching), matching[page * size : (page + 1) * size]
         if self.shown is not None:
             return self.shown.page(total, texts)
-        return self._page_of(each_readable(texts, lambda text: self._listed(json.loads(text))), total)
+        return self._page_of(
+            responses.each_readable(texts, lambda text: self._listed(json.loads(text))), total
+        )
 
     def _retrieve(self, call: Call) -> Any:
         if self.shown is None:
@@ -261,7 +263,7 @@ class DeclaredResource:
         page, size = self._page(call)
         total, texts = self.store.page_text(self._versions_of(record), page * size, size)
         name, slug = self.declaration.name, record["slug"]  # a version is kept by its version_id
-        data = each_readable(texts, lambda text: {**json.loads(text), "slug": slug, "object": name})
+        data = responses.each_readable(texts, lambda text: {**json.loads(text), "slug": slug, "object": name})
         return self._page_of(data, total)
 
     # -- records
@@ -338,7 +340,7 @@ class DeclaredResource:
             return json.loads(text), text
         if "id" in d.found_by and d.has_slug:
             _, texts = self.store.page_text(namespace, 0, 2**31)
-            for record, text in each_readable(texts, lambda text: (json.loads(text), text)):
+            for record, text in responses.each_readable(texts, lambda text: (json.loads(text), text)):
                 if record.get("id") == ref:
                     return record, text
         raise self.not_found(ref)
@@ -346,8 +348,8 @@ class DeclaredResource:
     def stored(self, limit: int) -> list[tuple[str, str | None, int, list[Record]]]:
         """Each organisation's records of this resource, per workspace or parent it keeps them
         under (None: the organisation's own), with the total and up to `limit` records as a
-        retrieve shows them: for the control plane's store view. None for records kept with the
-        virtual keys (`records: keys`), which it shows as keys."""
+        retrieve shows them: for the control plane's store view. Nothing for records kept in
+        another store (`records: keys`, `records: integrations`), which it shows as such."""
         if self.declaration.records:
             return []
         found = []
@@ -355,7 +357,9 @@ class DeclaredResource:
         for namespace in sorted(n for n in self.store.namespaces() if n.startswith(prefix)):
             organisation, _, under = namespace.removeprefix(prefix).partition("/")
             total, texts = self.store.page_text(namespace, 0, limit)
-            records = each_readable(texts, lambda text: {**self._shown(json.loads(text)), **self._object})
+            records = responses.each_readable(
+                texts, lambda text: {**self._shown(json.loads(text)), **self._object}
+            )
             found.append((organisation, under or None, total, records))
         return found
 
@@ -375,7 +379,7 @@ class DeclaredResource:
 
     def namespace_in(self, organisation: str, under: str | None = None) -> str:
         """The namespace of an organisation's records, or of those under one workspace or parent id;
-        in the virtual-key store, the workspace's alone (`records: keys`)."""
+        in another store (`records: keys`, `records: integrations`), without the resource's name."""
         kind = "" if self.declaration.records else f"{self.declaration.name}/"
         return f"{kind}{organisation}" + (f"/{under}" if under else "")
 
@@ -420,7 +424,7 @@ class DeclaredResource:
     def _page_of(self, data: list[Any], total: int) -> Record:
         """A list's answer: Portkey's page, or the keys the marker names (`list-answer`)."""
         if self.declaration.list_answer is None:
-            return {"object": "list", "total": total, "data": data}
+            return responses.page(total, data)
         named_data, named_total = self.declaration.list_answer
         return {named_data: data, named_total: total}
 

@@ -30,7 +30,7 @@ from mockserver.errors import ApiError, Forbidden, ValidationFailed
 from mockserver.resources import Call, Handler
 from mockserver.resources.engine import DeclaredResource
 from mockserver.resources.virtual_keys import VirtualKeys
-from mockserver.responses import each_readable, without_unset
+from mockserver.responses import each_readable, page, without_unset
 from mockserver.state.records.base import Insert, Record, Update
 from mockserver.violations import Violation
 
@@ -170,11 +170,7 @@ class Integrations:
         return detail(json.loads(text))
 
     def page(self, total: int, texts: list[bytes]) -> Any:
-        return {
-            "object": "list",
-            "total": total,
-            "data": each_readable(texts, lambda t: listed(json.loads(t))),
-        }
+        return page(total, each_readable(texts, lambda text: listed(json.loads(text))))
 
     # -- models
 

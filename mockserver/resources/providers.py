@@ -44,7 +44,7 @@ class Providers:
             record = json.loads(text)
             return responses.provider_listed(record, self.keys.status(record))
 
-        return {"object": "list", "total": total, "data": responses.each_readable(texts, listed)}
+        return responses.page(total, responses.each_readable(texts, listed))
 
     def _made(self, call: Call, record: Record) -> None:
         """A provider on an integration enabled for the workspace: its provider and masked secret."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mockserver import responses
 from mockserver.errors import NotFound
 from mockserver.resources import Call, Handler
 from mockserver.resources.engine import DeclaredResource
@@ -30,7 +31,7 @@ class UsageLimitEntities:
 
     def _entities(self, call: Call) -> Any:
         self.policies.find_for(call)
-        return {"object": "list", "total": 0, "data": []}
+        return responses.page(0, [])
 
     def _reset(self, call: Call) -> Any:
         self.policies.find_for(call)
