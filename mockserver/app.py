@@ -19,8 +19,10 @@ from mockserver.faults.connection import ConnectionFaults
 from mockserver.faults.plan import Faults
 from mockserver.resources import Resource
 from mockserver.resources.api_keys import API_KEY, ROTATE, ApiKeys
+from mockserver.resources.collections import Collections
 from mockserver.resources.engine import declared_resources
 from mockserver.resources.integrations import INTEGRATION, Integrations
+from mockserver.resources.labels import Labels
 from mockserver.resources.people import People
 from mockserver.resources.providers import PROVIDER, Providers
 from mockserver.resources.scim import ScimMappings
@@ -176,6 +178,10 @@ def create_app(
     if "secret-reference" in named:
         references = named["secret-reference"]
         resources.append(SecretReferences(contract, references, state.records, state.integrations))
+    if "collection" in named:
+        resources.append(Collections(contract, named["collection"]))
+    if "label" in named:
+        Labels(contract, named["label"])  # hooks the engine's labels
     seeder = Seeder(contract, validator, policy, keys)
 
     errors = _error_answers(state.watch)

@@ -75,6 +75,9 @@ class Declaration:
     """The list's query parameters for the page (from 0) and its size."""
     filters: tuple[str, ...] = ()
     """`filters: [...]`: list query parameters that keep the records whose field of that name equals them."""
+    search: str | None = None
+    """`search: name`: the list's `search` query parameter keeps the records whose field of that name
+    holds its text, whatever the case (collections, labels)."""
     has_slug: bool = True
     """Whether records get a slug (the marker names its form; `slug: false` or none: no slug, and the
     record is kept under its id)."""
@@ -186,6 +189,12 @@ def _declaration(
     workspace_keys = marker.get("workspace-keys", "refused")
     if workspace_keys not in ("refused", "allowed"):
         raise DeclarationError(f"{where}: workspace-keys is `refused` or `allowed`, not {workspace_keys!r}")
+    search = marker.get("search")
+    listed_at = (paths.get(template) or {}).get("get") or {}
+    if search is not None and not any(
+        p.get("name") == "search" and p.get("in") == "query" for p in listed_at.get("parameters") or []
+    ):
+        raise DeclarationError(f"{where}: search needs the list to declare a `search` query parameter")
     create: Any = marker.get("create-answer") or []
     wrapped = isinstance(create, dict)
     records = marker.get("records")
@@ -212,6 +221,7 @@ def _declaration(
         parent=(parent["parameter"], parent["resource"]) if parent else None,
         paging=(str(paging.get("page", "current_page")), str(paging.get("size", "page_size"))),
         filters=tuple(marker.get("filters") or ()),
+        search=search,
         has_slug=has_slug,
         slug_sent=bool(slug.get("sent", False)),
         workspace_keys=workspace_keys == "allowed",

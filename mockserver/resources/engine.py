@@ -194,6 +194,8 @@ class DeclaredResource:
         namespace, query = self.namespace(call), call.request.query
         wanted = {name: query[name] for name in self.declaration.filters if name in query}
         kept = [rule(call) for rule in self.listing]
+        if self.declaration.search and query.get("search"):
+            kept.append(_holding(self.declaration.search, query["search"]))
         if not wanted and not kept and not self._filtered(call):
             total, texts = self.store.page_text(namespace, page * size, size)
         else:  # a filtered list reads the namespace, then pages what matches
@@ -452,6 +454,12 @@ def declared_resources(
 def acting_user(call: Call) -> str:
     """The id the mock gives the user behind an API key (who created or last changed a record)."""
     return derived_id("user", call.principal.api_key)
+
+
+def _holding(field: str, text: str) -> Callable[[Record], bool]:
+    """Whether a record's `field` holds `text`, whatever the case (a list's `search`)."""
+    folded = text.casefold()
+    return lambda record: folded in str(record.get(field) or "").casefold()
 
 
 def _same_organisation(call: Call) -> None:

@@ -379,6 +379,9 @@ UNSET_ANSWERED: dict[tuple[str, str], str | None] = {
     # null; the Terraform provider and the Python SDK read it as optional
     ("createIntegration", "description"): LEFT_OUT,
     ("createApiKey", "description"): LEFT_OUT,
+    # left out: the published Label schema types `description` and `color_code` as strings, never null
+    ("createLabel", "description"): LEFT_OUT,
+    ("createLabel", "color_code"): LEFT_OUT,
 }
 """What a read answers for an unset text field, and the evidence: one entry for each the contract has."""
 
