@@ -92,7 +92,7 @@ def _lifecycle(
         for ref in list(mine.refs.values()):
             client.send("GET", item % ref, api_key)
         if "update" in ops:
-            client.send("PUT", item % mine.ref, api_key, {"name": f"{run.ledger.name_prefix}after delete"})
+            client.send("PUT", item % mine.ref, api_key, {"name": f"{run.ledger.name_prefix}after-delete"})
         client.send("DELETE", item % mine.ref, api_key)
 
 

@@ -182,7 +182,7 @@ class Ledger:
     @property
     def name_prefix(self) -> str:
         """Every key the run creates is named with this, so a person can tell it apart on staging."""
-        return f"contracts-verify-{self.run_id} "
+        return f"contracts-verify-{self.run_id}-"
 
     @property
     def invalid_api_key(self) -> str:

@@ -182,7 +182,7 @@ def test_only_keys_the_run_created_are_written_and_all_carry_the_run_prefix(conf
         sent_body(body) for method, path, _, body in journal.entries if method == "POST" and path in creates
     ]
     created_names = [body.get("name") for body in sent if isinstance(body, dict)]  # negative cases: any bytes
-    prefix = f"contracts-verify-{result.run_id} "
+    prefix = f"contracts-verify-{result.run_id}-"
     assert created_names and all(name.startswith(prefix) for name in created_names if isinstance(name, str))
     written = [path for method, path, _, _ in journal.entries if method in ("PUT", "DELETE")]
     assert written and not any(path.endswith(f"/{bystander}") for path in written)
@@ -473,7 +473,7 @@ def test_the_lifecycle_drives_every_declared_resource_and_leaves_nothing(config)
         creates = [json.loads(body) for op, body in sent if op and ops.get(op.operation_id) == "create"]
         own = f"contracts-verify-{result.run_id}-secret-reference-"  # what the run's key mappings name
         creates = [body for body in creates if not str(body.get("slug", "")).startswith(own)]
-        assert len(creates) == 1 and creates[0]["name"].startswith(f"contracts-verify-{result.run_id} ")
+        assert len(creates) == 1 and creates[0]["name"].startswith(f"contracts-verify-{result.run_id}-")
         assert any(op and ops.get(op.operation_id) == "delete" for op, _ in sent), resource.name
     assert {"record_retrievable", "record_update_visible", "record_delete_final"} <= set(result.checks_passed)
 
