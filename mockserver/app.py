@@ -24,6 +24,7 @@ from mockserver.resources.engine import declared_resources
 from mockserver.resources.integrations import INTEGRATION, Integrations
 from mockserver.resources.labels import Labels
 from mockserver.resources.people import People
+from mockserver.resources.prompts import Prompts
 from mockserver.resources.providers import PROVIDER, Providers
 from mockserver.resources.scim import ScimMappings
 from mockserver.resources.secret_references import SecretReferences
@@ -178,10 +179,19 @@ def create_app(
     if "secret-reference" in named:
         references = named["secret-reference"]
         resources.append(SecretReferences(contract, references, state.records, state.integrations))
-    if "collection" in named:
-        resources.append(Collections(contract, named["collection"]))
+    collections = Collections(contract, named["collection"]) if "collection" in named else None
+    if collections is not None:
+        resources.append(collections)
     if "label" in named:
         Labels(contract, named["label"])  # hooks the engine's labels
+    if "prompt" in named:
+        resources.append(
+            Prompts(
+                contract, named["prompt"], named.get("partial"), named.get("collection"), named.get("label")
+            )
+        )
+        if collections is not None:
+            collections.prompts = named["prompt"]
     seeder = Seeder(contract, validator, policy, keys)
 
     errors = _error_answers(state.watch)

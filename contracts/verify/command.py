@@ -24,6 +24,7 @@ from contracts.strategies import PROVIDER_CASES
 from contracts.verify import guard
 from contracts.verify.declared import run_declared_lifecycles
 from contracts.verify.lifecycle import Client, run_lifecycle
+from contracts.verify.prompts import run_prompt_lifecycle
 from contracts.verify.report import VerifyResult, write_html, write_json, write_junit, write_terminal
 from contracts.verify.run import (
     PHASES,
@@ -100,6 +101,7 @@ def verify(options: VerifyOptions, out: TextIO | None = None) -> VerifyResult:
             )
             if not options.read_only:
                 run_declared_lifecycles(run, client, options.api_key, options.second_api_key, out)
+                run_prompt_lifecycle(run, client, options.api_key, out)
     except BudgetExhausted as spent:
         run.result.notes.append(f"stopped early: {spent}")
     except httpx.TransportError as error:
@@ -340,9 +342,10 @@ def _clean_up_integrations(run: VerifyRun, client: Client, out: TextIO) -> None:
 
 
 def _clean_up_records(run: VerifyRun, client: Client, out: TextIO) -> None:
-    """Delete every record of a declared resource the run created, through its own item path."""
+    """Delete every record of a declared resource the run created, through its own item path, newest
+    first (what depends on a record, a prompt on its collection, was made after it)."""
     by_collection: dict[str, list[tuple[str, str | None]]] = {}
-    for own in run.ledger.alive_records():
+    for own in reversed(run.ledger.alive_records()):  # newest first: a prompt before its collection
         if "delete" not in own.resource.operations:
             _note_once(run, f"clean-up cannot delete a {own.resource.name}: its contract has no delete")
             continue

@@ -21,6 +21,11 @@ from contracts.verify.run import VerifyRun
 from mockserver.contract.declared import Declaration
 from mockserver.contract.document import Contract, Operation
 
+NAMES_ANOTHER = (
+    "its create names a record of another resource, a prompt its collection: a scenario of its own drives it"
+)
+NO_NAME = "it has no create example with a name to carry the run id, or its create path takes a value"
+
 
 def run_declared_lifecycles(
     run: VerifyRun, client: Client, api_key: str, second_api_key: str | None, out: TextIO
@@ -32,16 +37,18 @@ def run_declared_lifecycles(
         body = contract.body_example(create) if create else None
         path = contract.example_path(create) if create else None
         if create is None or path is None or not isinstance(body, dict) or "name" not in body:
-            why = "it has no create example with a name to carry the run id, or its create path takes a value"
-            if not any(
-                note.startswith(f"declared resource {resource.name}: left out") for note in run.result.notes
-            ):
-                run.result.notes.append(
-                    f"declared resource {resource.name}: left out of the lifecycle ({why})"
-                )
+            _left_out(run, resource, NO_NAME)
+            continue
+        if any(where.endswith("_id") and where.removeprefix("body.") in body for where in create.state_rules):
+            _left_out(run, resource, NAMES_ANOTHER)  # its example names a record of another resource
             continue
         print(f"lifecycle: declared resource {resource.name}", file=out, flush=True)
         _lifecycle(run, client, api_key, second_api_key, resource, path.removeprefix(run.contract_base), body)
+
+
+def _left_out(run: VerifyRun, resource: Declaration, why: str) -> None:
+    if not any(note.startswith(f"declared resource {resource.name}: left out") for note in run.result.notes):
+        run.result.notes.append(f"declared resource {resource.name}: left out of the lifecycle ({why})")
 
 
 def _lifecycle(

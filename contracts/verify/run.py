@@ -61,15 +61,22 @@ def _read_once(path: str, mtime_ns: int, size: int) -> Contract:
 
 def contract_to_verify(contract: Contract) -> Contract:
     """`contract` cut down to the operations `verify` tests: the five of virtual keys, the Model
-    Catalog's (providers, integrations) that it has, and every operation of the resources it declares
-    (`x-portkey-resource`); a vendor's whole API document is mostly other APIs.
+    Catalog's (providers, integrations) that it has, every operation of the resources it declares
+    (`x-portkey-resource`) and those beneath their paths (a prompt's versions, an API key's rotate);
+    a vendor's whole API document is mostly other APIs.
     `ContractNotForVerify` if one of the five is missing."""
     found = {role_of(op): op.operation_id for op in contract.operations.values() if role_of(op)}
     missing = [f"{method.upper()} {path}" for (method, path), role in ROLES.items() if role not in found]
     if missing:
         raise ContractNotForVerify(f"{contract.path} has no operation for {', '.join(missing)}")
     declared = {op for resource in contract.resources for op in resource.operations.values()}
-    return contract.only(set(found.values()) | declared)
+    homes = {contract.operations[op].template for op in declared}
+    beneath = {  # what a domain module serves beside them: a prompt's versions, an API key's rotate
+        op.operation_id
+        for op in contract.operations.values()
+        if any(op.template.startswith(f"{home}/") for home in homes)
+    }
+    return contract.only(set(found.values()) | declared | beneath)
 
 
 class BudgetExhausted(Exception):

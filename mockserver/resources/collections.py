@@ -6,7 +6,7 @@ their five operations from the marker.
 - A read tells what a collection holds, computed from the records when it is read: each list item's
   `collection_details` (its child collections and prompts, and when each last changed) and a
   retrieve's `child_collections`.
-- A collection that holds others is not deleted: 400, the contract's state rule on its path
+- A collection that holds others, or prompts, is not deleted: 400, the contract's state rule on its path
   parameter. The check reads the children first, so a child made at the same moment can slip
   through, as for secret references: the mock does not lock across records.
 """
@@ -26,6 +26,8 @@ from mockserver.state.records.base import Record
 from mockserver.violations import Violation
 
 PARENT = "parent_collection_id"
+IN = "collection_id"
+"""The field of a prompt naming the collection it is in."""
 
 
 class Collections:
@@ -41,6 +43,8 @@ class Collections:
         self.in_use = contract.operations[ops["delete"]].state_rules[self.in_use_at]
         engine.creating.append(self._parent)
         engine.shown = self
+        self.prompts: DeclaredResource | None = None
+        """The prompts, whose records name their collection (set when the contract declares them)."""
 
     def handlers(self) -> Mapping[str, Handler]:
         return {}
@@ -64,7 +68,8 @@ class Collections:
 
     def _empty(self, call: Call, handler: Handler) -> Any:
         record = self.engine.find_for(call)[0]
-        if any(other.get(PARENT) == record["id"] for other in self._organisation(record)):
+        held = [*self._organisation(record), *self._prompts(record)]
+        if any(other.get(PARENT) == record["id"] or other.get(IN) == record["id"] for other in held):
             raise ValidationFailed([Violation(self.in_use_at, self.in_use)])
         return handler(call)
 
@@ -72,13 +77,13 @@ class Collections:
 
     def retrieved(self, text: bytes) -> Any:
         record = json.loads(text)
-        everything = self._organisation(record)
+        everything, prompts = self._organisation(record), self._prompts(record)
         children = [
             {
                 "id": child["id"],
                 "name": child.get("name"),
                 "last_updated_at": child.get("last_updated_at"),
-                "collection_details": _details(child, everything),
+                "collection_details": _details(child, everything, prompts),
             }
             for child in everything
             if child.get(PARENT) == record["id"]
@@ -88,7 +93,8 @@ class Collections:
     def page(self, total: int, texts: list[bytes]) -> Any:
         records = responses.each_readable(texts, json.loads)
         everything = self._organisation(records[0]) if records else []
-        data = [{**record, "collection_details": _details(record, everything)} for record in records]
+        prompts = self._prompts(records[0]) if records else []
+        data = [{**record, "collection_details": _details(record, everything, prompts)} for record in records]
         return responses.page(total, data)
 
     def _organisation(self, record: Record) -> list[Record]:
@@ -97,16 +103,26 @@ class Collections:
         _, texts = self.engine.store.page_text(namespace, 0, 2**31)
         return responses.each_readable(texts, json.loads)
 
+    def _prompts(self, record: Record) -> list[Record]:
+        """Every prompt of `record`'s organisation (none if the contract declares no prompts)."""
+        if self.prompts is None:
+            return []
+        namespace = self.prompts.namespace_in(str(record.get("organisation_id")))
+        _, texts = self.prompts.store.page_text(namespace, 0, 2**31)
+        return responses.each_readable(texts, json.loads)
 
-def _details(record: Record, everything: list[Record]) -> dict[str, Any]:
-    """What a collection holds: its child collections, and its prompts (none until the mock serves
-    prompts), with when each last changed."""
+
+def _details(record: Record, everything: list[Record], prompts: list[Record]) -> dict[str, Any]:
+    """What a collection holds: its child collections and its prompts, with when each last changed."""
     children = [other for other in everything if other.get(PARENT) == record["id"]]
+    held = [prompt for prompt in prompts if prompt.get(IN) == record["id"]]
     return {
         "child_collections_count": len(children),
-        "prompts_count": 0,
-        "child_collections_last_updated_at": max(
-            (str(child.get("last_updated_at")) for child in children), default=None
-        ),
-        "prompts_last_updated_at": None,
+        "prompts_count": len(held),
+        "child_collections_last_updated_at": _last(children),
+        "prompts_last_updated_at": _last(held),
     }
+
+
+def _last(records: list[Record]) -> str | None:
+    return max((str(r.get("last_updated_at")) for r in records), default=None)

@@ -86,7 +86,15 @@ def _named_anew(api: Api, body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "name": f"{body['name']}-{uuid.uuid4().hex[:8]}"}
 
 
+def _in_a_collection(api: Api, body: dict[str, Any]) -> dict[str, Any]:
+    """A prompt is made in a collection of its workspace: one the test made."""
+    made = api.call("POST", "/v1/collections", json={"name": f"For prompts {uuid.uuid4().hex[:8]}"})
+    assert made.status_code == 200, made.json
+    return {**body, "collection_id": made.json["id"]}
+
+
 NAMING = {
+    "prompt": _in_a_collection,
     "scim-workspace-mapping": _in_a_workspace,
     "provider": _on_an_integration,
     "label": _named_anew,
