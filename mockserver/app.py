@@ -23,6 +23,7 @@ from mockserver.resources.collections import Collections
 from mockserver.resources.engine import declared_resources
 from mockserver.resources.integrations import INTEGRATION, Integrations
 from mockserver.resources.labels import Labels
+from mockserver.resources.logs import Logs
 from mockserver.resources.people import People
 from mockserver.resources.providers import PROVIDER, Providers
 from mockserver.resources.scim import ScimMappings
@@ -182,6 +183,7 @@ def create_app(
         resources.append(Collections(contract, named["collection"]))
     if "label" in named:
         Labels(contract, named["label"])  # hooks the engine's labels
+    resources.append(Logs(state.resources, config.journal_limit, config.not_found_status))
     seeder = Seeder(contract, validator, policy, keys)
 
     errors = _error_answers(state.watch)

@@ -28,6 +28,10 @@ EXPECTED_OPERATIONS = {
         "put",
         "/v1/policies/usage-limits/{policyUsageLimitsId}/entities/{entityId}/reset",
     ): "resetUsageLimitsPolicyEntity",
+    ("post", "/v1/logs"): "insertLogs",
+    ("get", "/v1/logs/{logId}"): "getLog",
+    ("post", "/v1/feedback"): "createFeedback",
+    ("put", "/v1/feedback/{id}"): "updateFeedback",
 }
 ERROR_STATUSES = {"400", "401", "403", "429", "500"}
 
