@@ -110,6 +110,16 @@ def test_a_log_or_feedback_is_reached_only_from_its_organisation_and_workspace(a
     elsewhere = made.json["id"]
     assert api.call("GET", f"/v1/logs/{log_id}?workspace_id={elsewhere}").status_code == 404
     assert api.call("GET", f"/v1/logs/{log_id}").status_code == 200
+    there = api.call("POST", f"/v1/logs?workspace_id={elsewhere}", json=a_log()).json["log_ids"][0]
+    assert api.call("GET", f"/v1/logs/{there}?workspace_id={elsewhere}").json["workspace_id"] == elsewhere
+    assert api.call("GET", f"/v1/logs/{there}").status_code == 404  # not in the key's default workspace
+    noted = api.call("POST", f"/v1/feedback?workspace_id={elsewhere}", json={"trace_id": "t", "value": 1})
+    noted_id = noted.json["feedback_ids"][0]
+    assert api.call("PUT", f"/v1/feedback/{noted_id}", json={"value": 2}).status_code == 404
+    assert (
+        api.call("PUT", f"/v1/feedback/{noted_id}?workspace_id={elsewhere}", json={"value": 2}).status_code
+        == 200
+    )
 
 
 def test_a_missing_log_or_feedback_answers_404(api: Api):
