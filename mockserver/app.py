@@ -23,6 +23,7 @@ from mockserver.resources.collections import Collections
 from mockserver.resources.engine import declared_resources
 from mockserver.resources.integrations import INTEGRATION, Integrations
 from mockserver.resources.labels import Labels
+from mockserver.resources.logs import Logs
 from mockserver.resources.people import People
 from mockserver.resources.prompts import Prompts
 from mockserver.resources.providers import PROVIDER, Providers
@@ -192,6 +193,7 @@ def create_app(
         )
         if collections is not None:
             collections.prompts = named["prompt"]
+    resources.append(Logs(state.resources, config.journal_limit, config.not_found_status))
     seeder = Seeder(contract, validator, policy, keys)
 
     errors = _error_answers(state.watch)

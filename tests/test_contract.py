@@ -46,6 +46,10 @@ EXPECTED_OPERATIONS = {
     ("put", "/v1/prompts/partials/{promptPartialId}"): "updatePromptPartial",
     ("get", "/v1/prompts/partials/{promptPartialId}/versions"): "getPromptPartialVersions",
     ("put", "/v1/prompts/partials/{promptPartialId}/makeDefault"): "updatePromptPartialDefault",
+    ("post", "/v1/logs"): "insertLogs",
+    ("get", "/v1/logs/{logId}"): "getLog",
+    ("post", "/v1/feedback"): "createFeedback",
+    ("put", "/v1/feedback/{id}"): "updateFeedback",
 }
 ERROR_STATUSES = {"400", "401", "403", "429", "500"}
 
@@ -264,9 +268,6 @@ NOT_SERVED_YET: set[tuple[str, str]] = {
     ("GET", "/analytics/groups/users"),
     ("GET", "/analytics/summary/cache"),
     ("GET", "/audit-logs"),
-    ("POST", "/feedback"),
-    ("PUT", "/feedback/{}"),
-    ("POST", "/logs"),
     ("GET", "/logs/exports"),
     ("POST", "/logs/exports"),
     ("GET", "/logs/exports/{}"),
@@ -274,7 +275,6 @@ NOT_SERVED_YET: set[tuple[str, str]] = {
     ("POST", "/logs/exports/{}/cancel"),
     ("GET", "/logs/exports/{}/download"),
     ("POST", "/logs/exports/{}/start"),
-    ("GET", "/logs/{}"),
     ("GET", "/mcp-integrations"),
     ("POST", "/mcp-integrations"),
     ("DELETE", "/mcp-integrations/{}"),
