@@ -23,6 +23,7 @@ from mockserver.resources.collections import Collections
 from mockserver.resources.engine import declared_resources
 from mockserver.resources.integrations import INTEGRATION, Integrations
 from mockserver.resources.labels import Labels
+from mockserver.resources.mcp import MCP_INTEGRATION, McpIntegrations
 from mockserver.resources.people import People
 from mockserver.resources.providers import PROVIDER, Providers
 from mockserver.resources.scim import ScimMappings
@@ -182,6 +183,8 @@ def create_app(
         resources.append(Collections(contract, named["collection"]))
     if "label" in named:
         Labels(contract, named["label"])  # hooks the engine's labels
+    if MCP_INTEGRATION in named:
+        resources.append(McpIntegrations(contract, named[MCP_INTEGRATION], policy))
     seeder = Seeder(contract, validator, policy, keys)
 
     errors = _error_answers(state.watch)

@@ -382,6 +382,8 @@ UNSET_ANSWERED: dict[tuple[str, str], str | None] = {
     # left out: the published Label schema types `description` and `color_code` as strings, never null
     ("createLabel", "description"): LEFT_OUT,
     ("createLabel", "color_code"): LEFT_OUT,
+    # null: the published McpIntegration and its list item make `description` nullable
+    ("createMcpIntegration", "description"): None,
 }
 """What a read answers for an unset text field, and the evidence: one entry for each the contract has."""
 
