@@ -23,7 +23,7 @@ from mockserver.resources.collections import Collections
 from mockserver.resources.engine import declared_resources
 from mockserver.resources.integrations import INTEGRATION, Integrations
 from mockserver.resources.labels import Labels
-from mockserver.resources.mcp import MCP_INTEGRATION, McpIntegrations
+from mockserver.resources.mcp import MCP_INTEGRATION, MCP_SERVER, McpIntegrations, McpServers
 from mockserver.resources.people import People
 from mockserver.resources.providers import PROVIDER, Providers
 from mockserver.resources.scim import ScimMappings
@@ -185,6 +185,8 @@ def create_app(
         Labels(contract, named["label"])  # hooks the engine's labels
     if MCP_INTEGRATION in named:
         resources.append(McpIntegrations(contract, named[MCP_INTEGRATION], policy))
+        if MCP_SERVER in named:
+            resources.append(McpServers(contract, named[MCP_SERVER], named[MCP_INTEGRATION]))
     seeder = Seeder(contract, validator, policy, keys)
 
     errors = _error_answers(state.watch)

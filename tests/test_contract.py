@@ -25,6 +25,7 @@ EXPECTED_OPERATIONS = {
     ("get", "/v1/mcp-integrations/{mcpIntegrationId}/capabilities"): "listMcpIntegrationCapabilities",
     ("put", "/v1/mcp-integrations/{mcpIntegrationId}/capabilities"): "updateMcpIntegrationCapabilities",
     ("get", "/v1/mcp-integrations/{mcpIntegrationId}/metadata"): "getMcpIntegrationMetadata",
+    ("post", "/v1/mcp-servers/{mcpServerId}/test"): "testMcpServer",
     ("post", "/v1/api-keys/{id}/rotate"): "rotateApiKey",
     ("post", "/v1/admin/workspaces/{workspaceId}/users"): "addWorkspaceMembers",
     ("post", "/v1/admin/users/invites/{inviteId}/resend"): "resendInvite",

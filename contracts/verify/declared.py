@@ -5,8 +5,10 @@ replaced by canaries), retrieve it by each field its item path finds it by, list
 read its versions if it keeps them, try an update the contract refuses, show it to a second API key,
 delete it, then retrieve, update and delete it again. The ordered `record_*` checks judge each step
 against the ledger's `OwnRecord`. A resource the run cannot mark as its own (no `name` in its create
-body), whose create path needs a value the contract does not list, or that is organisation-level
-(`level: organisation`) while the run's API key is a workspace's (403) is left out, with a note.
+body), whose create path needs a value the contract does not list, whose create example names a
+record of another resource through a field with a state rule (`x-portkey-state-rule`: an MCP
+server's integration), or that is organisation-level (`level: organisation`) while the run's API key
+is a workspace's (403) is left out, with a note.
 """
 
 from __future__ import annotations
@@ -33,15 +35,24 @@ def run_declared_lifecycles(
         path = contract.example_path(create) if create else None
         if create is None or path is None or not isinstance(body, dict) or "name" not in body:
             why = "it has no create example with a name to carry the run id, or its create path takes a value"
-            if not any(
-                note.startswith(f"declared resource {resource.name}: left out") for note in run.result.notes
-            ):
-                run.result.notes.append(
-                    f"declared resource {resource.name}: left out of the lifecycle ({why})"
-                )
+            _note_once(run, resource, why)
+            continue
+        named = sorted(f"body.{field}" for field in body if f"body.{field}" in create.state_rules)
+        if named:  # e.g. an MCP server's integration: a record of another resource the run has not made
+            _note_once(
+                run,
+                resource,
+                f"its create example names a record the run does not make first: {', '.join(named)}",
+            )
             continue
         print(f"lifecycle: declared resource {resource.name}", file=out, flush=True)
         _lifecycle(run, client, api_key, second_api_key, resource, path.removeprefix(run.contract_base), body)
+
+
+def _note_once(run: VerifyRun, resource: Declaration, why: str) -> None:
+    """Say once why a declared resource is left out of the lifecycle."""
+    if not any(note.startswith(f"declared resource {resource.name}: left out") for note in run.result.notes):
+        run.result.notes.append(f"declared resource {resource.name}: left out of the lifecycle ({why})")
 
 
 def _lifecycle(

@@ -1,6 +1,7 @@
 """What is particular to MCP integrations (an MCP server's address, transport and auth, registered for
-a workspace or the whole organisation); the engine serves their five operations from the marker
-(`x-portkey-resource` on `/mcp-integrations`).
+a workspace or the whole organisation) and MCP servers (a workspace's instance of one, `McpServers`
+below); the engine serves the five operations of each from its marker (`x-portkey-resource` on
+`/mcp-integrations`, `/mcp-servers`).
 
 - A new integration is `type: workspace` when made in a workspace, else `organisation`; a list's
   `?type=` keeps one kind.
@@ -25,7 +26,7 @@ from mockserver import responses
 from mockserver.access import AccessPolicy
 from mockserver.contract.date_times import timestamp
 from mockserver.contract.document import Contract
-from mockserver.errors import ApiError, ValidationFailed
+from mockserver.errors import ApiError, NotFound, ValidationFailed
 from mockserver.resources import Call, Handler
 from mockserver.resources.engine import DeclaredResource
 from mockserver.state.records.base import Record, Update
@@ -33,6 +34,9 @@ from mockserver.violations import Violation
 
 MCP_INTEGRATION = "mcp-integration"
 """The declared resource's name (`x-portkey-resource` on `/mcp-integrations`)."""
+MCP_SERVER = "mcp-server"
+"""The declared resource's name (`x-portkey-resource` on `/mcp-servers`)."""
+INTEGRATION_REF = "mcp_integration_id"
 PRIVATE = ("capabilities", "workspaces")
 """What an integration's record keeps besides its fields: `{"<type>:<name>": capability}` and
 `{"<workspace id>": access}`; answers show them only through the operations below."""
@@ -211,3 +215,119 @@ def _counts(capabilities: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
         }
         for kind, key in KINDS.items()
     }
+
+
+class McpServers:
+    """Hooks the engine's MCP servers (a workspace's instance of an MCP integration) and serves
+    `test`.
+
+    - A create names an MCP integration (by id or slug) that its workspace may use: a workspace
+      integration of that workspace, or an organisation's enabled for it (by name or globally);
+      else 400 naming `body.mcp_integration_id`, the contract's state rule. It is kept by its id.
+    - Reads show the integration as it is when read (its slug, address, auth and masked settings),
+      none once it is deleted.
+    - `test` answers from the records, the same every time for the same records: reached when the
+      integration is there, else not (a fault plan on `testMcpServer` makes the call itself fail).
+    """
+
+    riding: frozenset[str] = frozenset()  # each reads the integration too
+
+    def __init__(self, contract: Contract, engine: DeclaredResource, integrations: DeclaredResource) -> None:
+        self.engine = engine
+        self.integrations = integrations
+        create = contract.operations[engine.declaration.operations["create"]]
+        self.unusable_rule = create.state_rules[f"body.{INTEGRATION_REF}"]
+        engine.creating.append(self._made)
+        engine.listing.append(self._named)
+        engine.shown = self
+
+    def handlers(self) -> Mapping[str, Handler]:
+        return {"testMcpServer": self._test}
+
+    def _named(self, call: Call) -> Callable[[Record], bool]:
+        """A list's `?id=a,b`: only those servers."""
+        named = call.request.query.get("id")
+        if named is None:
+            return lambda record: True
+        ids = {part.strip() for part in str(named).split(",")}
+        return lambda record: record.get("id") in ids
+
+    def _made(self, call: Call, record: Record) -> None:
+        integration = self._integration(str(record["organisation_id"]), str(record[INTEGRATION_REF]))
+        if integration is None or not _usable_in(integration, record.get("workspace_id")):
+            raise ValidationFailed([Violation(f"body.{INTEGRATION_REF}", self.unusable_rule)])
+        record[INTEGRATION_REF] = integration["id"]
+
+    # -- reads (engine.Shown)
+
+    def retrieved(self, text: bytes) -> Any:
+        record = json.loads(text)
+        integration = self._integration(str(record["organisation_id"]), str(record[INTEGRATION_REF]))
+        details = None
+        if integration is not None:
+            details = {k: integration.get(k) for k in ("id", "slug", "status", "configurations", "url")}
+            details |= {"transport": integration.get("transport"), "auth_type": integration.get("auth_type")}
+        return {**record, "mcp_integration_details": details}
+
+    def page(self, total: int, texts: list[bytes]) -> Any:
+        records = responses.each_readable(texts, json.loads)
+        known: dict[str, Record] = {}
+        if records:
+            namespace = self.integrations.namespace_in(str(records[0]["organisation_id"]))
+            known = {
+                r["id"]: r
+                for r in responses.each_readable(
+                    self.integrations.store.page_text(namespace, 0, 2**31)[1], json.loads
+                )
+            }
+        data = []
+        for record in records:
+            integration = known.get(record[INTEGRATION_REF]) or {}
+            data.append(
+                {
+                    **record,
+                    "mcp_integration_slug": integration.get("slug"),
+                    "mcp_integration_url": integration.get("url"),
+                    "auth_type": integration.get("auth_type"),
+                }
+            )
+        return responses.page(total, data)
+
+    # -- test
+
+    def _test(self, call: Call) -> Any:
+        record = self.engine.find_for(call)[0]
+        integration = self._integration(str(record["organisation_id"]), str(record[INTEGRATION_REF]))
+        if integration is None:
+            return {
+                "success": False,
+                "status_code": None,
+                "response_time_ms": None,
+                "url": None,
+                "server_name": record["name"],
+                "error": "The MCP integration this server was made from is gone",
+            }
+        return {
+            "success": True,
+            "status_code": 200,
+            "response_time_ms": 0,
+            "url": integration["url"],
+            "server_name": record["name"],
+            "error": None,
+        }
+
+    def _integration(self, organisation: str, ref: str) -> Record | None:
+        """The organisation's MCP integration `ref` names (id or slug), or None."""
+        try:
+            return self.integrations.find(self.integrations.namespace_in(organisation), ref)[0]
+        except NotFound:
+            return None
+
+
+def _usable_in(integration: Record, workspace: Any) -> bool:
+    """Whether a workspace may make MCP servers from `integration`."""
+    if integration.get("type") == "workspace":
+        return bool(integration.get("workspace_id") == workspace)
+    if (integration.get("global_workspace_access") or {}).get("enabled"):
+        return True
+    return bool(integration.get("workspaces", {}).get(str(workspace), {}).get("enabled"))

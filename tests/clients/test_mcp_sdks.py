@@ -1,6 +1,6 @@
 """Portkey's Python SDK (sync and async) and Node SDK drive MCP integrations through their whole
-lives, with their capabilities, workspace access and metadata, against the `portkey_mock` fixture,
-the journal clean.
+lives, with their capabilities, workspace access and metadata, and an MCP server made from one
+through its life and its `test`, against the `portkey_mock` fixture, the journal clean.
 
 The SDKs reach an integration by id or slug alone, sending no workspace: the mock finds it across the
 caller's organisation (docs/admin-mcp.md).
@@ -32,6 +32,12 @@ OPERATIONS = (
     "listMcpIntegrationCapabilities",
     "updateMcpIntegrationCapabilities",
     "getMcpIntegrationMetadata",
+    "createMcpServer",
+    "listMcpServers",
+    "getMcpServer",
+    "updateMcpServer",
+    "deleteMcpServer",
+    "testMcpServer",
 )
 URL = "https://mcp.example.com/mcp"
 TOKEN = "Bearer sk-mcp-0123456789abcdef"
@@ -76,6 +82,22 @@ def test_the_python_sdk_drives_an_mcp_integration_through_its_life(portkey_mock)
     assert [(w["id"], w["enabled"]) for w in granted.workspaces] == [(workspace, True)]
     assert mcp.list().data[0]["workspaces_count"] == 1
 
+    mcp.workspaces.update(
+        mcp_integration_id=made.id, workspaces=[], global_workspace_access={"enabled": True}
+    )
+    served = portkey.mcp_servers.create(
+        name="Docs", mcp_integration_id=made.get("slug"), description="for support"
+    )
+    assert portkey.mcp_servers.retrieve(mcp_server_id=served.id).mcp_integration_details["url"] == URL
+    assert [s["id"] for s in portkey.mcp_servers.list(search="doc").data] == [served.id]
+    portkey.mcp_servers.update(mcp_server_id=served.id, name="Docs (EU)")
+    assert portkey.mcp_servers.retrieve(mcp_server_id=served.get("slug")).name == "Docs (EU)"
+    tested = portkey.mcp_servers.test(mcp_server_id=served.id)
+    assert tested.success is True and tested.get("url") == URL
+    portkey.mcp_servers.delete(mcp_server_id=served.id)
+    with pytest.raises(NotFoundError):
+        portkey.mcp_servers.retrieve(mcp_server_id=served.id)
+
     mcp.delete(mcp_integration_id=made.id)
     with pytest.raises(NotFoundError):
         mcp.retrieve(mcp_integration_id=made.id)
@@ -101,6 +123,14 @@ def test_the_async_python_sdk_drives_the_same_life(portkey_mock):
         assert (await mcp.workspaces.list(mcp_integration_id=made.id)).global_workspace_access == {
             "enabled": True
         }
+        servers = portkey.mcp_servers
+        served = await servers.create(name="Async server", mcp_integration_id=made.id)
+        await servers.update(mcp_server_id=served.id, description="async")
+        assert (await servers.retrieve(mcp_server_id=served.id)).description == "async"
+        assert (await servers.list()).total == 1
+        assert (await servers.test(mcp_server_id=served.id)).success is True
+        await servers.delete(mcp_server_id=served.id)
+        assert (await servers.list()).total == 0
         await mcp.delete(mcp_integration_id=made.id)
         assert (await mcp.list()).total == 0
 
@@ -119,4 +149,5 @@ def test_the_node_sdk_drives_the_same_life(node_sdk, portkey_mock):
     assert seen["renamed"] == "Docs search (EU)" and seen["listed"] == 1
     assert seen["capabilities"] == [["tool", "search", True]] and seen["flags"]["tools"] is True
     assert seen["workspaces"] == 1 and seen["left"] == 0
+    assert seen["server"] == "Docs (EU)" and seen["tested"] is True and seen["serversLeft"] == 0
     assert_clean(portkey_mock, *OPERATIONS)

@@ -240,3 +240,99 @@ def test_a_set_changed_between_another_requests_read_and_write_keeps_both_change
         )
     finally:
         reset(app)
+
+
+# --- MCP servers ----------------------------------------------------------------------------------
+
+SERVERS = "/v1/mcp-servers"
+UNUSABLE = CONTRACT.operations["createMcpServer"].state_rules["body.mcp_integration_id"]
+
+
+def server(api: Api, ref: str, name: str = "Docs", **body: Any) -> Any:
+    return api.call("POST", SERVERS, json={"name": name, "mcp_integration_id": ref, **body})
+
+
+def test_a_server_is_made_only_from_an_integration_its_workspace_may_use(api: Api):
+    own = workspace(api)
+    theirs = integration(api, "Theirs", workspace_id=workspace(api))
+    organisation = integration(api, "Everyone's")
+    for ref in ("no-such-integration", theirs["id"], organisation["slug"]):
+        refused = server(api, ref, workspace_id=own)
+        assert error_of(refused, 400, "AB01") == f"body.mcp_integration_id: {UNUSABLE}", ref
+    assert api.call("GET", f"{SERVERS}?workspace_id={own}").json["total"] == 0  # nothing half-made
+    grant = {"workspaces": [{"id": own, "enabled": True}]}
+    assert api.call("PUT", f"{MCP}/{organisation['id']}/workspaces", json=grant).status_code == 200
+    made = server(api, organisation["slug"], workspace_id=own)
+    assert made.status_code == 200, made.json
+    read = api.call("GET", f"{SERVERS}/{made.json['slug']}").json
+    assert read["mcp_integration_id"] == organisation["id"] and read["workspace_id"] == own  # kept by its id
+    mine = integration(api, "Mine", workspace_id=own)
+    second = server(api, mine["slug"], name="Mine", workspace_id=own)
+    assert second.status_code == 200
+    named = api.call("GET", f"{SERVERS}?workspace_id={own}&id={made.json['id']},{second.json['id']}").json
+    assert named["total"] == 2
+    named = api.call("GET", f"{SERVERS}?workspace_id={own}&id={second.json['id']}").json
+    assert [s["name"] for s in named["data"]] == ["Mine"]
+    everyone = {"workspaces": [], "global_workspace_access": {"enabled": True}}
+    other = integration(api, "Global")
+    api.call("PUT", f"{MCP}/{other['id']}/workspaces", json=everyone)
+    assert server(api, other["id"], name="Global", workspace_id=own).status_code == 200
+
+
+def test_a_server_shows_its_integration_as_it_is_when_read(api: Api):
+    own = workspace(api)
+    made_integration = integration(
+        api,
+        auth_type="headers",
+        configurations={"custom_headers": {"Authorization": f"Bearer {SECRET}"}},
+        workspace_id=own,
+    )
+    made = server(api, made_integration["id"], workspace_id=own).json
+    api.call("PUT", f"{MCP}/{made_integration['id']}", json={"url": "https://eu.mcp.example.com/mcp"})
+    read = api.call("GET", f"{SERVERS}/{made['id']}")
+    details = read.json["mcp_integration_details"]
+    assert details["url"] == "https://eu.mcp.example.com/mcp" and details["auth_type"] == "headers"
+    assert SECRET not in read.get_data(as_text=True)
+    listed = api.call("GET", f"{SERVERS}?search=DOC&workspace_id={own}").json["data"]
+    assert [(s["id"], s["mcp_integration_slug"], s["mcp_integration_url"]) for s in listed] == [
+        (made["id"], made_integration["slug"], "https://eu.mcp.example.com/mcp")
+    ]
+    assert api.call("DELETE", f"{MCP}/{made_integration['id']}").status_code == 200
+    assert api.call("GET", f"{SERVERS}/{made['id']}").json["mcp_integration_details"] is None
+    assert api.call("GET", f"{SERVERS}?workspace_id={own}").json["data"][0]["mcp_integration_url"] is None
+
+
+def test_test_answers_the_same_from_the_records_every_time(api: Api):
+    own = workspace(api)
+    made_integration = integration(api, workspace_id=own)
+    made = server(api, made_integration["slug"], workspace_id=own).json
+    url = f"{SERVERS}/{made['slug']}/test"
+    first, again = api.call("POST", url).json, api.call("POST", url, json={}).json
+    assert (
+        first
+        == again
+        == {
+            "success": True,
+            "status_code": 200,
+            "response_time_ms": 0,
+            "url": "https://mcp.example.com/mcp",
+            "server_name": "Docs",
+            "error": None,
+        }
+    )
+    api.call("DELETE", f"{MCP}/{made_integration['id']}")
+    gone = api.call("POST", url).json
+    assert gone["success"] is False and gone["status_code"] is None and gone["error"]
+    missing = api.call("POST", f"{SERVERS}/no-such-server/test")
+    assert error_of(missing, 404, "AB08") == "Mcp server not found: no-such-server"
+
+
+def test_a_fault_plan_on_test_makes_it_fail_then_lets_it_through(api: Api):
+    own = workspace(api)
+    made = server(api, integration(api, workspace_id=own)["id"], workspace_id=own).json
+    plan = {"seed": 1, "rules": [{"operation": "testMcpServer", "status": 503, "times": 1}]}
+    assert api.client.put("/__mock/faults", json=plan).status_code == 200
+    failed = api.call("POST", f"{SERVERS}/{made['id']}/test")
+    assert error_of(failed, 503, "AB04")
+    assert api.call("GET", f"{SERVERS}/{made['id']}").status_code == 200  # other operations untouched
+    assert api.call("POST", f"{SERVERS}/{made['id']}/test").json["success"] is True  # the rule is spent

@@ -1,5 +1,5 @@
 // Drives Portkey's Node SDK through an MCP integration's life (its capabilities, workspace access
-// and metadata too) against the mock. Run by tests/clients/test_mcp_sdks.py with PORTKEY_BASE_URL
+// and metadata too) and an MCP server's (with test) against the mock. Run by tests/clients/test_mcp_sdks.py with PORTKEY_BASE_URL
 // and PORTKEY_API_KEY set. Prints one JSON document of what it saw; any SDK error exits 1.
 const { Portkey } = require('portkey-ai');
 
@@ -18,6 +18,14 @@ async function main() {
   const workspace = await portkey.admin.workspaces.create({ name: 'MCP users' });
   await mcp.workspaces.update({ id: made.id, workspaces: [{ id: workspace.id, enabled: true }] });
   const granted = await mcp.workspaces.list({ id: made.id });
+  await mcp.workspaces.update({ id: made.id, workspaces: [], global_workspace_access: { enabled: true } });
+  const served = await portkey.mcpServers.create({ name: 'Docs', mcp_integration_id: made.id });
+  await portkey.mcpServers.update({ id: served.id, name: 'Docs (EU)' });
+  const server = await portkey.mcpServers.retrieve({ id: served.slug });
+  await portkey.mcpServers.list({ search: 'docs' });
+  const tested = await portkey.mcpServers.test({ id: served.id });
+  await portkey.mcpServers.delete({ id: served.id });
+  const servers = await portkey.mcpServers.list({});
   await mcp.delete({ id: made.id });
   const left = await mcp.list({});
 
@@ -28,6 +36,9 @@ async function main() {
     flags: metadata.capability_flags,
     workspaces: granted.workspaces.length,
     left: left.total,
+    server: server.name,
+    tested: tested.success,
+    serversLeft: servers.total,
   }));
 }
 
