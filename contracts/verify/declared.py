@@ -37,7 +37,9 @@ def run_declared_lifecycles(
             why = "it has no create example with a name to carry the run id, or its create path takes a value"
             _note_once(run, resource, why)
             continue
-        named = sorted(f"body.{field}" for field in body if f"body.{field}" in create.state_rules)
+        named = sorted(  # the name carries the run id, which keeps it free (a label's)
+            f"body.{field}" for field in body if field != "name" and f"body.{field}" in create.state_rules
+        )
         if named:  # e.g. an MCP server's integration: a record of another resource the run has not made
             _note_once(
                 run,
