@@ -24,6 +24,7 @@ from mockserver.resources.engine import declared_resources
 from mockserver.resources.integrations import INTEGRATION, Integrations
 from mockserver.resources.labels import Labels
 from mockserver.resources.logs import Logs
+from mockserver.resources.mcp import MCP_INTEGRATION, MCP_SERVER, McpIntegrations, McpServers
 from mockserver.resources.people import People
 from mockserver.resources.prompts import Prompts
 from mockserver.resources.providers import PROVIDER, Providers
@@ -194,6 +195,10 @@ def create_app(
         if collections is not None:
             collections.prompts = named["prompt"]
     resources.append(Logs(state.resources, config.journal_limit, config.not_found_status))
+    if MCP_INTEGRATION in named:
+        resources.append(McpIntegrations(contract, named[MCP_INTEGRATION], policy))
+        if MCP_SERVER in named:
+            resources.append(McpServers(contract, named[MCP_SERVER], named[MCP_INTEGRATION]))
     seeder = Seeder(contract, validator, policy, keys)
 
     errors = _error_answers(state.watch)

@@ -5,8 +5,10 @@ replaced by canaries), retrieve it by each field its item path finds it by, list
 read its versions if it keeps them, try an update the contract refuses, show it to a second API key,
 delete it, then retrieve, update and delete it again. The ordered `record_*` checks judge each step
 against the ledger's `OwnRecord`. A resource the run cannot mark as its own (no `name` in its create
-body), whose create path needs a value the contract does not list, or that is organisation-level
-(`level: organisation`) while the run's API key is a workspace's (403) is left out, with a note.
+body), whose create path needs a value the contract does not list, whose create example names a
+record of another resource through a field with a state rule (`x-portkey-state-rule`: an MCP
+server's integration), or that is organisation-level (`level: organisation`) while the run's API key
+is a workspace's (403) is left out, with a note.
 """
 
 from __future__ import annotations
@@ -21,11 +23,6 @@ from contracts.verify.run import VerifyRun
 from mockserver.contract.declared import Declaration
 from mockserver.contract.document import Contract, Operation
 
-NAMES_ANOTHER = (
-    "its create names a record of another resource, a prompt its collection: a scenario of its own drives it"
-)
-NO_NAME = "it has no create example with a name to carry the run id, or its create path takes a value"
-
 
 def run_declared_lifecycles(
     run: VerifyRun, client: Client, api_key: str, second_api_key: str | None, out: TextIO
@@ -37,16 +34,25 @@ def run_declared_lifecycles(
         body = contract.body_example(create) if create else None
         path = contract.example_path(create) if create else None
         if create is None or path is None or not isinstance(body, dict) or "name" not in body:
-            _left_out(run, resource, NO_NAME)
+            why = "it has no create example with a name to carry the run id, or its create path takes a value"
+            _note_once(run, resource, why)
             continue
-        if any(where.endswith("_id") and where.removeprefix("body.") in body for where in create.state_rules):
-            _left_out(run, resource, NAMES_ANOTHER)  # its example names a record of another resource
+        named = sorted(  # the name carries the run id, which keeps it free (a label's)
+            f"body.{field}" for field in body if field != "name" and f"body.{field}" in create.state_rules
+        )
+        if named:  # a prompt's collection (a scenario of its own drives prompts), an MCP server's integration
+            _note_once(
+                run,
+                resource,
+                f"its create example names a record the run does not make first: {', '.join(named)}",
+            )
             continue
         print(f"lifecycle: declared resource {resource.name}", file=out, flush=True)
         _lifecycle(run, client, api_key, second_api_key, resource, path.removeprefix(run.contract_base), body)
 
 
-def _left_out(run: VerifyRun, resource: Declaration, why: str) -> None:
+def _note_once(run: VerifyRun, resource: Declaration, why: str) -> None:
+    """Say once why a declared resource is left out of the lifecycle."""
     if not any(note.startswith(f"declared resource {resource.name}: left out") for note in run.result.notes):
         run.result.notes.append(f"declared resource {resource.name}: left out of the lifecycle ({why})")
 

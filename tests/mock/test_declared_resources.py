@@ -81,6 +81,19 @@ def _on_an_integration(api: Api, body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "integration_id": f"openai-{unique}", "slug": f"{body['slug']}-{unique}"}
 
 
+def _from_an_mcp_integration(api: Api, body: dict[str, Any]) -> dict[str, Any]:
+    """An MCP server names an MCP integration its workspace may use: one every workspace may."""
+    sent = {"name": "Served", "url": "https://mcp.example.com/mcp", "auth_type": "none", "transport": "http"}
+    made = api.call("POST", "/v1/mcp-integrations", json=sent)
+    assert made.status_code == 200, made.json
+    everyone = {"workspaces": [], "global_workspace_access": {"enabled": True}}
+    assert (
+        api.call("PUT", f"/v1/mcp-integrations/{made.json['id']}/workspaces", json=everyone).status_code
+        == 200
+    )
+    return {**body, "mcp_integration_id": made.json["id"]}  # kept by its id, read back as sent
+
+
 def _named_anew(api: Api, body: dict[str, Any]) -> dict[str, Any]:
     """A label's name is one label's in its workspace: each record the test makes has its own."""
     return {**body, "name": f"{body['name']}-{uuid.uuid4().hex[:8]}"}
@@ -98,6 +111,7 @@ NAMING = {
     "scim-workspace-mapping": _in_a_workspace,
     "provider": _on_an_integration,
     "label": _named_anew,
+    "mcp-server": _from_an_mcp_integration,
 }
 
 

@@ -333,8 +333,19 @@ def _made_declared(name: str) -> Callable[[Api, dict[str, Any]], str]:
     return made
 
 
+def _made_mcp_server(api: Api, extra: dict[str, Any]) -> str:
+    """An MCP server names an MCP integration its workspace may use: one every workspace may."""
+    sent = {"name": "plain", "url": "https://mcp.example.com/mcp", "auth_type": "none", "transport": "http"}
+    integration = api.call("POST", "/v1/mcp-integrations", json=sent).json["id"]
+    everyone = {"workspaces": [], "global_workspace_access": {"enabled": True}}
+    api.call("PUT", f"/v1/mcp-integrations/{integration}/workspaces", json=everyone)
+    body = {"name": "plain", "mcp_integration_id": integration, **extra}
+    return str(api.call("POST", "/v1/mcp-servers", json=body).json["id"])
+
+
 MAKERS: dict[str, Callable[[Api, dict[str, Any]], str]] = {
     "createVirtualKey": _made_vk,
+    "createMcpServer": _made_mcp_server,
     "createProvider": _made_provider,
     "createIntegration": _made_integration,
 }
@@ -382,6 +393,10 @@ UNSET_ANSWERED: dict[tuple[str, str], str | None] = {
     # left out: the published Label schema types `description` and `color_code` as strings, never null
     ("createLabel", "description"): LEFT_OUT,
     ("createLabel", "color_code"): LEFT_OUT,
+    # null: the published McpIntegration and its list item make `description` nullable
+    ("createMcpIntegration", "description"): None,
+    # null: the published McpServer and its list item make `description` nullable
+    ("createMcpServer", "description"): None,
 }
 """What a read answers for an unset text field, and the evidence: one entry for each the contract has."""
 

@@ -455,8 +455,8 @@ def test_the_lifecycle_drives_every_declared_resource_and_leaves_nothing(config)
     assert result.exit_code == 0, output
     assert {"config", "guardrail"} <= {r.name for r in driven}
     # With workspace keys: organisation-level resources and organisation API keys answer 403;
-    # members, users, invites and SCIM mappings have no create that carries a name. Nothing else is
-    # left out.
+    # members, users, invites and SCIM mappings have no create that carries a name; an MCP server's
+    # create example names an MCP integration the run has not made. Nothing else is left out.
     assert {r.name for r in marked} - {r.name for r in driven} == {
         "api-key",
         "workspace",
@@ -464,6 +464,7 @@ def test_the_lifecycle_drives_every_declared_resource_and_leaves_nothing(config)
         "user",
         "invite",
         "scim-workspace-mapping",
+        "mcp-server",
     }, left_out
     assert all(page["total"] == 0 for page in left.values()), left
     assert all(f"lifecycle: declared resource {r.name}" in output for r in driven)
