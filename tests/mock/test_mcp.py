@@ -31,12 +31,6 @@ def integration(api: Api, name: str = "Docs search", **body: Any) -> dict[str, A
     return dict(made.json)
 
 
-def workspace(api: Api) -> str:
-    made = api.call("POST", "/v1/admin/workspaces", json={"name": "Elsewhere"})
-    assert made.status_code == 200, made.json
-    return str(made.json["id"])
-
-
 def capabilities(api: Api, ref: str, query: str = "") -> dict[str, Any]:
     listed = api.call("GET", f"{MCP}/{ref}/capabilities{query}")
     assert listed.status_code == 200, listed.json
@@ -45,7 +39,7 @@ def capabilities(api: Api, ref: str, query: str = "") -> dict[str, Any]:
 
 def test_an_integration_is_the_organisations_or_a_workspaces_and_listed_by_type(api: Api):
     own = integration(api, "Organisation tools")
-    team = workspace(api)
+    team = api.workspace()
     theirs = integration(api, "Team tools", workspace_id=team)
     read = api.call("GET", f"{MCP}/{own['slug']}").json
     assert (read["type"], read["workspace_id"], read["global_workspace_access"]) == (
@@ -122,7 +116,7 @@ def test_capabilities_merge_by_type_and_name_and_are_counted_from_what_is_kept(a
 
 def test_workspace_access_merges_by_id_or_replaces_the_set(api: Api):
     made = integration(api)
-    first, second, third = workspace(api), workspace(api), workspace(api)
+    first, second, third = api.workspace(), api.workspace(), api.workspace()
     url = f"{MCP}/{made['id']}/workspaces"
     body = {"workspaces": [{"id": first, "enabled": True}, {"id": second, "enabled": False}]}
     assert api.call("PUT", url, json=body).status_code == 200
@@ -141,10 +135,10 @@ def test_workspace_access_merges_by_id_or_replaces_the_set(api: Api):
 
 
 def test_a_workspace_integration_is_enabled_only_for_its_own_workspace(api: Api):
-    team = workspace(api)
+    team = api.workspace()
     made = integration(api, workspace_id=team)
     url = f"{MCP}/{made['id']}/workspaces"
-    refused = api.call("PUT", url, json={"workspaces": [{"id": workspace(api), "enabled": True}]})
+    refused = api.call("PUT", url, json={"workspaces": [{"id": api.workspace(), "enabled": True}]})
     assert error_of(refused, 400, "AB01") == f"body.workspaces: {OWN_WORKSPACE_ONLY}"
     assert api.call("GET", url).json["workspaces"] == []  # nothing half-made
     assert api.call("PUT", url, json={"workspaces": [{"id": team, "enabled": True}]}).status_code == 200
@@ -253,8 +247,8 @@ def server(api: Api, ref: str, name: str = "Docs", **body: Any) -> Any:
 
 
 def test_a_server_is_made_only_from_an_integration_its_workspace_may_use(api: Api):
-    own = workspace(api)
-    theirs = integration(api, "Theirs", workspace_id=workspace(api))
+    own = api.workspace()
+    theirs = integration(api, "Theirs", workspace_id=api.workspace())
     organisation = integration(api, "Everyone's")
     for ref in ("no-such-integration", theirs["id"], organisation["slug"]):
         refused = server(api, ref, workspace_id=own)
@@ -280,7 +274,7 @@ def test_a_server_is_made_only_from_an_integration_its_workspace_may_use(api: Ap
 
 
 def test_a_server_shows_its_integration_as_it_is_when_read(api: Api):
-    own = workspace(api)
+    own = api.workspace()
     made_integration = integration(
         api,
         auth_type="headers",
@@ -303,7 +297,7 @@ def test_a_server_shows_its_integration_as_it_is_when_read(api: Api):
 
 
 def test_test_answers_the_same_from_the_records_every_time(api: Api):
-    own = workspace(api)
+    own = api.workspace()
     made_integration = integration(api, workspace_id=own)
     made = server(api, made_integration["slug"], workspace_id=own).json
     url = f"{SERVERS}/{made['slug']}/test"
@@ -328,7 +322,7 @@ def test_test_answers_the_same_from_the_records_every_time(api: Api):
 
 
 def test_a_fault_plan_on_test_makes_it_fail_then_lets_it_through(api: Api):
-    own = workspace(api)
+    own = api.workspace()
     made = server(api, integration(api, workspace_id=own)["id"], workspace_id=own).json
     plan = {"seed": 1, "rules": [{"operation": "testMcpServer", "status": 503, "times": 1}]}
     assert api.client.put("/__mock/faults", json=plan).status_code == 200

@@ -27,12 +27,6 @@ def collection(api: Api, name: str, **body: Any) -> dict[str, Any]:
     return dict(made.json)
 
 
-def workspace(api: Api) -> str:
-    made = api.call("POST", "/v1/admin/workspaces", json={"name": "Elsewhere"})
-    assert made.status_code == 200, made.json
-    return str(made.json["id"])
-
-
 def journal(api: Api) -> list[dict[str, Any]]:
     return list(api.client.get("/__mock/journal").json["entries"])
 
@@ -59,7 +53,7 @@ def test_a_collection_inside_another_is_counted_and_listed_by_its_parent(api: Ap
 
 
 def test_a_parent_that_is_missing_or_in_another_workspace_is_refused_naming_the_field(api: Api):
-    elsewhere = collection(api, "Theirs", workspace_id=workspace(api))
+    elsewhere = collection(api, "Theirs", workspace_id=api.workspace())
     for ref in ("no-such-collection", elsewhere["id"]):
         refused = api.call("POST", "/v1/collections", json={"name": "Orphan", "parent_collection_id": ref})
         assert error_of(refused, 400, "AB01") == f"body.parent_collection_id: {NO_PARENT}"
@@ -93,7 +87,7 @@ def test_collections_and_labels_are_searched_by_name_whatever_the_case(api: Api)
 
 
 def test_a_collection_is_reached_by_id_naming_no_workspace_but_not_from_another_workspace(api: Api):
-    other = workspace(api)
+    other = api.workspace()
     made = collection(api, "Theirs", workspace_id=other)
     assert api.call("GET", f"/v1/collections/{made['id']}").json["workspace_id"] == other
     assert api.call("GET", f"/v1/collections/{made['id']}?workspace_id={other}").status_code == 200
@@ -110,7 +104,8 @@ def test_a_label_name_is_one_labels_in_its_workspace(api: Api):
     first = api.call("POST", "/v1/labels", json={"name": "production-eu"}).json["id"]
     again = api.call("POST", "/v1/labels", json={"name": "production-eu"})
     assert error_of(again, 400, "AB01") == f"body.name: {NAME_TAKEN}"
-    elsewhere = api.call("POST", "/v1/labels", json={"name": "production-eu", "workspace_id": workspace(api)})
+    other = api.workspace()
+    elsewhere = api.call("POST", "/v1/labels", json={"name": "production-eu", "workspace_id": other})
     assert elsewhere.status_code == 200  # another workspace's names are its own
     second = api.call("POST", "/v1/labels", json={"name": "staging-eu"}).json["id"]
     renamed = api.call("PUT", f"/v1/labels/{second}", json={"name": "production-eu"})
@@ -131,7 +126,7 @@ def test_a_label_is_universal_only_when_made_for_the_organisation(api: Api):
     own = api.call("POST", "/v1/labels", json={"name": "everywhere"}).json["id"]
     read = api.call("GET", f"/v1/labels/{own}").json
     assert read["is_universal"] is True and read["workspace_id"] is None
-    team = workspace(api)
+    team = api.workspace()
     theirs = api.call("POST", "/v1/labels", json={"name": "team", "workspace_id": team}).json["id"]
     read = api.call("GET", f"/v1/labels/{theirs}").json
     assert read["is_universal"] is False and read["workspace_id"] == team

@@ -56,6 +56,12 @@ class Api:
     def create(self, **body: Any) -> Any:
         return self.call("POST", "/v1/virtual-keys", json=body)
 
+    def workspace(self, name: str = "Elsewhere") -> str:
+        """A new workspace of the caller's organisation; its id."""
+        made = self.call("POST", "/v1/admin/workspaces", json={"name": name})
+        assert made.status_code == 200, made.json
+        return str(made.json["id"])
+
     def secret_reference(self, slug: str = SECRET_REFERENCE, **body: Any) -> str:
         """Create a secret reference (the one generated secret mappings name, by default); its id."""
         sent = {**secret_reference_body(), "slug": slug, **body}
