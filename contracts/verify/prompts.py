@@ -15,6 +15,8 @@ from contracts.verify.guard import safe_body
 from contracts.verify.lifecycle import Client
 from contracts.verify.run import VerifyRun
 
+NAME = "prompt library"
+"""What the names of everything the scenario makes begin with, after the run's prefix."""
 NEEDED = (
     "createCollection",
     "deleteCollection",
@@ -42,7 +44,7 @@ def run_prompt_lifecycle(run: VerifyRun, client: Client, api_key: str, out: Text
             run.result.notes.append(note)
         return
     print("lifecycle: prompt library (versions, publishing, render, completions)", file=out, flush=True)
-    collection = _made(run, client, api_key, "createCollection", "/collections", {"name": "prompts"})
+    collection = _made(run, client, api_key, "createCollection", "/collections", {"name": NAME})
     if collection is None:
         return
     partial = _made(
@@ -51,7 +53,7 @@ def run_prompt_lifecycle(run: VerifyRun, client: Client, api_key: str, out: Text
         api_key,
         "createPromptPartial",
         "/prompts/partials",
-        {"name": "tone", "string": "Be kind."},
+        {"name": f"{NAME} tone", "string": "Be kind."},
     )
     if partial is not None:
         path = f"/prompts/partials/{partial['id']}"
@@ -59,7 +61,7 @@ def run_prompt_lifecycle(run: VerifyRun, client: Client, api_key: str, out: Text
         client.send("PUT", f"{path}/makeDefault", api_key, {"version": 2}, intent="valid")
     include = f"{{{{>{partial['slug']}}}}} " if partial is not None else ""
     body = {
-        "name": "reply",
+        "name": f"{NAME} reply",
         "collection_id": collection["id"],
         "string": include + "Answer {{question}}",
         "parameters": {},

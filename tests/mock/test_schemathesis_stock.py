@@ -29,6 +29,17 @@ ORGANISATION_LEVEL = tuple(
     for operation in r.operations.values()
 )
 """Paths a workspace API key never reaches (`level: organisation`): it answers 403, by design."""
+LINKED = tuple(
+    CONTRACT.operations[link["operationId"]].template
+    for item in CONTRACT.document["paths"].values()
+    for operation in item.values()
+    if isinstance(operation, dict)
+    for response in (operation.get("responses") or {}).values()
+    for link in (response.get("links") or {}).values()
+    if link.get("operationId") in CONTRACT.operations
+)
+"""Paths the contract's links lead to (a log's read after its insert): schemathesis reaches them by
+links, and warns when its fuzzed data leaves the linked ids unusable, as for declared resources."""
 STATE_BOUND = tuple(op.template for op in CONTRACT.operations.values() if op.state_rules)
 """Paths whose valid requests depend on what the mock holds (`x-portkey-state-rule`: a provider on an
 integration enabled for the workspace, a model that is custom): linked data may not fit them."""
@@ -182,7 +193,7 @@ def _only_workspace_heuristic(out: str) -> bool:
     workspace key reaches none), and "Missing test data" on operations of a declared resource its
     ten stateful scenarios did not reach by links (their lifecycles run in
     tests/mock/test_declared_resources.py) or of one whose valid requests depend on the mock's state
-    (`STATE_BOUND`)."""
+    (`STATE_BOUND`), or that the contract's links lead to (`LINKED`)."""
     warnings = out.split("WARNINGS", 1)[-1].split("SUMMARY", 1)[0]
     for section in re.split(r"^(?=\S)", warnings, flags=re.M):
         listed = [op.split(" ")[1] for op in re.findall(r"^  - (\w+ /\S+)$", section, re.M)]
@@ -192,7 +203,7 @@ def _only_workspace_heuristic(out: str) -> bool:
         elif section.startswith(
             ("Missing test data", "No links point", "Reachable via links", "Reached via links")
         ):  # "No links point to these operations": its guess of which create would feed them
-            if not all(path.startswith(DECLARED + STATE_BOUND) for path in listed):
+            if not all(path.startswith(DECLARED + STATE_BOUND + LINKED) for path in listed):
                 return False
         elif not section.lstrip().startswith(("Authentication failed", "💡", "=")) and section.strip():
             return False
