@@ -1,7 +1,8 @@
 """What is particular to MCP integrations (an MCP server's address, transport and auth, registered for
 a workspace or the whole organisation) and MCP servers (a workspace's instance of one, `McpServers`
 below); the engine serves the five operations of each from its marker (`x-portkey-resource` on
-`/mcp-integrations`, `/mcp-servers`).
+`/mcp-integrations`, `/mcp-servers`), this module the rest: an integration's capabilities, workspaces
+and metadata, a server's test, capabilities, user access and connections.
 
 - A new integration is `type: workspace` when made in a workspace, else `organisation`; a list's
   `?type=` keeps one kind.

@@ -4,7 +4,9 @@ resource shares (`tests/mock/test_declared_resources.py`).
 An integration's kind follows where it was made; its credentials and header values are kept and
 answered masked; its capabilities and workspace access are sets kept on its record, changed whole in
 one write (capabilities merged by type and name, workspaces merged by id or replaced), and every
-list, count and metadata answer is computed from that record.
+list, count and metadata answer is computed from that record. A server's capabilities (its
+integration's, with its own settings) and user access (the organisation's users, its overrides and
+default) are kept and changed the same way; it holds no connections.
 """
 
 from __future__ import annotations
