@@ -198,7 +198,9 @@ def create_app(
     if MCP_INTEGRATION in named:
         resources.append(McpIntegrations(contract, named[MCP_INTEGRATION], policy))
         if MCP_SERVER in named:
-            resources.append(McpServers(contract, named[MCP_SERVER], named[MCP_INTEGRATION]))
+            resources.append(
+                McpServers(contract, named[MCP_SERVER], named[MCP_INTEGRATION], named.get("user"))
+            )
     seeder = Seeder(contract, validator, policy, keys)
 
     errors = _error_answers(state.watch)

@@ -1,7 +1,8 @@
 """What is particular to MCP integrations (an MCP server's address, transport and auth, registered for
 a workspace or the whole organisation) and MCP servers (a workspace's instance of one, `McpServers`
 below); the engine serves the five operations of each from its marker (`x-portkey-resource` on
-`/mcp-integrations`, `/mcp-servers`).
+`/mcp-integrations`, `/mcp-servers`), this module the rest: an integration's capabilities, workspaces
+and metadata, a server's test, capabilities, user access and connections.
 
 - A new integration is `type: workspace` when made in a workspace, else `organisation`; a list's
   `?type=` keeps one kind.
@@ -40,6 +41,9 @@ INTEGRATION_REF = "mcp_integration_id"
 PRIVATE = ("capabilities", "workspaces")
 """What an integration's record keeps besides its fields: `{"<type>:<name>": capability}` and
 `{"<workspace id>": access}`; answers show them only through the operations below."""
+SERVER_PRIVATE = ("capabilities", "user_access", "default_user_access")
+"""What a server's record keeps besides its fields: `{"<type>:<name>": enabled}`, `{"<user id>":
+enabled}` and the default for users it names no override for."""
 KINDS = {
     "tool": "tools",
     "prompt": "prompts",
@@ -137,18 +141,7 @@ class McpIntegrations:
 
     def _list_capabilities(self, call: Call) -> Any:
         record = self.engine.find_for(call)[0]
-        every = sorted(record.get("capabilities", {}).values(), key=lambda c: (c["type"], c["name"]))
-        query = call.request.query
-        wanted = query.get("type")
-        matching = [c for c in every if wanted is None or c["type"] == wanted]
-        page, size = query.get("page", 1), query.get("page_size", 100)
-        data = matching[(page - 1) * size : page * size]
-        return {
-            "data": data,
-            "counts": _counts(every),
-            "total": len(matching),
-            "has_more": page * size < len(matching),
-        }
+        return _capability_page(list(record.get("capabilities", {}).values()), call)
 
     def _update_capabilities(self, call: Call) -> Any:
         named = call.body["capabilities"]
@@ -188,15 +181,34 @@ class McpIntegrations:
     # -- helpers
 
     def _change(self, call: Call, plan: Callable[[Record], Record]) -> None:
-        """Write what `plan` makes of the integration of the path, as it is when written: planned
-        from the record as read, written only if the record is still that, else read and planned
-        again; one store write."""
-        for _ in range(WRITE_ATTEMPTS):
-            record, text, namespace = self.engine.find_for(call)
-            if self.engine.store.write(Update(namespace, record["slug"], text, plan(record))) is None:
-                return
-        busy = "The MCP integration kept changing under this request; retry"
-        raise ApiError(busy, 503, headers={"Retry-After": "1"})
+        _change(self.engine, call, plan, "MCP integration")
+
+
+def _change(engine: DeclaredResource, call: Call, plan: Callable[[Record], Record], what: str) -> None:
+    """Write what `plan` makes of the record of the call's path, as it is when written: planned from
+    the record as read, written only if the record is still that, else read and planned again; one
+    store write."""
+    for _ in range(WRITE_ATTEMPTS):
+        record, text, namespace = engine.find_for(call)
+        if engine.store.write(Update(namespace, record["slug"], text, plan(record))) is None:
+            return
+    raise ApiError(f"The {what} kept changing under this request; retry", 503, headers={"Retry-After": "1"})
+
+
+def _capability_page(every: list[dict[str, Any]], call: Call) -> dict[str, Any]:
+    """One page of capabilities by type then name (`page` from 1, `page_size`, `type`), with the
+    counts of them all."""
+    every = sorted(every, key=lambda c: (c["type"], c["name"]))
+    query = call.request.query
+    wanted = query.get("type")
+    matching = [c for c in every if wanted is None or c["type"] == wanted]
+    page, size = query.get("page", 1), query.get("page_size", 100)
+    return {
+        "data": matching[(page - 1) * size : page * size],
+        "counts": _counts(every),
+        "total": len(matching),
+        "has_more": page * size < len(matching),
+    }
 
 
 def _fields(record: Record) -> dict[str, Any]:
@@ -228,21 +240,55 @@ class McpServers:
       none once it is deleted.
     - `test` answers from the records, the same every time for the same records: reached when the
       integration is there, else not (a fault plan on `testMcpServer` makes the call itself fail).
+    - Its capabilities are its integration's, each enabled or not for this server: the server's
+      record keeps only its own settings (`{"<type>:<name>": enabled}`), a capability it has none for
+      is as the integration has it. A bulk update names capabilities the integration has (else 400
+      naming `body.capabilities`, the contract's state rule) and merges them in.
+    - Its user access is every user of the organisation, allowed or denied by an override kept on
+      the server's record (`{"<user id>": enabled}`) or else by the server's `default_user_access`
+      (`allow` until set). A bulk update names users of the organisation (else 400 naming
+      `body.user_access`) and merges them in.
+    - Both bulk updates are planned from the server's record as read and made in one compare-and-set
+      write, as the integration's are.
+    - Connections are made by a user signing in to the server through Portkey's MCP gateway, which
+      the mock does not serve: it holds none, so their list is empty, every user is `not_connected`,
+      and a disconnect finds the server and answers success with nothing to remove.
     """
 
     riding: frozenset[str] = frozenset()  # each reads the integration too
 
-    def __init__(self, contract: Contract, engine: DeclaredResource, integrations: DeclaredResource) -> None:
+    def __init__(
+        self,
+        contract: Contract,
+        engine: DeclaredResource,
+        integrations: DeclaredResource,
+        users: DeclaredResource | None = None,
+    ) -> None:
         self.engine = engine
         self.integrations = integrations
+        self.users = users
         create = contract.operations[engine.declaration.operations["create"]]
         self.unusable_rule = create.state_rules[f"body.{INTEGRATION_REF}"]
+        self.unknown_capability_rule = contract.operations["updateMcpServerCapabilities"].state_rules[
+            "body.capabilities"
+        ]
+        self.unknown_user_rule = contract.operations["updateMcpServerUserAccess"].state_rules[
+            "body.user_access"
+        ]
         engine.creating.append(self._made)
         engine.listing.append(self._named)
         engine.shown = self
 
     def handlers(self) -> Mapping[str, Handler]:
-        return {"testMcpServer": self._test}
+        return {
+            "testMcpServer": self._test,
+            "listMcpServerCapabilities": self._list_capabilities,
+            "updateMcpServerCapabilities": self._update_capabilities,
+            "listMcpServerUserAccess": self._list_user_access,
+            "updateMcpServerUserAccess": self._update_user_access,
+            "listMcpServerConnections": self._list_connections,
+            "deleteMcpServerConnection": self._disconnect,
+        }
 
     def _named(self, call: Call) -> Callable[[Record], bool]:
         """A list's `?id=a,b`: only those servers."""
@@ -267,7 +313,7 @@ class McpServers:
         if integration is not None:
             details = {k: integration.get(k) for k in ("id", "slug", "status", "configurations", "url")}
             details |= {"transport": integration.get("transport"), "auth_type": integration.get("auth_type")}
-        return {**record, "mcp_integration_details": details}
+        return {**_server_fields(record), "mcp_integration_details": details}
 
     def page(self, total: int, texts: list[bytes]) -> Any:
         records = responses.each_readable(texts, json.loads)
@@ -285,7 +331,7 @@ class McpServers:
             integration = known.get(record[INTEGRATION_REF]) or {}
             data.append(
                 {
-                    **record,
+                    **_server_fields(record),
                     "mcp_integration_slug": integration.get("slug"),
                     "mcp_integration_url": integration.get("url"),
                     "auth_type": integration.get("auth_type"),
@@ -316,12 +362,122 @@ class McpServers:
             "error": None,
         }
 
+    # -- capabilities
+
+    def _capabilities(self, server: Record) -> dict[str, dict[str, Any]]:
+        """The server's capabilities by `<type>:<name>`: its integration's as it is when read, each
+        with the server's own setting when it has one."""
+        integration = self._integration(str(server["organisation_id"]), str(server[INTEGRATION_REF]))
+        own = server.get("capabilities", {})
+        shown = {}
+        for key, capability in ((integration or {}).get("capabilities") or {}).items():
+            enabled = own.get(key, capability["enabled"])
+            shown[key] = {
+                "name": capability["name"],
+                "type": capability["type"],
+                "enabled": enabled,
+                "integration_enabled": capability["enabled"],
+            }
+        return shown
+
+    def _list_capabilities(self, call: Call) -> Any:
+        server = self.engine.find_for(call)[0]
+        return _capability_page(list(self._capabilities(server).values()), call)
+
+    def _update_capabilities(self, call: Call) -> Any:
+        named = call.body["capabilities"]
+
+        def plan(server: Record) -> Record:
+            known = self._capabilities(server)
+            kept = dict(server.get("capabilities", {}))
+            for item in named:
+                key = f"{item['type']}:{item['name']}"
+                if key not in known:
+                    raise ValidationFailed([Violation("body.capabilities", self.unknown_capability_rule)])
+                kept[key] = item["enabled"]
+            return {"capabilities": kept, "last_updated_at": timestamp(self.engine.clock())}
+
+        _change(self.engine, call, plan, "MCP server")
+        return {"success": True}
+
+    # -- user access
+
+    def _organisation_users(self, organisation: str) -> list[Record]:
+        """The organisation's users, newest first, as the users' list answers them."""
+        if self.users is None:
+            return []
+        texts = self.users.store.page_text(self.users.namespace_in(organisation), 0, 2**31)[1]
+        return responses.each_readable(texts, json.loads)
+
+    def _list_user_access(self, call: Call) -> Any:
+        server = self.engine.find_for(call)[0]
+        overrides = server.get("user_access", {})
+        default = server.get("default_user_access", "allow")
+        query = call.request.query
+        search = str(query.get("search", "")).lower()
+        data = []
+        for user in self._organisation_users(str(server["organisation_id"])):
+            said = " ".join(str(user.get(k) or "") for k in ("first_name", "last_name", "email")).lower()
+            if search in said:
+                data.append(
+                    {
+                        "user_id": user["id"],
+                        "first_name": user.get("first_name"),
+                        "last_name": user.get("last_name"),
+                        "enabled": overrides.get(user["id"], default == "allow"),
+                        "has_override": user["id"] in overrides,
+                        "connection_status": "not_connected",
+                    }
+                )
+        page, size = query.get("page", 1), query.get("page_size", 100)
+        return {
+            "data": data[(page - 1) * size : page * size],
+            "default_user_access": default,
+            "total": len(data),
+            "has_more": page * size < len(data),
+        }
+
+    def _update_user_access(self, call: Call) -> Any:
+        body = call.body
+        named = body.get("user_access") or []
+
+        def plan(server: Record) -> Record:
+            users = {user["id"] for user in self._organisation_users(str(server["organisation_id"]))}
+            kept = dict(server.get("user_access", {}))
+            for item in named:
+                if item["user_id"] not in users:
+                    raise ValidationFailed([Violation("body.user_access", self.unknown_user_rule)])
+                kept[item["user_id"]] = item["enabled"]
+            changes: Record = {"user_access": kept, "last_updated_at": timestamp(self.engine.clock())}
+            if "default_user_access" in body:
+                changes["default_user_access"] = body["default_user_access"]
+            return changes
+
+        _change(self.engine, call, plan, "MCP server")
+        return {"success": True}
+
+    # -- connections (the mock holds none: nothing it serves makes one)
+
+    def _list_connections(self, call: Call) -> Any:
+        self.engine.find_for(call)
+        return {"data": [], "total": 0, "has_more": False}
+
+    def _disconnect(self, call: Call) -> Any:
+        self.engine.find_for(call)
+        return {"success": True}
+
     def _integration(self, organisation: str, ref: str) -> Record | None:
         """The organisation's MCP integration `ref` names (id or slug), or None."""
         try:
             return self.integrations.find(self.integrations.namespace_in(organisation), ref)[0]
         except NotFound:
             return None
+
+
+def _server_fields(record: Record) -> dict[str, Any]:
+    """A server as answered: its fields, without the capabilities and user access only the
+    operations above show."""
+    return {k: v for k, v in record.items() if k not in SERVER_PRIVATE}
 
 
 def _usable_in(integration: Record, workspace: Any) -> bool:

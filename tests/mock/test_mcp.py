@@ -4,7 +4,9 @@ resource shares (`tests/mock/test_declared_resources.py`).
 An integration's kind follows where it was made; its credentials and header values are kept and
 answered masked; its capabilities and workspace access are sets kept on its record, changed whole in
 one write (capabilities merged by type and name, workspaces merged by id or replaced), and every
-list, count and metadata answer is computed from that record.
+list, count and metadata answer is computed from that record. A server's capabilities (its
+integration's, with its own settings) and user access (the organisation's users, its overrides and
+default) are kept and changed the same way; it holds no connections.
 """
 
 from __future__ import annotations
@@ -330,3 +332,254 @@ def test_a_fault_plan_on_test_makes_it_fail_then_lets_it_through(api: Api):
     assert error_of(failed, 503, "AB04")
     assert api.call("GET", f"{SERVERS}/{made['id']}").status_code == 200  # other operations untouched
     assert api.call("POST", f"{SERVERS}/{made['id']}/test").json["success"] is True  # the rule is spent
+
+
+# --- a server's capabilities, user access and connections -----------------------------------------
+
+UNKNOWN_CAPABILITY = CONTRACT.operations["updateMcpServerCapabilities"].state_rules["body.capabilities"]
+UNKNOWN_USER = CONTRACT.operations["updateMcpServerUserAccess"].state_rules["body.user_access"]
+
+
+def served(api: Api, **integration_body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An integration of a new workspace and a server made from it."""
+    own = workspace(api)
+    made_integration = integration(api, workspace_id=own, **integration_body)
+    made = server(api, made_integration["id"], workspace_id=own)
+    assert made.status_code == 200, made.json
+    return made_integration, dict(made.json)
+
+
+def user(api: Api, email: str, first_name: str, last_name: str) -> str:
+    """A user of the organisation, made as Portkey makes one: an invite, accepted."""
+    invite = api.call("POST", "/v1/admin/users/invites", json={"email": email, "role": "member"})
+    assert invite.status_code == 200, invite.json
+    names = {"first_name": first_name, "last_name": last_name}
+    accepted = api.client.post(
+        f"/__mock/invites/{invite.json['id']}/accept", json=names, headers=api._headers()
+    )
+    assert accepted.status_code == 200, accepted.json
+    return str(accepted.json["id"])
+
+
+def test_a_servers_capabilities_are_its_integrations_each_enabled_or_not_for_the_server(api: Api):
+    made_integration, made = served(api)
+    kept = [
+        {"name": "search", "type": "tool", "enabled": True},
+        {"name": "delete_all", "type": "tool", "enabled": False},
+        {"name": "summarise", "type": "prompt", "enabled": True},
+    ]
+    api.call("PUT", f"{MCP}/{made_integration['id']}/capabilities", json={"capabilities": kept})
+    path = f"{SERVERS}/{made['slug']}/capabilities"
+    read = api.call("GET", path).json
+    assert [(c["type"], c["name"], c["enabled"], c["integration_enabled"]) for c in read["data"]] == [
+        ("prompt", "summarise", True, True),
+        ("tool", "delete_all", False, False),
+        ("tool", "search", True, True),
+    ]  # as the integration has them until the server says otherwise
+    narrowed = {
+        "capabilities": [
+            {"name": "search", "type": "tool", "enabled": False},
+            {"name": "delete_all", "type": "tool", "enabled": True},
+        ]
+    }
+    assert api.call("PUT", path, json=narrowed).json == {"success": True}
+    read = api.call("GET", f"{path}?type=tool").json
+    assert [(c["name"], c["enabled"], c["integration_enabled"]) for c in read["data"]] == [
+        ("delete_all", True, False),
+        ("search", False, True),
+    ]
+    assert read["total"] == 2 and read["has_more"] is False
+    assert read["counts"]["tools"] == {"total": 2, "enabled": 1}
+    assert read["counts"]["prompts"] == {"total": 1, "enabled": 1}
+    paged = api.call("GET", f"{path}?page=2&page_size=1").json
+    assert [c["name"] for c in paged["data"]] == ["delete_all"] and paged["has_more"] is True
+    # the integration's own settings are untouched, and a capability it learns later shows on the server
+    assert api.call("GET", f"{MCP}/{made_integration['id']}/capabilities?type=tool").json["counts"][
+        "tools"
+    ] == {
+        "total": 2,
+        "enabled": 1,
+    }
+    later = {"capabilities": [{"name": "fetch", "type": "resource", "enabled": True}]}
+    api.call("PUT", f"{MCP}/{made_integration['id']}/capabilities", json=later)
+    assert api.call("GET", f"{path}?type=resource").json["data"] == [
+        {"name": "fetch", "type": "resource", "enabled": True, "integration_enabled": True}
+    ]
+    assert "capabilities" not in api.call("GET", f"{SERVERS}/{made['id']}").json  # only this path shows them
+
+
+def test_a_server_enables_only_capabilities_its_integration_has(api: Api):
+    made_integration, made = served(api)
+    api.call(
+        "PUT",
+        f"{MCP}/{made_integration['id']}/capabilities",
+        json={"capabilities": [{"name": "search", "type": "tool", "enabled": True}]},
+    )
+    path = f"{SERVERS}/{made['id']}/capabilities"
+    unknown = {
+        "capabilities": [
+            {"name": "search", "type": "tool", "enabled": False},
+            {"name": "search", "type": "prompt", "enabled": False},  # the same name, another type
+        ]
+    }
+    refused = api.call("PUT", path, json=unknown)
+    assert error_of(refused, 400, "AB01") == f"body.capabilities: {UNKNOWN_CAPABILITY}"
+    assert api.call("GET", path).json["data"][0]["enabled"] is True  # nothing of it was stored
+    assert error_of(api.call("PUT", path, json={"capabilities": []}), 400, "AB01").startswith(
+        "body.capabilities"
+    )
+    api.call("DELETE", f"{MCP}/{made_integration['id']}")
+    gone = api.call("GET", path).json
+    assert gone["data"] == [] and gone["counts"]["tools"] == {"total": 0, "enabled": 0}
+    refused = api.call(
+        "PUT", path, json={"capabilities": [{"name": "search", "type": "tool", "enabled": True}]}
+    )
+    assert error_of(refused, 400, "AB01") == f"body.capabilities: {UNKNOWN_CAPABILITY}"
+
+
+def test_user_access_lists_the_organisations_users_with_overrides_and_the_default(api: Api):
+    ada = user(api, "ada@example.com", "Ada", "Lovelace")
+    alan = user(api, "alan@example.com", "Alan", "Turing")
+    _, made = served(api)
+    path = f"{SERVERS}/{made['slug']}/user-access"
+
+    def access(query: str = "") -> dict[str, Any]:
+        read = api.call("GET", f"{path}{query}")
+        assert read.status_code == 200, read.json
+        return dict(read.json)
+
+    def by_user(read: dict[str, Any]) -> dict[str, tuple[bool, bool]]:
+        return {u["user_id"]: (u["enabled"], u["has_override"]) for u in read["data"]}
+
+    first = access()
+    assert first["default_user_access"] == "allow" and first["total"] == 2
+    assert by_user(first) == {ada: (True, False), alan: (True, False)}
+    assert {u["connection_status"] for u in first["data"]} == {"not_connected"}
+    assert {(u["first_name"], u["last_name"]) for u in first["data"]} == {
+        ("Ada", "Lovelace"),
+        ("Alan", "Turing"),
+    }
+
+    denied = {"user_access": [{"user_id": ada, "enabled": False}], "default_user_access": "allow"}
+    assert api.call("PUT", path, json=denied).json == {"success": True}
+    assert by_user(access()) == {ada: (False, True), alan: (True, False)}
+    assert api.call("PUT", path, json={"default_user_access": "deny"}).status_code == 200
+    assert by_user(access()) == {ada: (False, True), alan: (False, False)}  # the override is kept
+    allowed = {"user_access": [{"user_id": ada, "enabled": True}]}
+    assert api.call("PUT", path, json=allowed).status_code == 200
+    read = access()
+    assert read["default_user_access"] == "deny" and by_user(read) == {
+        ada: (True, True),
+        alan: (False, False),
+    }
+
+    found = access("?search=TURING")
+    assert [u["user_id"] for u in found["data"]] == [alan] and found["total"] == 1
+    assert [u["user_id"] for u in access("?search=ada@")["data"]] == [ada]
+    paged = access("?page=1&page_size=1")
+    assert len(paged["data"]) == 1 and paged["total"] == 2 and paged["has_more"] is True
+    assert "user_access" not in api.call("GET", f"{SERVERS}/{made['id']}").json
+
+    assert api.call("DELETE", f"/v1/admin/users/{alan}").status_code == 200
+    assert [u["user_id"] for u in access()["data"]] == [ada]  # computed from the users there are
+
+
+def test_user_access_names_only_users_of_the_organisation(api: Api):
+    ada = user(api, "ada@example.com", "Ada", "Lovelace")
+    _, made = served(api)
+    path = f"{SERVERS}/{made['id']}/user-access"
+    stranger = {
+        "user_access": [{"user_id": ada, "enabled": False}, {"user_id": "no-such-user", "enabled": False}],
+        "default_user_access": "deny",
+    }
+    refused = api.call("PUT", path, json=stranger)
+    assert error_of(refused, 400, "AB01") == f"body.user_access: {UNKNOWN_USER}"
+    read = api.call("GET", path).json
+    assert (
+        read["default_user_access"] == "allow" and read["data"][0]["has_override"] is False
+    )  # nothing stored
+    bad = api.call("PUT", path, json={"default_user_access": "sometimes"})
+    assert error_of(bad, 400, "AB01").startswith("body.default_user_access")
+    missing = api.call("GET", f"{SERVERS}/no-such-server/user-access")
+    assert error_of(missing, 404, "AB08") == "Mcp server not found: no-such-server"
+
+
+def test_connections_are_none_as_nothing_the_mock_serves_makes_one(api: Api):
+    ada = user(api, "ada@example.com", "Ada", "Lovelace")
+    _, made = served(api)
+    path = f"{SERVERS}/{made['slug']}/connections"
+    api.call(
+        "PUT",
+        f"{SERVERS}/{made['id']}/user-access",
+        json={"user_access": [{"user_id": ada, "enabled": True}]},
+    )
+    none = {"data": [], "total": 0, "has_more": False}
+    assert api.call("GET", path).json == none
+    assert api.call("GET", f"{path}?user_id={ada}&current_page=0&page_size=10").json == none
+    assert api.call("DELETE", f"{path}?user_id={ada}").json == {"success": True}
+    assert api.call("GET", path).json == none
+    unnamed = api.call("DELETE", path)
+    assert error_of(unnamed, 400, "AB01").startswith("query.user_id")
+    for method in ("GET", "DELETE"):
+        missing = api.call(method, f"{SERVERS}/no-such-server/connections?user_id={ada}")
+        assert error_of(missing, 404, "AB08") == "Mcp server not found: no-such-server"
+
+
+SERVER_BETWEEN = {
+    "capabilities": (
+        {"capabilities": [{"name": "first", "type": "tool", "enabled": False}]},
+        {"capabilities": [{"name": "between", "type": "tool", "enabled": False}]},
+        lambda read, users: sorted(c["name"] for c in read["data"] if not c["enabled"]),
+    ),
+    "user-access": (
+        lambda users: {"user_access": [{"user_id": users[0], "enabled": False}]},
+        lambda users: {
+            "user_access": [{"user_id": users[1], "enabled": False}],
+            "default_user_access": "deny",
+        },
+        lambda read, users: (
+            read["default_user_access"],
+            sorted(u["user_id"] for u in read["data"] if u["has_override"]),
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", SERVER_BETWEEN)
+def test_a_servers_set_changed_between_another_requests_read_and_write_keeps_both_changes(
+    request, store_kind, monkeypatch, kind
+):
+    """As for an integration: after one bulk update of a server reads it and before it writes, a
+    whole other bulk update of the same server runs; both changes are kept."""
+    states: list[State] = []
+    build = State.build
+    monkeypatch.setattr(State, "build", lambda *args: states.append(build(*args)) or states[-1])
+    app = create_app(store_config(request, store_kind))
+    api = Api(app.test_client())
+    try:
+        users = sorted([user(api, "ada@example.com", "Ada", "L"), user(api, "alan@example.com", "Alan", "T")])
+        every = [{"name": name, "type": "tool", "enabled": True} for name in ("first", "between")]
+        made_integration, made = served(api)
+        api.call("PUT", f"{MCP}/{made_integration['id']}/capabilities", json={"capabilities": every})
+        path = f"{SERVERS}/{made['slug']}/{kind}"
+        first, between, seen = SERVER_BETWEEN[kind]
+        if kind == "user-access":
+            first, between = first(users), between(users)
+        store = states[0].resources
+        pending = [lambda: api.call("PUT", path, json=between)]
+        for name in ("get_text", "page_text"):
+            read = getattr(store, name)
+
+            def read_then_let_another_request_in(*args, read=read):
+                found = read(*args)
+                while pending and found:
+                    assert pending.pop()().status_code == 200
+                return found
+
+            monkeypatch.setattr(store, name, read_then_let_another_request_in)
+        assert api.call("PUT", path, json=first).status_code == 200
+        assert pending == [], "the other request ran"
+        expected = ["between", "first"] if kind == "capabilities" else ("deny", users)
+        assert seen(api.call("GET", path).json, users) == expected
+    finally:
+        reset(app)
