@@ -342,7 +342,7 @@ UNKNOWN_USER = CONTRACT.operations["updateMcpServerUserAccess"].state_rules["bod
 
 def served(api: Api, **integration_body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """An integration of a new workspace and a server made from it."""
-    own = workspace(api)
+    own = api.workspace()
     made_integration = integration(api, workspace_id=own, **integration_body)
     made = server(api, made_integration["id"], workspace_id=own)
     assert made.status_code == 200, made.json
