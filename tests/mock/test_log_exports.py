@@ -114,7 +114,9 @@ def test_an_update_changes_a_drafts_filters_and_counts_again(api: Api, clock: Cl
     made = export(api, filters={"metadata": {"team": "nobody"}})
     assert made["total"] == 0
     clock.tick()
-    changed = api.call("PUT", f"/v1/logs/exports/{made['id']}", json={"filters": {"trace_id": "t-1"}})
+    changed = api.call(
+        "PUT", f"/v1/logs/exports/{made['id']}", json={"filters": {"trace_id": "t-1"}, "workspace_id": ""}
+    )  # an empty workspace_id: the caller's, as on every body
     assert changed.status_code == 200, changed.json
     assert changed.json == {"id": made["id"], "total": 1, "object": "export"}
     read = api.call("GET", f"/v1/logs/exports/{made['id']}").json
