@@ -38,6 +38,7 @@ from mockserver.wsgi import (
     bare_query,
     header_pairs,
     incoming,
+    origin_of,
     path_of,
     query_of,
 )
@@ -147,7 +148,9 @@ class ApiPlane:
             self.policy.require(principal, operation.scopes)
             valid = verdict.accepted()
             workspace = self.policy.workspace_of(principal, valid)
-            result = self._handlers[operation.operation_id](Call(valid, principal, workspace))
+            result = self._handlers[operation.operation_id](
+                Call(valid, principal, workspace, origin_of(environ))
+            )
         return result if type(result) is bytes else json_body(result)
 
     @contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from mockserver.access import SCOPES, AccessPolicy
@@ -23,6 +24,7 @@ from mockserver.resources.collections import Collections
 from mockserver.resources.engine import declared_resources
 from mockserver.resources.integrations import INTEGRATION, Integrations
 from mockserver.resources.labels import Labels
+from mockserver.resources.log_exports import LogExports
 from mockserver.resources.logs import Logs
 from mockserver.resources.mcp import MCP_INTEGRATION, MCP_SERVER, McpIntegrations, McpServers
 from mockserver.resources.people import People
@@ -129,6 +131,7 @@ def create_app(
     *,
     store: Store | None = None,
     rate_limit_clock: Callable[[], float] = time.time,
+    clock: Callable[[], datetime] | None = None,
 ) -> MockApp:
     """A mock of the virtual-keys, providers and integrations API and of every resource the contract
     declares; with no arguments, the project's contract and an empty store.
@@ -138,7 +141,9 @@ def create_app(
 
     With `config.store_url` set, records and faults live in Redis under `config.redis_prefix`;
     a `store` passed in replaces the records store either way. `rate_limit_clock` (seconds since
-    the epoch) places requests in rate-limit windows: a test passes a fixed one.
+    the epoch) places requests in rate-limit windows: a test passes a fixed one. `clock` (an aware
+    datetime) is the time records are stamped with and states computed from (a logs export
+    succeeds once it passes the export's start); the system's when not given, a test's to move.
     """
     config = config or MockConfig()
     contract = Contract.load(config.contract_path)
@@ -154,7 +159,9 @@ def create_app(
         policy = AccessPolicy.from_file(api_key_header, config.keys_path, scopes)
     api_keys = ApiKeys(state.resources, ROTATE)
     particulars = {API_KEY: api_keys}
-    declared = declared_resources(contract.resources, state.store_of, config.not_found_status, particulars)
+    declared = declared_resources(
+        contract.resources, state.store_of, config.not_found_status, particulars, clock
+    )
     named = {resource.declaration.name: resource for resource in declared}
     if VIRTUAL_KEY not in named:
         raise ContractUnusable(
@@ -194,7 +201,13 @@ def create_app(
         )
         if collections is not None:
             collections.prompts = named["prompt"]
-    resources.append(Logs(state.resources, config.journal_limit, config.not_found_status))
+    logs = Logs(state.resources, config.journal_limit, config.not_found_status)
+    if clock is not None:
+        logs.clock = clock
+    resources.append(logs)
+    exports = LogExports(contract, named["export"], logs) if "export" in named else None
+    if exports is not None:
+        resources.append(exports)  # start, cancel, download; the engine serves the rest
     if MCP_INTEGRATION in named:
         resources.append(McpIntegrations(contract, named[MCP_INTEGRATION], policy))
         if MCP_SERVER in named:
@@ -234,6 +247,7 @@ def create_app(
         journal_limit=config.journal_limit,
         accepts_any_key=config.keys_path is None,
         control_token=config.control_token,
+        log_exports=exports,
     )
     return MockApp(ConnectionFaults(api), control, contract, state, config.max_body_bytes, faults)
 

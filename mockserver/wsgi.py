@@ -35,6 +35,17 @@ def path_of(environ: Environ) -> str:
     return path.encode("latin-1").decode("utf-8", "replace")
 
 
+def origin_of(environ: Environ) -> str:
+    """The scheme and host a request came to, as the client named them (`Host`), else the server's."""
+    scheme = environ.get("wsgi.url_scheme", "http")
+    host = environ.get("HTTP_HOST")
+    if not host:
+        host, port = environ.get("SERVER_NAME", "localhost"), str(environ.get("SERVER_PORT", ""))
+        if port and port != ("443" if scheme == "https" else "80"):
+            host = f"{host}:{port}"
+    return f"{scheme}://{host}"
+
+
 def incoming(environ: Environ, path_params: Mapping[str, str], max_body_bytes: int | None) -> IncomingRequest:
     """The request as the validator sees it.
 

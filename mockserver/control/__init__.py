@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from mockserver.control.seeding import Seeder
     from mockserver.faults.plan import Faults
     from mockserver.resources.engine import DeclaredResource
+    from mockserver.resources.log_exports import LogExports
     from mockserver.resources.people import People
     from mockserver.resources.virtual_keys import VirtualKeys
     from mockserver.state import State
@@ -60,6 +61,8 @@ class ControlParts:
     journal_limit: int
     accepts_any_key: bool
     control_token: str | None
+    log_exports: LogExports | None = None
+    """The logs exports, whose files a signed URL under `/__mock/log-exports/` reads."""
 
     def build(self) -> Flask:
         from mockserver.control.plane import control_app  # Flask, a fifth of a start: only now

@@ -17,7 +17,13 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from mockserver import jsontext
 from mockserver.control import ControlParts
 from mockserver.control.dashboard import dashboard_blueprint
-from mockserver.control.routes import control_blueprint, invites_blueprint, journal_blueprint, store_blueprint
+from mockserver.control.routes import (
+    control_blueprint,
+    invites_blueprint,
+    journal_blueprint,
+    log_exports_blueprint,
+    store_blueprint,
+)
 from mockserver.control.token import require_control_token
 from mockserver.errors import ApiError, envelope, no_such_route
 from mockserver.responses import json_body
@@ -55,6 +61,8 @@ def control_app(parts: ControlParts) -> Flask:
     app.register_blueprint(store_blueprint(parts.keys, parts.policy, state.integrations, parts.declared))
     if parts.people is not None:
         app.register_blueprint(invites_blueprint(parts.people, parts.policy, parts.max_body_bytes))
+    if parts.log_exports is not None:
+        app.register_blueprint(log_exports_blueprint(parts.log_exports))
     app.register_blueprint(dashboard_blueprint(parts.secret_fields, parts.journal_limit))
     if parts.control_token:
         require_control_token(app, parts.control_token)

@@ -5,17 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
+from mockserver import jsontext
 from mockserver.access import AccessPolicy
 from mockserver.contract.secrets import mask_secret
 from mockserver.contract.validation import decode_json_object
 from mockserver.control import CONTROL_PREFIX, HEALTH_PATH
 from mockserver.control import health as health_of
 from mockserver.control.seeding import Seeder
+from mockserver.errors import NotFound
 from mockserver.faults.plan import Faults
 from mockserver.resources.engine import DeclaredResource
 from mockserver.resources.integrations import detail as integration_detail
+from mockserver.resources.log_exports import LogExports
 from mockserver.resources.people import People
 from mockserver.resources.virtual_keys import VirtualKeys
 from mockserver.responses import each_readable
@@ -114,6 +117,23 @@ def invites_blueprint(people: People, policy: AccessPolicy, max_body_bytes: int 
         sent = decode_json_object(raw) if raw.strip() else {}
         names = {k: v for k, v in sent.items() if k in ("first_name", "last_name") and isinstance(v, str)}
         return jsonify(people.accept(principal.organisation_id, invite_id, names))
+
+    return blueprint
+
+
+def log_exports_blueprint(exports: LogExports) -> Blueprint:
+    """`GET /__mock/log-exports/<token>`: the file of a logs export that has succeeded, as its signed
+    URL names it (readable without an API key or the control token, as a signed URL is), one log
+    per line (JSON lines); 404 for a token no export has, or whose export has not succeeded."""
+    blueprint = Blueprint("log_exports", __name__, url_prefix=CONTROL_PREFIX)
+
+    @blueprint.get("/log-exports/<token>")
+    def read(token: str) -> Any:
+        lines = exports.file(token)
+        if lines is None:
+            raise NotFound(f"Export file not found: {token[:100]}")
+        text = "".join(jsontext.dumps(line) + "\n" for line in lines)
+        return Response(text, mimetype="application/x-ndjson")
 
     return blueprint
 

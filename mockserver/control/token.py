@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 OPEN_PATHS = frozenset({CONTROL_PREFIX + "/health", CONTROL_PREFIX + "/"})
 """Paths answered without the token: the readiness probe and the dashboard's page shell."""
-OPEN_PREFIXES = (CONTROL_PREFIX + "/static/",)
+OPEN_PREFIXES = (CONTROL_PREFIX + "/static/", CONTROL_PREFIX + "/log-exports/")
+"""The dashboard's static files, and logs export files, which a signed URL reads without a token
+(its random token is the signature)."""
 TOKEN_VARIABLE = "MOCK_CONTROL_TOKEN"
 
 

@@ -25,6 +25,9 @@ class Call:
     principal: Principal
     workspace: Workspace | None
     """None only for an operation declared `x-portkey-workspace: optional`, called naming none."""
+    origin: str = ""
+    """The scheme and host the call came to (`http://127.0.0.1:8080`), for answers naming the mock's
+    own URLs (a logs export's signed URL); empty when not made by an HTTP request (seeding)."""
 
     @property
     def in_workspace(self) -> Workspace:

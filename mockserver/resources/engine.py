@@ -436,14 +436,19 @@ def declared_resources(
     store_of: Callable[[str | None], Store],
     not_found_status: int = 404,
     particulars: Mapping[str, Particular] | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> list[DeclaredResource]:
     """A resource for every declaration, on the store its marker's `records` names
-    (`State.store_of`), each linked to its parent; `particulars` by resource name."""
+    (`State.store_of`), each linked to its parent; `particulars` by resource name; `clock` the time
+    they stamp records with and compute states from (the system's when not given)."""
     particulars = particulars or {}
     resources = [
         DeclaredResource(d, store_of(d.records), not_found_status, particular=particulars.get(d.name))
         for d in declarations
     ]
+    if clock is not None:
+        for resource in resources:
+            resource.clock = clock
     by_name = {resource.declaration.name: resource for resource in resources}
     for resource in resources:
         if resource.declaration.parent:

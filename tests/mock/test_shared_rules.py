@@ -397,6 +397,8 @@ UNSET_ANSWERED: dict[tuple[str, str], str | None] = {
     ("createMcpIntegration", "description"): None,
     # null: the published McpServer and its list item make `description` nullable
     ("createMcpServer", "description"): None,
+    # left out: the published ExportItem types `description` as a string, never null
+    ("createLogExport", "description"): LEFT_OUT,
 }
 """What a read answers for an unset text field, and the evidence: one entry for each the contract has."""
 
@@ -471,7 +473,8 @@ def test_an_empty_body_workspace_id_means_the_callers_workspace(api: Api, operat
     item = _path(READS[operation][1], ref)
     assert api.call("GET", item).status_code == 200  # no workspace named: the caller's
     update = UPDATES.get(operation)
-    if update in BODY_WORKSPACE_OPS:
+    named = update is not None and "name" in CONTRACT.operations[update].body_schema["properties"]
+    if update in BODY_WORKSPACE_OPS and named:  # a logs export has no name: test_log_exports.py
         renamed = api.call("PUT", item, json={"workspace_id": "", "name": "renamed"})
         assert renamed.status_code == 200, renamed.json
         assert api.call("GET", item).json["name"] == "renamed"
