@@ -459,7 +459,8 @@ def test_the_lifecycle_drives_every_declared_resource_and_leaves_nothing(config)
     # With workspace keys: organisation-level resources and organisation API keys answer 403;
     # members, users, invites and SCIM mappings have no create that carries a name; an MCP server's
     # create example names an MCP integration the run has not made, a prompt's a collection (the
-    # prompt library's own scenario drives prompts). Nothing else is left out.
+    # prompt library's own scenario drives prompts); a log export's create takes no name. Nothing
+    # else is left out.
     assert {r.name for r in marked} - {r.name for r in driven} == {
         "api-key",
         "workspace",
@@ -469,6 +470,7 @@ def test_the_lifecycle_drives_every_declared_resource_and_leaves_nothing(config)
         "scim-workspace-mapping",
         "mcp-server",
         "prompt",
+        "export",
     }, left_out
     assert "lifecycle: prompt library" in output
     assert all(page["total"] == 0 for page in left.values()), left
