@@ -59,6 +59,10 @@ class Principal:
     api_key: str = ""
 
 
+ANONYMOUS = Principal("", None, frozenset(), may_choose_workspace=False)
+"""The caller of a public operation (no API key asked for): no organisation, workspace or scope."""
+
+
 @lru_cache(maxsize=4096)  # two per request otherwise: about a tenth of a retrieve's cost
 def derived_id(kind: str, text: str) -> str:
     """A stable UUID for `text` that does not reveal it (UUID5 is a one-way hash)."""

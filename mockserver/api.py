@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from mockserver.access import AccessPolicy
+from mockserver.access import ANONYMOUS, AccessPolicy
 from mockserver.contract.document import Contract, Operation
 from mockserver.contract.exchange import Exchange, ExchangeVerdict
 from mockserver.contract.validation import IncomingRequest, RequestValidator
@@ -142,12 +142,15 @@ class ApiPlane:
         if faulted is not None:
             return faulted
         with self._riding_along(served, verdict) if riding else nullcontext():
-            principal = self.policy.authenticate(sent.headers)
-            if faults is not None:
-                faults.check_rate_limit(principal.api_key, fault.rate_limits)
-            self.policy.require(principal, operation.scopes)
-            valid = verdict.accepted()
-            workspace = self.policy.workspace_of(principal, valid)
+            if operation.public:  # no key asked for, so none to limit or scope, and no workspace
+                principal, valid, workspace = ANONYMOUS, verdict.accepted(), None
+            else:
+                principal = self.policy.authenticate(sent.headers)
+                if faults is not None:
+                    faults.check_rate_limit(principal.api_key, fault.rate_limits)
+                self.policy.require(principal, operation.scopes)
+                valid = verdict.accepted()
+                workspace = self.policy.workspace_of(principal, valid)
             result = self._handlers[operation.operation_id](
                 Call(valid, principal, workspace, origin_of(environ))
             )

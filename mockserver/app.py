@@ -27,6 +27,7 @@ from mockserver.resources.labels import Labels
 from mockserver.resources.log_exports import LogExports
 from mockserver.resources.logs import Logs
 from mockserver.resources.mcp import MCP_INTEGRATION, MCP_SERVER, McpIntegrations, McpServers
+from mockserver.resources.model_pricing import ModelPricing
 from mockserver.resources.people import People
 from mockserver.resources.prompts import Prompts
 from mockserver.resources.providers import PROVIDER, Providers
@@ -214,6 +215,7 @@ def create_app(
             resources.append(
                 McpServers(contract, named[MCP_SERVER], named[MCP_INTEGRATION], named.get("user"))
             )
+    resources.append(ModelPricing(config.pricing_dir))
     seeder = Seeder(contract, validator, policy, keys)
 
     errors = _error_answers(state.watch)

@@ -93,6 +93,12 @@ def _add_mock_options(serve: argparse.ArgumentParser) -> None:
     )
     serve.add_argument("--keys", type=Path, help="YAML or JSON file of API keys, workspaces and scopes")
     serve.add_argument(
+        "--pricing-dir",
+        type=Path,
+        metavar="DIR",
+        help="folder of <provider>.json price files (Portkey's open price list) for model pricing",
+    )
+    serve.add_argument(
         "--not-found-status",
         type=int,
         choices=(403, 404),
@@ -284,6 +290,7 @@ def _config(args: argparse.Namespace) -> MockConfig:
         redis_prefix=args.redis_prefix,
         fault_plan=_fault_plan(args),
         control_token=args.control_token or None,
+        pricing_dir=args.pricing_dir,
     )
 
 

@@ -35,6 +35,8 @@ class MockConfig:
     control_token: str | None = None
     """When set, every `/__mock/*` route but `/__mock/health` (and the dashboard's page shell)
     answers 401 without `Authorization: Bearer <token>` (see docs/dashboard.md)."""
+    pricing_dir: Path | None = None
+    """A folder of `<provider>.json` price files answering model pricing; `None`: the built-in list."""
     strict: bool = False
     """Judge every request with openapi-core, the reference validator, not only those the compiled
     validators reject (slower; for checking the fast path itself)."""

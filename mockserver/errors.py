@@ -39,6 +39,9 @@ class ApiError(Exception):
     status: int = 500
     code: str | None = "AB04"
     headers: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] | None = None
+    """The body to answer in place of Portkey's envelope, for a service that answers its own shape
+    (the model pricing API's `{"error": ...}`)."""
 
     @classmethod
     def for_status(cls, message: str, status: int, headers: dict[str, str] | None = None) -> ApiError:
@@ -107,7 +110,9 @@ def no_such_route(allowed: list[str]) -> ApiError:
 
 
 def envelope(error: ApiError) -> dict[str, Any]:
-    """Portkey's error body for `error`."""
+    """Portkey's error body for `error` (or the body it carries of its own)."""
+    if error.body is not None:
+        return error.body
     data: dict[str, Any] = {"message": error.message}
     if error.code:
         data["errorCode"] = error.code

@@ -94,6 +94,8 @@ class Operation:
     deletes_named_items: bool = False
     """A DELETE that removes what the request names; its path still answers
     (`x-portkey-deletes-named-items`)."""
+    public: bool = False
+    """Served to anyone, with no API key (`security: []` on the operation): Portkey's model pricing."""
 
     @property
     def has_body(self) -> bool:
@@ -337,6 +339,7 @@ class Contract:
                         required_when=conditionals(spec.get(WHEN_EXTENSION)),
                         state_rules=state_rules(map(self.resolve, declared), schema),
                         deletes_named_items=bool(spec.get(DELETES_NAMED_EXTENSION)),
+                        public=spec.get("security") == [],
                     )
                 )
         return found

@@ -83,7 +83,7 @@ class RequestJudge:
             )
         if not request.path_params and "{" in operation.path:  # a path without parameters has none to find
             request = replace(request, path_params=operation.path_params(request.path) or {})
-        violations = self._missing_api_key(request)
+        violations = [] if operation.public else self._missing_api_key(request)
         validated: Validated | None = None
         error: ApiError | None = None
         try:

@@ -40,6 +40,9 @@ LINKED = tuple(
 )
 """Paths the contract's links lead to (a log's read after its insert): schemathesis reaches them by
 links, and warns when its fuzzed data leaves the linked ids unusable, as for declared resources."""
+OWN_SERVER = tuple(template for template, item in CONTRACT.document["paths"].items() if "servers" in item)
+"""Paths served at a root of their own (model pricing, at the host's root, not under /v1): schemathesis
+sends every path under `--url`, where these are not served, so they answer 404."""
 STATE_BOUND = tuple(op.template for op in CONTRACT.operations.values() if op.state_rules)
 """Paths whose valid requests depend on what the mock holds (`x-portkey-state-rule`: a provider on an
 integration enabled for the workspace, a model that is custom): linked data may not fit them."""
@@ -193,7 +196,8 @@ def _only_workspace_heuristic(out: str) -> bool:
     workspace key reaches none), and "Missing test data" on operations of a declared resource its
     ten stateful scenarios did not reach by links (their lifecycles run in
     tests/mock/test_declared_resources.py) or of one whose valid requests depend on the mock's state
-    (`STATE_BOUND`), or that the contract's links lead to (`LINKED`)."""
+    (`STATE_BOUND`), or that the contract's links lead to (`LINKED`), or served at a root of their
+    own (`OWN_SERVER`)."""
     warnings = out.split("WARNINGS", 1)[-1].split("SUMMARY", 1)[0]
     for section in re.split(r"^(?=\S)", warnings, flags=re.M):
         listed = [op.split(" ")[1] for op in re.findall(r"^  - (\w+ /\S+)$", section, re.M)]
@@ -203,7 +207,7 @@ def _only_workspace_heuristic(out: str) -> bool:
         elif section.startswith(
             ("Missing test data", "No links point", "Reachable via links", "Reached via links")
         ):  # "No links point to these operations": its guess of which create would feed them
-            if not all(path.startswith(DECLARED + STATE_BOUND + LINKED) for path in listed):
+            if not all(path.startswith(DECLARED + STATE_BOUND + LINKED + OWN_SERVER) for path in listed):
                 return False
         elif not section.lstrip().startswith(("Authentication failed", "💡", "=")) and section.strip():
             return False

@@ -39,6 +39,9 @@ REFERENCE_JUDGE = ExchangeJudge(CONTRACT, strict=True)
 """Judges every answer with openapi-core: the reference the compiled response schemas must agree with."""
 OPERATIONS = {(op.method, op.path.removeprefix("/v1")): op for op in CONTRACT.operations.values()}
 LENIENT = settings(suppress_health_check=list(HealthCheck), deadline=None)
+NOTHING_TO_BREAK = {("get", "/model-configs/pricing/{provider}/{model}")}
+"""Operations no request can break: no body, no query, only path segments any text fills (a segment
+is never empty on the wire), so schemathesis has no negative case to draw."""
 
 
 def _wire(value: Any) -> str:
@@ -112,6 +115,8 @@ def assert_agree(request: IncomingRequest) -> None:
 @pytest.mark.parametrize("key", sorted(OPERATIONS), ids=lambda k: f"{k[0]} {k[1]}")
 def test_fast_path_agrees_with_openapi_core(key, mode):
     method, path = key
+    if mode is GenerationMode.NEGATIVE and key in NOTHING_TO_BREAK:
+        pytest.skip("no request to this operation breaks the contract")
 
     @LENIENT
     @given(SCHEMA[path][method.upper()].as_strategy(generation_mode=mode))
