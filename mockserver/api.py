@@ -206,7 +206,8 @@ class ApiPlane:
         forwarded = environ.get("HTTP_X_FORWARDED_FOR")
         client_ip = forwarded.split(",")[0].strip() if forwarded else environ.get("REMOTE_ADDR", "")
         workspace = served.workspace if served.placed else principal.workspace  # refused first: the key's
-        write = Write(sent, verdict.body, verdict.operation, principal, workspace, status, client_ip)
+        headers = header_pairs(environ)
+        write = Write(sent, headers, verdict.body, verdict.operation, principal, workspace, status, client_ip)
         try:
             self.audit.record(write)
         except self.errors.unreachable as error:
