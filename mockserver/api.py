@@ -207,7 +207,18 @@ class ApiPlane:
         client_ip = forwarded.split(",")[0].strip() if forwarded else environ.get("REMOTE_ADDR", "")
         workspace = served.workspace if served.placed else principal.workspace  # refused first: the key's
         headers = header_pairs(environ)
-        write = Write(sent, headers, verdict.body, verdict.operation, principal, workspace, status, client_ip)
+        write = Write(
+            sent.method,
+            sent.path,
+            sent.query,
+            headers,
+            verdict.body,
+            verdict.operation,
+            principal,
+            workspace,
+            status,
+            client_ip,
+        )
         try:
             self.audit.record(write)
         except self.errors.unreachable as error:

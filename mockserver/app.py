@@ -219,7 +219,7 @@ def create_app(
     resources.append(ModelPricing(config.pricing_dir))
     audit = None
     if "listAuditLogs" in contract.operations:  # a contract without it keeps no audit log
-        audit = AuditLogs(contract, state.resources, config.journal_limit)
+        audit = AuditLogs(contract, state.audit)
         if clock is not None:
             audit.clock = clock
         resources.append(audit)

@@ -10,35 +10,34 @@ The API plane hands each answered write to `AuditLogs.record` once its status is
 - its resource type and action come from the contract, in one place (`subjects_of`): the declared
   resource whose paths lead to the operation's, else the path's first segment; the declared kind
   (`create`, `update`, `delete`), else the verb the operationId begins with (`rotate`, `start`);
-- its body, query and headers are kept as JSON text, secrets masked as the journal masks them
-  (`journal.mask_body`, `journal.mask_headers`), so no secret is ever kept;
-- the entries live in one namespace of the records store (memory or Redis: processes on one Redis
-  agree), bounded by the journal's limit (the oldest dropped), forgotten by the state's reset.
+- its body, query and headers are answered as JSON text, secrets masked as the journal masks them
+  (`journal.mask_body`, `journal.mask_headers`), so no secret is ever shown or leaves the process;
+- the entries are kept as the journal keeps its own (`State.audit`, a `Journal` of its own): on the
+  request's path only what it saw is captured, the entry built when read (memory) or appended
+  (Redis: one trip, and processes on one Redis agree); bounded by the journal's limit, the oldest
+  dropped; forgotten by the state's reset.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
-from mockserver import responses
 from mockserver.access import Principal, Workspace
 from mockserver.contract.date_times import OutOfRange, parse, timestamp
 from mockserver.contract.document import Contract, Operation
-from mockserver.contract.validation import IncomingRequest
 from mockserver.errors import ValidationFailed
 from mockserver.journal import mask_body, mask_headers
 from mockserver.jsontext import compact
 from mockserver.resources import Call, Handler
 from mockserver.resources.ids import new_id
-from mockserver.state.records.base import Record, Store
+from mockserver.state.journal_store import Entry, Journal
 from mockserver.violations import Violation
 
-AUDIT = "audit-log"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 COUNTRY = "unknown"
 """The mock knows no address's country: every entry names this one."""
@@ -65,7 +64,9 @@ _DECLARED_ACTIONS = ("create", "update", "delete")
 class Write:
     """An answered write as the API plane saw it: what was sent, its judged body, who sent it."""
 
-    sent: IncomingRequest
+    method: str
+    path: str
+    query: Mapping[str, list[str]]
     headers: Iterable[tuple[str, str]]
     """The request's headers as sent (masked before they are kept)."""
     body: Any
@@ -145,17 +146,10 @@ class AuditLogs:
     def __init__(
         self,
         contract: Contract,
-        store: Store,
-        limit: int = 1000,
+        log: Journal,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        if limit < 1:
-            raise ValueError("the audit log limit must be positive")
-        self.store = store
-        self.limit = limit
-        self._slack = max(1, limit // 10)
-        self._unchecked = 0
-        """Entries this process kept since it last dropped the oldest: it does so every `_slack`."""
+        self.log = log
         self.clock = clock
         self.subjects = subjects_of(contract)
         self.secret_fields = contract.secret_fields
@@ -164,22 +158,24 @@ class AuditLogs:
         return {"listAuditLogs": self._list}
 
     def record(self, write: Write) -> None:
-        """Keep one answered write (the API plane's call, after its answer was decided)."""
+        """Keep one answered write (the API plane's call, after its answer was decided): its time
+        and id now, the entry itself built when it is read or leaves the process, as the journal's."""
+        self.log.append(partial(self._entry, write, self.clock(), new_id()))
+
+    def _entry(self, write: Write, now: datetime, request_id: str) -> Entry:
+        """An entry as answered, secrets masked; the request's parts as JSON text, as Portkey's are."""
         resource_type, action = self.subjects[write.operation]
-        sent, principal = write.sent, write.principal
-        workspace = write.workspace
-        request_id = new_id()
-        query = {name: values[0] if len(values) == 1 else values for name, values in sent.query.items()}
+        principal, workspace = write.principal, write.workspace
+        query = {name: values[0] if len(values) == 1 else values for name, values in write.query.items()}
         body = mask_body(write.body, self.secret_fields)
-        entry = {  # body, query and headers become JSON text when read: one encoding per write
-            "slug": request_id,  # first: `_trim` reads it without decoding the rest
-            "timestamp": timestamp(self.clock()),
-            "method": sent.method.upper(),
-            "uri": sent.path,
+        return {
+            "timestamp": timestamp(now),
+            "method": write.method.upper(),
+            "uri": write.path,
             "request_id": request_id,
-            "request_body": body if body is not None else {},
-            "query_params": query,
-            "request_headers": mask_headers(write.headers),
+            "request_body": compact(body if body is not None else {}),
+            "query_params": compact(query),
+            "request_headers": compact(mask_headers(write.headers)),
             "user_id": principal.user_id,
             "user_type": USER_TYPE,
             "organisation_id": principal.organisation_id,
@@ -190,11 +186,6 @@ class AuditLogs:
             "client_ip": write.client_ip,
             "country": COUNTRY,
         }
-        self.store.insert(AUDIT, entry)
-        self._unchecked += 1
-        if self._unchecked >= self._slack:
-            self._unchecked = 0
-            self._trim()
 
     def _list(self, call: Call) -> Any:
         query = call.request.query
@@ -206,46 +197,16 @@ class AuditLogs:
             wanted["workspace_id"] = call.workspace.workspace_id
         organisation = call.principal.organisation_id
         matching = [
-            entry
-            for entry in self._entries()
+            {name: value for name, value in entry.items() if name != "seq"}
+            for entry in reversed(self.log.entries())  # newest first
             if entry.get("organisation_id") == organisation == query["organisation_id"]
             and start <= entry["timestamp"] <= end
             and all(entry.get(name) == value for name, value in wanted.items())
         ]
-        matching.sort(key=lambda entry: entry["timestamp"], reverse=True)  # stable: newest kept first
+        matching.sort(key=lambda entry: entry["timestamp"], reverse=True)  # stable: a clock set back
         page, size = query.get("current_page", 0), query.get("page_size", 100)
-        records = [_shown(entry) for entry in matching[page * size : (page + 1) * size]]
+        records = matching[page * size : (page + 1) * size]
         return {"records": records, "total": len(matching), "object": "analytics-graph"}
-
-    def _entries(self) -> list[Record]:
-        """The newest `limit` entries, newest first (a few older ones may wait to be dropped)."""
-        _, texts = self.store.page_text(AUDIT, 0, self.limit)
-        return responses.each_readable(texts, json.loads)
-
-    def _trim(self) -> None:
-        """Drop the oldest entries past the limit, read by the slug their text begins with (decoding
-        them cost a write a tenth of its time)."""
-        _, texts = self.store.page_text(AUDIT, self.limit, 2**31)
-        for text in texts:
-            self.store.delete(AUDIT, _slug_of(text))
-
-
-def _slug_of(text: bytes) -> str:
-    """The slug of an entry's JSON text, which `record` writes first (a UUID: no escapes)."""
-    if not text.startswith(_SLUG_FIRST):
-        return str(json.loads(text)["slug"])
-    return text[len(_SLUG_FIRST) : text.index(b'"', len(_SLUG_FIRST))].decode("ascii")
-
-
-_SLUG_FIRST = b'{"slug":"'
-
-
-def _shown(entry: Record) -> Record:
-    """An entry as answered: the request's parts as JSON text, as Portkey's are."""
-    shown = {name: value for name, value in entry.items() if name != "slug"}
-    for name in ("request_body", "query_params", "request_headers"):
-        shown[name] = compact(shown[name])
-    return shown
 
 
 def _moment(query: Mapping[str, Any], name: str) -> str:

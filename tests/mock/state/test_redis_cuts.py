@@ -22,7 +22,6 @@ from redis.connection import AbstractConnection
 
 from mockserver import create_app
 from mockserver.config import MockConfig
-from mockserver.resources.audit_logs import AUDIT
 from tests.support.inprocess import OPENAI, unique_prefix
 
 HEADERS = {"x-portkey-api-key": "pk-cuts"}
@@ -165,9 +164,7 @@ def snapshot(raw: redis.Redis, prefix: str) -> dict[str, Any]:
     kept: dict[str, Any] = {}
     for name in raw.scan_iter(match=f"{prefix}:*", count=500):
         key = name.decode()[len(prefix) + 1 :]
-        if key.split(":")[0] in {"journal", "faults", "ratelimit"} or key.endswith(":seq"):
-            continue
-        if key.startswith(f"resource:{AUDIT}:"):
+        if key.split(":")[0] in {"journal", "audit", "faults", "ratelimit"} or key.endswith(":seq"):
             continue
         if raw.type(name) == b"zset":
             kept[stable(key)] = [stable(member.decode()) for member in raw.zrange(name, 0, -1)]
