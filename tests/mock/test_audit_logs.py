@@ -225,10 +225,13 @@ def test_the_window_and_organisation_are_required(api: Api, missing: str):
     assert f"query.{missing}" in error_of(api.call("GET", f"/v1/audit-logs?{urlencode(sent)}"), 400, "AB01")
 
 
-def test_the_read_is_not_recorded_and_a_401_is_not_either(api: Api, clock: Clock):
+def test_the_read_is_not_recorded_nor_a_401_nor_a_faulted_write(api: Api, clock: Clock):
     audit(api)
     refused = api.client.post("/v1/configs", json={"name": "x", "config": {}})  # no API key
     assert refused.status_code == 401
+    faulted = {"x-portkey-api-key": api.api_key, "x-mock-fault": "status=500"}
+    failed = api.call("POST", "/v1/configs", json={"name": "x", "config": {}}, headers=faulted)
+    assert failed.status_code == 500  # the fault stands in for the service failing first
     assert audit(api)["total"] == 0
 
 
@@ -305,6 +308,8 @@ def test_two_processes_on_one_redis_read_each_others_entries(redis_url: str, clo
         write(Api(two.test_client()), clock, "POST", "/v1/configs", {"name": "two", "config": {}})
         assert audit(Api(one.test_client()))["total"] == 2
         assert audit(Api(two.test_client()))["total"] == 2
+        reset(one)
+        assert audit(Api(two.test_client()))["total"] == 0  # one reset forgets it for both
     finally:
         reset(one)
 
