@@ -58,6 +58,12 @@ class Principal:
     may_choose_workspace: bool
     api_key: str = ""
 
+    @property
+    def user_id(self) -> str:
+        """The id the mock gives the user behind the key: who made or changed a record, who wrote
+        an audit log entry."""
+        return derived_id("user", self.api_key)
+
 
 ANONYMOUS = Principal("", None, frozenset(), may_choose_workspace=False)
 """The caller of a public operation (no API key asked for): no organisation, workspace or scope."""

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from mockserver.access import ANONYMOUS, AccessPolicy
+from mockserver.access import ANONYMOUS, AccessPolicy, Principal, Workspace
 from mockserver.contract.document import Contract, Operation
 from mockserver.contract.exchange import Exchange, ExchangeVerdict
 from mockserver.contract.validation import IncomingRequest, RequestValidator
@@ -26,6 +26,7 @@ from mockserver.faults.apply import apply_fault
 from mockserver.faults.plan import NO_FAULT, Faults
 from mockserver.journal import entry_for
 from mockserver.resources import Call, Resource, handler_table, riding_operations
+from mockserver.resources.audit_logs import WRITES, AuditLogs, Write
 from mockserver.responses import json_body
 from mockserver.state.journal_store import Journal
 from mockserver.state.trip import RIDER, PlanIsSet, Rider
@@ -55,6 +56,11 @@ class InFlight:
     sent: IncomingRequest | None = None
     verdict: RequestVerdict | None = None
     rider: Rider | None = None
+    principal: Principal | None = None
+    """Who sent it, once known: a write with a known caller goes in the audit log."""
+    workspace: Workspace | None = None
+    placed: bool = False
+    """Whether `workspace` was decided (None then means no workspace: an organisation-level call)."""
 
 
 class ApiPlane:
@@ -65,6 +71,7 @@ class ApiPlane:
     `rides`: the store and journal are in one Redis, so a request can ride its store operation's
     trip (the operations a resource lists in its `riding`). `errors`: what any exception answers.
     `watch`: the shared store's watch, told when each request begins and ends (one wait per request).
+    `audit`: where every answered write whose caller is known is recorded (`GET /audit-logs`).
     """
 
     def __init__(
@@ -79,8 +86,10 @@ class ApiPlane:
         not_found_status: int = 404,
         errors: ErrorAnswers | None = None,
         watch: StoreWatch | None = None,
+        audit: AuditLogs | None = None,
     ) -> None:
         self.contract = contract
+        self.audit = audit
         self.watch = watch
         self.policy = policy
         self.journal = journal
@@ -107,9 +116,11 @@ class ApiPlane:
             status, body, headers = refused.status, json_body(envelope(refused)), refused.headers
         if self.watch is None:
             self._record(served, status)
+            self._audit(served, status)
         else:  # one wait per request for a Redis that hangs: none for the journal after a failed call
             if not self.watch.failed():
                 self._record(served, status)
+                self._audit(served, status)
             self.watch.finish()
         return answer(environ, start_response, status, body, headers)
 
@@ -145,12 +156,13 @@ class ApiPlane:
             if operation.public:  # no key asked for, so none to limit or scope, and no workspace
                 principal, valid, workspace = ANONYMOUS, verdict.accepted(), None
             else:
-                principal = self.policy.authenticate(sent.headers)
+                principal = served.principal = self.policy.authenticate(sent.headers)
                 if faults is not None:
                     faults.check_rate_limit(principal.api_key, fault.rate_limits)
                 self.policy.require(principal, operation.scopes)
                 valid = verdict.accepted()
-                workspace = self.policy.workspace_of(principal, valid)
+                workspace = served.workspace = self.policy.workspace_of(principal, valid)
+                served.placed = True
             result = self._handlers[operation.operation_id](
                 Call(valid, principal, workspace, origin_of(environ))
             )
@@ -181,6 +193,34 @@ class ApiPlane:
         entry = journal_entry(served.environ, verdict, status, self.contract.secret_fields, served.sent)
         try:
             self.journal.append(entry)
+        except self.errors.unreachable as error:
+            self.errors(error)  # noted as an outage; the answer has been decided already
+
+    def _audit(self, served: InFlight, status: int) -> None:
+        """Record an answered write in the audit log, once its caller is known (not a 401)."""
+        principal, verdict, sent = served.principal, served.verdict, served.sent
+        if self.audit is None or principal is None or sent is None or sent.method not in WRITES:
+            return
+        assert verdict is not None and verdict.operation is not None  # a known caller: routed, judged
+        environ = served.environ
+        forwarded = environ.get("HTTP_X_FORWARDED_FOR")
+        client_ip = forwarded.split(",")[0].strip() if forwarded else environ.get("REMOTE_ADDR", "")
+        workspace = served.workspace if served.placed else principal.workspace  # refused first: the key's
+        headers = header_pairs(environ)
+        write = Write(
+            sent.method,
+            sent.path,
+            sent.query,
+            headers,
+            verdict.body,
+            verdict.operation,
+            principal,
+            workspace,
+            status,
+            client_ip,
+        )
+        try:
+            self.audit.record(write)
         except self.errors.unreachable as error:
             self.errors(error)  # noted as an outage; the answer has been decided already
 

@@ -20,6 +20,7 @@ from mockserver.faults.connection import ConnectionFaults
 from mockserver.faults.plan import Faults
 from mockserver.resources import Resource
 from mockserver.resources.api_keys import API_KEY, ROTATE, ApiKeys
+from mockserver.resources.audit_logs import AuditLogs
 from mockserver.resources.collections import Collections
 from mockserver.resources.engine import declared_resources
 from mockserver.resources.integrations import INTEGRATION, Integrations
@@ -216,6 +217,12 @@ def create_app(
                 McpServers(contract, named[MCP_SERVER], named[MCP_INTEGRATION], named.get("user"))
             )
     resources.append(ModelPricing(config.pricing_dir))
+    audit = None
+    if "listAuditLogs" in contract.operations:  # a contract without it keeps no audit log
+        audit = AuditLogs(contract, state.audit)
+        if clock is not None:
+            audit.clock = clock
+        resources.append(audit)
     seeder = Seeder(contract, validator, policy, keys)
 
     errors = _error_answers(state.watch)
@@ -230,6 +237,7 @@ def create_app(
         config.not_found_status,
         errors,
         state.watch,
+        audit,
     )
     if config.seed_path:
         seeder.seed_file(config.seed_path)

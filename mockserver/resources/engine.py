@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from mockserver import responses
-from mockserver.access import derived_id
 from mockserver.contract.date_times import timestamp
 from mockserver.contract.declared import Declaration
 from mockserver.contract.document import both_spellings
@@ -458,7 +457,7 @@ def declared_resources(
 
 def acting_user(call: Call) -> str:
     """The id the mock gives the user behind an API key (who created or last changed a record)."""
-    return derived_id("user", call.principal.api_key)
+    return call.principal.user_id
 
 
 def _holding(field: str, text: str) -> Callable[[Record], bool]:

@@ -1,5 +1,5 @@
 """Everything the mock remembers, in memory or in Redis: key records, integrations, the records of the
-declared resources, the journal, fault counters.
+declared resources, the journal, the audit log, fault counters.
 
 `State` holds one backend of each kind, all in process memory or all in one Redis namespace, and
 forgets everything in one `reset()`.
@@ -7,7 +7,7 @@ forgets everything in one `reset()`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mockserver.state.fault_state import FaultState, MemoryFaultState
@@ -35,6 +35,8 @@ class State:
     rides: bool = False
     """Whether a request can ride its store operation's trip to Redis (mockserver/state/trip.py):
     records and journal in the same Redis."""
+    audit: Journal = field(default_factory=MemoryJournal)
+    """The audit log (`resources/audit_logs.py`): a bounded list kept as the journal is, of its own."""
 
     @classmethod
     def build(
@@ -59,9 +61,10 @@ class State:
                 RedisStore(shared, "resource"),
                 shared.watch,
                 rides,
+                RedisJournal(shared, journal_limit, "audit"),
             )
         memory = MemoryJournal(journal_limit), MemoryFaultState(), MemoryStore(), MemoryStore()
-        return cls(records or MemoryStore(), *memory)
+        return cls(records or MemoryStore(), *memory, audit=MemoryJournal(journal_limit))
 
     def store_of(self, records: str | None) -> Store:
         """Where a declared resource keeps its records, by its marker's `records`: with the virtual
@@ -72,16 +75,17 @@ class State:
     @property
     def in_memory(self) -> bool:
         """Whether all of it is in this process's memory, so that no call on it waits on I/O."""
-        parts = (self.records, self.journal, self.faults, self.integrations)
+        parts = (self.records, self.journal, self.faults, self.integrations, self.audit)
         return all(isinstance(part, (MemoryStore, MemoryJournal, MemoryFaultState)) for part in parts)
 
     def reset(self) -> None:
-        """Forget every key, integration, declared resource's record, journal entry, fault plan and
-        counter."""
+        """Forget every key, integration, declared resource's record, journal and audit log entry,
+        fault plan and counter."""
         self.records.clear()
         self.integrations.clear()
         self.resources.clear()
         self.journal.clear()
+        self.audit.clear()
         self.faults.clear()
 
 

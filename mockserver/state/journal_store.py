@@ -103,16 +103,18 @@ class RedisJournal:
 
     Entries are JSON in a list trimmed to the limit, next to a counter of all appends since the
     last clear. Appending is one transaction (count, push, trim), so the numbers follow from the
-    two: the newest kept entry is number `count`, and `count - kept` were dropped.
+    two: the newest kept entry is number `count`, and `count - kept` were dropped. `section` names
+    its keys: the audit log is a second such list (`audit`).
     """
 
-    def __init__(self, keys: RedisNamespace, limit: int = 1000) -> None:
+    def __init__(self, keys: RedisNamespace, limit: int = 1000, section: str = "journal") -> None:
         if limit < 1:
             raise ValueError("the journal limit must be positive")
         self.limit = limit
         self._keys = keys
-        self._entries_key = keys.key("journal", "entries")
-        self._count_key = keys.key("journal", "seq")
+        self._section = section
+        self._entries_key = keys.key(section, "entries")
+        self._count_key = keys.key(section, "seq")
         from mockserver.state.outage import UNREACHABLE
 
         self._unreachable = UNREACHABLE
@@ -140,7 +142,7 @@ class RedisJournal:
         return [{"seq": first + index, **json.loads(item)} for index, item in enumerate(raw)]
 
     def clear(self) -> None:
-        self._keys.clear("journal")
+        self._keys.clear(self._section)
 
     def dropped(self) -> int:
         with self._keys.client.pipeline(transaction=True) as pipe:

@@ -15,6 +15,7 @@ one Redis without seeing each other, and a reset deletes one mock's keys only. K
     <prefix>:ratelimit:<key>:<unit>:<n>  requests of one API key in window n (expires)
     <prefix>:journal:entries             list of journal entries (JSON), trimmed to the limit
     <prefix>:journal:seq                 counter numbering journal entries since the last clear
+    <prefix>:audit:entries, :audit:seq   the audit log (resources/audit_logs.py), kept as the journal
 
 Parts that come from requests (workspace namespaces, slugs) are percent-encoded, so a `:` in them
 can never make two different keys collide.

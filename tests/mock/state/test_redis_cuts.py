@@ -157,12 +157,14 @@ VOLATILE = {"id", "created_at", "last_updated_at"}
 
 
 def snapshot(raw: redis.Redis, prefix: str) -> dict[str, Any]:
-    """Every record and list order under `prefix` (not the journal, fault counters or list
-    sequence), with ids, times and generated slug tags blanked; each record as its fields say."""
+    """Every record and list order under `prefix` (not the journal, the audit log, fault counters
+    or list sequence), with ids, times and generated slug tags blanked; each record as its fields
+    say. The audit log, like the journal, records the answer: an entry cut off is lost, the answer
+    stands (docs/admin-audit-logs.md)."""
     kept: dict[str, Any] = {}
     for name in raw.scan_iter(match=f"{prefix}:*", count=500):
         key = name.decode()[len(prefix) + 1 :]
-        if key.split(":")[0] in {"journal", "faults", "ratelimit"} or key.endswith(":seq"):
+        if key.split(":")[0] in {"journal", "audit", "faults", "ratelimit"} or key.endswith(":seq"):
             continue
         if raw.type(name) == b"zset":
             kept[stable(key)] = [stable(member.decode()) for member in raw.zrange(name, 0, -1)]
