@@ -163,6 +163,8 @@ class ApiPlane:
                 valid = verdict.accepted()
                 workspace = served.workspace = self.policy.workspace_of(principal, valid)
                 served.placed = True
+                if served.rider is not None and self.audit is not None and sent.method in WRITES:
+                    self.audit.carry(self._write(served, 0), served.rider)
             result = self._handlers[operation.operation_id](
                 Call(valid, principal, workspace, origin_of(environ))
             )
@@ -197,21 +199,33 @@ class ApiPlane:
             self.errors(error)  # noted as an outage; the answer has been decided already
 
     def _audit(self, served: InFlight, status: int) -> None:
-        """Record an answered write in the audit log, once its caller is known (not a 401)."""
-        principal, verdict, sent = served.principal, served.verdict, served.sent
+        """Record an answered write in the audit log, once its caller is known (not a 401), unless
+        its store trip appended it already."""
+        principal, sent = served.principal, served.sent
         if self.audit is None or principal is None or sent is None or sent.method not in WRITES:
             return
+        rider = served.rider
+        if rider is not None and rider.journaled and rider.audit_entry:
+            return
+        try:
+            self.audit.record(self._write(served, status))
+        except self.errors.unreachable as error:
+            self.errors(error)  # noted as an outage; the answer has been decided already
+
+    def _write(self, served: InFlight, status: int) -> Write:
+        """The audit log's view of an answered write (`status` 0: the store script writes it)."""
+        principal, verdict, sent = served.principal, served.verdict, served.sent
+        assert principal is not None and sent is not None
         assert verdict is not None and verdict.operation is not None  # a known caller: routed, judged
         environ = served.environ
         forwarded = environ.get("HTTP_X_FORWARDED_FOR")
         client_ip = forwarded.split(",")[0].strip() if forwarded else environ.get("REMOTE_ADDR", "")
         workspace = served.workspace if served.placed else principal.workspace  # refused first: the key's
-        headers = header_pairs(environ)
-        write = Write(
+        return Write(
             sent.method,
             sent.path,
             sent.query,
-            headers,
+            header_pairs(environ),
             verdict.body,
             verdict.operation,
             principal,
@@ -219,10 +233,6 @@ class ApiPlane:
             status,
             client_ip,
         )
-        try:
-            self.audit.record(write)
-        except self.errors.unreachable as error:
-            self.errors(error)  # noted as an outage; the answer has been decided already
 
     def _judge_unserved(self, served: InFlight) -> RequestVerdict:
         """The verdict on a request no route served, or whose body the server did not read whole."""

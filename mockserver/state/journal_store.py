@@ -55,6 +55,11 @@ class Journal(Protocol):
         """A rider that has the store's script append `entry` (mockserver/state/trip.py), or None."""
         ...
 
+    def carried(self, entry: PendingEntry, status_field: str) -> tuple[tuple[str, str], str] | None:
+        """This list's keys and `entry` as JSON text without `status_field`, for another list's
+        rider to append in the same script (the audit log's entry rides with the journal's), or None."""
+        ...
+
 
 class MemoryJournal:
     """A journal in process memory: a bounded deque of numbered entries.
@@ -92,6 +97,9 @@ class MemoryJournal:
 
     def rider(self, entry: PendingEntry, not_found_status: int) -> Rider | None:
         return None  # an append here costs no trip
+
+    def carried(self, entry: PendingEntry, status_field: str) -> tuple[tuple[str, str], str] | None:
+        return None
 
 
 def _number(numbered: tuple[int, PendingEntry]) -> int:
@@ -135,6 +143,11 @@ class RedisJournal:
         del fields["status"]  # the script writes it first, from the operation's outcome
         keys = [plan_key(self._keys), self._entries_key, self._count_key]
         return Rider(keys, json.dumps(fields), self.limit, not_found_status)
+
+    def carried(self, entry: PendingEntry, status_field: str) -> tuple[tuple[str, str], str] | None:
+        fields = built(entry)
+        del fields[status_field]  # the script writes it first, from the operation's outcome
+        return (self._entries_key, self._count_key), json.dumps(fields)
 
     def entries(self) -> list[Entry]:
         appended, raw = self._read()

@@ -30,11 +30,11 @@ _INSERT = (
     trip.LUA
     + """
 if plan_is_set() then return 'plan-is-set' end
-if redis.call('EXISTS', KEYS[4]) == 1 then
-  return (ARGV[5] ~= '' and redis.call('HGET', KEYS[4], 'id') == ARGV[5]) and 1 or 0
+if redis.call('EXISTS', KEYS[6]) == 1 then
+  return (ARGV[6] ~= '' and redis.call('HGET', KEYS[6], 'id') == ARGV[6]) and 1 or 0
 end
-redis.call('HSET', KEYS[4], ':text', ARGV[6], unpack(cjson.decode(ARGV[7])))
-redis.call('ZADD', KEYS[5], redis.call('INCR', KEYS[6]), ARGV[4])
+redis.call('HSET', KEYS[6], ':text', ARGV[7], unpack(cjson.decode(ARGV[8])))
+redis.call('ZADD', KEYS[7], redis.call('INCR', KEYS[8]), ARGV[5])
 journal(true)
 return 1
 """
@@ -65,7 +65,7 @@ _GET = (
     + _AS_JSON
     + """
 if plan_is_set() then return 'plan-is-set' end
-local text = as_json(KEYS[4])
+local text = as_json(KEYS[6])
 journal(text ~= nil)
 return text
 """
@@ -130,13 +130,13 @@ _PAGE = (
     + _AS_JSON
     + """
 if plan_is_set() then return 'plan-is-set' end
-local total = redis.call('ZCARD', KEYS[4])
+local total = redis.call('ZCARD', KEYS[6])
 local result = {total}
-local offset, limit = tonumber(ARGV[5]), tonumber(ARGV[6])
+local offset, limit = tonumber(ARGV[6]), tonumber(ARGV[7])
 if limit > 0 and offset < total then
   local stop = math.min(offset + limit, total) - 1  -- clamped: Lua numbers are doubles
-  for _, slug in ipairs(redis.call('ZREVRANGE', KEYS[4], offset, stop)) do
-    result[#result + 1] = as_json(ARGV[4] .. slug)
+  for _, slug in ipairs(redis.call('ZREVRANGE', KEYS[6], offset, stop)) do
+    result[#result + 1] = as_json(ARGV[5] .. slug)
   end
 end
 journal(true)
@@ -177,8 +177,8 @@ class RedisStore:
 
     def get(self, namespace: str, slug: str) -> Record | None:
         """The record (for the domain's read before an update: never the request's one trip)."""
-        keys = ["", "", "", self._record_key(namespace, slug)]
-        text = self._get(keys=keys, args=["", 0, 0])
+        keys = [*trip.BLANK_KEYS, self._record_key(namespace, slug)]
+        text = self._get(keys=keys, args=trip.BLANK_ARGS)
         return json.loads(text) if text else None
 
     def get_text(self, namespace: str, slug: str) -> bytes | None:
