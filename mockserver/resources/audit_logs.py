@@ -154,6 +154,8 @@ class AuditLogs:
         self.clock = clock
         self.subjects = subjects_of(contract)
         self.secret_fields = contract.secret_fields
+        self.window_rule = contract.operations["listAuditLogs"].state_rules["query.end_time"]
+        """The 400 a window ending before it starts gets, as the contract states it."""
 
     def handlers(self) -> Mapping[str, Handler]:
         return {"listAuditLogs": self._list}
@@ -199,7 +201,7 @@ class AuditLogs:
         query = call.request.query
         start, end = _moment(query, "start_time"), _moment(query, "end_time")
         if end < start:
-            raise ValidationFailed([Violation("query.end_time", "is earlier than start_time")])
+            raise ValidationFailed([Violation("query.end_time", self.window_rule)])
         wanted = {name: query[name] for name in FILTERS if name in query}
         if call.workspace is not None:
             wanted["workspace_id"] = call.workspace.workspace_id
