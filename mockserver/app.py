@@ -19,6 +19,7 @@ from mockserver.control.seeding import Seeder
 from mockserver.faults.connection import ConnectionFaults
 from mockserver.faults.plan import Faults
 from mockserver.resources import Resource
+from mockserver.resources.analytics import Analytics
 from mockserver.resources.api_keys import API_KEY, ROTATE, ApiKeys
 from mockserver.resources.audit_logs import AuditLogs
 from mockserver.resources.collections import Collections
@@ -207,6 +208,7 @@ def create_app(
     if clock is not None:
         logs.clock = clock
     resources.append(logs)
+    resources.append(Analytics(logs))  # graphs, summary and groups computed from the logs
     exports = LogExports(contract, named["export"], logs) if "export" in named else None
     if exports is not None:
         resources.append(exports)  # start, cancel, download; the engine serves the rest
