@@ -18,7 +18,6 @@ import yaml
 
 from mockserver import Contract
 from mockserver.app import create_app
-from mockserver.contract.date_times import OUT_OF_RANGE
 from mockserver.resources.analytics_query import MAX_BUCKETS, Window
 from tests.mock.test_log_exports import Clock
 from tests.mock.test_logs import a_log, insert
@@ -336,12 +335,17 @@ def test_bad_values_answer_400_naming_the_field(api: Api, query: str, message: s
     )
 
 
-def test_a_moment_past_year_9999_in_utc_answers_400(api: Api):
-    late = quote("9999-12-31T23:00:00-05:00")
+@pytest.mark.parametrize(
+    "moment", ["9999-12-31T23:00:00-05:00", "2023-02-29T00:00:00Z", "2026-13-01T00:00:00Z"]
+)
+def test_a_moment_that_cannot_be_read_answers_400(api: Api, moment: str):
+    """Past year 9898 (an offset could carry it past 9999 in UTC) or a day that does not exist: the
+    contract's pattern refuses it, so no request it takes is one the mock cannot read."""
+    late = quote(moment)
     answer = api.call(
         "GET", f"/v1/analytics/graphs/requests?time_of_generation_min={late}&time_of_generation_max={late}"
     )
-    assert error_of(answer, 400, "AB01") == f"query.time_of_generation_min: {OUT_OF_RANGE}"
+    assert error_of(answer, 400, "AB01").startswith("query.time_of_generation_min: ")
 
 
 def test_a_window_or_range_ending_before_it_starts_holds_nothing(api: Api, ten: list[str]):
