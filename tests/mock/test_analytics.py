@@ -7,7 +7,6 @@ contract by `Api`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,11 +18,9 @@ import yaml
 from mockserver import Contract
 from mockserver.app import create_app
 from mockserver.resources.analytics_query import MAX_BUCKETS, Window
-from tests.mock.test_log_exports import Clock
 from tests.mock.test_logs import a_log, insert
-from tests.support.inprocess import Api, error_of, reset, store_config
+from tests.support.inprocess import START, Api, Clock, error_of, reset, store_config
 
-START = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)  # the clock of tests.mock.test_log_exports
 DAY = "time_of_generation_min=2030-01-01T00:00:00Z&time_of_generation_max=2030-01-01T23:59:59.999Z"
 """The window of the day the ten logs are made in: 24 hourly buckets."""
 CONTRACT = Contract.load()
@@ -52,15 +49,8 @@ CALLS = [
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def api(request: pytest.FixtureRequest, store_kind: str, clock: Clock) -> Iterator[Api]:
-    app = create_app(store_config(request, store_kind), clock=clock)
-    yield Api(app.test_client())
-    reset(app)
+def api(clocked_api: Api) -> Api:
+    return clocked_api
 
 
 def a_call(model: str, status: int, prompt: int, completion: int, time: int, cache: str | None,

@@ -7,8 +7,7 @@ processes on one Redis (docs/admin-audit-logs.md).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -21,38 +20,22 @@ from mockserver.access import derived_id
 from mockserver.app import create_app
 from mockserver.config import MockConfig
 from mockserver.resources.audit_logs import subjects_of
-from tests.support.inprocess import API_KEY, Api, error_of, reset, store_config, unique_prefix
+from tests.support.inprocess import API_KEY, Api, Clock, error_of, reset, store_config, unique_prefix
 
-START = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 PROVIDER_KEY = "sk-audit-0123456789abcdefSECRET"
 ORGANISATION = derived_id("organisation", API_KEY)
 WORKSPACE = derived_id("workspace", API_KEY)
 WINDOW = {"start_time": "2030-01-01T00:00:00Z", "end_time": "2030-01-02T00:00:00Z"}
 
 
-class Clock:
-    """A clock a test moves by hand, one second a write."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def tick(self, by: timedelta = timedelta(seconds=1)) -> None:
-        self.now += by
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(step=timedelta(seconds=1))  # one second a write
 
 
 @pytest.fixture
-def api(request: pytest.FixtureRequest, store_kind: str, clock: Clock) -> Iterator[Api]:
-    app = create_app(store_config(request, store_kind), clock=clock)
-    yield Api(app.test_client())
-    reset(app)
+def api(clocked_api: Api) -> Api:
+    return clocked_api
 
 
 def read(api: Api, organisation: str = ORGANISATION, **filters: Any) -> Any:

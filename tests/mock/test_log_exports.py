@@ -8,8 +8,7 @@ exactly the logs its filters matched when it completed, header values masked
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,35 +16,12 @@ import pytest
 from mockserver.app import create_app
 from mockserver.config import MockConfig
 from tests.mock.test_logs import SECRET, a_log, insert
-from tests.support.inprocess import Api, error_of, reset, store_config, unique_prefix
-
-START = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
-TICK = timedelta(milliseconds=1)
-
-
-class Clock:
-    """A clock a test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def tick(self, by: timedelta = TICK) -> None:
-        self.now += by
+from tests.support.inprocess import START, Api, Clock, error_of, reset, unique_prefix
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def api(request: pytest.FixtureRequest, store_kind: str, clock: Clock) -> Iterator[Api]:
-    app = create_app(store_config(request, store_kind), clock=clock)
-    yield Api(app.test_client())
-    reset(app)
+def api(clocked_api: Api) -> Api:
+    return clocked_api
 
 
 def logged(api: Api, clock: Clock, **metadata: Any) -> str:
@@ -185,7 +161,7 @@ def test_download_before_success_answers_400(api: Api, clock: Clock):
 
 def test_the_file_holds_exactly_the_logs_matching_the_filters_when_it_completed(api: Api, clock: Clock):
     early = logged(api, clock, team="growth")
-    window_start = clock.now + TICK
+    window_start = clock.now + clock.step
     inside = logged(api, clock, team="growth")
     logged(api, clock, team="search")  # other metadata
     other_trace = insert(api, a_log(metadata={"trace_id": "t-2", "team": "growth"}))
@@ -204,7 +180,9 @@ def test_the_file_holds_exactly_the_logs_matching_the_filters_when_it_completed(
     made = export(api, filters=filters, requested_data=["id", "request", "total_units", "ai_org"])
     assert made["total"] == 2  # inside and other_trace
     assert api.call("POST", f"/v1/logs/exports/{made['id']}/start").status_code == 200
-    clock.now = window_end - TICK  # a log inserted after the start is not in the file, whatever its time
+    clock.now = (
+        window_end - clock.step
+    )  # a log inserted after the start is not in the file, whatever its time
     insert(api, a_log(metadata={"trace_id": "t-1", "team": "growth"}))
     clock.now = START + timedelta(hours=1)
     held = lines(api, made["id"])

@@ -7,6 +7,7 @@ mock kept to it.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -116,3 +117,21 @@ def error_of(response, status: int, code: str | None) -> str:
     assert body["success"] is False
     assert body["data"].get("errorCode") == code
     return body["data"]["message"]
+
+
+START = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+"""When a test's `Clock` starts: records made in a test are stamped from here on."""
+
+
+class Clock:
+    """A clock a test moves by hand, given to `create_app(clock=...)`: what the mock stamps records
+    with and computes states from (a logs export's progress, the audit log's and analytics' windows)."""
+
+    def __init__(self, start: datetime = START, step: timedelta = timedelta(milliseconds=1)) -> None:
+        self.now, self.step = start, step
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def tick(self, by: timedelta | None = None) -> None:
+        self.now += self.step if by is None else by
