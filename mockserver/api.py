@@ -61,6 +61,14 @@ class InFlight:
     workspace: Workspace | None = None
     placed: bool = False
     """Whether `workspace` was decided (None then means no workspace: an organisation-level call)."""
+    _headers: list[tuple[str, str]] | None = None
+
+    def headers(self) -> list[tuple[str, str]]:
+        """Its headers as (name, value) pairs, read from the environ once for the journal entry
+        and the audit log's entry alike."""
+        if self._headers is None:
+            self._headers = header_pairs(self.environ)
+        return self._headers
 
 
 class ApiPlane:
@@ -175,7 +183,7 @@ class ApiPlane:
         """Hands the store the request's journal entry and the claim that no fault plan is set; an
         error answered before a script checked that claim checks it here, so a fault comes first."""
         assert self.journal is not None and self.faults is not None
-        entry = journal_entry(served.environ, verdict, 0, self.contract.secret_fields, served.sent)
+        entry = journal_entry(served, verdict, 0, self.contract.secret_fields)
         rider = served.rider = self.journal.rider(entry, self.not_found_status)
         token = RIDER.set(rider)
         try:
@@ -192,7 +200,7 @@ class ApiPlane:
         if self.journal is None or (served.rider is not None and served.rider.journaled):
             return
         verdict = served.verdict or self._judge_unserved(served)
-        entry = journal_entry(served.environ, verdict, status, self.contract.secret_fields, served.sent)
+        entry = journal_entry(served, verdict, status, self.contract.secret_fields)
         try:
             self.journal.append(entry)
         except self.errors.unreachable as error:
@@ -225,7 +233,7 @@ class ApiPlane:
             sent.method,
             sent.path,
             sent.query,
-            header_pairs(environ),
+            served.headers(),
             verdict.body,
             verdict.operation,
             principal,
@@ -254,11 +262,10 @@ class ApiPlane:
 
 
 def journal_entry(
-    environ: Environ,
+    served: InFlight,
     verdict: RequestVerdict,
     status: int,
     secret_fields: frozenset[str],
-    sent: IncomingRequest | None = None,
 ) -> Callable[[], dict[str, Any]]:
     """The journal entry for a request answered with `status`, built when it is read.
 
@@ -266,6 +273,7 @@ def journal_entry(
     reused, the rest comes from the WSGI environ directly; the exchange, masking and formatting
     wait for a reader.
     """
+    environ, sent = served.environ, served.sent
     method = environ["REQUEST_METHOD"]
     return partial(
         _answered_entry,
@@ -273,7 +281,7 @@ def journal_entry(
         status,
         method,
         sent if sent is not None else IncomingRequest(method, path_of(environ), query_of(environ)),
-        headers=header_pairs(environ),
+        headers=served.headers(),
         now=datetime.now(UTC),
         body_size=int(environ.get("CONTENT_LENGTH") or 0),
         secret_fields=secret_fields,

@@ -9,10 +9,11 @@ so whatever reads it back (the key's status, list and retrieve, the store page) 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from mockserver.errors import ValidationFailed
 from mockserver.violations import Violation, location
 
 _RFC3339 = re.compile(
@@ -119,3 +120,16 @@ def _at(value: Any, path: Path, where: str, violations: list[Violation]) -> Any:
     if isinstance(head, str) and isinstance(value, dict) and head in value:
         return {**value, head: _at(value[head], rest, location(where, [head]), violations)}
     return value
+
+
+def query_moment(query: Mapping[str, Any], name: str) -> datetime:
+    """The UTC moment a query parameter names (an analytics or audit-log window's end); refused 400
+    naming the parameter when it cannot be read (the contract's pattern refuses such values first;
+    another contract's may not)."""
+    try:
+        moment = parse(str(query.get(name, "")))
+    except OutOfRange:
+        raise ValidationFailed([Violation(f"query.{name}", OUT_OF_RANGE)]) from None
+    if moment is None:
+        raise ValidationFailed([Violation(f"query.{name}", "is not an RFC 3339 date-time")])
+    return moment

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
-from mockserver.contract.date_times import OUT_OF_RANGE, OutOfRange, parse
+from mockserver.contract.date_times import parse, query_moment
 from mockserver.errors import ValidationFailed
 from mockserver.state.records.base import Record
 from mockserver.violations import Violation
@@ -99,7 +99,7 @@ class Query:
     @classmethod
     def of(cls, query: Mapping[str, Any]) -> Query:
         """The call's query, or 400 naming the first value that cannot be used."""
-        start, end = _moment(query, "time_of_generation_min"), _moment(query, "time_of_generation_max")
+        start, end = (query_moment(query, f"time_of_generation_{end}") for end in ("min", "max"))
         return cls(
             Window(start, end),
             query,
@@ -147,16 +147,6 @@ class Query:
 
 def _refuse(name: str, rule: str) -> NoReturn:
     raise ValidationFailed([Violation(f"query.{name}", rule)])
-
-
-def _moment(query: Mapping[str, Any], name: str) -> datetime:
-    try:
-        moment = parse(str(query.get(name, "")))
-    except OutOfRange:
-        _refuse(name, OUT_OF_RANGE)
-    if moment is None:  # the contract's pattern checks the form; another contract's may not
-        _refuse(name, "is not an RFC 3339 date-time")
-    return moment
 
 
 def _metadata(text: Any) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from functools import partial
 from typing import Any
 
 from mockserver.access import Principal, Workspace
-from mockserver.contract.date_times import OutOfRange, parse, timestamp
+from mockserver.contract.date_times import query_moment, timestamp
 from mockserver.contract.document import Contract, Operation
 from mockserver.errors import ValidationFailed
 from mockserver.journal import mask_body, mask_headers
@@ -199,7 +199,7 @@ class AuditLogs:
 
     def _list(self, call: Call) -> Any:
         query = call.request.query
-        start, end = _moment(query, "start_time"), _moment(query, "end_time")
+        start, end = (timestamp(query_moment(query, name)) for name in ("start_time", "end_time"))
         if end < start:
             raise ValidationFailed([Violation("query.end_time", self.window_rule)])
         wanted = {name: query[name] for name in FILTERS if name in query}
@@ -217,14 +217,3 @@ class AuditLogs:
         page, size = query.get("current_page", 0), query.get("page_size", 100)
         records = matching[page * size : (page + 1) * size]
         return {"records": records, "total": len(matching), "object": "analytics-graph"}
-
-
-def _moment(query: Mapping[str, Any], name: str) -> str:
-    """A bound of the time window in the form entries keep their timestamp (so text orders as time)."""
-    try:
-        moment = parse(query[name])
-    except OutOfRange:
-        moment = None
-    if moment is None:  # the contract's check ran already; a value it let through is still refused
-        raise ValidationFailed([Violation(f"query.{name}", "is not an RFC 3339 date-time")])
-    return timestamp(moment)
