@@ -350,6 +350,17 @@ def keeps_deleted_declared_records(config: MockConfig) -> WsgiApp:
     return app
 
 
+def graphs_without_points(config: MockConfig) -> WsgiApp:
+    """An analytics graph answers its summary without its `data_points`."""
+
+    def rewrite(method: str, path: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        if path.startswith("/v1/analytics/graphs/") and status == 200 and isinstance(body, dict):
+            body.pop("data_points", None)
+        return status, body
+
+    return rewriting(create_app(config), rewrite)
+
+
 def with_store(store_class: type[MemoryStore]) -> Callable[[MockConfig], WsgiApp]:
     def build(config: MockConfig) -> WsgiApp:
         return create_app(config, store=store_class())

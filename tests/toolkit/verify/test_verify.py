@@ -25,16 +25,16 @@ from contracts.verify import VerifyOptions, prompts, verify
 from contracts.verify.checks import CHECKS
 from contracts.verify.command import _expected_by_contract
 from contracts.verify.guard import SAFE_METHODS, _still_invalid, safe_body
-from contracts.verify.ledger import Ledger, Observation, lifecycle_resources
+from contracts.verify.ledger import ROLES, Ledger, Observation, lifecycle_resources
 from contracts.verify.report import VerifyResult, write_terminal
-from contracts.verify.run import Budget, VerifyRun, contract_to_verify, read_contract
+from contracts.verify.run import Budget, VerifyRun, contract_to_verify, read_contract, sampled_reads
 from mockserver import MockServer, create_app
 from mockserver.config import MockConfig
 from mockserver.contract.document import Contract, ContractUnusable
 from mockserver.contract.exchange import Exchange
 from mockserver.contract.validation import IncomingRequest
 from mockserver.contract.verdict import sent_body
-from tests.support.broken_services import VARIANTS
+from tests.support.broken_services import VARIANTS, graphs_without_points
 
 pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
 
@@ -123,6 +123,16 @@ def test_each_broken_variant_fails_verify_with_the_defect_named(config, defect):
     assert result.exit_code == 1
     assert check in {finding.check for finding in result.findings}, output
     assert f"[{check}]" in output and "reproduce: curl -X" in output
+
+
+def test_an_analytics_graph_off_its_schema_fails_verify_with_the_operation_named(config):
+    """The reads no lifecycle drives are judged too: schemathesis's schema check names the graph."""
+    with serving(graphs_without_points(config)) as server:
+        result, output = run_verify(server.base_url, provider_cases=FEW_CASES, **FAST)
+    assert result.exit_code == 1
+    failed = {(f.operation, f.check) for f in result.findings}
+    assert ("GET /analytics/graphs/cost", "response_schema_conformance") in failed, output
+    assert all(operation.startswith("GET /analytics/graphs/") for operation, _ in failed), failed
 
 
 def test_every_registered_check_has_a_broken_variant_that_it_must_catch():
@@ -518,3 +528,39 @@ def test_the_terminal_summary_keeps_one_column_however_long_an_operation_or_chec
     checks = [line for line in lines if line.endswith("failed") and "passed" in line]
     assert len(operations) == 2 and len({line.index(" requests") for line in operations}) == 1
     assert len(checks) == 2 and len({line.index(" passed") for line in checks}) == 1
+
+
+def test_admin_reads_no_lifecycle_drives_are_fuzzed_but_not_covered_and_the_rest_is_named(config, tmp_path):
+    """Analytics, the audit log and a log by id are tested by examples and fuzzing; the coverage
+    phase, every boundary of analytics' 25 query parameters, would triple a run; a write no
+    lifecycle can undo (a log's insert, feedback) and the keyless pricing are named as untested."""
+    whole = read_contract()
+    reads = {
+        f"{op.method.upper()} {op.template}"
+        for op in whole.operations.values()
+        if op.operation_id in sampled_reads(contract_to_verify(whole))
+    }
+    assert {"GET /analytics/graphs/cost", "GET /audit-logs", "GET /logs/{logId}"} <= reads
+    assert len(reads) == 23  # 21 of analytics, the audit log, a log
+    assert [f"{o.method.upper()} {o.template}" for o in whole.operations.values() if o.public] == [
+        "GET /model-configs/pricing/{provider}/{model}"
+    ]
+    small = tmp_path / "contract.json"  # the virtual keys' five, two reads and a log's insert: quick
+    small.write_text(
+        json.dumps(whole.only({*ROLES.values(), "getCostGraph", "listAuditLogs", "insertLogs"}).document)
+    )
+    with serving(create_app(config)) as server:
+        runs = {
+            phase: run_verify(server.base_url, max_examples=2, seed=1, phases=(phase,), contract_path=small)
+            for phase in ("examples", "fuzzing", "coverage")
+        }
+    sampled = {"GET /analytics/graphs/cost", "GET /audit-logs"}
+    for phase, (result, output) in runs.items():
+        assert result.exit_code == 0, output
+        assert ("not tested: POST /logs (a write no lifecycle drives cannot be undone") in output
+        assert {label for label in result.requests if label.startswith("POST /logs")} == set()
+        if phase == "coverage":
+            assert not sampled & set(result.requests) and result.requests  # it ran, on the others
+        else:  # the audit log's query has no example for the examples phase to send
+            expected = {"GET /analytics/graphs/cost"} if phase == "examples" else sampled
+            assert expected <= set(result.requests), sorted(result.requests)
