@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from mockserver.access import Principal, Workspace
 from mockserver.contract.date_times import query_moment, timestamp
@@ -61,9 +60,9 @@ FILTERS = (
 _DECLARED_ACTIONS = ("create", "update", "delete")
 
 
-@dataclass(frozen=True)
-class Write:
-    """An answered write as the API plane saw it: what was sent, its judged body, who sent it."""
+class Write(NamedTuple):
+    """An answered write as the API plane saw it: what was sent, its judged body, who sent it.
+    A tuple, not a frozen dataclass: made on every write's path, it costs a tenth as much."""
 
     method: str
     path: str

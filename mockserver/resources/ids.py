@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import uuid
 
 _SLUG_BASE_LENGTH = 15
 
@@ -21,7 +20,18 @@ def slug_for(
 
 def new_id() -> str:
     """A random UUID (version 4) for a new record."""
-    return str(uuid.UUID(int=_random.getrandbits(128), version=4))
+    return uuid4_text(_random.getrandbits(128))
+
+
+_VERSION_4 = ~(0xF000 << 64) & ~(0xC000 << 48)
+"""The bits a version-4 UUID sets itself: its version nibble and its variant's two bits."""
+
+
+def uuid4_text(bits: int) -> str:
+    """`str(uuid.UUID(int=bits, version=4))`, written out: building a `uuid.UUID` cost about as much
+    as the rest of an audit-log entry's capture on a create's path (5 of 11 us, two per create)."""
+    digits = f"{bits & _VERSION_4 | 4 << 76 | 0x8000 << 48:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 _random = random.Random()

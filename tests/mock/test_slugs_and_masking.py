@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from mockserver.contract.date_times import timestamp
 from mockserver.contract.secrets import mask_secret
-from mockserver.resources.ids import new_id, slug_for
+from mockserver.resources.ids import new_id, slug_for, uuid4_text
 
 
 @given(st.text(min_size=1, max_size=300))
@@ -28,6 +29,11 @@ def test_every_name_gives_a_url_safe_slug_with_a_hex_tag(name):
 @given(st.from_regex(r"[a-z0-9]{1,15}", fullmatch=True))
 def test_a_short_lowercase_name_is_kept_whole(name):
     assert slug_for(name, "abcdef") == f"{name}-abcdef"
+
+
+@given(st.integers(min_value=0, max_value=2**128 - 1))
+def test_an_id_is_the_version_4_uuid_the_standard_library_makes_of_the_same_bits(bits):
+    assert uuid4_text(bits) == str(uuid.UUID(int=bits, version=4))
 
 
 def test_seeding_pythons_random_does_not_make_the_mock_repeat_ids_or_slugs():
