@@ -64,12 +64,17 @@ class MockServer:
         self._server.task_dispatcher.shutdown()
 
 
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+"""Polls go straight to the mock: a proxy set for the process (`HTTP_PROXY`) cannot reach its
+loopback address. (`urlopen` would take the proxies of whenever it was first called.)"""
+
+
 def wait_until_healthy(root_url: str, timeout: float = 10.0) -> None:
     """Poll `/__mock/health` until it answers 200; TimeoutError once the deadline passes."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with urllib.request.urlopen(f"{root_url}/__mock/health", timeout=1) as response:
+            with _DIRECT.open(f"{root_url}/__mock/health", timeout=1) as response:
                 if response.status == 200:
                     return
         except OSError:
