@@ -161,11 +161,22 @@ class HeaderView(Mapping[str, str]):
         self._environ = environ
 
     def __getitem__(self, name: str) -> str:
+        value = self._value(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """`Mapping.get` without its KeyError: most headers a request is asked for are not sent."""
+        value = self._value(name)
+        return default if value is None else value
+
+    def _value(self, name: str) -> str | None:
         key = name.upper().replace("-", "_")
         key = key if key in _BODY_HEADERS else "HTTP_" + key
         value = self._environ.get(key)
         if value is None or _OWN_VARIABLES.get(key) == value:
-            raise KeyError(name)
+            return None
         return str(value)
 
     def __iter__(self) -> Iterator[str]:

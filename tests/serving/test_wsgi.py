@@ -18,7 +18,7 @@ import pytest
 from mockserver import MockServer, create_app
 from mockserver.config import MockConfig
 from mockserver.serving.granian import WsgiOverRsgi
-from mockserver.wsgi import DRAINED_BYTES, query_of
+from mockserver.wsgi import DRAINED_BYTES, HeaderView, query_of
 from tests.support.served import ServedProcess
 
 pytestmark = pytest.mark.slow  # starts `mockserver serve`: not in the fast loop
@@ -266,3 +266,14 @@ def test_the_mocks_own_http_variables_are_not_read_as_request_headers(monkeypatc
     assert "hunter2" not in json.dumps(entries)
     assert "proxy" not in entries[0]["headers"]
     assert entries[1]["headers"]["x-trace"] == "sent by the client"
+
+
+def test_a_requests_headers_are_read_whatever_their_case_and_a_missing_one_is_the_default():
+    environ = {"HTTP_X_PORTKEY_API_KEY": "pk-1", "CONTENT_TYPE": "application/json", "PATH_INFO": "/"}
+    headers = HeaderView(environ)
+    assert headers.get("X-Portkey-API-Key") == headers["x-portkey-api-key"] == "pk-1"
+    assert headers.get("content-type") == "application/json"
+    assert headers.get("x-portkey-workspace") is None and headers.get("x-portkey-workspace", "") == ""
+    assert "x-portkey-workspace" not in headers and "path-info" not in headers
+    with pytest.raises(KeyError):
+        headers["x-portkey-workspace"]
