@@ -62,7 +62,8 @@ def run_mcp_lifecycle(run: VerifyRun, client: Client, api_key: str, out: TextIO)
     if not isinstance(example, dict) or not isinstance(server_example, dict):
         _leave_out(run, "the contract gives no create example for an MCP integration and an MCP server")
         return
-    print("lifecycle: MCP integration and server (capabilities, workspaces, test, user access)", file=out)
+    progress = "lifecycle: MCP integration and server (capabilities, workspaces, test, user access)"
+    print(progress, file=out, flush=True)
     body = {**example, "name": f"{NAME} integration", "slug": run.ledger.own_slug("mcp-integration")}
     body = safe_body(run, "createMcpIntegration", body)
     made = client.send("POST", "/mcp-integrations", api_key, body, intent="permitted")
