@@ -24,6 +24,7 @@ from contracts.strategies import PROVIDER_CASES
 from contracts.verify import guard
 from contracts.verify.declared import run_declared_lifecycles
 from contracts.verify.lifecycle import Client, run_lifecycle
+from contracts.verify.mcp import run_mcp_lifecycle
 from contracts.verify.prompts import run_prompt_lifecycle
 from contracts.verify.report import VerifyResult, write_html, write_json, write_junit, write_terminal
 from contracts.verify.run import (
@@ -112,6 +113,7 @@ def verify(options: VerifyOptions, out: TextIO | None = None) -> VerifyResult:
             if not options.read_only:
                 run_declared_lifecycles(run, client, options.api_key, options.second_api_key, out)
                 run_prompt_lifecycle(run, client, options.api_key, out)
+                run_mcp_lifecycle(run, client, options.api_key, out)
     except BudgetExhausted as spent:
         run.result.notes.append(f"stopped early: {spent}")
     except httpx.TransportError as error:

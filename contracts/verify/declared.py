@@ -8,7 +8,9 @@ against the ledger's `OwnRecord`. A resource the run cannot mark as its own (no 
 body), whose create path needs a value the contract does not list, whose create example names a
 record of another resource through a field with a state rule (`x-portkey-state-rule`: an MCP
 server's integration), or that is organisation-level (`level: organisation`) while the run's API key
-is a workspace's (403) is left out, with a note.
+is a workspace's (403) is left out, with a note. Two of those are driven by scenarios of their own,
+which make the record named first: prompts (`prompts.py`, in a collection) and MCP servers
+(`mcp.py`, from an MCP integration).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def run_declared_lifecycles(
         named = sorted(  # the name carries the run id, which keeps it free (a label's)
             f"body.{field}" for field in body if field != "name" and f"body.{field}" in create.state_rules
         )
-        if named:  # a prompt's collection (a scenario of its own drives prompts), an MCP server's integration
+        if named:  # a prompt's collection, an MCP server's integration: prompts.py and mcp.py drive them
             _note_once(
                 run,
                 resource,

@@ -307,6 +307,15 @@ def _isolation(client: Client, path: str, api_key: str, second_api_key: str) -> 
     client.send("GET", path, api_key)
 
 
+def created_record(seen: Observation) -> dict[str, Any] | None:
+    """A create's answer naming the record it made (its `id`, and `slug` when it has one), or None if
+    the create failed (the checks have said so)."""
+    answer = seen.json()
+    if seen.exchange.status != 200 or not isinstance(answer, dict) or "id" not in answer:
+        return None
+    return answer
+
+
 def _created_slug(seen: Observation) -> str | None:
     body = seen.json()
     if seen.exchange.status != 200 or not isinstance(body, dict) or not isinstance(body.get("data"), dict):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from contracts.verify.guard import safe_body
-from contracts.verify.lifecycle import Client
+from contracts.verify.lifecycle import Client, created_record
 from contracts.verify.run import VerifyRun
 
 NAME = "prompt library"
@@ -88,8 +88,4 @@ def _made(
     run: VerifyRun, client: Client, api_key: str, operation: str, path: str, body: dict[str, Any]
 ) -> dict[str, Any] | None:
     """The create's answer (its id and slug), or None if it failed (the checks have said so)."""
-    made = client.send("POST", path, api_key, safe_body(run, operation, body), intent="valid")
-    answer = made.json()
-    if made.exchange.status != 200 or not isinstance(answer, dict) or "id" not in answer:
-        return None
-    return answer
+    return created_record(client.send("POST", path, api_key, safe_body(run, operation, body), intent="valid"))

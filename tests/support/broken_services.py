@@ -350,6 +350,47 @@ def keeps_deleted_declared_records(config: MockConfig) -> WsgiApp:
     return app
 
 
+MCP_SERVER = re.compile(r"^/v1/mcp-servers/[^/]+$")
+
+
+def tests_mcp_servers_off_contract(config: MockConfig) -> WsgiApp:
+    """An MCP server's `test` answers without `success`, which the contract requires."""
+
+    def rewrite(method: str, path: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        tested = path.startswith("/v1/mcp-servers/") and path.endswith("/test")
+        if method == "POST" and tested and status == 200:
+            body.pop("success", None)
+        return status, body
+
+    return rewriting(create_app(config), rewrite)
+
+
+def refuses_mcp_server_capabilities(config: MockConfig) -> WsgiApp:
+    """A valid bulk update of an MCP server's capabilities answers 400, as if it broke a rule."""
+
+    def rewrite(method: str, path: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        server_capabilities = path.startswith("/v1/mcp-servers/") and path.endswith("/capabilities")
+        if method == "PUT" and server_capabilities and status == 200:
+            message = "body.capabilities: is not supported"
+            return 400, {"success": False, "data": {"message": message, "errorCode": "AB01"}}
+        return status, body
+
+    return rewriting(create_app(config), rewrite)
+
+
+def keeps_deleted_mcp_servers(config: MockConfig) -> WsgiApp:
+    """An MCP server's delete answers 200 and deletes nothing (its integration's delete works)."""
+    app = create_app(config)
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] == "DELETE" and MCP_SERVER.match(environ["PATH_INFO"]):
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
+            return [b"{}"]
+        return app(environ, start_response)
+
+    return wrapped
+
+
 def graphs_without_points(config: MockConfig) -> WsgiApp:
     """An analytics graph answers its summary without its `data_points`."""
 
@@ -394,5 +435,11 @@ VARIANTS: dict[str, tuple[Callable[[MockConfig], WsgiApp], str]] = {
     "declared record lost": (loses_declared_records, "record_retrievable"),
     "declared record's rename not saved": (keeps_declared_names, "record_update_visible"),
     "declared record not deleted": (keeps_deleted_declared_records, "record_delete_final"),
+    "MCP server's test off the contract": (tests_mcp_servers_off_contract, "response_conforms"),
+    "MCP server's valid capabilities update refused": (
+        refuses_mcp_server_capabilities,
+        "valid_request_accepted",
+    ),
+    "MCP server not deleted": (keeps_deleted_mcp_servers, "record_delete_final"),
 }
 """Each defect: how to build it, and the check of `contracts verify` that must name it."""

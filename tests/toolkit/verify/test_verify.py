@@ -21,7 +21,7 @@ import schemathesis
 
 from contracts.cli import main
 from contracts.strategies import breaks_contract
-from contracts.verify import VerifyOptions, prompts, verify
+from contracts.verify import VerifyOptions, mcp, prompts, verify
 from contracts.verify.checks import CHECKS
 from contracts.verify.command import _expected_by_contract
 from contracts.verify.guard import SAFE_METHODS, _still_invalid, safe_body
@@ -446,7 +446,8 @@ def test_the_lifecycle_drives_every_declared_resource_and_leaves_nothing(config)
     renamed, deleted, gone; nothing of it is left, and schemathesis never writes to it. With these
     workspace keys, what they may not create (organisation-level resources, organisation API keys)
     and what has no create carrying a name are left out, each named in the notes. Virtual keys,
-    providers and integrations, declared too, are followed by verify's own lifecycles of them."""
+    providers and integrations, declared too, are followed by verify's own lifecycles of them;
+    prompts and MCP servers by scenarios of their own, whose records are all gone afterwards too."""
     journal = Journal(create_app(config))
     contract = Contract.load()
     marked = lifecycle_resources(contract)
@@ -462,15 +463,15 @@ def test_the_lifecycle_drives_every_declared_resource_and_leaves_nothing(config)
             name: httpx.get(f"{server.base_url}{path}", headers=headers).json()
             for name, path in lists.items()
         }
-        for path in ("/prompts", "/prompts/partials"):  # what the prompt library's scenario made
+        for path in ("/prompts", "/prompts/partials", "/mcp-integrations", "/mcp-servers"):  # scenarios'
             left[path] = httpx.get(f"{server.base_url}{path}", headers=headers).json()
     assert result.exit_code == 0, output
     assert {"config", "guardrail"} <= {r.name for r in driven}
     # With workspace keys: organisation-level resources and organisation API keys answer 403;
     # members, users, invites and SCIM mappings have no create that carries a name; an MCP server's
-    # create example names an MCP integration the run has not made, a prompt's a collection (the
-    # prompt library's own scenario drives prompts); a log export's create takes no name. Nothing
-    # else is left out.
+    # create example names an MCP integration, a prompt's a collection, which this lifecycle does not
+    # make first (scenarios of their own drive them: the MCP scenario, the prompt library's); a log
+    # export's create takes no name. Nothing else is left out.
     assert {r.name for r in marked} - {r.name for r in driven} == {
         "api-key",
         "workspace",
@@ -482,7 +483,7 @@ def test_the_lifecycle_drives_every_declared_resource_and_leaves_nothing(config)
         "prompt",
         "export",
     }, left_out
-    assert "lifecycle: prompt library" in output
+    assert "lifecycle: prompt library" in output and "lifecycle: MCP integration and server" in output
     assert all(page["total"] == 0 for page in left.values()), left
     assert all(f"lifecycle: declared resource {r.name}" in output for r in driven)
     for resource in driven:
@@ -491,8 +492,8 @@ def test_the_lifecycle_drives_every_declared_resource_and_leaves_nothing(config)
         creates = [json.loads(body) for op, body in sent if op and ops.get(op.operation_id) == "create"]
         own = f"contracts-verify-{result.run_id}-secret-reference-"  # what the run's key mappings name
         creates = [body for body in creates if not str(body.get("slug", "")).startswith(own)]
-        scenario = f"contracts-verify-{result.run_id}-{prompts.NAME}"  # the prompt library's own
-        creates = [body for body in creates if not str(body.get("name")).startswith(scenario)]
+        scenarios = tuple(f"contracts-verify-{result.run_id}-{name}" for name in (prompts.NAME, mcp.NAME))
+        creates = [body for body in creates if not str(body.get("name")).startswith(scenarios)]
         assert len(creates) == 1 and creates[0]["name"].startswith(f"contracts-verify-{result.run_id}-")
         assert any(op and ops.get(op.operation_id) == "delete" for op, _ in sent), resource.name
     assert {"record_retrievable", "record_update_visible", "record_delete_final"} <= set(result.checks_passed)
