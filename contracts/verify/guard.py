@@ -1,7 +1,7 @@
 """Keeps schemathesis safe to point at staging, and shows the run every exchange it makes.
 
 Schemathesis calls `before_call` before each request it sends: there the request is counted
-against the budget, a write aimed at a key the run does not own is sent to a slug nobody has,
+against the budget, a write aimed at a record the run does not own is sent to an id nobody has,
 created keys get the run's name prefix, secrets are replaced by canaries and bodies keep the
 rules the contract states in prose. `after_call` hands each answered exchange to the run's checks.
 Both hooks are registered once per process and act only for schemas attached to a run.
@@ -69,9 +69,15 @@ def make_safe(run: VerifyRun, case: Any) -> None:
         raise ReadOnlyViolation(f"{method} {case.operation.path} refused: the run is read-only")
     operation, _ = ledger.classify(method, run.contract_base + case.operation.path)
     parameters = case.path_parameters if case.path_parameters is not None else {}
-    # Any write to a slug, in the contract or not (PATCH probes), reaches only keys the run created.
-    if method not in SAFE_METHODS and "slug" in parameters and not ledger.owns(parameters["slug"]):
-        parameters["slug"] = ledger.absent_slug
+    # Any write to a record, in the contract or not (PATCH probes), reaches only what the run made:
+    # a key's slug, an MCP server's id, a workspace member's ids (an example's value may be real).
+    foreign = [
+        name
+        for name in _naming_records(run, case.operation)
+        if name in parameters and not ledger.owns(parameters[name])
+    ]
+    if method not in SAFE_METHODS and foreign:
+        parameters.update(dict.fromkeys(foreign, ledger.absent_slug))
         case.path_parameters = parameters
         run.redirected_case_ids.add(case.id)
     meant_valid = case.meta is None or case.meta.generation.mode == schemathesis.GenerationMode.POSITIVE
@@ -84,6 +90,16 @@ def make_safe(run: VerifyRun, case: Any) -> None:
         case.body.update(kept)
     if meant_valid:
         keep_required_parts(case)  # a request meant to be valid sends the part its operation requires
+
+
+def _naming_records(run: VerifyRun, operation: Any) -> list[str]:
+    """The path parameters of a schemathesis `operation` that name a record: all but those whose
+    schema lists its values (an API key's `type`), which name a kind of thing."""
+    return [
+        parameter.name
+        for parameter in operation.path_parameters
+        if not run.contract.resolve(parameter.definition.get("schema") or {}).get("enum")
+    ]
 
 
 WRITES_WITH_BODIES = frozenset(

@@ -565,3 +565,36 @@ def test_admin_reads_no_lifecycle_drives_are_fuzzed_but_not_covered_and_the_rest
         else:  # the audit log's query has no example for the examples phase to send
             expected = {"GET /analytics/graphs/cost"} if phase == "examples" else sampled
             assert expected <= set(result.requests), sorted(result.requests)
+
+
+def test_schemathesis_never_writes_to_a_record_the_run_did_not_make_even_when_the_contract_names_it(
+    tmp_path,
+):
+    """A contract's example may name a real record (an MCP integration on staging): the guard sends
+    every write beneath a record the run does not own to an id nobody has."""
+    with serving(create_app(MockConfig())) as server:  # any key: an organisation's MCP integrations
+        headers = {"x-portkey-api-key": API_KEY}
+        theirs = httpx.post(
+            f"{server.base_url}/mcp-integrations",
+            headers=headers,
+            json={
+                "name": "someone's",
+                "url": "https://mcp.example.com/mcp",
+                "auth_type": "none",
+                "transport": "http",
+            },
+        ).json()["id"]
+        whole = read_contract()
+        (integrations,) = [r for r in whole.resources if r.name == "mcp-integration"]
+        kept = {*ROLES.values(), *integrations.operations.values(), "updateMcpIntegrationCapabilities"}
+        small = whole.only(kept).document
+        (parameter,) = small["paths"]["/mcp-integrations/{mcpIntegrationId}/capabilities"]["parameters"]
+        parameter["example"] = theirs  # what the examples phase sends first
+        path = tmp_path / "contract.json"
+        path.write_text(json.dumps(small))
+        result, output = run_verify(
+            server.base_url, max_examples=3, seed=1, phases=("examples", "fuzzing"), contract_path=path
+        )
+        capabilities = httpx.get(f"{server.base_url}/mcp-integrations/{theirs}/capabilities", headers=headers)
+    assert result.requests["PUT /mcp-integrations/{mcpIntegrationId}/capabilities"] > 0, output
+    assert capabilities.json()["data"] == [], capabilities.json()  # none was set on theirs
