@@ -260,6 +260,7 @@ def create_app(
         accepts_any_key=config.keys_path is None,
         control_token=config.control_token,
         log_exports=exports,
+        logs=logs,
     )
     return MockApp(ConnectionFaults(api), control, contract, state, config.max_body_bytes, faults)
 

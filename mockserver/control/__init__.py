@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from mockserver.faults.plan import Faults
     from mockserver.resources.engine import DeclaredResource
     from mockserver.resources.log_exports import LogExports
+    from mockserver.resources.logs import Logs
     from mockserver.resources.people import People
     from mockserver.resources.virtual_keys import VirtualKeys
     from mockserver.state import State
@@ -63,6 +64,8 @@ class ControlParts:
     control_token: str | None
     log_exports: LogExports | None = None
     """The logs exports, whose files a signed URL under `/__mock/log-exports/` reads."""
+    logs: Logs | None = None
+    """The inserted logs and feedback, for the store view."""
 
     def build(self) -> Flask:
         from mockserver.control.plane import control_app  # Flask, a fifth of a start: only now

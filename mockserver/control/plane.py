@@ -58,7 +58,9 @@ def control_app(parts: ControlParts) -> Flask:
         )
     )
     app.register_blueprint(journal_blueprint(state.journal))
-    app.register_blueprint(store_blueprint(parts.keys, parts.policy, state.integrations, parts.declared))
+    app.register_blueprint(
+        store_blueprint(parts.keys, parts.policy, state.integrations, parts.declared, parts.logs)
+    )
     if parts.people is not None:
         app.register_blueprint(invites_blueprint(parts.people, parts.policy, parts.max_body_bytes))
     if parts.log_exports is not None:

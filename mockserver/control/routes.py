@@ -19,6 +19,7 @@ from mockserver.faults.plan import Faults
 from mockserver.resources.engine import DeclaredResource
 from mockserver.resources.integrations import detail as integration_detail
 from mockserver.resources.log_exports import LogExports
+from mockserver.resources.logs import Logs
 from mockserver.resources.people import People
 from mockserver.resources.virtual_keys import VirtualKeys
 from mockserver.responses import each_readable
@@ -139,11 +140,16 @@ def log_exports_blueprint(exports: LogExports) -> Blueprint:
 
 
 def store_blueprint(
-    keys: VirtualKeys, policy: AccessPolicy, integrations: Store, declared: Iterable[DeclaredResource]
+    keys: VirtualKeys,
+    policy: AccessPolicy,
+    integrations: Store,
+    declared: Iterable[DeclaredResource],
+    logs: Logs | None = None,
 ) -> Blueprint:
     """`GET /__mock/store`: the stored keys (providers are the same records) per workspace, the
-    integrations per organisation, and the records of every other declared resource per
-    organisation and workspace (or parent), as the API retrieves them (secrets only masked)."""
+    integrations per organisation, and the records of every other declared resource, then the
+    inserted logs and feedback, per organisation and workspace (or parent), as the API retrieves
+    them (secrets only masked)."""
     blueprint = Blueprint("store", __name__, url_prefix=CONTROL_PREFIX)
 
     @blueprint.get("/store")
@@ -174,6 +180,12 @@ def store_blueprint(
             | {"total": total, "records": records}
             for d in declared
             for organisation, under, total, records in d.stored(STORE_VIEW_LIMIT)
+        ]
+        inserted = logs.stored(STORE_VIEW_LIMIT) if logs is not None else []
+        resources += [
+            {"resource": kind, "organisation_id": organisation, "under": workspace}
+            | {"total": total, "records": records}
+            for kind, organisation, workspace, total, records in inserted
         ]
         return jsonify(
             {

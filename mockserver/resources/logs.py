@@ -132,7 +132,19 @@ class Logs:
             "updateFeedback": self._update_feedback,
         }
 
-    # -- reads for other modules (analytics)
+    # -- reads for other modules (analytics, the control plane's store view)
+
+    def stored(self, limit: int) -> list[tuple[str, str, str, int, list[Record]]]:
+        """Each workspace's logs, then its feedback, newest first: the kind, organisation,
+        workspace, total and up to `limit` records, as `GET /logs/{logId}` answers a log."""
+        found = []
+        for kind in (LOGS, FEEDBACK):
+            held: dict[tuple[str, str], list[Record]] = {}
+            for record in self._all(kind):
+                held.setdefault((record["organisation_id"], record["workspace_id"]), []).append(record)
+            for at, kept in sorted(held.items()):
+                found.append((kind, *at, len(kept), [_shown(record) for record in kept[:limit]]))
+        return found
 
     def logs_of(self, organisation: str, workspace: str | None = None) -> list[Record]:
         """Every log kept for an organisation (or one of its workspaces), newest first."""
@@ -157,8 +169,7 @@ class Logs:
         return {"success": True, "log_ids": ids}
 
     def _get_log(self, call: Call) -> Any:
-        record = self._find(call, LOGS, call.request.path_params["logId"], "Log")
-        return {k: v for k, v in record.items() if k != "slug"}
+        return _shown(self._find(call, LOGS, call.request.path_params["logId"], "Log"))
 
     def _create_feedback(self, call: Call) -> Any:
         entries = [call.body]  # one per request: the validator takes JSON objects only
@@ -217,6 +228,11 @@ class Logs:
     def _all(self, kind: str) -> list[Record]:
         _, texts = self.store.page_text(kind, 0, 2**31)
         return responses.each_readable(texts, json.loads)
+
+
+def _shown(record: Record) -> Record:
+    """A log or feedback as answered: its id only (the store keeps it as its slug too)."""
+    return {k: v for k, v in record.items() if k != "slug"}
 
 
 def _belongs(record: Record, organisation: str, workspace: str | None) -> bool:

@@ -300,3 +300,29 @@ def test_check_traffic_html_masks_a_har_files_secrets(tmp_path: Path):
     assert PROVIDER_SECRET not in page and API_KEY not in page and HOSTILE not in page
     assert "curl -X POST https://api.portkey.ai/v1/virtual-keys" in page
     assert "&#34;key&#34;: &#34;&lt;secret&gt;&#34;" in page
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_the_store_view_shows_inserted_logs_and_feedback_per_workspace_masked(request, kind):
+    client = create_app(store_config(request, kind)).test_client()
+    headers = {"x-portkey-api-key": API_KEY}
+    call = {"url": "https://api.openai.com/v1/chat/completions", "body": {"model": "gpt-4o"}}
+    call["headers"] = {"Authorization": f"Bearer {PROVIDER_SECRET}"}
+    answer = {"status": 200, "headers": {}, "body": {"model": "gpt-4o"}, "response_time": 120}
+    log = {"request": call, "response": answer, "metadata": {"trace_id": HOSTILE}}
+    inserted = client.post("/v1/logs", json=log, headers=headers)
+    assert inserted.status_code == 200, inserted.json
+    [log_id] = inserted.json["log_ids"]
+    given = client.post("/v1/feedback", json={"trace_id": HOSTILE, "value": 3}, headers=headers)
+    assert given.status_code == 200, given.json
+    shown = client.get("/__mock/store")
+    groups = {group["resource"]: group for group in shown.json["resources"]}
+    assert set(groups) == {"log", "feedback"}
+    [kept_log] = groups["log"]["records"]
+    assert kept_log == client.get(f"/v1/logs/{log_id}", headers=headers).json  # as the API answers it
+    assert groups["log"]["under"] == kept_log["workspace_id"] and groups["log"]["total"] == 1
+    [feedback] = groups["feedback"]["records"]
+    assert (feedback["trace_id"], feedback["value"]) == (HOSTILE, 3)
+    assert PROVIDER_SECRET not in shown.get_data(as_text=True)
+    client.post("/__mock/reset")
+    assert client.get("/__mock/store").json["resources"] == []
