@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,7 @@ from mockserver.cli import main as mockserver_main
 from mockserver.pytest_plugin import PortkeyMock
 from mockserver.serving.ports import free_port
 from mockserver.serving.proxy import create_proxy_app
+from tests.clients.test_analytics_sdks import as_dict, window, write_logs_and_feedback
 from tests.support.broken_services import rewriting
 from tests.support.served import ServedProcess
 
@@ -184,3 +186,30 @@ def test_model_catalog_traffic_passes_through_and_both_sides_conform(proxied):
     proxied.assert_all_requests_conform()
     proxied.assert_all_responses_conform()
     assert secret not in json.dumps(proxied.journal)
+
+
+def test_logs_feedback_analytics_and_the_audit_log_pass_through_and_both_sides_conform(proxied):
+    """Traffic of the admin surface beyond the catalog (a log's insert, computed reads) is judged on
+    both sides, and the audit log read through the proxy names the writes sent through it."""
+    write_logs_and_feedback(proxied, "proxied")
+    portkey = Portkey(api_key=proxied.api_key, base_url=proxied.base_url)
+    assert as_dict(portkey.analytics.graphs.requests(**window()))["summary"]["total"] == 10
+    headers = {"x-portkey-api-key": proxied.api_key}
+    call = {"url": "https://api.openai.com/v1/chat/completions", "body": {}}
+    made = httpx.post(
+        f"{proxied.base_url}/logs",
+        headers=headers,
+        json={"request": call, "response": {"status": 200, "body": {}}},
+    )
+    [log_id] = made.json()["log_ids"]
+    log = httpx.get(f"{proxied.base_url}/logs/{log_id}", headers=headers).json()
+    start, end = window().values()
+    query = {"start_time": start, "end_time": end, "organisation_id": log["organisation_id"]}
+    audit = httpx.get(f"{proxied.base_url}/audit-logs", headers=headers, params=query)
+    assert audit.status_code == 200, audit.text
+    done = Counter((entry["resource_type"], entry["action"]) for entry in audit.json()["records"])
+    assert done == {("logs", "insert"): 11, ("feedback", "create"): 2}
+    proxied.assert_all_requests_conform()
+    proxied.assert_all_responses_conform()
+    operations = {entry["operation"] for entry in proxied.journal}
+    assert {"insertLogs", "createFeedback", "getRequestsGraph", "getLog", "listAuditLogs"} <= operations

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from portkey_ai import Portkey
 
 from contracts.cli import main
+from tests.clients.test_analytics_sdks import window, write_logs_and_feedback
 from tests.support.paths import DATA
 
 DRIFTS = DATA / "published_drifts.yaml"
@@ -151,3 +153,20 @@ def test_model_catalog_traffic_is_judged_with_its_warnings_and_no_secret(portkey
         assert operation in out
     assert "body.override_existing_workspaces_access" in out and "body.rate_limits" in out
     assert secret not in out
+
+
+def test_logs_feedback_and_analytics_traffic_is_judged_operation_by_operation(portkey_mock, capsys):
+    write_logs_and_feedback(portkey_mock, "traffic")
+    portkey = Portkey(api_key=portkey_mock.api_key, base_url=portkey_mock.base_url)
+    portkey.analytics.graphs.requests(**window())
+    portkey.analytics.groups.users(**window())
+    assert main(["check-traffic", portkey_mock.base_url]) == 0
+    out = capsys.readouterr().out
+    for operation, count in (
+        ("insertLogs", 10),
+        ("createFeedback", 2),
+        ("getRequestsGraph", 1),
+        ("getUsersGroup", 1),
+    ):
+        assert re.search(rf"^\s*{operation}\s+{count}\s+{count}\s+0\s", out, re.M), out
+    assert "0 of 14 requests break the contract." in out
