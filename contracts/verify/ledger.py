@@ -332,7 +332,7 @@ class Ledger:
     def classify(self, method: str, path: str) -> tuple[str | None, str | None]:
         """The role (`createVirtualKey`, see `ROLES`) and slug of a request to a contract path
         (already under the contract base); for a declared resource's operation, its operationId and
-        the value its item path holds."""
+        the value its item path holds; for any other, its operationId (so its answer is judged)."""
         operation = self.contract.operation_for(method, path)
         if operation is None:
             return None, None
@@ -340,7 +340,7 @@ class Ledger:
         if operation.operation_id in self.declared:
             resource, _ = self.declared[operation.operation_id]
             return operation.operation_id, params.get(resource.item_parameter)
-        return role_of(operation), params.get("slug")
+        return role_of(operation) or operation.operation_id, params.get("slug")
 
 
 def listed_slugs(body: Any) -> list[str]:
