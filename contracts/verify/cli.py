@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from contracts.verify.run import PHASES, ContractNotForVerify, ServiceUnreachable
+from contracts.verify.run import PERMANENT_WRITES_OPTION, PHASES, ContractNotForVerify, ServiceUnreachable
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
@@ -27,6 +27,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add("--seed", type=int, help="fix the generation so a run can be repeated exactly")
     add("--workers", type=_positive, default=1, help="concurrent schemathesis workers (default 1)")
     add("--read-only", action="store_true", help="only GET requests: nothing is created, changed or deleted")
+    add(
+        PERMANENT_WRITES_OPTION,
+        action="store_true",
+        help="also drive what cannot be deleted afterwards (a log inserted, feedback on it, a log export "
+        "moved through its states): for a service you own, never shared staging; ignored with --read-only",
+    )
     add("--max-requests", type=_positive, help="stop once this many requests were sent (clean-up excepted)")
     add(
         "--phases",
@@ -68,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         html_report=args.html_report,
         contract_path=args.contract,
         request_timeout=args.request_timeout,
+        permanent_writes=args.permanent_writes,
     )
     try:
         return verify(options).exit_code

@@ -24,10 +24,12 @@ from contracts.strategies import PROVIDER_CASES
 from contracts.verify import guard
 from contracts.verify.declared import run_declared_lifecycles
 from contracts.verify.lifecycle import Client, run_lifecycle
+from contracts.verify.logs import WRITES, run_logs_lifecycle
 from contracts.verify.mcp import run_mcp_lifecycle
 from contracts.verify.prompts import run_prompt_lifecycle
 from contracts.verify.report import VerifyResult, write_html, write_json, write_junit, write_terminal
 from contracts.verify.run import (
+    PERMANENT_WRITES_OPTION,
     PHASES,
     SAMPLED_PHASES,
     SCHEMATHESIS_PHASES,
@@ -37,9 +39,9 @@ from contracts.verify.run import (
     ServiceUnreachable,
     VerifyRun,
     contract_to_verify,
-    left_out_of_verify,
     read_contract,
     sampled_reads,
+    untested_note,
 )
 from mockserver.contract.document import ContractUnusable
 from mockserver.contract.exchange import Exchange
@@ -72,6 +74,8 @@ class VerifyOptions:
     html_report: Path | None = None
     contract_path: Path | None = None
     request_timeout: float = 30.0
+    permanent_writes: bool = False
+    """Also drive what cannot be deleted afterwards (`logs.py`): a service you own, never shared staging."""
 
 
 def verify(options: VerifyOptions, out: TextIO | None = None) -> VerifyResult:
@@ -79,20 +83,23 @@ def verify(options: VerifyOptions, out: TextIO | None = None) -> VerifyResult:
     out = out or sys.stdout
     try:
         whole = read_contract(options.contract_path)
-        contract = contract_to_verify(whole)
+        permanent = WRITES if options.permanent_writes and not options.read_only else ()
+        contract = contract_to_verify(whole, permanent)
     except ContractUnusable as unusable:
         raise ContractNotForVerify(str(unusable)) from None
     seed = options.seed if options.seed is not None else random.randrange(2**32)
-    run = VerifyRun(options.base_url, contract, Budget(options.max_requests), seed, options.read_only)
+    budget = Budget(options.max_requests)
+    run = VerifyRun(options.base_url, contract, budget, seed, options.read_only, permanent)
     client = Client(run, options.request_timeout)
     print(f"contracts verify {run.base_url} (run {run.ledger.run_id}, seed {seed})", file=out, flush=True)
     for problem in contract.problems:
         print(f"warning: the contract: {problem}", file=out, flush=True)
-    untested = left_out_of_verify(whole)
+    untested = untested_note(whole, permanent)
     if untested:
+        run.result.notes.append(untested)
+    if options.permanent_writes and options.read_only:
         run.result.notes.append(
-            f"not tested: {', '.join(untested)} (a write no lifecycle drives cannot be undone on a "
-            "real service; a keyless read is not the admin API's)"
+            f"{PERMANENT_WRITES_OPTION} ignored: the run is read-only, nothing is written"
         )
     try:
         _preflight(client, options)
@@ -114,6 +121,8 @@ def verify(options: VerifyOptions, out: TextIO | None = None) -> VerifyResult:
                 run_declared_lifecycles(run, client, options.api_key, options.second_api_key, out)
                 run_prompt_lifecycle(run, client, options.api_key, out)
                 run_mcp_lifecycle(run, client, options.api_key, out)
+                if run.permanent_writes:
+                    run_logs_lifecycle(run, client, options.api_key, out)
     except BudgetExhausted as spent:
         run.result.notes.append(f"stopped early: {spent}")
     except httpx.TransportError as error:
@@ -198,10 +207,11 @@ def _schemathesis_phases(run: VerifyRun, options: VerifyOptions, out: TextIO) ->
         }
     )
     schema: BaseSchema = schemathesis.openapi.from_dict(run.contract.document, config=config)
-    if run.ledger.declared:
+    if run.ledger.declared or run.permanent_writes:
         # Declared resources are driven by the run's own lifecycle only: the guard cannot yet keep
-        # schemathesis's writes on them to records the run owns (an id it read from a list, say).
-        schema = schema.exclude(operation_id=sorted(run.ledger.declared))
+        # schemathesis's writes on them to records the run owns (an id it read from a list, say);
+        # permanent writes by the scenario that marks them with the run id.
+        schema = schema.exclude(operation_id=sorted({*run.ledger.declared, *run.permanent_writes}))
     if options.read_only:  # an exclude: schemathesis joins includes by "or" once `operations` are set
         writes = {op.method.upper() for op in run.contract.operations.values()} - guard.SAFE_METHODS
         schema = schema.exclude(method=sorted(writes))

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from contracts.strategies import breaks_contract
+from contracts.verify import logs
 from contracts.verify.guard import NOT_A_FIELD, safe_body
 from contracts.verify.ledger import lifecycle_resources
 from contracts.verify.lifecycle import Client
@@ -37,6 +38,8 @@ def run_declared_lifecycles(
         path = contract.example_path(create) if create else None
         if create is None or path is None or not isinstance(body, dict) or "name" not in body:
             why = "it has no create example with a name to carry the run id, or its create path takes a value"
+            if create is not None and create.operation_id in logs.NEEDED:  # an export: none is deleted
+                why = f"{why}; {logs.where_driven(run)}"
             _note_once(run, resource, why)
             continue
         named = sorted(  # the name carries the run id, which keeps it free (a label's)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Collection
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +25,8 @@ from mockserver.contract.validation import IncomingRequest, header
 
 SCHEMATHESIS_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 PHASES = (*SCHEMATHESIS_PHASES, "lifecycle")
+PERMANENT_WRITES_OPTION = "--permanent-writes"
+"""The option that lets a run make what nothing can undo (`logs.py`), for a service you own."""
 
 
 class ServiceUnreachable(Exception):
@@ -59,17 +62,18 @@ def _read_once(path: str, mtime_ns: int, size: int) -> Contract:
     return Contract(path)
 
 
-def contract_to_verify(contract: Contract) -> Contract:
+def contract_to_verify(contract: Contract, permanent_writes: Collection[str] = ()) -> Contract:
     """`contract` cut down to the operations `verify` tests: the five of virtual keys, the Model
     Catalog's (providers, integrations) that it has, every operation of the resources it declares
     (`x-portkey-resource`) and those beneath their paths (a prompt's versions, an API key's rotate),
-    and the admin reads beside them (`sampled_reads`); a vendor's whole API document is mostly
-    other APIs. `ContractNotForVerify` if one of the five is missing."""
+    the admin reads beside them (`sampled_reads`) and the `permanent_writes` the run may make; a
+    vendor's whole API document is mostly other APIs. `ContractNotForVerify` if one of the five is
+    missing."""
     found = {role_of(op): op.operation_id for op in contract.operations.values() if role_of(op)}
     missing = [f"{method.upper()} {path}" for (method, path), role in ROLES.items() if role not in found]
     if missing:
         raise ContractNotForVerify(f"{contract.path} has no operation for {', '.join(missing)}")
-    return contract.only(_driven(contract) | sampled_reads(contract))
+    return contract.only(_driven(contract) | sampled_reads(contract) | set(permanent_writes))
 
 
 def sampled_reads(contract: Contract) -> set[str]:
@@ -92,15 +96,31 @@ SAMPLED_PHASES = ("examples", "fuzzing")
 """The schemathesis phases that test `sampled_reads`."""
 
 
-def left_out_of_verify(contract: Contract) -> list[str]:
+def left_out_of_verify(contract: Contract, permanent_writes: Collection[str] = ()) -> list[str]:
     """What of `contract` no phase tests, as `METHOD /path`: writes beside the declared resources
-    (a log's insert, feedback), which nothing can undo on a real service, and keyless reads."""
-    kept = _driven(contract) | sampled_reads(contract)
+    (a log's insert, feedback), which nothing can undo on a real service, unless the run may make
+    them (`permanent_writes`), and keyless reads."""
+    kept = _driven(contract) | sampled_reads(contract) | set(permanent_writes)
     return [
         f"{op.method.upper()} {op.template}"
         for op in contract.operations.values()
         if op.operation_id not in kept and (op.scopes or op.public)
     ]
+
+
+def untested_note(contract: Contract, permanent_writes: Collection[str] = ()) -> str | None:
+    """The report's note on what no phase tests (`left_out_of_verify`) and why; None if nothing."""
+    untested = left_out_of_verify(contract, permanent_writes)
+    keyless = {f"{op.method.upper()} {op.template}" for op in contract.operations.values() if op.public}
+    why = []
+    if set(untested) - keyless:
+        why.append(
+            "a write no lifecycle drives cannot be undone on a real service: pass "
+            f"{PERMANENT_WRITES_OPTION} to test them on a service you own"
+        )
+    if set(untested) & keyless:
+        why.append("a keyless read is not the admin API's")
+    return f"not tested: {', '.join(untested)} ({'; '.join(why)})" if untested else None
 
 
 def _driven(contract: Contract) -> set[str]:
@@ -150,10 +170,19 @@ class Budget:
 
 class VerifyRun:
     def __init__(
-        self, base_url: str, contract: Contract, budget: Budget, seed: int | None, read_only: bool = False
+        self,
+        base_url: str,
+        contract: Contract,
+        budget: Budget,
+        seed: int | None,
+        read_only: bool = False,
+        permanent_writes: Collection[str] = (),
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.read_only = read_only
+        self.permanent_writes = frozenset(permanent_writes)
+        """Writes nothing can undo that the run's own scenario makes (`--permanent-writes`); none by
+        default. Schemathesis leaves them alone."""
         self.contract = contract
         self.api_key_header = contract.require_api_key_header()
         self.ledger = Ledger(contract, seed)

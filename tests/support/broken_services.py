@@ -33,6 +33,8 @@ DECLARED_ITEMS = re.compile(
     )
 )
 """The item paths of every resource the contract declares (`/v1/configs/[^/]+`, ...)."""
+LOG_ITEM = re.compile(r"^/v1/logs/(?!exports$)[^/]+$")
+"""A log by id (`GET /logs/{logId}`), not the exports' list beside it."""
 
 
 def rewriting(app: WsgiApp, rewrite: Rewrite) -> WsgiApp:
@@ -402,6 +404,28 @@ def graphs_without_points(config: MockConfig) -> WsgiApp:
     return rewriting(create_app(config), rewrite)
 
 
+def loses_inserted_logs(config: MockConfig) -> WsgiApp:
+    """A log's insert answers its id, but reading the log by that id answers 404."""
+
+    def rewrite(method: str, path: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        if method == "GET" and LOG_ITEM.match(path) and status == 200:
+            return 404, {"success": False, "data": {"message": "Log not found", "errorCode": "AB08"}}
+        return status, body
+
+    return rewriting(create_app(config), rewrite)
+
+
+def downloads_off_contract(config: MockConfig) -> WsgiApp:
+    """A finished export's download answers its file's address as `url`, not `signed_url`."""
+
+    def rewrite(method: str, path: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        if path.endswith("/download") and status == 200 and isinstance(body, dict):
+            body = {"url": body.pop("signed_url", None)}
+        return status, body
+
+    return rewriting(create_app(config), rewrite)
+
+
 def with_store(store_class: type[MemoryStore]) -> Callable[[MockConfig], WsgiApp]:
     def build(config: MockConfig) -> WsgiApp:
         return create_app(config, store=store_class())
@@ -443,3 +467,13 @@ VARIANTS: dict[str, tuple[Callable[[MockConfig], WsgiApp], str]] = {
     "MCP server not deleted": (keeps_deleted_mcp_servers, "record_delete_final"),
 }
 """Each defect: how to build it, and the check of `contracts verify` that must name it."""
+PERMANENT_VARIANTS: dict[str, tuple[Callable[[MockConfig], WsgiApp], str, str]] = {
+    "inserted log not found": (loses_inserted_logs, "GET /logs/{logId}", "valid_request_accepted"),
+    "export download off the contract": (
+        downloads_off_contract,
+        "GET /logs/exports/{exportId}/download",
+        "response_conforms",
+    ),
+}
+"""Defects only `verify --permanent-writes` reaches (a log, feedback, exports): how to build each, the
+operation where it shows, and the check that must name it there."""

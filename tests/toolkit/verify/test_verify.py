@@ -34,7 +34,7 @@ from mockserver.contract.document import Contract, ContractUnusable
 from mockserver.contract.exchange import Exchange
 from mockserver.contract.validation import IncomingRequest
 from mockserver.contract.verdict import sent_body
-from tests.support.broken_services import VARIANTS, graphs_without_points
+from tests.support.broken_services import PERMANENT_VARIANTS, VARIANTS, graphs_without_points
 
 pytestmark = pytest.mark.slow  # starts servers or processes: not in the fast loop
 
@@ -598,3 +598,94 @@ def test_schemathesis_never_writes_to_a_record_the_run_did_not_make_even_when_th
         capabilities = httpx.get(f"{server.base_url}/mcp-integrations/{theirs}/capabilities", headers=headers)
     assert result.requests["PUT /mcp-integrations/{mcpIntegrationId}/capabilities"] > 0, output
     assert capabilities.json()["data"] == [], capabilities.json()  # none was set on theirs
+
+
+PERMANENT = {  # what the permanent writes' scenario sends, as the report labels it
+    "POST /logs",
+    "GET /logs/{logId}",
+    "POST /feedback",
+    "PUT /feedback/{id}",
+    "GET /analytics/graphs/requests",
+    "POST /logs/exports",
+    "GET /logs/exports",
+    "GET /logs/exports/{exportId}",
+    "PUT /logs/exports/{exportId}",
+    "POST /logs/exports/{exportId}/start",
+    "GET /logs/exports/{exportId}/download",
+    "POST /logs/exports/{exportId}/cancel",
+}
+
+
+def _permanent_writes_sent(journal: Journal) -> list[tuple[str, str]]:
+    """The journal's writes that make what nothing can undo: a log, feedback, a logs export."""
+    makes = ("/v1/logs", "/v1/feedback", "/v1/logs/exports")
+    return [
+        (method, path)
+        for method, path, _, _ in journal.entries
+        if (method == "POST" and path in makes) or (method == "PUT" and path.startswith("/v1/feedback/"))
+    ]
+
+
+def test_permanent_writes_drive_a_log_its_feedback_and_two_exports_marked_with_the_run(config):
+    """With the option: a log inserted and read back, feedback given and changed, a graph read, one
+    export started and downloaded, another changed and cancelled, each answer judged; schemathesis
+    sends none of these writes, so each happens once, and the report no longer calls them untested."""
+    journal = Journal(create_app(config))
+    with serving(journal) as server:
+        result, output = run_verify(
+            server.base_url, provider_cases=("openai",), permanent_writes=True, **FAST
+        )
+        headers = {"x-portkey-api-key": API_KEY}
+        exports = httpx.get(f"{server.base_url}/logs/exports", headers=headers).json()["data"]
+        inserted = [json.loads(body) for method, path, _, body in journal.entries if path == "/v1/logs"]
+    assert result.exit_code == 0, output
+    assert "lifecycle: logs (a log, feedback on it, a graph, exports): permanent writes" in output
+    assert set(result.requests) >= PERMANENT, sorted(result.requests)
+    written = _permanent_writes_sent(journal)
+    assert written.count(("POST", "/v1/logs")) == written.count(("POST", "/v1/feedback")) == 1
+    trace = f"contracts-verify-{result.run_id}-trace"
+    assert inserted[0]["metadata"]["trace_id"] == trace
+    assert {(e["filters"]["trace_id"], e["status"]) for e in exports} == {
+        (trace, "success"),
+        (trace, "stopped"),
+    }
+    untested = next(note for note in result.notes if note.startswith("not tested: "))
+    assert "POST /logs" not in untested and "/feedback" not in untested
+    assert "GET /model-configs/pricing/{provider}/{model}" in untested
+
+
+def test_without_permanent_writes_no_log_feedback_or_export_is_written_and_the_notes_name_the_option(config):
+    journal = Journal(create_app(config))
+    with serving(journal) as server:
+        result, output = run_verify(server.base_url, provider_cases=("openai",), **FAST)
+    assert result.exit_code == 0, output
+    assert _permanent_writes_sent(journal) == [] and "lifecycle: logs" not in output
+    untested = next(note for note in result.notes if note.startswith("not tested: "))
+    assert untested.startswith("not tested: POST /logs, POST /feedback, PUT /feedback/{id}, ")
+    assert "pass --permanent-writes to test them on a service you own" in untested
+    export = next(note for note in result.notes if note.startswith("declared resource export: left out"))
+    assert "pass --permanent-writes to test it on a service you own" in export
+
+
+def test_permanent_writes_with_read_only_write_nothing_and_say_so(config):
+    journal = Journal(create_app(config))
+    with serving(journal) as server:
+        result, output = run_verify(
+            server.base_url, read_only=True, permanent_writes=True, seed=3, phases=("lifecycle",)
+        )
+    assert result.exit_code == 0, output
+    assert {method for method, *_ in journal.entries} <= SAFE_METHODS
+    assert "--permanent-writes ignored: the run is read-only, nothing is written" in result.notes
+    assert "lifecycle: logs" not in output
+
+
+@pytest.mark.parametrize("defect", sorted(PERMANENT_VARIANTS))
+def test_a_broken_log_or_export_fails_verify_with_permanent_writes(config, defect):
+    build, operation, check = PERMANENT_VARIANTS[defect]
+    with serving(build(config)) as server:
+        result, output = run_verify(
+            server.base_url, provider_cases=("openai",), permanent_writes=True, seed=1, phases=("lifecycle",)
+        )
+    assert result.exit_code == 1
+    failed = {(finding.operation, finding.check) for finding in result.findings}
+    assert failed == {(operation, check)}, output
