@@ -380,7 +380,8 @@ def _clean_up_records(run: VerifyRun, client: Client, out: TextIO) -> None:
     by_collection: dict[str, list[tuple[str, str | None]]] = {}
     for own in reversed(run.ledger.alive_records()):  # newest first: a prompt before its collection
         if "delete" not in own.resource.operations:
-            _note_once(run, f"clean-up cannot delete a {own.resource.name}: its contract has no delete")
+            made = own.resource.name
+            _note_once(run, f"clean-up cannot delete the {made} it made: its contract has no delete")
             continue
         item = run.contract.operations[own.resource.operations["delete"]].template
         collection = item.rsplit("/", 1)[0]
