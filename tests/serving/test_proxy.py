@@ -208,7 +208,8 @@ def test_logs_feedback_analytics_and_the_audit_log_pass_through_and_both_sides_c
     audit = httpx.get(f"{proxied.base_url}/audit-logs", headers=headers, params=query)
     assert audit.status_code == 200, audit.text
     done = Counter((entry["resource_type"], entry["action"]) for entry in audit.json()["records"])
-    assert done == {("logs", "insert"): 11, ("feedback", "create"): 2}
+    mine = {kind: count for kind, count in done.items() if kind[0] in ("logs", "feedback")}
+    assert mine == {("logs", "insert"): 11, ("feedback", "create"): 2}  # the rest: other tests' writes
     proxied.assert_all_requests_conform()
     proxied.assert_all_responses_conform()
     operations = {entry["operation"] for entry in proxied.journal}
