@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from contracts.strategies import breaks_contract
-from contracts.verify import logs
+from contracts.verify import logs, mcp, prompts
 from contracts.verify.guard import NOT_A_FIELD, safe_body
 from contracts.verify.ledger import lifecycle_resources
 from contracts.verify.lifecycle import Client
@@ -46,14 +46,25 @@ def run_declared_lifecycles(
             f"body.{field}" for field in body if field != "name" and f"body.{field}" in create.state_rules
         )
         if named:  # a prompt's collection, an MCP server's integration: prompts.py and mcp.py drive them
-            _note_once(
-                run,
-                resource,
-                f"its create example names a record the run does not make first: {', '.join(named)}",
-            )
+            why = f"its create example names a record the run does not make first: {', '.join(named)}"
+            scenario = _scenario_of(run, resource)
+            _note_once(run, resource, f"{why}; {scenario} drives it" if scenario else why)
             continue
         print(f"lifecycle: declared resource {resource.name}", file=out, flush=True)
         _lifecycle(run, client, api_key, second_api_key, resource, path.removeprefix(run.contract_base), body)
+
+
+SCENARIOS = {"the prompt library's scenario": prompts.NEEDED, "the MCP scenario": mcp.NEEDED}
+"""The scenarios that make a record another one names first, by the operations each needs."""
+
+
+def _scenario_of(run: VerifyRun, resource: Declaration) -> str | None:
+    """The scenario that drives `resource`'s create, if the contract has every operation it needs."""
+    create = resource.operations.get("create")
+    for name, needed in SCENARIOS.items():
+        if create in needed and all(operation in run.contract.operations for operation in needed):
+            return name
+    return None
 
 
 def _note_once(run: VerifyRun, resource: Declaration, why: str) -> None:

@@ -484,6 +484,12 @@ def test_the_lifecycle_drives_every_declared_resource_and_leaves_nothing(config)
         "export",
     }, left_out
     assert "lifecycle: prompt library" in output and "lifecycle: MCP integration and server" in output
+    driven_by = {"prompt": "the prompt library's scenario", "mcp-server": "the MCP scenario"}
+    for name, scenario in driven_by.items():  # the report says they are tested after all
+        assert any(
+            n.startswith(f"declared resource {name}: left out") and f"{scenario} drives it" in n
+            for n in left_out
+        )
     assert all(page["total"] == 0 for page in left.values()), left
     assert all(f"lifecycle: declared resource {r.name}" in output for r in driven)
     for resource in driven:
