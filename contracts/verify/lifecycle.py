@@ -307,6 +307,20 @@ def _isolation(client: Client, path: str, api_key: str, second_api_key: str) -> 
     client.send("GET", path, api_key)
 
 
+def lacking(run: VerifyRun, needed: tuple[str, ...]) -> str | None:
+    """Why a scenario cannot run on the run's contract (the first operations it lacks), or None: a
+    service whose contract is not the project's own may not have them."""
+    missing = [operation for operation in needed if operation not in run.contract.operations]
+    return f"the contract lacks {', '.join(missing[:3])}" if missing else None
+
+
+def leave_out(run: VerifyRun, scenario: str, why: str) -> None:
+    """Say once in the report why `scenario` did not run."""
+    note = f"{scenario}: left out of the lifecycle ({why})"
+    if note not in run.result.notes:
+        run.result.notes.append(note)
+
+
 def created_record(seen: Observation) -> dict[str, Any] | None:
     """A create's answer naming the record it made (its `id`, and `slug` when it has one), or None if
     the create failed (the checks have said so)."""

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from contracts.verify.guard import safe_body
 from contracts.verify.ledger import Observation
-from contracts.verify.lifecycle import Client
+from contracts.verify.lifecycle import Client, lacking, leave_out
 from contracts.verify.run import PERMANENT_WRITES_OPTION, VerifyRun
 
 WRITES = ("insertLogs", "createFeedback", "updateFeedback")
@@ -51,11 +51,9 @@ def where_driven(run: VerifyRun) -> str:
 
 def run_logs_lifecycle(run: VerifyRun, client: Client, api_key: str, out: TextIO) -> None:
     """Drive logs, feedback and logs exports through their lives once; one progress line."""
-    missing = [operation for operation in NEEDED if operation not in run.contract.operations]
-    if missing:
-        note = f"logs: left out of the permanent writes (the contract lacks {', '.join(missing[:3])})"
-        if note not in run.result.notes:
-            run.result.notes.append(note)
+    why = lacking(run, NEEDED)
+    if why:
+        leave_out(run, "logs", why)
         return
     print("lifecycle: logs (a log, feedback on it, a graph, exports): permanent writes", file=out, flush=True)
     trace = f"{run.ledger.name_prefix}trace"

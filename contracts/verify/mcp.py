@@ -17,9 +17,11 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from contracts.verify.guard import safe_body
-from contracts.verify.lifecycle import Client, created_record
+from contracts.verify.lifecycle import Client, created_record, lacking, leave_out
 from contracts.verify.run import VerifyRun
 
+SCENARIO = "MCP scenario"
+"""What the report calls it."""
 NAME = "mcp scenario"
 """What the names of everything the scenario makes begin with, after the run's prefix."""
 NEEDED = (
@@ -53,14 +55,16 @@ CAPABILITIES = [
 def run_mcp_lifecycle(run: VerifyRun, client: Client, api_key: str, out: TextIO) -> None:
     """Drive an MCP integration and a server made from it through their life once; one progress line."""
     contract = run.contract
-    missing = [operation for operation in NEEDED if operation not in contract.operations]
-    if missing:
-        _leave_out(run, f"the contract lacks {', '.join(missing[:3])}")
+    why = lacking(run, NEEDED)
+    if why:
+        leave_out(run, SCENARIO, why)
         return
     example = contract.body_example(contract.operations["createMcpIntegration"])
     server_example = contract.body_example(contract.operations["createMcpServer"])
     if not isinstance(example, dict) or not isinstance(server_example, dict):
-        _leave_out(run, "the contract gives no create example for an MCP integration and an MCP server")
+        leave_out(
+            run, SCENARIO, "the contract gives no create example for an MCP integration and an MCP server"
+        )
         return
     progress = "lifecycle: MCP integration and server (capabilities, workspaces, test, user access)"
     print(progress, file=out, flush=True)
@@ -68,7 +72,7 @@ def run_mcp_lifecycle(run: VerifyRun, client: Client, api_key: str, out: TextIO)
     body = safe_body(run, "createMcpIntegration", body)
     made = client.send("POST", "/mcp-integrations", api_key, body, intent="permitted")
     if made.exchange.status == 403:
-        _leave_out(run, "the API key may not create an MCP integration: 403")
+        leave_out(run, SCENARIO, "the API key may not create an MCP integration: 403")
         return
     integration = created_record(made)
     if integration is None:
@@ -123,10 +127,3 @@ def _server(run: VerifyRun, client: Client, api_key: str, integration: str, exam
     client.send("GET", f"{path}/connections", api_key)
     client.send("DELETE", path, api_key, intent="valid")
     client.send("GET", path, api_key)
-
-
-def _leave_out(run: VerifyRun, why: str) -> None:
-    """Say once why the scenario did not run."""
-    note = f"MCP scenario: left out of the lifecycle ({why})"
-    if note not in run.result.notes:
-        run.result.notes.append(note)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from contracts.verify.guard import safe_body
-from contracts.verify.lifecycle import Client, created_record
+from contracts.verify.lifecycle import Client, created_record, lacking, leave_out
 from contracts.verify.run import VerifyRun
 
 NAME = "prompt library"
@@ -37,11 +37,9 @@ NEEDED = (
 
 def run_prompt_lifecycle(run: VerifyRun, client: Client, api_key: str, out: TextIO) -> None:
     """Drive the prompt library through its life once; one progress line."""
-    missing = [operation for operation in NEEDED if operation not in run.contract.operations]
-    if missing:
-        note = f"prompt library: left out of the lifecycle (the contract lacks {', '.join(missing[:3])})"
-        if note not in run.result.notes:
-            run.result.notes.append(note)
+    why = lacking(run, NEEDED)
+    if why:
+        leave_out(run, "prompt library", why)
         return
     print("lifecycle: prompt library (versions, publishing, render, completions)", file=out, flush=True)
     collection = _made(run, client, api_key, "createCollection", "/collections", {"name": NAME})

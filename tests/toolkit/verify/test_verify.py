@@ -695,3 +695,21 @@ def test_a_broken_log_or_export_fails_verify_with_permanent_writes(config, defec
     assert result.exit_code == 1
     failed = {(finding.operation, finding.check) for finding in result.findings}
     assert failed == {(operation, check)}, output
+
+
+def test_a_scenario_whose_operations_the_contract_lacks_is_left_out_with_a_note(config, tmp_path):
+    """A service's own contract need not have the prompt library, MCP or logs: the run says so."""
+    small = tmp_path / "contract.json"
+    small.write_text(json.dumps(read_contract().only({*ROLES.values(), "insertLogs"}).document))
+    with serving(create_app(config)) as server:
+        result, output = run_verify(
+            server.base_url,
+            phases=("lifecycle",),
+            provider_cases=("openai",),
+            contract_path=small,
+            permanent_writes=True,
+        )
+    assert result.exit_code == 0, output
+    for scenario, first in (("prompt library", "createCollection"), ("MCP scenario", "createMcpIntegration")):
+        assert f"{scenario}: left out of the lifecycle (the contract lacks {first}, " in output
+    assert "logs: left out of the lifecycle (the contract lacks createFeedback, " in output
