@@ -21,8 +21,8 @@ from contracts.strategies import breaks_contract
 from contracts.verify import logs, mcp, prompts
 from contracts.verify.guard import NOT_A_FIELD, safe_body
 from contracts.verify.ledger import lifecycle_resources
-from contracts.verify.lifecycle import Client
-from contracts.verify.run import VerifyRun
+from contracts.verify.lifecycle import Client, lacking
+from contracts.verify.run import PERMANENT_WRITES_OPTION, VerifyRun
 from mockserver.contract.declared import Declaration
 from mockserver.contract.document import Contract, Operation
 
@@ -38,33 +38,39 @@ def run_declared_lifecycles(
         path = contract.example_path(create) if create else None
         if create is None or path is None or not isinstance(body, dict) or "name" not in body:
             why = "it has no create example with a name to carry the run id, or its create path takes a value"
-            if create is not None and create.operation_id in logs.NEEDED:  # an export: none is deleted
-                why = f"{why}; {logs.where_driven(run)}"
-            _note_once(run, resource, why)
+            _note_once(run, resource, _with_scenario(run, resource, why))
             continue
         named = sorted(  # the name carries the run id, which keeps it free (a label's)
             f"body.{field}" for field in body if field != "name" and f"body.{field}" in create.state_rules
         )
         if named:  # a prompt's collection, an MCP server's integration: prompts.py and mcp.py drive them
             why = f"its create example names a record the run does not make first: {', '.join(named)}"
-            scenario = _scenario_of(run, resource)
-            _note_once(run, resource, f"{why}; {scenario} drives it" if scenario else why)
+            _note_once(run, resource, _with_scenario(run, resource, why))
             continue
         print(f"lifecycle: declared resource {resource.name}", file=out, flush=True)
         _lifecycle(run, client, api_key, second_api_key, resource, path.removeprefix(run.contract_base), body)
 
 
-SCENARIOS = {"the prompt library's scenario": prompts.NEEDED, "the MCP scenario": mcp.NEEDED}
-"""The scenarios that make a record another one names first, by the operations each needs."""
+SCENARIOS = {
+    "the prompt library's scenario": prompts.NEEDED,
+    "the MCP scenario": mcp.NEEDED,
+    f"the permanent writes' scenario ({PERMANENT_WRITES_OPTION})": logs.NEEDED,
+}
+"""The scenarios that drive a resource the generic lifecycle leaves out, by the operations each needs."""
 
 
-def _scenario_of(run: VerifyRun, resource: Declaration) -> str | None:
-    """The scenario that drives `resource`'s create, if the contract has every operation it needs."""
+def _with_scenario(run: VerifyRun, resource: Declaration, why: str) -> str:
+    """`why`, and which scenario drives the resource's create instead, if one can on this contract
+    (the permanent writes' only when the run may make them: else how to let it)."""
     create = resource.operations.get("create")
     for name, needed in SCENARIOS.items():
-        if create in needed and all(operation in run.contract.operations for operation in needed):
-            return name
-    return None
+        if create not in needed:
+            continue
+        if needed is logs.NEEDED and not run.permanent_writes:  # its writes are not in the run's contract
+            return f"{why}; pass {PERMANENT_WRITES_OPTION} to test it on a service you own"
+        if not lacking(run, needed):
+            return f"{why}; {name} drives it"
+    return why
 
 
 def _note_once(run: VerifyRun, resource: Declaration, why: str) -> None:

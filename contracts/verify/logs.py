@@ -17,8 +17,9 @@ from urllib.parse import urlencode
 
 from contracts.verify.guard import safe_body
 from contracts.verify.ledger import Observation
-from contracts.verify.lifecycle import Client, lacking, leave_out
-from contracts.verify.run import PERMANENT_WRITES_OPTION, VerifyRun
+from contracts.verify.lifecycle import Client, created_record, lacking, leave_out
+from contracts.verify.run import VerifyRun
+from mockserver.contract.date_times import timestamp
 
 WRITES = ("insertLogs", "createFeedback", "updateFeedback")
 """The writes no other phase sends: without the option the report names them untested; with it,
@@ -40,13 +41,6 @@ WINDOW = timedelta(hours=1)
 EXPORT_READS = 10
 """Reads of a started export, EXPORT_WAIT apart, while it is in progress (the mock's ends at once)."""
 EXPORT_WAIT = 1.0
-
-
-def where_driven(run: VerifyRun) -> str:
-    """What a note on an operation of this scenario adds: whether the run drives it."""
-    if run.permanent_writes:
-        return f"the permanent writes' scenario drives it ({PERMANENT_WRITES_OPTION})"
-    return f"pass {PERMANENT_WRITES_OPTION} to test it on a service you own"
 
 
 def run_logs_lifecycle(run: VerifyRun, client: Client, api_key: str, out: TextIO) -> None:
@@ -74,8 +68,8 @@ def run_logs_lifecycle(run: VerifyRun, client: Client, api_key: str, out: TextIO
         change = safe_body(run, "updateFeedback", _example(run, "updateFeedback"))
         client.send("PUT", f"/feedback/{feedback_id}", api_key, change, intent="valid")
     window = {
-        "time_of_generation_min": _moment(now - WINDOW),
-        "time_of_generation_max": _moment(now + WINDOW),
+        "time_of_generation_min": timestamp(now - WINDOW),
+        "time_of_generation_max": timestamp(now + WINDOW),
     }
     query = urlencode({**window, "trace_id": trace})
     client.send("GET", f"/analytics/graphs/requests?{query}", api_key, intent="valid")
@@ -108,13 +102,10 @@ def _export(run: VerifyRun, client: Client, api_key: str, filters: dict[str, Any
     """The path of a new export of the run's log, or None if its create failed (the checks say so)."""
     body = {**_example(run, "createLogExport"), "filters": filters}
     body["description"] = f"{run.ledger.name_prefix}{what}"
-    made = client.send(
-        "POST", "/logs/exports", api_key, safe_body(run, "createLogExport", body), intent="valid"
+    made = created_record(
+        client.send("POST", "/logs/exports", api_key, safe_body(run, "createLogExport", body), intent="valid")
     )
-    answer = made.json()
-    if made.exchange.status != 200 or not isinstance(answer, dict) or not isinstance(answer.get("id"), str):
-        return None
-    return f"/logs/exports/{answer['id']}"
+    return f"/logs/exports/{made['id']}" if made is not None else None
 
 
 def _settled(client: Client, path: str, api_key: str) -> Any:
@@ -142,7 +133,3 @@ def _first(seen: Observation, field: str) -> str | None:
     ids = answer.get(field) if isinstance(answer, dict) and seen.exchange.status == 200 else None
     first = ids[0] if isinstance(ids, list) and ids else None
     return first if isinstance(first, str) and first else None
-
-
-def _moment(moment: datetime) -> str:
-    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
