@@ -109,7 +109,9 @@ def left_out_of_verify(contract: Contract, permanent_writes: Collection[str] = (
 
 
 def untested_note(contract: Contract, permanent_writes: Collection[str] = ()) -> str | None:
-    """The report's note on what no phase tests (`left_out_of_verify`) and why; None if nothing."""
+    """The report's note on what no phase tests (`left_out_of_verify`) and why, then how many
+    operations no scope marks as the admin API's (a vendor's whole document: its other APIs);
+    None if nothing."""
     untested = left_out_of_verify(contract, permanent_writes)
     keyless = {f"{op.method.upper()} {op.template}" for op in contract.operations.values() if op.public}
     why = []
@@ -120,6 +122,12 @@ def untested_note(contract: Contract, permanent_writes: Collection[str] = ()) ->
         )
     if set(untested) & keyless:
         why.append("a keyless read is not the admin API's")
+    kept = _driven(contract) | sampled_reads(contract) | set(permanent_writes)
+    unmarked = [op for op in contract.operations.values() if op.operation_id not in kept]
+    unmarked = [op for op in unmarked if not (op.scopes or op.public)]
+    if unmarked:
+        untested.append(f"{len(unmarked)} operation(s)")
+        why.append("no scope (`x-portkey-scope`) marks them as the admin API's")
     return f"not tested: {', '.join(untested)} ({'; '.join(why)})" if untested else None
 
 

@@ -27,7 +27,14 @@ from contracts.verify.command import _expected_by_contract
 from contracts.verify.guard import SAFE_METHODS, _still_invalid, safe_body
 from contracts.verify.ledger import ROLES, Ledger, Observation, lifecycle_resources
 from contracts.verify.report import VerifyResult, write_terminal
-from contracts.verify.run import Budget, VerifyRun, contract_to_verify, read_contract, sampled_reads
+from contracts.verify.run import (
+    Budget,
+    VerifyRun,
+    contract_to_verify,
+    read_contract,
+    sampled_reads,
+    untested_note,
+)
 from mockserver import MockServer, create_app
 from mockserver.config import MockConfig
 from mockserver.contract.document import Contract, ContractUnusable
@@ -713,3 +720,16 @@ def test_a_scenario_whose_operations_the_contract_lacks_is_left_out_with_a_note(
     for scenario, first in (("prompt library", "createCollection"), ("MCP scenario", "createMcpIntegration")):
         assert f"{scenario}: left out of the lifecycle (the contract lacks {first}, " in output
     assert "logs: left out of the lifecycle (the contract lacks createFeedback, " in output
+
+
+def test_operations_no_scope_marks_as_the_admin_apis_are_counted_untested(tmp_path):
+    """A vendor's whole document (Portkey's published spec has no `x-portkey-scope`) is mostly other
+    APIs: the note says how many operations the run leaves alone rather than nothing."""
+    document = read_contract().only({*ROLES.values(), "getCostGraph"}).document
+    path = tmp_path / "contract.json"
+    path.write_text(json.dumps(document))
+    assert untested_note(read_contract(path)) is None  # the graph is an admin read: sampled
+    document["paths"]["/analytics/graphs/cost"]["get"].pop("x-portkey-scope")
+    path.write_text(json.dumps(document))
+    expected = "not tested: 1 operation(s) (no scope (`x-portkey-scope`) marks them as the admin API's)"
+    assert untested_note(read_contract(path)) == expected
