@@ -367,7 +367,51 @@ def core_openapi(document: dict[str, Any]) -> OpenAPI:
     """
     from openapi_core import Config, OpenAPI  # a quarter of a second to import: only when first needed
 
-    return OpenAPI.from_dict(document, config=Config(spec_validator_cls=None))  # type: ignore[arg-type]
+    reference = OpenAPI.from_dict(document, config=Config(spec_validator_cls=None))  # type: ignore[arg-type]
+    for judge in (reference.request_unmarshaller, reference.response_unmarshaller):
+        for factory in _FACTORIES:  # each judge's own: a 3.0 request's validators differ from a response's
+            setattr(judge, factory, _BuiltOnce(getattr(judge, factory)))
+    return reference
+
+
+_FACTORIES = (
+    "style_deserializers_factory",
+    "schema_casters_factory",
+    "schema_validators_factory",
+    "schema_unmarshallers_factory",
+)
+
+
+class _BuiltOnce:
+    """One of openapi-core's factories whose every product is built once per schema and options.
+
+    openapi-core builds a parameter's deserialiser, caster, validator and unmarshaller again for each
+    request it judges (deep-copying a format checker each time), about a quarter of what explaining a
+    refused parameter costs the mock (docs/performance.md). What it builds holds no state: one per
+    schema serves every request.
+    """
+
+    def __init__(self, factory: Any) -> None:
+        self._factory = factory
+        self._built: dict[tuple[Any, ...], Any] = {}
+
+    def create(self, *args: Any, **options: Any) -> Any:
+        key = (*map(_part_key, args), *((name, _part_key(value)) for name, value in sorted(options.items())))
+        built = self._built.get(key)
+        if built is None:
+            built = self._built[key] = self._factory.create(*args, **options)
+        return built
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._factory, name)
+
+
+def _part_key(value: Any) -> Any:
+    """A schema by its place in the document, a mapping (format validators) by identity."""
+    parts = getattr(value, "parts", None)
+    if parts is not None:
+        return parts
+    return id(value) if isinstance(value, dict) else value
 
 
 def _aliases(schema: dict[str, Any] | None) -> dict[str, str]:

@@ -116,7 +116,7 @@ class RequestValidator:
         """The decoded query and the body's violations, for a request the fast path refused whose
         parameters pass: the reference's body validator, built once per operation, explains the body
         in under a millisecond, where the whole reference (finding the path again, building its
-        validators, unmarshalling) takes about five. None when the parameters fail too, or the
+        validators, unmarshalling) takes milliseconds. None when the parameters fail too, or the
         reference finds the body sound: then the whole reference judges."""
         if body is None or operation.body_schema is None:
             return None
