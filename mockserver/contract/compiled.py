@@ -167,24 +167,38 @@ class FastValidator:
     ) -> dict[str, Any] | None:
         """The decoded query if the request's parameters keep to the contract, its body unjudged;
         else None. A refused request whose parameters pass needs only its body explained."""
+        judged = self.judge_parameters(operation, query, path_params, headers)
+        return judged[0] if judged is not None and not judged[1] else None
+
+    def judge_parameters(
+        self,
+        operation: Operation,
+        query: Mapping[str, list[str]],
+        path_params: Mapping[str, str],
+        headers: Mapping[str, str],
+    ) -> tuple[dict[str, Any], frozenset[tuple[str, str]]] | None:
+        """The decoded query of the parameters that pass, and the (location, name) of each that does
+        not or that only the reference can decode; None when the operation is not compiled. Only
+        those need the reference's explanation."""
         compiled = self._compiled(operation)
         if compiled is None:
             return None
         decoded: dict[str, Any] = {}
+        unsure: list[tuple[str, str]] = []
         for parameter in compiled.parameters:
             raw = _raw_value(parameter, query, path_params, headers)
             if raw is None:
                 if parameter.required:
-                    return None
-                if parameter.has_default:
+                    unsure.append((parameter.where, parameter.name))
+                elif parameter.has_default:
                     decoded[parameter.name] = parameter.default
                 continue
             value = _decoded(parameter, raw)
             if value is _INVALID:
-                return None
-            if parameter.where == "query":
+                unsure.append((parameter.where, parameter.name))
+            elif parameter.where == "query":
                 decoded[parameter.name] = value
-        return decoded
+        return decoded, frozenset(unsure)
 
     def accepts_response(self, operation: Operation, status: int, body: Any) -> bool:
         """Whether `body` (decoded JSON) is an answer the contract allows `operation` with `status`.
