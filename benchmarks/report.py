@@ -56,13 +56,15 @@ def _toolkit_table(rows: list[dict[str, Any]]) -> list[str]:
         return []
     lines = [
         "",
-        "| tool | workload | requests | seconds | req/s | CPU s | CPU ms per request | exit | vs stock |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| tool | workload | requests | seconds | req/s | CPU s | CPU ms per request | exit | vs stock "
+        "| vs stock, same operations |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         lines.append(
             f"| {row['system']} | {row['workload']} | {row['requests']} | {row['seconds']:.1f} | "
             f"{row['rps']:.0f} | {row['cpu_seconds']:.1f} | {row['cpu_ms_per_request']:.2f} | "
-            f"{row['exit_code']} | {_ratio(row.get('vs_stock_schemathesis'))} |"
+            f"{row['exit_code']} | {_ratio(row.get('vs_stock_schemathesis'))} | "
+            f"{_ratio(row.get('vs_stock_same_operations'))} |"
         )
     return lines

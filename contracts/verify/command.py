@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -23,6 +24,7 @@ from schemathesis.schemas import BaseSchema
 from contracts.strategies import PROVIDER_CASES
 from contracts.verify import guard
 from contracts.verify.declared import run_declared_lifecycles
+from contracts.verify.ledger import lifecycle_resources
 from contracts.verify.lifecycle import Client, run_lifecycle
 from contracts.verify.logs import WRITES, run_logs_lifecycle
 from contracts.verify.mcp import run_mcp_lifecycle
@@ -43,7 +45,7 @@ from contracts.verify.run import (
     sampled_reads,
     untested_note,
 )
-from mockserver.contract.document import ContractUnusable
+from mockserver.contract.document import Contract, ContractUnusable
 from mockserver.contract.exchange import Exchange
 
 PROBES_PER_SCENARIO = 3
@@ -207,11 +209,9 @@ def _schemathesis_phases(run: VerifyRun, options: VerifyOptions, out: TextIO) ->
         }
     )
     schema: BaseSchema = schemathesis.openapi.from_dict(run.contract.document, config=config)
-    if run.ledger.declared or run.permanent_writes:
-        # Declared resources are driven by the run's own lifecycle only: the guard cannot yet keep
-        # schemathesis's writes on them to records the run owns (an id it read from a list, say);
-        # permanent writes by the scenario that marks them with the run id.
-        schema = schema.exclude(operation_id=sorted({*run.ledger.declared, *run.permanent_writes}))
+    scenarios = left_to_the_lifecycle(run.contract, run.permanent_writes)
+    if scenarios:
+        schema = schema.exclude(operation_id=scenarios)
     if options.read_only:  # an exclude: schemathesis joins includes by "or" once `operations` are set
         writes = {op.method.upper() for op in run.contract.operations.values()} - guard.SAFE_METHODS
         schema = schema.exclude(method=sorted(writes))
@@ -227,6 +227,16 @@ def _schemathesis_phases(run: VerifyRun, options: VerifyOptions, out: TextIO) ->
     finally:
         guard.detach(schema)
         run.budget.headroom = 0
+
+
+def left_to_the_lifecycle(contract: Contract, permanent_writes: Collection[str] = ()) -> list[str]:
+    """The operationIds schemathesis never sends, the run's own scenarios drive them: declared
+    resources' writes (the guard cannot yet keep one to a record the run made: an id it read from a
+    list, say) and the permanent writes (the scenario marks them with the run id). A declared
+    resource's reads are safe on any service: schemathesis tests them as any other."""
+    methods = {op.operation_id: op.method.upper() for op in contract.operations.values()}
+    declared = {op for resource in lifecycle_resources(contract) for op in resource.operations.values()}
+    return sorted({op for op in declared if methods[op] not in guard.SAFE_METHODS} | set(permanent_writes))
 
 
 def _sampled(run: VerifyRun) -> list[dict[str, Any]]:

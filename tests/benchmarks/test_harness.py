@@ -10,10 +10,12 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
+from benchmarks import toolkit
 from tests.support.paths import ROOT
 from tests.support.tools import has_tool
 
@@ -133,12 +135,31 @@ def test_the_toolkit_rows_put_verify_beside_stock_schemathesis_and_time_check_tr
     toolkit = ["--toolkit-examples", "1", "--toolkit-phases", "examples", "--toolkit-journal", "300"]
     printed, results = _harness(tmp_path, "--large", "0", *toolkit, toolkit=True)
     rows = {row["system"]: row for row in results["rows"] if row.get("toolkit")}
-    assert set(rows) == {"stock schemathesis", "contracts verify", "contracts check-traffic"}
+    same = "stock schemathesis, verify's operations"
+    assert set(rows) == {"stock schemathesis", same, "contracts verify", "contracts check-traffic"}
     for row in rows.values():
         assert row["requests"] > 0 and row["seconds"] > 0 and row["cpu_seconds"] > 0
     assert rows["contracts verify"]["exit_code"] == 0  # the mock conforms
     assert rows["contracts check-traffic"]["requests"] == 300
     ratio = rows["contracts verify"]["rps"] / rows["stock schemathesis"]["rps"]
     assert rows["contracts verify"]["vs_stock_schemathesis"] == pytest.approx(ratio, abs=0.01)
+    assert rows[same]["requests"] < rows["stock schemathesis"]["requests"]  # verify's operations only
+    ratio = rows["contracts verify"]["rps"] / rows[same]["rps"]
+    assert rows["contracts verify"]["vs_stock_same_operations"] == pytest.approx(ratio, abs=0.01)
     assert "| contracts verify | contract test |" in printed
     assert results["settings"]["toolkit"]["journal_entries"] == 300
+
+
+def test_stock_schemathesis_on_verify_s_operations_is_told_what_verify_s_schemathesis_phases_test(tmp_path):
+    """The like-for-like row: stock schemathesis skips what verify leaves out or to its scenarios
+    (a declared resource's writes, a log's insert), and tests the admin reads no lifecycle drives
+    in the examples and fuzzing phases only, as verify does."""
+    selection = tomllib.loads(toolkit.verify_selection(tmp_path).read_text(encoding="utf-8"))
+    skipped, sampled = selection["operations"]
+    assert skipped["enabled"] is False
+    assert {"createConfig", "updateConfig", "deleteConfig", "insertLogs", "getModelPricing"} <= set(
+        skipped["include-operation-id"]
+    )
+    assert not {"listConfigs", "getConfig", "createVirtualKey"} & set(skipped["include-operation-id"])
+    assert {"getCostGraph", "listAuditLogs"} <= set(sampled["include-operation-id"])
+    assert sampled["phases"] == {"coverage": {"enabled": False}, "stateful": {"enabled": False}}

@@ -580,6 +580,33 @@ def test_admin_reads_no_lifecycle_drives_are_fuzzed_but_not_covered_and_the_rest
             assert expected <= set(result.requests), sorted(result.requests)
 
 
+def test_a_declared_resource_s_reads_are_fuzzed_and_its_writes_left_to_the_lifecycle(config, tmp_path):
+    """schemathesis reads configs as it reads any other resource (a read is safe on any service);
+    it never writes them: the guard cannot keep a write to a record the run made, the lifecycle can."""
+    whole = read_contract()
+    configs = (
+        "listConfigs",
+        "createConfig",
+        "getConfig",
+        "updateConfig",
+        "deleteConfig",
+        "listConfigVersions",
+    )
+    small = tmp_path / "contract.json"
+    small.write_text(json.dumps(whole.only({*ROLES.values(), *configs}).document))  # keys: verify needs them
+    with serving(create_app(config)) as server:
+        result, output = run_verify(
+            server.base_url, max_examples=3, seed=1, phases=("fuzzing", "coverage"), contract_path=small
+        )
+    assert result.exit_code == 0, output
+    sent = set(result.requests)
+    assert {"GET /configs", "GET /configs/{slug}", "GET /configs/{slug}/versions"} <= sent, sorted(sent)
+    writes = {
+        f"{op.method.upper()} {op.template}" for op in whole.operations.values() if op.operation_id in configs
+    }
+    assert not sent & (writes - {"GET /configs", "GET /configs/{slug}", "GET /configs/{slug}/versions"})
+
+
 def test_schemathesis_never_writes_to_a_record_the_run_did_not_make_even_when_the_contract_names_it(
     tmp_path,
 ):
