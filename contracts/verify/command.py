@@ -126,7 +126,7 @@ def verify(options: VerifyOptions, out: TextIO | None = None) -> VerifyResult:
                 if run.permanent_writes:
                     run_logs_lifecycle(run, client, options.api_key, out)
     except BudgetExhausted as spent:
-        run.result.notes.append(f"stopped early: {spent}")
+        _note_once(run, f"stopped early: {spent}")  # schemathesis's phases may have said it already
     except httpx.TransportError as error:
         run.result.errors.append(f"the service stopped answering ({type(error).__name__})")
     except KeyboardInterrupt:
@@ -170,6 +170,7 @@ def _learn_auth_mode(run: VerifyRun, client: Client) -> None:
     still be refused. Any other answer (a real service has no `/__mock`) keeps every auth check.
     """
     root = run.base_url.removesuffix(run.contract_base)  # the mock serves /v1 and /__mock side by side
+    run.budget.take()  # the service receives it
     try:
         answer = client.http.get(f"{root}/__mock/health")
         says = answer.json().get("auth") if answer.status_code == 200 else None
@@ -287,7 +288,8 @@ def _schemathesis_checks(event: Any, run: VerifyRun) -> bool:
     recorder = event.recorder
     failed = False
     probes = [i for case_id, i in recorder.interactions.items() if case_id not in run.sent_case_ids]
-    run.budget.charge(len(probes))
+    uncounted = [c for c in recorder.interactions if c not in run.sent_case_ids | run.probe_case_ids]
+    run.budget.charge(len(uncounted))  # sent some other way than the transport: counted late
     for interaction in probes:
         if interaction.response is not None:
             run.observe(Exchange.from_requests(interaction.response), event.phase.value)

@@ -4,15 +4,19 @@ Schemathesis calls `before_call` before each request it sends: there the request
 against the budget, a write aimed at a record the run does not own is sent to an id nobody has,
 created keys get the run's name prefix, secrets are replaced by canaries and bodies keep the
 rules the contract states in prose. `after_call` hands each answered exchange to the run's checks.
+The probes schemathesis's own checks send go straight through its transport, which counts them too.
 Both hooks are registered once per process and act only for schemas attached to a run.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import schemathesis
+from schemathesis.transport.requests import RequestsTransport
 
 from contracts.strategies import breaks_contract, keep_required_parts, keep_service_rules
 from contracts.verify.run import VerifyRun
@@ -57,6 +61,23 @@ def _after_call(context: Any, case: Any, response: Any) -> None:
     if run is not None:
         phase = case.meta.phase.name.value if case.meta is not None else "schemathesis"
         run.observe(Exchange.from_requests(response), phase)
+
+
+def _counted(send: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap the transport's `send`: schemathesis's checks send probes of their own (the request again
+    without its API key, say) straight through it, past `before_call`, and each must count as sent."""
+
+    @functools.wraps(send)
+    def send_counted(transport: Any, case: Any, *args: Any, **kwargs: Any) -> Any:
+        run = _run_for(case)
+        if run is not None:
+            run.count_probe(case.id)
+        return send(transport, case, *args, **kwargs)
+
+    return send_counted
+
+
+RequestsTransport.send = _counted(RequestsTransport.send)  # type: ignore[method-assign]
 
 
 def make_safe(run: VerifyRun, case: Any) -> None:

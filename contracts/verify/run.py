@@ -153,7 +153,7 @@ class Budget:
     """A hard cap on requests; `None` means no cap. Thread-safe.
 
     `headroom` requests are kept back while schemathesis runs: its checks send a few probes of
-    their own alongside a request, which are `charge`d once their scenario ends.
+    their own alongside a request, `charge`d as they are sent and never refused.
     """
 
     def __init__(self, limit: int | None) -> None:
@@ -201,11 +201,20 @@ class VerifyRun:
         self.contract_base = listing.path.removesuffix(listing.template)
         self.sent_case_ids: set[str] = set()
         """Schemathesis cases that went through the guard; any other recorded request is a probe."""
+        self.probe_case_ids: set[str] = set()
+        """Probes a check of schemathesis's sent through its transport, counted as they were sent."""
         self.redirected_case_ids: set[str] = set()
         """Writes the guard sent to `ledger.absent_slug` instead of a key the run does not own."""
         self.accepts_any_key = False
         """The service says (a Portkey mock without a keys file) that any non-empty API key is valid."""
         self._lock = threading.Lock()
+
+    def count_probe(self, case_id: str) -> None:
+        """Charge the budget for a request a check sends of its own (never refused: the check is
+        half done), in the thread that sends it, so the next case's `take` already sees it."""
+        if case_id not in self.sent_case_ids:
+            self.probe_case_ids.add(case_id)
+            self.budget.charge(1)
 
     def observe(
         self, exchange: Exchange, phase: str, *, intent: str | None = None, ordered: bool = False

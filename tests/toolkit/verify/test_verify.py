@@ -21,7 +21,7 @@ import schemathesis
 
 from contracts.cli import main
 from contracts.strategies import breaks_contract
-from contracts.verify import VerifyOptions, mcp, prompts, verify
+from contracts.verify import VerifyOptions, guard, mcp, prompts, verify
 from contracts.verify.checks import CHECKS
 from contracts.verify.command import _expected_by_contract
 from contracts.verify.guard import SAFE_METHODS, _still_invalid, safe_body
@@ -221,7 +221,29 @@ def test_max_requests_caps_what_the_service_receives(config):
         _, output = run_verify(server.base_url, max_requests=40, seed=4, max_examples=5)
     cleaned_up = sum(int(n) for n in re.findall(r"clean-up: deleted (\d+) ", output))  # any kind
     assert len(journal.entries) - cleaned_up <= 40
-    assert "stopped early: the request budget of 40 is spent" in output
+    assert output.count("stopped early: the request budget of 40 is spent") == 1
+
+
+def test_a_probe_a_check_sends_counts_against_the_budget_as_it_is_sent(config):
+    """Schemathesis's checks send probes of their own (the request without its API key) through the
+    transport, past `before_call`: each is counted in the thread that sends it, so the next case's
+    `take` already sees it. Counted once its scenario's event reached the run, a probe could go out
+    uncounted while the next case was sent, and `--max-requests 40` let 41 through."""
+    contract = contract_to_verify(Contract.load())
+    with serving(create_app(config)) as server:
+        run = VerifyRun(server.base_url, contract, Budget(None), seed=1)
+        schema = schemathesis.openapi.from_dict(
+            contract.document, config=schemathesis.Config.from_dict({"base-url": server.base_url})
+        )
+        probe = schema["/virtual-keys"]["GET"].Case(headers={"x-portkey-api-key": API_KEY})
+        guard.attach(schema, run)
+        try:
+            answered = schema.transport.send(probe)
+        finally:
+            guard.detach(schema)
+        schema.transport.send(probe)  # no run is attached to the schema now: nobody's budget
+    assert answered.status_code == 200
+    assert run.budget.used == 1
 
 
 class RateLimitedEveryFifth(Journal):
